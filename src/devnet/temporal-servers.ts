@@ -1,0 +1,141 @@
+/**
+ * Finds (or builds) real Temporal servers without the internet, for tests and the demo.
+ *
+ * The SDK's own download (temporal.download) is unreachable on offline machines, so:
+ * - dev server: the official `temporal` CLI, built from the Go module proxy (`go install …@v1.5.1`);
+ * - time-skipping server: Temporal's Java test server, fetched from Maven Central by tools/temporal-test-server.
+ * Both reach TestWorkflowEnvironment as `existing-path` executables. Where nothing local is found and no
+ * toolchain can build it, the SDK's cached download is the fallback (fine for machines with internet).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from '../repo-root.js';
+
+const run = promisify(execFile);
+
+/** Later CLI tags carry replace directives in go.mod, so `go install …@version` refuses them. */
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+
+export type ServerExecutable =
+  { type: 'existing-path'; path: string; origin: string } | { type: 'cached-download'; origin: string };
+
+export function cacheDir(): string {
+  if (process.env.VUP_CACHE_DIR) return process.env.VUP_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache');
+  return path.join(base, 'validator-upgrades');
+}
+
+async function commandPath(name: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('sh', ['-c', 'command -v "$1"', 'sh', name]);
+    return stdout.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where `go install` puts the CLI we build; keyed by version so a pin change rebuilds. */
+export function cachedCliPath(): string {
+  return path.join(cacheDir(), 'temporal-cli', TEMPORAL_CLI_VERSION, 'temporal');
+}
+
+/**
+ * Resolution order: TEMPORAL_CLI_PATH, `temporal` on PATH, the cached build, a fresh build when Go is
+ * present, else the SDK's download.
+ */
+export async function resolveTemporalCli(opts: { build?: boolean; log?: (line: string) => void } = {}) {
+  const log = opts.log ?? (() => {});
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} does not exist`);
+    return existing(fromEnv, 'TEMPORAL_CLI_PATH');
+  }
+  const onPath = await commandPath('temporal');
+  if (onPath) return existing(onPath, 'PATH');
+  const cached = cachedCliPath();
+  if (existsSync(cached)) return existing(cached, 'cache');
+  if (opts.build !== false && (await commandPath('go'))) {
+    log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} from the Go module proxy (once; cached in ${cached})`);
+    const staging = `${path.dirname(cached)}.tmp-${process.pid}`;
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    await run('go', ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
+      env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    await mkdir(path.dirname(path.dirname(cached)), { recursive: true });
+    await rm(path.dirname(cached), { recursive: true, force: true });
+    await rename(staging, path.dirname(cached));
+    return existing(cached, 'built');
+  }
+  return { type: 'cached-download', origin: 'SDK download' } satisfies ServerExecutable;
+}
+
+const testServerPom = () => path.join(repoRoot(), 'tools', 'temporal-test-server', 'pom.xml');
+const testServerWrapper = () => path.join(repoRoot(), 'tools', 'temporal-test-server', 'temporal-test-server');
+
+/** The test-server version pinned in the pom, which also keys the cache. */
+export function testServerVersion(): string {
+  const pom = readFileSync(testServerPom(), 'utf8');
+  const version = /<temporal\.version>([^<]+)<\/temporal\.version>/.exec(pom)?.[1];
+  if (!version) throw new Error(`no <temporal.version> in ${testServerPom()}`);
+  return version;
+}
+
+export function cachedTestServerLib(): string {
+  return path.join(cacheDir(), 'temporal-test-server', testServerVersion(), 'lib');
+}
+
+function hasJars(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((f) => f.startsWith('temporal-test-server-'));
+}
+
+/**
+ * Resolution order: TEMPORAL_TEST_SERVER_PATH (any executable taking `<port>`), the cached jars behind our
+ * wrapper, a fresh Maven fetch when Maven and Java are present, else the SDK's download.
+ * The wrapper finds its jars through TEMPORAL_TEST_SERVER_LIB, which this sets in process.env (the SDK
+ * spawns the server with the Node process's environment).
+ */
+export async function resolveTimeSkippingServer(opts: { build?: boolean; log?: (line: string) => void } = {}) {
+  const log = opts.log ?? (() => {});
+  const fromEnv = process.env.TEMPORAL_TEST_SERVER_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`TEMPORAL_TEST_SERVER_PATH=${fromEnv} does not exist`);
+    return existing(fromEnv, 'TEMPORAL_TEST_SERVER_PATH');
+  }
+  const lib = process.env.TEMPORAL_TEST_SERVER_LIB ?? cachedTestServerLib();
+  if (!hasJars(lib)) {
+    const canBuild = opts.build !== false && (await commandPath('mvn')) && (await commandPath('java'));
+    if (!canBuild) return { type: 'cached-download', origin: 'SDK download' } satisfies ServerExecutable;
+    log(`fetching Temporal's Java test server ${testServerVersion()} from Maven Central (once; cached in ${lib})`);
+    const staging = `${lib}.tmp-${process.pid}`;
+    await rm(staging, { recursive: true, force: true });
+    await run(
+      'mvn',
+      ['-q', '-B', '-f', testServerPom(), 'dependency:copy-dependencies', `-DoutputDirectory=${staging}`],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    await rm(lib, { recursive: true, force: true });
+    await mkdir(path.dirname(lib), { recursive: true });
+    await rename(staging, lib);
+  }
+  if (!(await commandPath('java'))) return { type: 'cached-download', origin: 'SDK download' } as ServerExecutable;
+  process.env.TEMPORAL_TEST_SERVER_LIB = lib;
+  return existing(testServerWrapper(), `jars in ${lib}`);
+}
+
+function existing(p: string, origin: string): ServerExecutable {
+  return { type: 'existing-path', path: p, origin };
+}
+
+/** The SDK's executable option for a resolved server. */
+export function toSdkExecutable(exe: ServerExecutable) {
+  return exe.type === 'existing-path'
+    ? ({ type: 'existing-path', path: exe.path } as const)
+    : ({ type: 'cached-download' } as const);
+}
