@@ -1,0 +1,34 @@
+/** Small schemas shared by every input: identifiers, paths, service names, argv templates, URLs. */
+import { posix } from 'node:path';
+import { z } from 'zod';
+
+/** Ids name validators and hosts in workflow ids and search attributes, so keep them plain. */
+export const identifier = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting alphanumeric');
+
+/** An absolute POSIX path with no ".." or "." segments and no empty segments. */
+export const absolutePath = z
+  .string()
+  .refine((p) => p.startsWith('/'), { message: 'must be an absolute path (starting with "/")' })
+  .refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), {
+    message: 'must not contain "." or ".." segments',
+  })
+  .refine((p) => p === '/' || (posix.normalize(p) === p.replace(/\/$/, '') && !p.includes('//')), {
+    message: 'must be a normalized path (no "//")',
+  })
+  .refine((p) => !/[\0\n]/.test(p), { message: 'must not contain NUL or newline characters' });
+
+/** A unit or service name: nothing a shell or systemctl could read as syntax or an option. */
+export const serviceName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/,
+    'must be a plain service name (letters, digits, "_", ".", "@", ":", "-"; no spaces or shell characters)',
+  );
+
+/** A command as an argv array; every element is passed to the remote side as one quoted argument. */
+export const commandArgv = z.array(z.string().min(1)).min(1, 'must name a command');
+
+/** A node's RPC endpoint: http(s) for NEAR, ws(s) or http(s) for Substrate. */
+export const rpcUrl = z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s):// or ws(s):// URL' });
