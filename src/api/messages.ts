@@ -1,0 +1,35 @@
+/**
+ * The messages every upgrade workflow handles. Shared by workflows, the client SDK and the CLI; with the
+ * Temporal CLI they are, for example:
+ *   temporal workflow update execute -w <id> --name approve --input '{"gate":"swap-data-folder","by":"alice"}'
+ *   temporal workflow signal -w <id> --name pause --input '{"reason":"incident","by":"bob"}'
+ *   temporal workflow query -w <id> --type status
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { UpgradeStatus } from './status.js';
+
+export interface ApproveRequest {
+  /** The gate being approved; must be the one the run is waiting at (see status.pendingApproval). */
+  gate: string;
+  by?: string;
+  note?: string;
+}
+export interface ApproveResult {
+  gate: string;
+  approvedAt: string;
+}
+
+export interface PauseRequest {
+  by?: string;
+  reason?: string;
+}
+export interface AbortRequest {
+  by?: string;
+  reason: string;
+}
+
+export const approveUpdate = defineUpdate<ApproveResult, [ApproveRequest]>('approve');
+export const pauseSignal = defineSignal<[PauseRequest?]>('pause');
+export const resumeSignal = defineSignal<[PauseRequest?]>('resume');
+export const abortSignal = defineSignal<[AbortRequest]>('abort');
+export const statusQuery = defineQuery<UpgradeStatus>('status');

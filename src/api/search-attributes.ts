@@ -1,0 +1,22 @@
+/**
+ * Typed search attributes every upgrade carries, so operators can find runs from the Temporal CLI or UI:
+ *   temporal workflow list --query 'UpgradeValidator="pool.poolv1.near" AND ExecutionStatus="Running"'
+ * The workflow upserts them itself (upgrade-run.ts), so runs started from any client carry them. They must be
+ * registered on the namespace first (`temporal operator search-attribute create`, or the dev server's
+ * --search-attribute flag); searchAttributeFlags() gives those flags.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const UpgradeChain = defineSearchAttributeKey('UpgradeChain', SearchAttributeType.KEYWORD);
+export const UpgradeNetwork = defineSearchAttributeKey('UpgradeNetwork', SearchAttributeType.KEYWORD);
+export const UpgradeValidator = defineSearchAttributeKey('UpgradeValidator', SearchAttributeType.KEYWORD);
+export const UpgradeStrategy = defineSearchAttributeKey('UpgradeStrategy', SearchAttributeType.KEYWORD);
+/** The step the run is in now (a step id of its runbook), or its final outcome. */
+export const UpgradeStage = defineSearchAttributeKey('UpgradeStage', SearchAttributeType.KEYWORD);
+
+export const upgradeSearchAttributes = [UpgradeChain, UpgradeNetwork, UpgradeValidator, UpgradeStrategy, UpgradeStage];
+
+/** `--search-attribute Name=Keyword` flags for `temporal server start-dev` / `operator search-attribute create`. */
+export function searchAttributeFlags(): string[] {
+  return upgradeSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
+}

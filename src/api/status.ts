@@ -1,0 +1,39 @@
+/** What the `status` query returns: the runbook's steps with their states and timestamps. */
+
+export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensating' | 'compensated';
+
+export interface StepStatus {
+  id: string;
+  title: string;
+  state: StepState;
+  startedAt?: string;
+  endedAt?: string;
+  /** Last thing said about the step: what it is waiting for, what it found, why it failed. */
+  detail?: string;
+}
+
+export type RunState = 'running' | 'paused' | 'awaiting-approval' | 'waiting' | 'completed' | 'failed' | 'aborted';
+
+export interface WaitingFor {
+  reason: string;
+  /** When the workflow next looks at the chain again (ISO time); absent while waiting for a person. */
+  until?: string;
+}
+
+export interface UpgradeStatus {
+  workflowId: string;
+  strategy: string;
+  state: RunState;
+  /** The step running now, if any. */
+  currentStep?: string;
+  steps: StepStatus[];
+  waiting?: WaitingFor;
+  /** The gate that awaits an `approve` update, if any. */
+  pendingApproval?: { gate: string; description: string };
+  pause?: { by?: string; reason?: string; since: string };
+  abortRequested?: { by?: string; reason: string; at: string };
+  /** How many times this upgrade continued as new (its history is split over that many runs). */
+  continuedAsNew: number;
+  startedAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,58 @@
+/**
+ * Real Temporal servers for tests, found by test/global-setup.js (src/devnet/temporal-servers.ts):
+ * the Java time-skipping server and the `temporal` CLI's dev server, both as `existing-path` executables.
+ * Without them (a machine with internet and no Go/Maven), the SDK downloads its own.
+ */
+import { fileURLToPath } from 'node:url';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
+
+function executable(envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH') {
+  const path = process.env[envVar];
+  return path ? ({ type: 'existing-path', path } as const) : ({ type: 'cached-download' } as const);
+}
+
+/** Quiet the SDK's own logging; must run before any Temporal connection in this test file. */
+export function installTestRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed for this module registry.
+  }
+}
+
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  installTestRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: executable('TEMPORAL_TEST_SERVER_PATH') },
+  });
+  // The Java test server has no --search-attribute flag: register ours through the operator service.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      upgradeSearchAttributes.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  return env;
+}
+
+export async function createDevServerEnv(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+  installTestRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: executable('TEMPORAL_CLI_PATH'),
+      searchAttributes: upgradeSearchAttributes,
+      extraArgs,
+    },
+  });
+}
+
+/** Bundles test workflows once per file (bundling takes seconds; every Worker of the file reuses it). */
+export async function bundleFixtures(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../workflows/fixtures/index.ts', import.meta.url)),
+    logger: new DefaultLogger('WARN'),
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Waiting on the chain: sleep a durable timer until the estimated boundary (an epoch or a session), then
+ * confirm by RPC through an activity, and loop. Never a tight poll: each look costs one activity and one
+ * timer, and the sleep is the chain's own estimate of when the answer can change.
+ *
+ * History stays bounded: the wait continues as new when the server suggests it, and after a fixed number
+ * of looks in one run, whichever comes first.
+ */
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import type { UpgradeRun } from './upgrade-run.js';
+
+/** What one look at the chain found. Returned by the confirming activity. */
+export interface ChainObservation<T = undefined> {
+  reached: boolean;
+  /** What the chain says now, in words for the operator ("new key in next_validators, epoch 812"). */
+  detail: string;
+  /** Estimated milliseconds until the answer can change (the next boundary), from observed block times. */
+  etaMs?: number;
+  value?: T;
+}
+
+export interface ChainWaitOptions {
+  /** Give up after this long (measured from the first look, across continue-as-new). */
+  timeoutMs: number;
+  /** Never look again sooner than this, even if the estimate says the boundary is closer. */
+  minRecheckMs: number;
+  /** Never sleep longer than this in one go, so a wrong estimate is corrected in time. */
+  maxSleepMs: number;
+}
+
+export const WAIT_TIMEOUT_ERROR_TYPE = 'ChainWaitTimeout';
+/** Looks per run before continuing as new, in case the server never suggests it. ~11 events per look. */
+export const MAX_LOOKS_PER_RUN = 150;
+
+export async function waitForChain<T>(
+  run: UpgradeRun,
+  waitId: string,
+  what: string,
+  look: () => Promise<ChainObservation<T>>,
+  opts: ChainWaitOptions,
+): Promise<T> {
+  const deadline = run.remember(`wait:${waitId}:deadline`, () => Date.now() + opts.timeoutMs);
+  for (;;) {
+    await run.gates.checkpoint();
+    const seen = await look();
+    run.looksThisRun++;
+    run.note(seen.detail);
+    if (seen.reached) {
+      run.steps.waiting = undefined;
+      return seen.value as T;
+    }
+    const now = Date.now();
+    if (now >= deadline)
+      throw ApplicationFailure.nonRetryable(
+        `timed out waiting for ${what} after ${Math.round(opts.timeoutMs / 60_000)} min; last seen: ${seen.detail}`,
+        WAIT_TIMEOUT_ERROR_TYPE,
+      );
+    const sleepMs = Math.min(
+      Math.max(seen.etaMs ?? opts.minRecheckMs, opts.minRecheckMs),
+      opts.maxSleepMs,
+      deadline - now,
+    );
+    run.steps.waiting = { reason: `${what}: ${seen.detail}`, until: new Date(now + sleepMs).toISOString() };
+    run.steps.publish();
+    await run.gates.sleep(sleepMs, `wait for ${what}`);
+    if (workflowInfo().continueAsNewSuggested || run.looksThisRun >= MAX_LOOKS_PER_RUN) await run.continueAsNew();
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The frame every strategy runs in. A strategy reads like its runbook:
+ *
+ *   const run = beginUpgrade({ strategy, identity, plan, manualApproval }, carried);
+ *   return run.execute(async () => {
+ *     await run.step('stop-old-node', 'Stop the old node', () => host.stopService(...));
+ *     ...
+ *   });
+ *
+ * and the frame gives it: the one-upgrade-per-validator id check, search attributes, the status query,
+ * gates, compensation on failure or abort (in reverse order, not cancellable), and continue-as-new that
+ * carries all of it over, so a multi-day wait keeps its history bounded.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { upgradeWorkflowId, type ValidatorIdentity } from '../../src/api/identity.js';
+import { statusQuery } from '../../src/api/messages.js';
+import { UpgradeChain, UpgradeNetwork, UpgradeStrategy, UpgradeValidator } from '../../src/api/search-attributes.js';
+import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
+import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
+import { StepBook, type PlannedStep } from './steps.js';
+
+/** State carried from one run of an upgrade to the next across continue-as-new. Plain JSON. */
+export interface CarriedState {
+  startedAt: string;
+  continuedAsNew: number;
+  steps: StepStatus[];
+  /** Results of finished steps, so a resumed run skips them. */
+  results: Record<string, unknown>;
+  /** Values fixed once per upgrade (wait deadlines, generated names). */
+  remembered: Record<string, unknown>;
+  gates: GateState;
+}
+
+export interface UpgradeSpec {
+  strategy: string;
+  identity: ValidatorIdentity;
+  plan: PlannedStep[];
+  manualApproval?: boolean;
+}
+
+export interface StepOptions<T> {
+  /** How to undo this step if a later one fails or the operator aborts. Gets the step's result. */
+  undo?: { title: string; run: (result: T) => Promise<void> };
+}
+
+interface Undo {
+  stepId: string;
+  title: string;
+  run: () => Promise<void>;
+}
+
+export const UNSAFE_ERROR_TYPE = 'UnsafeToProceed';
+
+export class UpgradeRun {
+  readonly steps: StepBook;
+  readonly gates: Gates;
+  private readonly undos: Undo[] = [];
+  private readonly carried: CarriedState;
+  /** Chain looks made in this run (see chain-wait.ts); a fresh run after continue-as-new starts at 0. */
+  looksThisRun = 0;
+
+  constructor(
+    readonly spec: UpgradeSpec,
+    private readonly input: unknown,
+    carried?: CarriedState,
+  ) {
+    this.carried = carried ?? {
+      startedAt: new Date().toISOString(),
+      continuedAsNew: 0,
+      steps: [],
+      results: {},
+      remembered: {},
+      gates: { approved: [] },
+    };
+    this.steps = new StepBook(spec.plan, this.carried.steps);
+    this.gates = new Gates(spec.manualApproval ?? false, this.carried.gates, () => this.steps.publish());
+    this.steps.extraDetails = () => this.gateLines();
+  }
+
+  /** Runs the strategy body; on failure or abort compensates, records the outcome, and rethrows. */
+  async execute<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      const result = await body();
+      this.steps.state = 'completed';
+      this.steps.setStage('completed');
+      this.steps.publish();
+      await condition(allHandlersFinished);
+      return result;
+    } catch (err) {
+      if (err instanceof ContinueAsNew) throw err;
+      const aborted = isCancellation(err) || (err instanceof ApplicationFailure && err.type === ABORTED_ERROR_TYPE);
+      const current = this.steps.current;
+      if (current) this.steps.mark(current.id, current.title, 'failed', describe(err));
+      await CancellationScope.nonCancellable(() => this.compensate());
+      this.steps.state = aborted ? 'aborted' : 'failed';
+      this.steps.waiting = undefined;
+      this.steps.setStage(this.steps.state);
+      this.steps.publish();
+      throw err;
+    }
+  }
+
+  /**
+   * One step of the runbook. A step already finished in an earlier run (before continue-as-new) is not
+   * run again: its recorded result is returned and its undo registered.
+   */
+  async step<T>(id: string, title: string, fn: () => Promise<T>, opts: StepOptions<T> = {}): Promise<T> {
+    const done = this.steps.find(id);
+    if (done?.state === 'done' && id in this.carried.results) {
+      const result = this.carried.results[id] as T;
+      this.registerUndo(id, result, opts);
+      return result;
+    }
+    await this.gates.checkpoint();
+    this.steps.mark(id, title, 'running');
+    const result = await fn();
+    this.carried.results[id] = result === undefined ? null : result;
+    this.steps.waiting = undefined;
+    this.steps.mark(id, title, 'done');
+    this.registerUndo(id, result, opts);
+    return result;
+  }
+
+  /** Says what the running step is doing now (shown in the status query and the UI). */
+  note(detail: string): void {
+    const current = this.steps.current;
+    if (current) this.steps.note(current.id, detail);
+  }
+
+  /** Holds before an irreversible step until approved (when the input asked for manual approval). */
+  approval(gate: string, description: string): Promise<void> {
+    return this.gates.approval(gate, description);
+  }
+
+  /** A value computed once per upgrade and kept across continue-as-new (a deadline, a generated name). */
+  remember<T>(key: string, compute: () => T): T {
+    if (!(key in this.carried.remembered)) this.carried.remembered[key] = compute();
+    return this.carried.remembered[key] as T;
+  }
+
+  /** Continues as new with the same input and everything this run knows. Never returns. */
+  async continueAsNew(): Promise<never> {
+    await condition(allHandlersFinished);
+    const state: CarriedState = {
+      ...this.carried,
+      continuedAsNew: this.carried.continuedAsNew + 1,
+      steps: this.steps.steps,
+      gates: this.gates.state(),
+    };
+    log.info('continuing as new to keep the history bounded', { historyLength: workflowInfo().historyLength });
+    return continueAsNew<(input: unknown, carried?: CarriedState) => Promise<unknown>>(this.input, state);
+  }
+
+  status(): UpgradeStatus {
+    const status = this.steps.snapshot({
+      strategy: this.spec.strategy,
+      continuedAsNew: this.carried.continuedAsNew,
+      startedAt: this.carried.startedAt,
+    });
+    if (status.state === 'running') {
+      if (this.gates.pause) status.state = 'paused';
+      else if (this.gates.pendingApproval) status.state = 'awaiting-approval';
+      else if (this.steps.waiting) status.state = 'waiting';
+    }
+    return {
+      ...status,
+      pendingApproval: this.gates.pendingApproval,
+      pause: this.gates.pause,
+      abortRequested: this.gates.abortRequested,
+    };
+  }
+
+  private registerUndo<T>(stepId: string, result: T, opts: StepOptions<T>): void {
+    const undo = opts.undo;
+    if (undo) this.undos.push({ stepId, title: undo.title, run: () => undo.run(result) });
+  }
+
+  /** Undoes finished steps, newest first. A failed undo stops the chain: what is left needs a person. */
+  private async compensate(): Promise<void> {
+    while (this.undos.length > 0) {
+      const undo = this.undos.pop()!;
+      const id = `undo-${undo.stepId}`;
+      this.steps.mark(id, undo.title, 'compensating');
+      try {
+        await undo.run();
+        this.steps.mark(id, undo.title, 'compensated');
+      } catch (err) {
+        this.steps.mark(id, undo.title, 'failed', `compensation failed, needs an operator: ${describe(err)}`);
+        log.error('compensation failed; leaving the rest for an operator', { step: undo.stepId, error: describe(err) });
+        return;
+      }
+    }
+  }
+
+  private gateLines(): string[] {
+    const lines: string[] = [];
+    if (this.gates.pendingApproval)
+      lines.push(
+        `Awaiting approval of **${this.gates.pendingApproval.gate}**: ${this.gates.pendingApproval.description}`,
+      );
+    if (this.gates.pause) lines.push(`Paused${this.gates.pause.by ? ` by ${this.gates.pause.by}` : ''}`);
+    if (this.gates.abortRequested) lines.push(`Abort requested: ${this.gates.abortRequested.reason}`);
+    return lines;
+  }
+}
+
+/**
+ * Starts the frame of an upgrade: refuses a workflow id that does not match the validator (the id is what
+ * keeps two upgrades of one validator from running at once), tags the run with search attributes, and
+ * installs the status query and the gates.
+ */
+export function beginUpgrade(spec: UpgradeSpec, input: unknown, carried?: CarriedState): UpgradeRun {
+  const expectedId = upgradeWorkflowId(spec.identity);
+  const { workflowId } = workflowInfo();
+  if (workflowId !== expectedId)
+    throw ApplicationFailure.nonRetryable(
+      `workflow id must be "${expectedId}" (one upgrade per validator at a time), not "${workflowId}"`,
+      'InvalidWorkflowId',
+    );
+  upsertSearchAttributes([
+    { key: UpgradeChain, value: spec.identity.chain },
+    { key: UpgradeNetwork, value: spec.identity.network },
+    { key: UpgradeValidator, value: spec.identity.validator },
+    { key: UpgradeStrategy, value: spec.strategy },
+  ]);
+  const run = new UpgradeRun(spec, input, carried);
+  setHandler(statusQuery, () => run.status(), { description: 'Every step with its state and timestamps' });
+  run.gates.install();
+  run.steps.publish();
+  return run;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error && cause.message !== err.message ? `${err.message}: ${cause.message}` : err.message;
+  }
+  return String(err);
+}
