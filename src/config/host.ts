@@ -7,7 +7,12 @@ import { absolutePath, commandArgv, identifier } from './primitives.js';
 
 /** An OpenSSH public host key line (`ssh-ed25519 AAAA…`) or its SHA256 fingerprint (`SHA256:…`). */
 export const pinnedHostKey = z
-  .string()
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required: pin the host key ("ssh-ed25519 AAAA…" or "SHA256:<fingerprint>"); unpinned hosts are refused'
+        : undefined,
+  })
   .trim()
   .refine(
     (v) =>

@@ -10,9 +10,11 @@ export const identifier = z
 /** An absolute POSIX path with no ".." or "." segments and no empty segments. */
 export const absolutePath = z
   .string()
-  .refine((p) => p.startsWith('/'), { message: 'must be an absolute path (starting with "/")' })
+  // abort: one message per path; a relative or ".." path also fails the normalization check below.
+  .refine((p) => p.startsWith('/'), { message: 'must be an absolute path (starting with "/")', abort: true })
   .refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), {
     message: 'must not contain "." or ".." segments',
+    abort: true,
   })
   .refine((p) => p === '/' || (posix.normalize(p) === p.replace(/\/$/, '') && !p.includes('//')), {
     message: 'must be a normalized path (no "//")',
@@ -32,3 +34,14 @@ export const commandArgv = z.array(z.string().min(1)).min(1, 'must name a comman
 
 /** A node's RPC endpoint: http(s) for NEAR, ws(s) or http(s) for Substrate. */
 export const rpcUrl = z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s):// or ws(s):// URL' });
+
+/** A NEAR node's JSON-RPC endpoint: neard serves JSON-RPC over HTTP only. */
+export const httpRpcUrl = z.url({
+  protocol: /^https?$/,
+  error: 'must be an http(s):// URL (neard serves JSON-RPC over HTTP)',
+});
+
+/** The name of an environment variable of the worker: secrets stay there, inputs carry only the name. */
+export const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, "_"), not its value');

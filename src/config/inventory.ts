@@ -1,0 +1,209 @@
+/**
+ * The inventory: the operator's description of their fleet (hosts, nodes, validators, signer references).
+ * Workflow inputs are resolved from it. It names secrets by reference only, never by value.
+ */
+import { z } from 'zod';
+import { nearAccountId, nearNetwork, polkadotNetwork, ss58Address } from './chains.js';
+import { hostSchema } from './host.js';
+import { checkInventoryReferences } from './inventory-references.js';
+import { absolutePath, envVarName, httpRpcUrl, identifier, rpcUrl, serviceName } from './primitives.js';
+
+const signerRef = identifier.describe('The id of an entry in "signers".');
+
+// --- signers: where the worker finds a key at run time; never the key itself ---
+
+export const envSignerSchema = z
+  .strictObject({
+    id: identifier,
+    type: z.literal('env'),
+    variable: envVarName.describe(
+      'Environment variable of the worker holding the key: a NEAR secret key ("ed25519:…") or a Substrate secret URI (mnemonic or seed, with an optional derivation path).',
+    ),
+  })
+  .describe("A key held in an environment variable of the worker's process.");
+
+export const fileSignerSchema = z
+  .strictObject({
+    id: identifier,
+    type: z.literal('file'),
+    path: absolutePath.describe(
+      'A key file on the worker\'s machine: NEAR credentials JSON ({"account_id", "public_key", "private_key"}) or a polkadot-js JSON keystore export.',
+    ),
+    passphraseEnv: envVarName
+      .optional()
+      .describe('For an encrypted polkadot-js JSON keystore: the environment variable holding its password.'),
+  })
+  .describe("A key file on the worker's machine.");
+
+export const keystoreDirSignerSchema = z
+  .strictObject({
+    id: identifier,
+    type: z.literal('keystore-dir'),
+    path: absolutePath.describe(
+      'A near-cli credentials folder (like ~/.near-credentials): the key is read from <path>/<network>/<account id>.json.',
+    ),
+  })
+  .describe('A near-cli credentials folder (NEAR only).');
+
+export const signerSchema = z.discriminatedUnion('type', [envSignerSchema, fileSignerSchema, keystoreDirSignerSchema]);
+
+// --- nodes: one node process on one host ---
+
+const nodeFields = {
+  id: identifier,
+  host: identifier.describe('The id of the host (in "hosts") this node runs on.'),
+  service: serviceName.describe('The service (systemd unit) that runs the node, e.g. "neard" or "polkadot".'),
+};
+
+export const nearNodeSchema = z
+  .strictObject({
+    ...nodeFields,
+    chain: z.literal('near'),
+    home: absolutePath.describe(
+      'The neard home folder (--home): config.json, node_key.json, validator_key.json and the data/ folder.',
+    ),
+    binary: absolutePath.describe('Where the service runs neard from; upgrades install the new binary here.'),
+    rpc: httpRpcUrl.describe('The node\'s JSON-RPC endpoint, e.g. "http://127.0.0.1:3030".'),
+  })
+  .describe('A neard node.');
+
+export const polkadotNodeSchema = z
+  .strictObject({
+    ...nodeFields,
+    chain: z.literal('polkadot'),
+    basePath: absolutePath.describe("The node's --base-path: chains/<chain id>/db and chains/<chain id>/keystore."),
+    keystorePath: absolutePath
+      .optional()
+      .describe("The node's --keystore-path, when the keystore is not the default under basePath."),
+    binary: absolutePath.describe(
+      'Where the service runs polkadot from; its polkadot-prepare-worker and polkadot-execute-worker sit beside it.',
+    ),
+    rpc: rpcUrl.describe('The node\'s JSON-RPC endpoint, e.g. "ws://127.0.0.1:9944".'),
+  })
+  .describe('A Polkadot (relay-chain) node.');
+
+export const nodeSchema = z.discriminatedUnion('chain', [nearNodeSchema, polkadotNodeSchema]);
+
+// --- validators: one on-chain identity, the nodes that run it, and who signs for it ---
+
+const validatorNodesSchema = z
+  .strictObject({
+    primary: identifier.describe('The id of the node (in "nodes") that runs the validator now.'),
+    standby: identifier
+      .optional()
+      .describe('The id of a second node that syncs and takes over during an upgrade (new node, swap target).'),
+  })
+  .describe('The nodes that run this validator. Only one of them ever signs at a time.');
+
+export const nearStakingSchema = z.discriminatedUnion('type', [
+  z
+    .strictObject({
+      type: z.literal('pool'),
+      owner: nearAccountId.describe(
+        "The pool's owner_id: the only account allowed to call update_staking_key on the pool contract.",
+      ),
+      signer: signerRef
+        .optional()
+        .describe('A signer with a full-access key of the owner account (needed to stake with a new key).'),
+    })
+    .describe('The validator account is a staking-pool contract; its owner changes the staking key.'),
+  z
+    .strictObject({
+      type: z.literal('direct'),
+      signer: signerRef
+        .optional()
+        .describe('A signer with a full-access key of the validator account (needed to stake with a new key).'),
+    })
+    .describe('The validator account stakes itself with Stake actions.'),
+]);
+
+export const nearValidatorSchema = z
+  .strictObject({
+    id: identifier,
+    chain: z.literal('near'),
+    network: nearNetwork,
+    accountId: nearAccountId.describe(
+      'The validator account: the staking pool (e.g. "mypool.poolv1.near") or, for direct staking, the staking account. validator_key.json names it.',
+    ),
+    staking: nearStakingSchema,
+    nodes: validatorNodesSchema,
+  })
+  .describe('A NEAR validator.');
+
+export const setKeysSignerSchema = z.discriminatedUnion('type', [
+  z
+    .strictObject({ type: z.literal('stash'), signer: signerRef.describe('A signer with the stash account key.') })
+    .describe('The stash signs the call itself.'),
+  z
+    .strictObject({
+      type: z.literal('proxy'),
+      proxyType: z
+        .enum(['Staking', 'StakingOperator'])
+        .describe('The proxy type the stash granted; the call is wrapped in proxy.proxy(stash, Some(proxyType), …).'),
+      account: ss58Address.describe('The proxy account.'),
+      signer: signerRef.describe('A signer with the proxy account key.'),
+    })
+    .describe('A proxy of the stash signs, wrapping the call in proxy.proxy.'),
+]);
+
+export const setKeysSchema = z
+  .strictObject({
+    submitTo: z
+      .enum(['relay', 'asset-hub'])
+      .describe(
+        'Where session keys are set: "asset-hub" (stakingRcClient.setKeys, forwarded to the relay chain; current Polkadot and Kusama) or "relay" (session.setKeys).',
+      ),
+    rpc: rpcUrl.describe('The RPC endpoint of that chain, used to submit the call.'),
+    signedBy: setKeysSignerSchema,
+  })
+  .describe('How new session keys are registered on chain.');
+
+export const polkadotValidatorSchema = z
+  .strictObject({
+    id: identifier,
+    chain: z.literal('polkadot'),
+    network: polkadotNetwork,
+    stash: ss58Address.describe('The stash account (SS58): the session keys and their ownership proof are for it.'),
+    setKeys: setKeysSchema,
+    nodes: validatorNodesSchema,
+  })
+  .describe('A Polkadot, Kusama or test-network validator.');
+
+export const validatorSchema = z.discriminatedUnion('chain', [nearValidatorSchema, polkadotValidatorSchema]);
+
+export const inventorySchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('The JSON Schema this file follows (for editors).'),
+    version: z.literal(1).describe('The inventory format version.'),
+    hosts: z.array(hostSchema).describe('Machines reached over SSH, each with a pinned host key.'),
+    nodes: z.array(nodeSchema).describe('Node processes: which host, home folder, service, binary and RPC.'),
+    validators: z.array(validatorSchema).describe('On-chain validator identities and the nodes that run them.'),
+    signers: z
+      .array(signerSchema)
+      .default([])
+      .describe('Where the worker finds signing keys at run time: references only, never the secret itself.'),
+  })
+  // `when`: run the reference checks even when some fields are invalid, so every problem is reported at once.
+  .superRefine(
+    (value, ctx) => {
+      for (const problem of checkInventoryReferences(value)) ctx.addIssue({ code: 'custom', ...problem });
+    },
+    { when: () => true },
+  )
+  .meta({
+    title: 'Validator fleet inventory',
+    description:
+      'Hosts, nodes, validators and signer references for NEAR and Polkadot validator upgrades. Secrets are referenced, never written here.',
+  });
+
+export type Inventory = z.infer<typeof inventorySchema>;
+export type InventoryInput = z.input<typeof inventorySchema>;
+export type SignerSpec = z.infer<typeof signerSchema>;
+export type NodeSpec = z.infer<typeof nodeSchema>;
+export type NearNodeSpec = z.infer<typeof nearNodeSchema>;
+export type PolkadotNodeSpec = z.infer<typeof polkadotNodeSchema>;
+export type ValidatorSpec = z.infer<typeof validatorSchema>;
+export type NearValidatorSpec = z.infer<typeof nearValidatorSchema>;
+export type NearStakingSpec = z.infer<typeof nearStakingSchema>;
+export type PolkadotValidatorSpec = z.infer<typeof polkadotValidatorSchema>;
+export type SetKeysSpec = z.infer<typeof setKeysSchema>;
