@@ -1,0 +1,216 @@
+/**
+ * The simulated NEAR chain: a block clock, accounts with access keys, staking pools, epochs (epochs.ts) and
+ * the signing ledger (signing-ledger.ts). The network itself always produces blocks (as the rest of the
+ * validator set would); what the devnet measures is whether each validator's node signed them.
+ */
+import { EventEmitter } from 'node:events';
+import { PublicKey, baseDecode, baseEncode } from 'near-api-js';
+import { EpochManager, type Epoch, type ValidatorStake } from './epochs.js';
+import { sha256 } from './hashing.js';
+import { blockApprovalPayload, chunkPayload, type SignMessage } from './node-wire.js';
+import { SigningLedger, type DoubleSign } from './signing-ledger.js';
+import type { StakingPool } from './staking-pool.js';
+
+export type AccessKeyPermission =
+  'FullAccess' | { FunctionCall: { allowance: string | null; receiver_id: string; method_names: string[] } };
+
+export interface AccessKey {
+  nonce: bigint;
+  permission: AccessKeyPermission;
+}
+
+export interface AccountState {
+  amount: bigint;
+  locked: bigint;
+  /** By public key string ("ed25519:..."). */
+  keys: Map<string, AccessKey>;
+  pool?: StakingPool;
+}
+
+export interface Block {
+  height: number;
+  hash: string;
+  prevHash: string;
+  epochIndex: number;
+  epochId: string;
+  nextEpochId: string;
+  timestampNs: bigint;
+  /** Wall-clock time of production, for the signature grace period. */
+  producedAtMs: number;
+  author: string;
+}
+
+export interface NearChainOptions {
+  chainId: string;
+  epochLength: number;
+  blockTimeMs: number;
+  protocolVersion: number;
+  genesisHeight: number;
+  /** Blocks after which a transaction's block hash is too old (nearcore's transaction_validity_period). */
+  transactionValidityPeriod: number;
+  /** How long after a block the devnet waits for signatures before counting them missed. */
+  signatureGraceMs: number;
+}
+
+/** nearcore's ACCESS_KEY_NONCE_RANGE_MULTIPLIER: nonces are bounded by height x 1e6. */
+export const NONCE_RANGE_MULTIPLIER = 1_000_000n;
+
+export type SignatureVerdict = { accepted: true; doubleSign?: DoubleSign } | { accepted: false; reason: string };
+
+export class NearChain extends EventEmitter<{ block: [Block] }> {
+  readonly accounts = new Map<string, AccountState>();
+  readonly epochs: EpochManager;
+  readonly ledger = new SigningLedger();
+  private readonly blocks: Block[] = [];
+  private readonly blocksByHash = new Map<string, Block>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly options: NearChainOptions,
+    genesisValidators: ValidatorStake[],
+  ) {
+    super();
+    const genesis = this.makeBlock(options.genesisHeight, baseEncode(new Uint8Array(32)), 0, '', '');
+    this.epochs = new EpochManager(options.epochLength, options.genesisHeight, genesis.hash, genesisValidators);
+    genesis.epochId = this.epochs.current().id;
+    genesis.nextEpochId = this.epochs.nextEpochId();
+    genesis.author = authorOf(this.epochs.current(), genesis.height);
+    this.append(genesis);
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.produceBlock();
+      this.timer = setTimeout(tick, this.options.blockTimeMs);
+    };
+    this.timer = setTimeout(tick, this.options.blockTimeMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  head(): Block {
+    return this.blocks[this.blocks.length - 1]!;
+  }
+
+  /** Doomslug finality: a block is final two blocks later. */
+  finalBlock(): Block {
+    return this.blocks[Math.max(0, this.blocks.length - 3)]!;
+  }
+
+  blockAt(height: number): Block | undefined {
+    return this.blocks[height - this.options.genesisHeight];
+  }
+
+  blockByHash(hash: string): Block | undefined {
+    return this.blocksByHash.get(hash);
+  }
+
+  genesisBlock(): Block {
+    return this.blocks[0]!;
+  }
+
+  produceBlock(): Block {
+    const prev = this.head();
+    const height = prev.height + 1;
+    if (this.epochs.startsEpoch(height)) {
+      this.epochs.advance(height, prev.hash);
+      this.releaseUnneededLocks();
+    }
+    const epoch = this.epochs.current();
+    const block = this.makeBlock(height, prev.hash, epoch.index, epoch.id, this.epochs.nextEpochId());
+    block.author = authorOf(epoch, height);
+    this.append(block);
+    this.settleSignatures();
+    this.emit('block', block);
+    return block;
+  }
+
+  /** Verifies a node's signatures for a height and records them for the accounting. */
+  acceptSignature(msg: SignMessage): SignatureVerdict {
+    const block = this.blockAt(msg.height);
+    if (!block || block.hash !== msg.blockHash) return { accepted: false, reason: `unknown block ${msg.blockHash}` };
+    let key: PublicKey;
+    try {
+      key = PublicKey.fromString(msg.publicKey);
+    } catch {
+      return { accepted: false, reason: 'malformed public key' };
+    }
+    const verifies = (payload: Uint8Array, signature: string) => {
+      try {
+        return key.verify(payload, baseDecode(signature));
+      } catch {
+        return false;
+      }
+    };
+    const blockOk = verifies(blockApprovalPayload(msg.blockHash), msg.blockSignature);
+    const chunkOk = verifies(chunkPayload(msg.blockHash), msg.chunkSignature);
+    if (!blockOk && !chunkOk) return { accepted: false, reason: 'bad signature' };
+    const doubleSign = this.ledger.record({
+      height: msg.height,
+      accountId: msg.accountId,
+      publicKey: key.toString(),
+      instanceId: msg.instanceId,
+      nodePublicKey: msg.nodePublicKey,
+      block: blockOk,
+      chunk: chunkOk,
+    });
+    return doubleSign ? { accepted: true, doubleSign } : { accepted: true };
+  }
+
+  /** The current validators of the epoch a height belongs to. */
+  validatorsAt(height: number): ValidatorStake[] {
+    return this.epochs.epochOfHeight(height)?.validators ?? [];
+  }
+
+  private settleSignatures(): void {
+    const now = Date.now();
+    for (let h = this.ledger.settledHeight() + 1; h < this.head().height; h++) {
+      const block = this.blockAt(h);
+      if (!block) continue;
+      if (block.producedAtMs + this.options.signatureGraceMs > now) break;
+      this.ledger.settle(h, block.epochIndex, this.validatorsAt(h));
+    }
+  }
+
+  /** Stake above what the current and decided validator sets need returns to the balance at epoch start. */
+  private releaseUnneededLocks(): void {
+    for (const [accountId, account] of this.accounts) {
+      const required = this.epochs.requiredLock(accountId);
+      if (account.locked > required) {
+        account.amount += account.locked - required;
+        account.locked = required;
+      }
+    }
+  }
+
+  private makeBlock(height: number, prevHash: string, epochIndex: number, epochId: string, nextEpochId: string) {
+    const nowMs = Date.now();
+    const timestampNs = BigInt(nowMs) * 1_000_000n;
+    const hash = baseEncode(sha256(baseDecode(prevHash), String(height), timestampNs.toString()));
+    return {
+      height,
+      hash,
+      prevHash,
+      epochIndex,
+      epochId,
+      nextEpochId,
+      timestampNs,
+      producedAtMs: nowMs,
+      author: '',
+    } satisfies Block;
+  }
+
+  private append(block: Block): void {
+    this.blocks.push(block);
+    this.blocksByHash.set(block.hash, block);
+  }
+}
+
+function authorOf(epoch: Epoch, height: number): string {
+  const validators = epoch.validators;
+  return validators.length ? validators[height % validators.length]!.accountId : 'devnet';
+}

@@ -1,0 +1,154 @@
+/**
+ * Who signed what: the accounting behind missed blocks (downtime) and double signing (equivocation).
+ *
+ * Every validator in the current set is expected to sign each height: one block approval and one chunk (the
+ * devnet has a single shard). A height is settled once its grace period is over; then an expected validator
+ * that has no valid signature with its current key at that height has missed it. Two different node processes
+ * signing one height with the same key is double signing, whenever it is seen (also after settlement).
+ */
+import type { ValidatorStake } from './epochs.js';
+
+export interface ProductionStats {
+  expectedBlocks: number;
+  producedBlocks: number;
+  expectedChunks: number;
+  producedChunks: number;
+}
+
+export interface DoubleSign {
+  height: number;
+  publicKey: string;
+  /** The node keys (node_key.json) of the processes that signed; equal when one home was copied. */
+  nodes: string[];
+}
+
+export interface ValidatorCounters extends ProductionStats {
+  accountId: string;
+  missedBlocks: number;
+  missedChunks: number;
+  /** Settled heights at which the account was expected to sign a block and did not (oldest first, capped). */
+  missedBlockHeights: number[];
+  /** Heights at which two node processes signed with the same key of this account. */
+  doubleSignHeights: number[];
+  doubleSigns: DoubleSign[];
+}
+
+export interface Signature {
+  height: number;
+  accountId: string;
+  publicKey: string;
+  /** A random id per node process: two processes are two signers even with a copied home. */
+  instanceId: string;
+  nodePublicKey: string;
+  block: boolean;
+  chunk: boolean;
+}
+
+interface KeySigners {
+  accountId: string;
+  block: Set<string>;
+  chunk: Set<string>;
+  nodes: Map<string, string>;
+  reported: boolean;
+}
+
+const MAX_LISTED_HEIGHTS = 10_000;
+/** How long signatures are kept for double-sign detection after a height is settled, in heights. */
+const DOUBLE_SIGN_WINDOW = 10_000;
+
+export function emptyStats(): ProductionStats {
+  return { expectedBlocks: 0, producedBlocks: 0, expectedChunks: 0, producedChunks: 0 };
+}
+
+export class SigningLedger {
+  private readonly byHeight = new Map<number, Map<string, KeySigners>>();
+  private readonly totals = new Map<string, ValidatorCounters>();
+  /** Per epoch index, per account: what the `validators` RPC reports. */
+  private readonly perEpoch = new Map<number, Map<string, ProductionStats>>();
+  private settledUpTo = -1;
+
+  /** Records a verified signature; returns a double sign when this one makes the height equivocated. */
+  record(sig: Signature): DoubleSign | undefined {
+    let keys = this.byHeight.get(sig.height);
+    if (!keys) this.byHeight.set(sig.height, (keys = new Map<string, KeySigners>()));
+    let signers = keys.get(sig.publicKey);
+    if (!signers) {
+      signers = { accountId: sig.accountId, block: new Set(), chunk: new Set(), nodes: new Map(), reported: false };
+      keys.set(sig.publicKey, signers);
+    }
+    if (sig.block) signers.block.add(sig.instanceId);
+    if (sig.chunk) signers.chunk.add(sig.instanceId);
+    signers.nodes.set(sig.instanceId, sig.nodePublicKey);
+    if (signers.nodes.size < 2 || signers.reported) return undefined;
+    signers.reported = true;
+    const doubleSign = { height: sig.height, publicKey: sig.publicKey, nodes: [...signers.nodes.values()] };
+    const counters = this.countersFor(signers.accountId);
+    counters.doubleSigns.push(doubleSign);
+    counters.doubleSignHeights.push(sig.height);
+    return doubleSign;
+  }
+
+  /** Settles one height against the validators expected to sign it. Heights settle once, in order. */
+  settle(height: number, epochIndex: number, expected: ValidatorStake[]): void {
+    if (height <= this.settledUpTo) return;
+    this.settledUpTo = height;
+    const keys = this.byHeight.get(height);
+    let epochStats = this.perEpoch.get(epochIndex);
+    if (!epochStats) this.perEpoch.set(epochIndex, (epochStats = new Map<string, ProductionStats>()));
+    for (const v of expected) {
+      const signers = keys?.get(v.publicKey);
+      const block = (signers?.block.size ?? 0) > 0;
+      const chunk = (signers?.chunk.size ?? 0) > 0;
+      let stats = epochStats.get(v.accountId);
+      if (!stats) epochStats.set(v.accountId, (stats = emptyStats()));
+      const total = this.countersFor(v.accountId);
+      for (const s of [stats, total]) {
+        s.expectedBlocks++;
+        s.expectedChunks++;
+        if (block) s.producedBlocks++;
+        if (chunk) s.producedChunks++;
+      }
+      if (!block) {
+        total.missedBlocks++;
+        if (total.missedBlockHeights.length < MAX_LISTED_HEIGHTS) total.missedBlockHeights.push(height);
+      }
+      if (!chunk) total.missedChunks++;
+    }
+    this.byHeight.delete(height - DOUBLE_SIGN_WINDOW);
+  }
+
+  settledHeight(): number {
+    return this.settledUpTo;
+  }
+
+  epochStats(epochIndex: number, accountId: string): ProductionStats {
+    return { ...(this.perEpoch.get(epochIndex)?.get(accountId) ?? emptyStats()) };
+  }
+
+  counters(accountId: string): ValidatorCounters {
+    const c = this.countersFor(accountId);
+    return {
+      ...c,
+      missedBlockHeights: [...c.missedBlockHeights],
+      doubleSignHeights: [...c.doubleSignHeights],
+      doubleSigns: c.doubleSigns.map((d) => ({ ...d, nodes: [...d.nodes] })),
+    };
+  }
+
+  private countersFor(accountId: string): ValidatorCounters {
+    let c = this.totals.get(accountId);
+    if (!c) {
+      c = {
+        accountId,
+        ...emptyStats(),
+        missedBlocks: 0,
+        missedChunks: 0,
+        missedBlockHeights: [],
+        doubleSignHeights: [],
+        doubleSigns: [],
+      };
+      this.totals.set(accountId, c);
+    }
+    return c;
+  }
+}
