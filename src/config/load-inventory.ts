@@ -88,8 +88,10 @@ function plainMessage(issue: z.core.$ZodRawIssue): string | undefined {
     case 'invalid_type':
       if (missing) return 'required';
       return `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
-    case 'invalid_value':
-      return `must be ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_value': {
+      const expected = `${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return missing ? `required: ${expected}` : `must be ${expected}`;
+    }
     case 'invalid_union':
       if (issue.note === 'No matching discriminator') {
         const options = (issue.options as unknown[]).map((v) => JSON.stringify(v)).join(', ');

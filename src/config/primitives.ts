@@ -8,18 +8,21 @@ export const identifier = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting alphanumeric');
 
 /** An absolute POSIX path with no ".." or "." segments and no empty segments. */
-export const absolutePath = z
-  .string()
-  // abort: one message per path; a relative or ".." path also fails the normalization check below.
-  .refine((p) => p.startsWith('/'), { message: 'must be an absolute path (starting with "/")', abort: true })
-  .refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), {
-    message: 'must not contain "." or ".." segments',
-    abort: true,
-  })
-  .refine((p) => p === '/' || (posix.normalize(p) === p.replace(/\/$/, '') && !p.includes('//')), {
-    message: 'must be a normalized path (no "//")',
-  })
-  .refine((p) => !/[\0\n]/.test(p), { message: 'must not contain NUL or newline characters' });
+export const absolutePath = z.string().superRefine((p, ctx) => {
+  const problem = absolutePathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The first thing wrong with a path, so a path gets one message (not `abort`: that stops all later checks). */
+function absolutePathProblem(p: string): string | undefined {
+  if (!p.startsWith('/')) return 'must be an absolute path (starting with "/")';
+  if (p.split('/').some((s) => s === '..' || s === '.')) return 'must not contain "." or ".." segments';
+  if (p !== '/' && (posix.normalize(p) !== p.replace(/\/$/, '') || p.includes('//'))) {
+    return 'must be a normalized path (no "//")';
+  }
+  if (/[\0\n]/.test(p)) return 'must not contain NUL or newline characters';
+  return undefined;
+}
 
 /** A unit or service name: nothing a shell or systemctl could read as syntax or an option. */
 export const serviceName = z
