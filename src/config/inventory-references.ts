@@ -64,12 +64,11 @@ function indexById(root: Entry, list: ListName, problems: ReferenceProblem[]): M
     const id = idAt(listed.entry, 'id');
     if (id === undefined) continue;
     const first = byId.get(id);
-    if (first)
-      problems.push({
-        path: [list, listed.index, 'id'],
-        message: `duplicate id "${id}" (also ${list}[${first.index}])`,
-      });
-    else byId.set(id, listed);
+    if (first === undefined) byId.set(id, listed);
+    else {
+      const message = `duplicate id "${id}" (also ${list}[${first.index}])`;
+      problems.push({ path: [list, listed.index, 'id'], message });
+    }
   }
   return byId;
 }
@@ -178,7 +177,7 @@ function checkValidators(
       else {
         problems.push({
           path: at(identity.field),
-          message: `validators[${first}] already is this ${identity.field} on ${identity.where}: one identity, one entry`,
+          message: `same ${identity.field} as validators[${first}] on ${identity.network}: each on-chain identity gets one entry`,
         });
       }
     }
@@ -193,7 +192,7 @@ function identityOf(entry: Entry, chain: ChainName | undefined) {
     const network = nearNetwork.safeParse(entry.network);
     const account = stringAt(entry, 'accountId');
     if (!network.success || account === undefined || !isNearAccountId(account)) return undefined;
-    return { key: `near\0${network.data}\0${account}`, field: 'accountId', where: `near ${network.data}` };
+    return { key: `near\0${network.data}\0${account}`, field: 'accountId', network: network.data };
   }
   if (chain === 'polkadot') {
     const network = polkadotNetwork.safeParse(entry.network);
@@ -201,7 +200,7 @@ function identityOf(entry: Entry, chain: ChainName | undefined) {
     if (!network.success || stash === undefined || ss58PrefixOf(stash) === undefined) return undefined;
     // One account has an address under every prefix: compare the account, not the text.
     const account = u8aToHex(decodeAddress(stash));
-    return { key: `polkadot\0${network.data}\0${account}`, field: 'stash', where: `polkadot ${network.data}` };
+    return { key: `polkadot\0${network.data}\0${account}`, field: 'stash', network: network.data };
   }
   return undefined;
 }

@@ -241,6 +241,19 @@ describe('inventory problems', () => {
       ]);
     });
 
+    it('refuses two entries for the same NEAR account on one network', () => {
+      const problems = problemsAfter((inv) => {
+        inv.nodes.push({ ...nearNode(example()), id: 'near-c', host: 'dot-a' });
+        inv.validators.push({ ...nearValidator(example()), id: 'mypool-again', nodes: { primary: 'near-c' } });
+      });
+      expect(problems).toEqual([
+        {
+          path: 'validators[2].accountId',
+          message: 'same accountId as validators[0] on mainnet: each on-chain identity gets one entry',
+        },
+      ]);
+    });
+
     it('refuses two entries for the same on-chain identity, even under another SS58 prefix', () => {
       const problems = problemsAfter((inv) => {
         const stash = encodeAddress(decodeAddress(polkadotValidator(inv).stash), 42);
@@ -250,7 +263,7 @@ describe('inventory problems', () => {
       expect(problems).toEqual([
         {
           path: 'validators[2].stash',
-          message: 'validators[1] already is this stash on polkadot polkadot: one identity, one entry',
+          message: 'same stash as validators[1] on polkadot: each on-chain identity gets one entry',
         },
       ]);
     });
