@@ -70,14 +70,16 @@ export function validateInventory(data: unknown, source = '(inventory)'): Invent
 
 /** Sorts issues by the entry they are about, in the order the file lists them (the sort is stable). */
 function inFileOrder(issues: z.core.$ZodIssue[], topLevelKeys: string[]): z.core.$ZodIssue[] {
-  const rank = ({ path }: z.core.$ZodIssue) => {
-    const top = path.length === 0 ? -1 : topLevelKeys.indexOf(String(path[0]));
-    return [top === -1 && path.length > 0 ? topLevelKeys.length : top, typeof path[1] === 'number' ? path[1] : -1];
+  const position = ({ path }: z.core.$ZodIssue) => {
+    const key = topLevelKeys.indexOf(String(path[0]));
+    // A missing top-level field has no place in the file: it goes last.
+    const keyRank = path.length === 0 ? -1 : key === -1 ? topLevelKeys.length : key;
+    return [keyRank, typeof path[1] === 'number' ? path[1] : -1] as const;
   };
   return issues.toSorted((a, b) => {
-    const [topA = 0, indexA = 0] = rank(a);
-    const [topB = 0, indexB = 0] = rank(b);
-    return topA - topB || indexA - indexB;
+    const [keyA, indexA] = position(a);
+    const [keyB, indexB] = position(b);
+    return keyA - keyB || indexA - indexB;
   });
 }
 
