@@ -1,0 +1,243 @@
+/**
+ * The relay-chain runtime the simulator executes: pallet-session (NextKeys -> QueuedKeys -> active over two
+ * rotations, ownership proof, duplicate keys), BABE slots/epochs (one slot per block, session = epoch),
+ * pallet-proxy with the relay's proxy filters, and the post-AHM call filter that disables
+ * `session.set_keys/purge_keys` (keys then arrive from Asset Hub, as `StakingAhClient.set_keys_from_ah`).
+ */
+import type { Call } from '@polkadot/types/interfaces';
+import type { Codec } from '@polkadot/types/types';
+import { bnToU8a, u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
+import type { BlockInfo, DispatchContext, DispatchResult, RuntimeLogic } from './chain.js';
+import { COMMON_CALLS, accountExists, callName, dispatchCommon, fundAccount } from './common-calls.js';
+import { moduleError } from './events.js';
+import type { Runtime } from './metadata.js';
+import { type ProxyDefinition, callFiltered, dispatchProxy, proxiesValue } from './proxy.js';
+import { type SessionKeyField, isOwnershipProofValid, sessionKeyLayout, splitSessionKeys } from './session-keys.js';
+import type { StorageOverlay } from './storage.js';
+
+export interface GenesisValidator {
+  stash: Uint8Array;
+  sessionKeys: Uint8Array;
+}
+
+export interface GenesisConfig {
+  accounts: Uint8Array[];
+  validators: GenesisValidator[];
+  proxies: { real: Uint8Array; definitions: ProxyDefinition[] }[];
+}
+
+export interface RelayRuntimeOptions {
+  sessionLength: number;
+  /** `set_keys` checks the ownership proof (polkadot-sdk #1739); false models older runtimes. */
+  requireProof: boolean;
+  /** Post Asset-Hub-Migration: relay `session.set_keys/purge_keys` are filtered. */
+  ahm: boolean;
+}
+
+export interface ActiveValidator {
+  stash: Uint8Array;
+  keys: Uint8Array;
+}
+
+type KeysTuple = Codec & [Codec, Codec];
+
+/** Pallets the relay's `ProxyType::Staking` may call (fellows relay/polkadot InstanceFilter). */
+const STAKING_PALLETS = ['staking', 'session', 'utility', 'fastUnstake', 'voterList', 'nominationPools'];
+const GOVERNANCE_PALLETS = [
+  'treasury',
+  'bounties',
+  'utility',
+  'childBounties',
+  'convictionVoting',
+  'referenda',
+  'whitelist',
+];
+
+export function relayProxyFilter(proxyType: string, call: Call): boolean {
+  switch (proxyType) {
+    case 'Any':
+      return true;
+    case 'NonTransfer':
+      return call.section !== 'balances';
+    case 'Staking':
+      return STAKING_PALLETS.includes(call.section);
+    case 'Governance':
+      return GOVERNANCE_PALLETS.includes(call.section);
+    default:
+      return false;
+  }
+}
+
+const RELAY_CALLS = new Set([...COMMON_CALLS, 'session.setKeys', 'session.purgeKeys', 'proxy.proxy']);
+
+export class RelayRuntime implements RuntimeLogic {
+  readonly layout: SessionKeyField[];
+  /** Active validators (and their keys) of each session, kept for the accounting of signatures. */
+  private readonly activeBySession = new Map<number, ActiveValidator[]>();
+  private readonly fromAssetHub: { stash: Uint8Array; keys: Uint8Array | undefined }[] = [];
+  private epochStartBlock = 0;
+
+  constructor(
+    readonly runtime: Runtime,
+    private readonly opts: RelayRuntimeOptions,
+    private readonly config: GenesisConfig,
+  ) {
+    this.layout = sessionKeyLayout(runtime);
+  }
+
+  activeValidators(sessionIndex: number): ActiveValidator[] {
+    return this.activeBySession.get(sessionIndex) ?? [];
+  }
+
+  /** Keys forwarded by Asset Hub's `stakingRcClient.set_keys` (undefined keys: purge), applied next block. */
+  receiveFromAssetHub(stash: Uint8Array, keys: Uint8Array | undefined): void {
+    this.fromAssetHub.push({ stash, keys });
+  }
+
+  genesis(storage: StorageOverlay, block: BlockInfo): void {
+    for (const account of this.config.accounts) fundAccount(storage, account);
+    const validators = this.config.validators;
+    const keyed = validators.map((v) => [v.stash, v.sessionKeys]);
+    storage.set('session', 'currentIndex', [], 0);
+    storage.set(
+      'session',
+      'validators',
+      [],
+      validators.map((v) => v.stash),
+    );
+    storage.set('session', 'queuedKeys', [], keyed);
+    for (const v of validators) storage.set('session', 'nextKeys', [v.stash], v.sessionKeys);
+    this.activeBySession.set(
+      0,
+      validators.map((v) => ({ stash: v.stash, keys: v.sessionKeys })),
+    );
+    storage.set('babe', 'genesisSlot', [], block.slot);
+    storage.set('babe', 'currentSlot', [], block.slot);
+    storage.set('babe', 'epochIndex', [], 0);
+    storage.set('babe', 'epochStart', [], [0, 0]);
+    storage.set('babe', 'authorities', [], this.babeAuthorities(validators.map((v) => v.sessionKeys)));
+    storage.set('staking', 'activeEra', [], { index: 0, start: block.timestampMs });
+    storage.set('staking', 'currentEra', [], 0);
+    storage.set('staking', 'erasStartSessionIndex', [0], 0);
+    for (const { real, definitions } of this.config.proxies)
+      storage.set('proxy', 'proxies', [real], proxiesValue(definitions));
+  }
+
+  onInitialize(ctx: DispatchContext, block: BlockInfo): void {
+    ctx.storage.set('babe', 'currentSlot', [], block.slot);
+    for (const { stash, keys } of this.fromAssetHub.splice(0)) {
+      if (keys) ctx.storage.set('session', 'nextKeys', [stash], keys);
+      else ctx.storage.remove('session', 'nextKeys', stash);
+    }
+    if (block.number % this.opts.sessionLength === 0) this.rotateSession(ctx, block);
+  }
+
+  digest(storage: StorageOverlay, block: BlockInfo): string[] {
+    const validators = storage.get<Codec & Codec[]>('session', 'validators');
+    const count = Math.max(1, validators?.length ?? 1);
+    // BABE SecondaryPlain pre-digest: authority index and slot; lets clients find the block author.
+    const preDigest = u8aConcat(
+      new Uint8Array([2]),
+      bnToU8a(block.slot % count, { bitLength: 32 }),
+      bnToU8a(block.slot, { bitLength: 64 }),
+    );
+    return [
+      this.runtime.registry.createType('DigestItem', { PreRuntime: ['0x42414245', u8aToHex(preDigest)] }).toHex(),
+    ];
+  }
+
+  isSupported(call: Call): boolean {
+    if (!RELAY_CALLS.has(callName(call))) return false;
+    return callName(call) !== 'proxy.proxy' || this.isSupported(call.args[2] as Call);
+  }
+
+  dispatch(ctx: DispatchContext, origin: Uint8Array, call: Call): DispatchResult {
+    if (this.opts.ahm && call.section === 'session') return callFiltered(ctx);
+    const common = dispatchCommon(ctx, origin, call);
+    if (common) return common;
+    switch (callName(call)) {
+      case 'session.setKeys':
+        return this.setKeys(
+          ctx,
+          origin,
+          call.args[0]!.toU8a(),
+          (call.args[1] as Codec & { toU8a(bare: boolean): Uint8Array }).toU8a(true),
+        );
+      case 'session.purgeKeys':
+        if (!ctx.storage.get('session', 'nextKeys', origin)) {
+          return { ok: false, error: moduleError(ctx.runtime, 'Session', 'NoKeys') };
+        }
+        ctx.storage.remove('session', 'nextKeys', origin);
+        return { ok: true };
+      case 'proxy.proxy':
+        return dispatchProxy(ctx, origin, call, relayProxyFilter, (inner, real, innerCall) =>
+          this.dispatch(inner, real, innerCall),
+        );
+      default:
+        return callFiltered(ctx);
+    }
+  }
+
+  private setKeys(ctx: DispatchContext, who: Uint8Array, keys: Uint8Array, proof: Uint8Array): DispatchResult {
+    const error = (name: string): DispatchResult => ({ ok: false, error: moduleError(ctx.runtime, 'Session', name) });
+    if (this.opts.requireProof && !isOwnershipProofValid(this.layout, keys, proof, who)) return error('InvalidProof');
+    if (!accountExists(ctx.storage, who)) return error('NoAccount');
+    const mine = splitSessionKeys(this.layout, keys)!;
+    for (const [key, raw] of ctx.storage.entries('session', 'nextKeys')) {
+      // NextKeys is Twox64Concat-hashed, so each key ends with the owner's account id.
+      if (key.endsWith(u8aToHex(who).slice(2))) continue;
+      const theirs = splitSessionKeys(this.layout, raw);
+      if (theirs?.some((t, i) => u8aEq(t.publicKey, mine[i]!.publicKey))) return error('DuplicatedKey');
+    }
+    ctx.storage.set('session', 'nextKeys', [who], keys);
+    return { ok: true };
+  }
+
+  /** pallet-session `rotate_session`: queued becomes active, NextKeys of the elected set are queued. */
+  private rotateSession(ctx: DispatchContext, block: BlockInfo): void {
+    const { storage } = ctx;
+    const current = storage.get<Codec & { toNumber(): number }>('session', 'currentIndex')?.toNumber() ?? 0;
+    const queued = (storage.get<Codec & KeysTuple[]>('session', 'queuedKeys') ?? []).map((t) => ({
+      stash: t[0].toU8a(),
+      keys: t[1].toU8a(),
+    }));
+    const next = current + 1;
+    storage.set(
+      'session',
+      'validators',
+      [],
+      queued.map((v) => v.stash),
+    );
+    storage.set('session', 'currentIndex', [], next);
+    this.activeBySession.set(next, queued);
+
+    const nextQueued = this.config.validators.flatMap(({ stash }) => {
+      const keys = storage.get('session', 'nextKeys', stash);
+      return keys ? [{ stash, keys: keys.toU8a() }] : [];
+    });
+    const changed =
+      nextQueued.length !== queued.length ||
+      nextQueued.some((v, i) => !u8aEq(v.keys, queued[i]!.keys) || !u8aEq(v.stash, queued[i]!.stash));
+    storage.set(
+      'session',
+      'queuedKeys',
+      [],
+      nextQueued.map((v) => [v.stash, v.keys]),
+    );
+    storage.set('session', 'queuedChanged', [], changed);
+    ctx.deposit('Session', 'NewSession', { sessionIndex: next });
+
+    storage.set('babe', 'epochIndex', [], next);
+    storage.set('babe', 'epochStart', [], [this.epochStartBlock, block.number]);
+    this.epochStartBlock = block.number;
+    storage.set('babe', 'authorities', [], this.babeAuthorities(queued.map((v) => v.keys)));
+  }
+
+  private babeAuthorities(allKeys: Uint8Array[]) {
+    const babe = this.layout.findIndex((f) => f.keyType === 'babe');
+    return allKeys.flatMap((keys) => {
+      const part = splitSessionKeys(this.layout, keys)?.[babe];
+      return part ? [[part.publicKey, 1]] : [];
+    });
+  }
+}

@@ -1,0 +1,54 @@
+/** Helpers for tests against the simulated Polkadot network (src/devnet/polkadot). */
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import type { SubmittableExtrinsic } from '@polkadot/api/types';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import type { ISubmittableResult } from '@polkadot/types/types';
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function connect(url: string): Promise<ApiPromise> {
+  return ApiPromise.create({ provider: new WsProvider(url, 1_000), noInitWarn: true, throwOnConnect: true });
+}
+
+export interface SubmissionTrace {
+  statuses: string[];
+  finalized: ISubmittableResult;
+}
+
+/** signAndSend and collect every status until Finalized (rejects on RPC errors such as 1010). */
+export function submitUntilFinalized(
+  tx: SubmittableExtrinsic<'promise'>,
+  signer: KeyringPair,
+  options: { nonce?: number } = {},
+): Promise<SubmissionTrace> {
+  return new Promise((resolve, reject) => {
+    const statuses: string[] = [];
+    tx.signAndSend(signer, options, (result) => {
+      statuses.push(result.status.type);
+      if (result.status.isFinalized) resolve({ statuses, finalized: result });
+      if (result.isError) reject(new Error(`transaction ${result.status.type}`));
+    }).catch(reject);
+  });
+}
+
+/** `Pallet.Error` names of a dispatch error (module errors decoded by polkadot-js from the metadata). */
+export function errorName(api: ApiPromise, dispatchError: { isModule: boolean; asModule: unknown }): string {
+  if (!dispatchError.isModule) return JSON.stringify(dispatchError);
+  const meta = api.registry.findMetaError(
+    dispatchError.asModule as Parameters<ApiPromise['registry']['findMetaError']>[0],
+  );
+  return `${meta.section}.${meta.name}`;
+}

@@ -1,0 +1,70 @@
+import '@polkadot/api-augment';
+import type { ApiPromise } from '@polkadot/api';
+import { u8aToHex } from '@polkadot/util';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
+import { connect, waitFor } from '../../../helpers/polkadot-devnet.js';
+
+describe('simulated relay chain: connect, storage, blocks', () => {
+  let devnet: PolkadotDevnet;
+  let api: ApiPromise;
+
+  beforeAll(async () => {
+    devnet = await startPolkadotDevnet({ sessionLength: 6, blockTimeMs: 150, validators: ['Alice', 'Bob'] });
+    api = await connect(devnet.relayUrl);
+  });
+
+  afterAll(async () => {
+    await api?.disconnect();
+    await devnet?.stop();
+  });
+
+  it('serves the real Polkadot runtime metadata to ApiPromise', () => {
+    expect(api.runtimeVersion.specName.toString()).toBe('polkadot');
+    expect(api.runtimeMetadata.version).toBe(15);
+    expect(api.genesisHash.toHex()).toBe(devnet.relay.genesisHash);
+    // Timing constants follow the simulated chain, so slot arithmetic predicts session ends.
+    expect(api.consts.babe.epochDuration.toNumber()).toBe(6);
+    expect(api.consts.babe.expectedBlockTime.toNumber()).toBe(150);
+    expect(typeof api.tx.session.setKeys).toBe('function');
+  });
+
+  it('answers session and babe queries from chain state', async () => {
+    const validators = await api.query.session.validators();
+    expect(validators.map((v) => u8aToHex(v.toU8a()))).toEqual(
+      ['Alice', 'Bob'].map((n) => u8aToHex(devnet.stash(n).publicKey)),
+    );
+    const nextKeys = await api.query.session.nextKeys(devnet.stash('Alice').address);
+    expect(nextKeys.isSome).toBe(true);
+    const [genesisSlot, currentSlot] = await Promise.all([api.query.babe.genesisSlot(), api.query.babe.currentSlot()]);
+    expect(currentSlot.toNumber()).toBeGreaterThanOrEqual(genesisSlot.toNumber());
+  });
+
+  it('produces blocks, rotates sessions and finalizes behind the head', async () => {
+    const start = (await api.query.session.currentIndex()).toNumber();
+    await waitFor(
+      'two session rotations',
+      async () => (await api.query.session.currentIndex()).toNumber() >= start + 2,
+    );
+    const [header, finalizedHash] = await Promise.all([api.rpc.chain.getHeader(), api.rpc.chain.getFinalizedHead()]);
+    const finalized = await api.rpc.chain.getHeader(finalizedHash);
+    expect(finalized.number.toNumber()).toBeLessThan(header.number.toNumber());
+    const epochIndex = await api.query.babe.epochIndex();
+    expect(epochIndex.toNumber()).toBe((await api.query.session.currentIndex()).toNumber());
+  });
+
+  it('supports api.derive.session.progress()', async () => {
+    const progress = await api.derive.session.progress();
+    expect(progress.sessionLength.toNumber()).toBe(6);
+    expect(progress.sessionProgress.toNumber()).toBeGreaterThanOrEqual(0);
+    expect(progress.sessionProgress.toNumber()).toBeLessThan(6);
+    expect(progress.currentIndex.toNumber()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('decodes new heads with the BABE author of each block', async () => {
+    const header = await new Promise<{ author?: { toString(): string } }>((resolve) => {
+      void api.derive.chain.subscribeNewHeads((h) => resolve(h)).then((unsub) => setTimeout(unsub, 0));
+    });
+    const stashes = ['Alice', 'Bob'].map((n) => devnet.stash(n).address);
+    expect(stashes).toContain(header.author?.toString());
+  });
+});
