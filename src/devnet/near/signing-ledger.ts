@@ -31,6 +31,8 @@ export interface ValidatorCounters extends ProductionStats {
   /** Heights at which two node processes signed with the same key of this account. */
   doubleSignHeights: number[];
   doubleSigns: DoubleSign[];
+  /** Heights with a block approval from each key of this account (current or not): who actually signed. */
+  blocksSignedByKey: Record<string, number>;
 }
 
 export interface Signature {
@@ -76,7 +78,13 @@ export class SigningLedger {
       signers = { accountId: sig.accountId, block: new Set(), chunk: new Set(), nodes: new Map(), reported: false };
       keys.set(sig.publicKey, signers);
     }
-    if (sig.block) signers.block.add(sig.instanceId);
+    if (sig.block) {
+      if (signers.block.size === 0) {
+        const byKey = this.countersFor(signers.accountId).blocksSignedByKey;
+        byKey[sig.publicKey] = (byKey[sig.publicKey] ?? 0) + 1;
+      }
+      signers.block.add(sig.instanceId);
+    }
     if (sig.chunk) signers.chunk.add(sig.instanceId);
     signers.nodes.set(sig.instanceId, sig.nodePublicKey);
     if (signers.nodes.size < 2 || signers.reported) return undefined;
@@ -132,6 +140,7 @@ export class SigningLedger {
       missedBlockHeights: [...c.missedBlockHeights],
       doubleSignHeights: [...c.doubleSignHeights],
       doubleSigns: c.doubleSigns.map((d) => ({ ...d, nodes: [...d.nodes] })),
+      blocksSignedByKey: { ...c.blocksSignedByKey },
     };
   }
 
@@ -146,6 +155,7 @@ export class SigningLedger {
         missedBlockHeights: [],
         doubleSignHeights: [],
         doubleSigns: [],
+        blocksSignedByKey: {},
       };
       this.totals.set(accountId, c);
     }

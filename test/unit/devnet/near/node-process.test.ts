@@ -1,0 +1,157 @@
+/**
+ * The simulated neard as a real child process started from an installed wrapper binary: its status, sync
+ * delay, signing only with the current validator key, key hot swap on SIGHUP, and its database versions.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { KeyPair } from 'near-api-js';
+import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../src/devnet/near/index.js';
+import { MIGRATION_SNAPSHOT_DIR } from '../../../../src/devnet/near/node-db.js';
+import { initNodeHome, writeValidatorKey, type DbMarker } from '../../../../src/devnet/near/node-home.js';
+import { freePort, scratch, startNeard, waitUntil, type NeardProcess } from '../../../helpers/neard-process.js';
+
+const BINARY = { version: '2.4.0', build: 'sim-a', protocolVersion: 73, dbVersion: 42 };
+
+describe('simulated neard process', () => {
+  let devnet: NearDevnet;
+  const dir = scratch('neard-sim-');
+  const running: NeardProcess[] = [];
+  const currentKey = KeyPair.fromRandom('ed25519');
+  let neard: string;
+
+  beforeAll(async () => {
+    devnet = await startNearDevnet({
+      epochLength: 50,
+      blockTimeMs: 100,
+      validators: [
+        { accountId: 'v.near', stakePublicKey: currentKey.getPublicKey().toString(), stake: 10n * ONE_NEAR },
+      ],
+    });
+    neard = dir.installBinary('2.4.0', BINARY);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((p) => p.stop('SIGKILL')));
+  });
+  afterAll(async () => {
+    await devnet.stop();
+    dir.remove();
+  });
+
+  async function home(
+    name: string,
+    opts: { validator?: KeyPair; dbVersion?: number; syncDelayMs?: number; migrationStepMs?: number } = {},
+  ) {
+    const rpcAddr = `127.0.0.1:${await freePort()}`;
+    const homeDir = dir.path(name);
+    initNodeHome({
+      home: homeDir,
+      chainId: devnet.chainId,
+      networkRpcUrl: devnet.rpcUrl,
+      rpcAddr,
+      syncDelayMs: opts.syncDelayMs ?? 1_500,
+      migrationStepMs: opts.migrationStepMs ?? 300,
+      validator: opts.validator ? { accountId: 'v.near', keyPair: opts.validator } : undefined,
+      dbVersion: opts.dbVersion,
+    });
+    return { homeDir, rpcAddr };
+  }
+
+  function start(homeDir: string, rpcAddr: string, binary = neard) {
+    const p = startNeard(binary, homeDir, rpcAddr);
+    running.push(p);
+    return p;
+  }
+
+  const signedBy = (key: KeyPair) => devnet.counters('v.near').blocksSignedByKey[key.getPublicKey().toString()] ?? 0;
+
+  it('reports its key and version, syncs after the delay, signs only with the current key and hot-swaps on SIGHUP', async () => {
+    const standbyKey = KeyPair.fromRandom('ed25519');
+    const { homeDir, rpcAddr } = await home('hot-swap', { validator: standbyKey, syncDelayMs: 2_000 });
+    const node = start(homeDir, rpcAddr);
+
+    const first = await waitUntil('the node RPC', () => node.status());
+    expect(first.sync_info.syncing).toBe(true);
+    expect(first.validator_account_id).toBe('v.near');
+    expect(first.validator_public_key).toBe(standbyKey.getPublicKey().toString());
+    expect(first.version).toMatchObject({ version: '2.4.0', build: 'sim-a' });
+    expect(first.latest_protocol_version).toBe(73);
+    expect(signedBy(currentKey)).toBe(0);
+
+    await waitUntil('sync', async () => !(await node.status()).sync_info.syncing);
+    // Synced, but its key is not the account's current key: it must not sign.
+    await node.waitForLog(/is not the current validator key of v\.near; not signing/);
+    const head = (await node.status()).sync_info.latest_block_height;
+    await devnet.waitForHeight(head + 10);
+    expect(signedBy(standbyKey)).toBe(0);
+    expect(signedBy(currentKey)).toBe(0);
+
+    writeValidatorKey(homeDir, 'v.near', currentKey);
+    node.child.kill('SIGHUP');
+    await waitUntil('the swapped key in status', async () =>
+      (await node.status()).validator_public_key === currentKey.getPublicKey().toString() ? true : undefined,
+    );
+    await waitUntil('signatures with the current key', () => signedBy(currentKey) >= 5);
+    expect(signedBy(standbyKey)).toBe(0);
+
+    rmSync(path.join(homeDir, 'validator_key.json'));
+    node.child.kill('SIGHUP');
+    await waitUntil('no validator key in status', async () =>
+      (await node.status()).validator_public_key === null ? true : undefined,
+    );
+    await node.waitForLog(/Validator key removed/);
+    const afterRemoval = signedBy(currentKey);
+    const now = devnet.chain.head().height;
+    await devnet.waitForHeight(now + 10);
+    expect(signedBy(currentKey)).toBeLessThanOrEqual(afterRemoval + 1);
+  });
+
+  it('forwards other RPC methods to the network', async () => {
+    const { homeDir, rpcAddr } = await home('proxy');
+    const node = start(homeDir, rpcAddr);
+    const res = await waitUntil('validators through the node', async () => {
+      const r = await fetch(node.rpcUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: '1', method: 'validators', params: [null] }),
+      });
+      return (await r.json()) as { result: { current_validators: { public_key: string }[] } };
+    });
+    expect(res.result.current_validators.map((v) => v.public_key)).toEqual([currentKey.getPublicKey().toString()]);
+    expect((await node.status()).validator_public_key).toBeNull();
+  });
+
+  const marker = (homeDir: string) =>
+    JSON.parse(readFileSync(path.join(homeDir, 'data', 'DB_MARKER.json'), 'utf8')) as DbMarker;
+
+  it('migrates an older database step by step before serving RPC', async () => {
+    const { homeDir, rpcAddr } = await home('migrate', { dbVersion: 40 });
+    const node = start(homeDir, rpcAddr);
+    await node.waitForLog(/Migrating the database from version 40 to 41/);
+    await node.waitForLog(/Migrating the database from version 41 to 42/);
+    await waitUntil('the node RPC after the migration', () => node.status());
+    expect(marker(homeDir)).toMatchObject({ db_version: 42, state: 'ok' });
+    expect(existsSync(path.join(homeDir, 'data', MIGRATION_SNAPSHOT_DIR))).toBe(false);
+  });
+
+  it('leaves the database refused when killed mid-migration', async () => {
+    const { homeDir, rpcAddr } = await home('killed', { dbVersion: 40, migrationStepMs: 60_000 });
+    const node = start(homeDir, rpcAddr);
+    await node.waitForLog(/Migrating the database from version 40 to 41/);
+    await node.stop('SIGKILL');
+    expect(marker(homeDir).state).toBe('migrating');
+
+    const again = start(homeDir, rpcAddr);
+    expect(await again.exit).toBe(1);
+    expect(again.logs.join('\n')).toMatch(/ERROR neard: Detected an existing database migration snapshot/);
+  });
+
+  it('refuses a database newer than the binary', async () => {
+    const { homeDir, rpcAddr } = await home('newer', { dbVersion: 43 });
+    const node = start(homeDir, rpcAddr);
+    expect(await node.exit).toBe(1);
+    expect(node.logs.join('\n')).toMatch(
+      /Database version 43 is higher than the expected version 42\. It was likely created by newer version of neard/,
+    );
+    expect(marker(homeDir)).toMatchObject({ db_version: 43, state: 'ok' });
+  });
+});
