@@ -24,6 +24,8 @@ export interface DoubleSign {
 
 export interface ValidatorCounters extends ProductionStats {
   accountId: string;
+  /** The counts cover heights up to here; later heights are still within their signature grace period. */
+  settledHeight: number;
   missedBlocks: number;
   missedChunks: number;
   /** Settled heights at which the account was expected to sign a block and did not (oldest first, capped). */
@@ -137,6 +139,7 @@ export class SigningLedger {
     const c = this.countersFor(accountId);
     return {
       ...c,
+      settledHeight: this.settledUpTo,
       missedBlockHeights: [...c.missedBlockHeights],
       doubleSignHeights: [...c.doubleSignHeights],
       doubleSigns: c.doubleSigns.map((d) => ({ ...d, nodes: [...d.nodes] })),
@@ -149,6 +152,7 @@ export class SigningLedger {
     if (!c) {
       c = {
         accountId,
+        settledHeight: this.settledUpTo,
         ...emptyStats(),
         missedBlocks: 0,
         missedChunks: 0,
