@@ -33,6 +33,13 @@ function accountInfo(storage: StorageOverlay, who: Uint8Array): AccountInfoJson 
   return storage.get('system', 'account', who)?.toJSON() as AccountInfoJson | undefined;
 }
 
+/** The account of a `MultiAddress` argument, if it is the plain `Id` form (the only one these runtimes resolve). */
+export function accountOfAddress(
+  address: (Codec & { type?: string; value?: Codec }) | undefined,
+): Uint8Array | undefined {
+  return address?.type === 'Id' && address.value ? address.value.toU8a() : undefined;
+}
+
 export const COMMON_CALLS = new Set(['system.remark', 'balances.transferKeepAlive', 'balances.transferAllowDeath']);
 
 export function callName(call: Call): string {
@@ -46,13 +53,9 @@ export function dispatchCommon(ctx: DispatchContext, origin: Uint8Array, call: C
       return { ok: true };
     case 'balances.transferKeepAlive':
     case 'balances.transferAllowDeath': {
-      const [destArg, valueArg] = call.args as unknown as [
-        Codec & { isId: boolean; asId: Codec },
-        Codec & { toBigInt(): bigint },
-      ];
-      if (!destArg.isId) return { ok: false, error: moduleError(ctx.runtime, 'System', 'CallFiltered') };
-      const dest = destArg.asId.toU8a();
-      const amount = valueArg.toBigInt();
+      const dest = accountOfAddress(call.args[0]);
+      const amount = (call.args[1] as Codec & { toBigInt(): bigint }).toBigInt();
+      if (!dest) return { ok: false, error: moduleError(ctx.runtime, 'System', 'CallFiltered') };
       const from = accountInfo(ctx.storage, origin);
       const free = BigInt(from?.data.free ?? 0);
       if (!from || free < amount)

@@ -7,7 +7,7 @@ import type { GenericExtrinsic } from '@polkadot/types';
 import type { Call } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
 import { hexToU8a, isHex } from '@polkadot/util';
-import { blake2AsU8a, signatureVerify } from '@polkadot/util-crypto';
+import { blake2AsU8a, decodeAddress, signatureVerify } from '@polkadot/util-crypto';
 import type { Runtime } from './metadata.js';
 import { InvalidTransactionReason, RpcError, invalidTransaction } from './rpc-error.js';
 
@@ -56,7 +56,8 @@ export function validateSigned(
   accountNonce: (signer: Uint8Array) => number,
 ): ValidatedExtrinsic {
   if (!xt.isSigned) throw invalidTransaction(InvalidTransactionReason.call);
-  const signer = xt.signer.toU8a();
+  // The signer is a MultiAddress; only `Id` (the plain account) is used by the relay's signed extensions.
+  const signer = decodeAddress(xt.signer.toString());
   const payload = runtime.registry.createType(
     'ExtrinsicPayload',
     {

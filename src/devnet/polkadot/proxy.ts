@@ -7,6 +7,7 @@ import type { Call } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
 import { u8aEq } from '@polkadot/util';
 import type { DispatchContext, DispatchResult } from './chain.js';
+import { accountOfAddress } from './common-calls.js';
 import { moduleError } from './events.js';
 
 export interface ProxyDefinition {
@@ -51,12 +52,12 @@ export function dispatchProxy(
   dispatchAs: (ctx: DispatchContext, origin: Uint8Array, call: Call) => DispatchResult,
 ): DispatchResult {
   const [realArg, forceArg, innerArg] = call.args as unknown as [
-    Codec & { isId: boolean; asId: Codec },
+    Codec,
     Codec & { isSome: boolean; unwrap(): Codec & { type: string } },
     Call,
   ];
-  if (!realArg.isId) return { ok: false, error: moduleError(ctx.runtime, 'Proxy', 'NotProxy') };
-  const real = realArg.asId.toU8a();
+  const real = accountOfAddress(realArg);
+  if (!real) return { ok: false, error: moduleError(ctx.runtime, 'Proxy', 'NotProxy') };
   const force = forceArg.isSome ? forceArg.unwrap().type : undefined;
   const definition = readProxies(ctx, real).find(
     (d) => u8aEq(d.delegate, who) && (force === undefined || d.proxyType === force),

@@ -1,0 +1,172 @@
+import '@polkadot/api-augment';
+import type { ApiPromise } from '@polkadot/api';
+import type { KeyringPair } from '@polkadot/keyring/types';
+import type { EventRecord } from '@polkadot/types/interfaces';
+import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { mnemonicGenerate } from '@polkadot/util-crypto';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
+import { createOwnershipProof, keyPair, sessionKeyLayout } from '../../../../src/devnet/polkadot/session-keys.js';
+import { connect, errorName, submitUntilFinalized, waitFor } from '../../../helpers/polkadot-devnet.js';
+
+const SESSION_LENGTH = 8;
+
+/** Fresh session keys as a node would generate them, with the ownership proof for `owner`. */
+function newSessionKeys(devnet: PolkadotDevnet, owner: KeyringPair) {
+  const layout = sessionKeyLayout(devnet.relay.runtime);
+  const pairs = layout.map((field) => keyPair(field.crypto, mnemonicGenerate()));
+  const keys = u8aToHex(u8aConcat(...pairs.map((p) => p.publicKey)));
+  const babe = u8aToHex(pairs[layout.findIndex((f) => f.keyType === 'babe')]!.publicKey);
+  return { keys, babe, proof: u8aToHex(createOwnershipProof(pairs, owner.publicKey)) };
+}
+
+function eventNames(events: EventRecord[]): string[] {
+  return events.map(({ event }) => `${event.section}.${event.method}`);
+}
+
+function failure(api: ApiPromise, events: EventRecord[]): string | undefined {
+  const failed = events.find(({ event }) => api.events.system.ExtrinsicFailed.is(event));
+  if (!failed || !api.events.system.ExtrinsicFailed.is(failed.event)) return undefined;
+  return errorName(api, failed.event.data.dispatchError);
+}
+
+function proxyResult(api: ApiPromise, events: EventRecord[]): string | undefined {
+  const executed = events.find(({ event }) => api.events.proxy.ProxyExecuted.is(event));
+  if (!executed || !api.events.proxy.ProxyExecuted.is(executed.event)) return undefined;
+  const result = executed.event.data.result;
+  return result.isOk ? 'Ok' : errorName(api, result.asErr);
+}
+
+describe('simulated relay chain: session.setKeys, proxies and the ownership proof', () => {
+  let devnet: PolkadotDevnet;
+  let api: ApiPromise;
+
+  beforeAll(async () => {
+    devnet = await startPolkadotDevnet({
+      sessionLength: SESSION_LENGTH,
+      blockTimeMs: 100,
+      validators: ['Alice', 'Bob', 'Charlie'],
+      accounts: ['Ferdie'],
+      proxies: [{ real: 'Bob', delegate: 'Dave', type: 'Staking' }],
+    });
+    api = await connect(devnet.relayUrl);
+  });
+
+  afterAll(async () => {
+    await api?.disconnect();
+    await devnet?.stop();
+  });
+
+  it('setKeys by the stash: Ready -> InBlock -> Finalized; NextKeys at S, QueuedKeys at S+1, active at S+2', async () => {
+    const stash = devnet.stash('Alice');
+    const { keys, babe, proof } = newSessionKeys(devnet, stash);
+    const { statuses, finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), stash);
+    expect(statuses).toEqual(expect.arrayContaining(['Ready', 'InBlock', 'Finalized']));
+    expect(statuses.indexOf('Ready')).toBeLessThan(statuses.indexOf('InBlock'));
+    expect(eventNames(finalized.events)).toContain('system.ExtrinsicSuccess');
+    expect(failure(api, finalized.events)).toBeUndefined();
+
+    const inBlock = await api.at(finalized.status.asFinalized);
+    const s = (await inBlock.query.session.currentIndex()).toNumber();
+    expect((await inBlock.query.session.nextKeys(stash.address)).unwrap().toHex()).toBe(keys);
+    const queuedHas = async (at: ApiPromise | Awaited<ReturnType<ApiPromise['at']>>) =>
+      (await at.query.session.queuedKeys()).some(([who, k]) => who.eq(stash.address) && k.toHex() === keys);
+    const activeHas = async (at: Awaited<ReturnType<ApiPromise['at']>>) =>
+      (await at.query.babe.authorities()).some(([id]) => id.toHex() === babe);
+    expect(await queuedHas(inBlock)).toBe(false);
+    expect(await activeHas(inBlock)).toBe(false);
+
+    // Sessions start at multiples of the session length; read each stage at the block where it begins.
+    const at = async (session: number) => {
+      const number = session * SESSION_LENGTH;
+      await waitFor(`block ${number}`, async () => (await api.rpc.chain.getHeader()).number.toNumber() >= number);
+      const view = await api.at(await api.rpc.chain.getBlockHash(number));
+      expect((await view.query.session.currentIndex()).toNumber()).toBe(session);
+      return view;
+    };
+    const s1 = await at(s + 1);
+    expect(await queuedHas(s1)).toBe(true);
+    expect(await activeHas(s1)).toBe(false);
+    const s2 = await at(s + 2);
+    expect(await activeHas(s2)).toBe(true);
+    expect((await s2.query.session.validators()).map((v) => v.toString())).toContain(stash.address);
+  });
+
+  it('proxy.proxy by a Staking proxy sets the keys of the real account', async () => {
+    const real = devnet.stash('Bob');
+    const { keys, proof } = newSessionKeys(devnet, real);
+    const call = api.tx.proxy.proxy(real.address, 'Staking', api.tx.session.setKeys(keys, proof));
+    const { finalized } = await submitUntilFinalized(call, devnet.account('Dave'));
+    expect(eventNames(finalized.events)).toEqual(
+      expect.arrayContaining(['proxy.ProxyExecuted', 'system.ExtrinsicSuccess']),
+    );
+    expect(proxyResult(api, finalized.events)).toBe('Ok');
+    const stored = await (await api.at(finalized.status.asFinalized)).query.session.nextKeys(real.address);
+    expect(stored.unwrap().toHex()).toBe(keys);
+  });
+
+  it('a signer that is not a proxy of the real account gets Proxy.NotProxy', async () => {
+    const real = devnet.stash('Bob');
+    const { keys, proof } = newSessionKeys(devnet, real);
+    const call = api.tx.proxy.proxy(real.address, null, api.tx.session.setKeys(keys, proof));
+    const { finalized } = await submitUntilFinalized(call, devnet.account('Ferdie'));
+    expect(failure(api, finalized.events)).toBe('proxy.NotProxy');
+  });
+
+  it("a call outside the proxy type's filter gets CallFiltered inside ProxyExecuted", async () => {
+    const real = devnet.stash('Bob');
+    const transfer = api.tx.balances.transferKeepAlive(devnet.account('Ferdie').address, 1_000_000_000n);
+    const { finalized } = await submitUntilFinalized(
+      api.tx.proxy.proxy(real.address, 'Staking', transfer),
+      devnet.account('Dave'),
+    );
+    expect(failure(api, finalized.events)).toBeUndefined();
+    expect(proxyResult(api, finalized.events)).toBe('system.CallFiltered');
+  });
+
+  it('a proof made for another owner gets Session.InvalidProof and leaves NextKeys unchanged', async () => {
+    const stash = devnet.stash('Charlie');
+    const before = (await api.query.session.nextKeys(stash.address)).unwrap().toHex();
+    const { keys, proof } = newSessionKeys(devnet, devnet.stash('Alice'));
+    const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), stash);
+    expect(failure(api, finalized.events)).toBe('session.InvalidProof');
+    const after = await (await api.at(finalized.status.asFinalized)).query.session.nextKeys(stash.address);
+    expect(after.unwrap().toHex()).toBe(before);
+  });
+
+  it('rejects a bad signature with 1010 Invalid Transaction', async () => {
+    const signer = devnet.account('Ferdie');
+    const tx = api.tx.system.remark('0x01');
+    await tx.signAsync(signer);
+    const signature = tx.signature.toHex().slice(2);
+    const tampered = signature.slice(0, 10) + (signature[10] === '0' ? '1' : '0') + signature.slice(11);
+    const hex = tx.toHex().replace(signature, tampered);
+    await expect(api.rpc.author.submitExtrinsic(hex)).rejects.toThrow(
+      /1010: Invalid Transaction: Transaction has a bad signature/,
+    );
+  });
+
+  it('rejects a stale nonce with 1010 Invalid Transaction', async () => {
+    const signer = devnet.account('Ferdie');
+    await submitUntilFinalized(api.tx.system.remark('0x02'), signer);
+    await expect(submitUntilFinalized(api.tx.system.remark('0x03'), signer, { nonce: 0 })).rejects.toThrow(
+      /1010: Invalid Transaction: Transaction is outdated/,
+    );
+  });
+});
+
+describe('simulated relay chain without ownership proofs (older runtimes)', () => {
+  it('accepts session.setKeys with an empty proof', async () => {
+    const devnet = await startPolkadotDevnet({ sessionLength: SESSION_LENGTH, blockTimeMs: 100, requireProof: false });
+    const api = await connect(devnet.relayUrl);
+    try {
+      const stash = devnet.stash('Alice');
+      const { keys } = newSessionKeys(devnet, stash);
+      const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, '0x'), stash);
+      expect(failure(api, finalized.events)).toBeUndefined();
+      expect((await api.query.session.nextKeys(stash.address)).unwrap().toHex()).toBe(keys);
+    } finally {
+      await api.disconnect();
+      await devnet.stop();
+    }
+  });
+});
