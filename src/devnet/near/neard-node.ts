@@ -15,6 +15,7 @@ import { openDatabase } from './node-db.js';
 import {
   dataDir,
   readConfig,
+  readGenesisChainId,
   readKeyFile,
   validatorKeyPath,
   writeDbMarker,
@@ -54,6 +55,7 @@ export function neardBanner(binary: NeardBinary): string {
 
 export class SimulatedNeard {
   private config!: NodeConfig;
+  private chainId = '';
   private db!: DbMarker;
   private nodeKey!: KeyPair;
   private signer: ValidatorSigner | undefined;
@@ -69,6 +71,7 @@ export class SimulatedNeard {
   private syncedAtMs: number | undefined;
   private lastSignedHeight = 0;
   private signingState = '';
+  private problem = '';
 
   constructor(
     private readonly home: string,
@@ -79,6 +82,7 @@ export class SimulatedNeard {
   async start(): Promise<void> {
     this.log('INFO', 'neard', `${neardBanner(this.binary)} home=${this.home}`);
     this.config = readConfig(this.home);
+    this.chainId = readGenesisChainId(this.home, this.config);
     this.db = await openDatabase(
       dataDir(this.home, this.config),
       this.binary.dbVersion,
@@ -147,7 +151,15 @@ export class SimulatedNeard {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url);
     this.socket = ws;
-    ws.on('message', (data) => this.onBlock(JSON.parse((data as Buffer).toString('utf8')) as BlockAnnouncement));
+    ws.on('message', (data) => {
+      let block: BlockAnnouncement;
+      try {
+        block = JSON.parse((data as Buffer).toString('utf8')) as BlockAnnouncement;
+      } catch {
+        return;
+      }
+      this.onBlock(block);
+    });
     ws.on('error', () => {});
     ws.on('close', () => {
       if (this.stopping) return;
@@ -163,10 +175,12 @@ export class SimulatedNeard {
   }
 
   private checkSynced(block: BlockAnnouncement): void {
+    if (block.chainId !== this.chainId) {
+      this.reportOnce(`The network's chain id ${block.chainId} differs from genesis.json's ${this.chainId}; not syncing`);
+      return;
+    }
     if (block.protocolVersion > this.binary.protocolVersion) {
-      this.log(
-        'ERROR',
-        'client',
+      this.reportOnce(
         `The network runs protocol version ${block.protocolVersion} but this binary supports up to ` +
           `${this.binary.protocolVersion}; upgrade neard`,
       );
@@ -175,6 +189,12 @@ export class SimulatedNeard {
     if (Date.now() - this.startedAtMs < this.config.simulator.sync_delay_ms) return;
     this.syncedAtMs = Date.now();
     this.log('INFO', 'sync', `Sync done: head #${block.height} ${block.hash}`);
+  }
+
+  private reportOnce(problem: string): void {
+    if (this.problem === problem) return;
+    this.problem = problem;
+    this.log('ERROR', 'client', problem);
   }
 
   private maybeSign(block: BlockAnnouncement): void {
@@ -284,8 +304,8 @@ export class SimulatedNeard {
     const blockTime = head ? nsToRfc3339(head.timestampNanosec) : new Date(this.startedAtMs).toISOString();
     const hash = head && !this.syncing() ? head.hash : base58Sha256('local head', String(height));
     return {
-      chain_id: head?.chainId ?? '',
-      genesis_hash: base58Sha256('genesis', head?.chainId ?? ''),
+      chain_id: this.chainId,
+      genesis_hash: base58Sha256('genesis', this.chainId),
       latest_protocol_version: this.binary.protocolVersion,
       protocol_version: head?.protocolVersion ?? this.binary.protocolVersion,
       node_key: null,

@@ -85,6 +85,12 @@ export function readConfig(home: string): NodeConfig {
   return JSON.parse(readFileSync(path.join(home, 'config.json'), 'utf8')) as NodeConfig;
 }
 
+export function readGenesisChainId(home: string, config: NodeConfig): string {
+  const genesis = JSON.parse(readFileSync(path.join(home, config.genesis_file), 'utf8')) as { chain_id?: unknown };
+  if (typeof genesis.chain_id !== 'string') throw new Error(`${config.genesis_file}: chain_id is missing`);
+  return genesis.chain_id;
+}
+
 export function writeValidatorKey(home: string, accountId: string, keyPair: KeyPair, config?: NodeConfig): void {
   writeKeyFile(validatorKeyPath(home, config), accountId, keyPair);
 }

@@ -263,7 +263,8 @@ function blockView(chain: NearChain, block: Block) {
   };
 }
 
-function protocolConfig(chain: NearChain, block: Block) {
+/** The config is the same at every block; the reference is still checked (UNKNOWN_BLOCK) as nearcore does. */
+function protocolConfig(chain: NearChain, _block: Block) {
   return {
     protocol_version: chain.options.protocolVersion,
     genesis_time: rfc3339(chain.genesisBlock().timestampNs),
@@ -295,7 +296,6 @@ function protocolConfig(chain: NearChain, block: Block) {
     minimum_validators_per_shard: 1,
     max_kickout_stake_perc: 100,
     minimum_stake_ratio: [1, 6250],
-    block_height: block.height,
   };
 }
 

@@ -88,6 +88,25 @@ describe('NEAR devnet epochs and staking', () => {
     expect(keyOf(inT3.next_validators, 'staker.near')).toBe(newKey);
   });
 
+  it('deploys a staking pool at runtime whose stake is a proposal until T+2', async () => {
+    const key = KeyPair.fromRandom('ed25519').getPublicKey().toString();
+    devnet.createStakingPool({
+      poolId: 'new.poolv1.near',
+      ownerId: 'owner.near',
+      stakePublicKey: key,
+      stake: 30n * ONE_NEAR,
+    });
+    const now = await provider.viewValidators();
+    expect(keyOf(now.current_proposals, 'new.poolv1.near')).toBe(key);
+    expect(keyOf(now.current_validators, 'new.poolv1.near')).toBeUndefined();
+    expect(await provider.callFunction({ contractId: 'new.poolv1.near', method: 'get_staking_key', args: {} })).toBe(
+      key,
+    );
+    const inT2 = await devnet.waitForEpochHeight(now.epoch_height + 2);
+    const later = await provider.viewValidators({ blockId: inT2.height });
+    expect(keyOf(later.current_validators, 'new.poolv1.near')).toBe(key);
+  });
+
   it('refuses a Stake action sent to another account (ActorNoPermission)', async () => {
     const account = new Account('stranger.near', provider, new KeyPairSigner(stranger));
     await expect(

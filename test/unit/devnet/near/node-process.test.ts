@@ -2,6 +2,7 @@
  * The simulated neard as a real child process started from an installed wrapper binary: its status, sync
  * delay, signing only with the current validator key, key hot swap on SIGHUP, and its database versions.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
@@ -103,6 +104,24 @@ describe('simulated neard process', () => {
     const now = devnet.chain.head().height;
     await devnet.waitForHeight(now + 10);
     expect(signedBy(currentKey)).toBeLessThanOrEqual(afterRemoval + 1);
+  });
+
+  it('prints the version banner of its binary', () => {
+    const banner = execFileSync(neard, ['--version'], { encoding: 'utf8' });
+    expect(banner.trim()).toBe('neard (release 2.4.0) (build sim-a) (rustc 1.86.0) (protocol 73) (db 42)');
+  });
+
+  it('does not sync or sign on a binary older than the network protocol', async () => {
+    const old = dir.installBinary('2.3.0', { version: '2.3.0', build: 'sim-old', protocolVersion: 72, dbVersion: 42 });
+    const { homeDir, rpcAddr } = await home('old-protocol', { validator: currentKey, syncDelayMs: 0 });
+    const signedBefore = signedBy(currentKey);
+    const node = start(homeDir, rpcAddr, old);
+    await node.waitForLog(/network runs protocol version 73 but this binary supports up to 72/);
+    await devnet.waitForHeight(devnet.chain.head().height + 10);
+    const status = await node.status();
+    expect(status.sync_info.syncing).toBe(true);
+    expect(status.latest_protocol_version).toBe(72);
+    expect(signedBy(currentKey)).toBe(signedBefore);
   });
 
   it('forwards other RPC methods to the network', async () => {

@@ -107,8 +107,45 @@ describe('NEAR devnet JSON-RPC with near-api-js', () => {
     expect(status.transaction_outcome.id).toBe(outcome.transaction.hash);
   });
 
+  it('reports the account state and key list that Account reads', async () => {
+    const account = new Account('alice.near', provider, new KeyPairSigner(alice));
+    const state = await account.getState();
+    expect(state.balance.total).toBe((await provider.viewAccount({ accountId: 'alice.near' })).amount);
+    const { keys } = await account.getAccessKeyList();
+    expect(keys.map((k) => [k.public_key, k.access_key.permission])).toEqual([
+      [alice.getPublicKey().toString(), 'FullAccess'],
+    ]);
+  });
+
+  /** A raw JSON-RPC call, for the legacy methods near-api-js 7 no longer sends. */
+  async function rpc<T>(method: string, params: unknown): Promise<{ result: T }> {
+    const res = await fetch(devnet.rpcUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'raw', method, params }),
+    });
+    return (await res.json()) as { result: T };
+  }
+
+  it('accepts broadcast_tx_commit, broadcast_tx_async and send_tx with wait_until NONE', async () => {
+    const base64 = async () => Buffer.from((await signedTransfer()).encode()).toString('base64');
+    const committed = await rpc<{ status: unknown }>('broadcast_tx_commit', [await base64()]);
+    expect(committed.result.status).toEqual({ SuccessValue: '' });
+
+    const asyncTx = await signedTransfer();
+    const hash = await rpc<string>('broadcast_tx_async', [Buffer.from(asyncTx.encode()).toString('base64')]);
+    expect(typeof hash.result).toBe('string');
+    const status = await provider.viewTransactionStatus({ txHash: hash.result, accountId: 'alice.near' });
+    expect(status.transaction.hash).toBe(hash.result);
+
+    const none = await rpc('send_tx', { signed_tx_base64: await base64(), wait_until: 'NONE' });
+    expect(none.result).toEqual({ final_execution_status: 'NONE' });
+  });
+
   /** Builds and signs a transfer by hand so each field can be made wrong on purpose. */
-  async function signedTransfer(opts: { nonce?: bigint; blockHash?: Uint8Array; key?: KeyPair } = {}) {
+  async function signedTransfer(
+    opts: { nonce?: bigint; blockHash?: Uint8Array; key?: KeyPair; deposit?: bigint } = {},
+  ) {
     const key = opts.key ?? alice;
     const accessKey = await provider.viewAccessKey({ accountId: 'alice.near', publicKey: key.getPublicKey() });
     const block = await provider.viewBlock({ finality: 'final' });
@@ -117,7 +154,7 @@ describe('NEAR devnet JSON-RPC with near-api-js', () => {
       key.getPublicKey(),
       'v1.near',
       opts.nonce ?? accessKey.nonce + 1n,
-      [actions.transfer(1n)],
+      [actions.transfer(opts.deposit ?? 1n)],
       opts.blockHash ?? baseDecode(block.header.hash),
     );
     return (await new KeyPairSigner(key).signTransaction(tx)).signedTransaction;
@@ -131,7 +168,8 @@ describe('NEAR devnet JSON-RPC with near-api-js', () => {
 
   it('rejects a reused nonce with InvalidNonce carrying both nonces', async () => {
     const current = await provider.viewAccessKey({ accountId: 'alice.near', publicKey: alice.getPublicKey() });
-    const signed = await signedTransfer({ nonce: current.nonce });
+    // A different deposit: the same bytes again would be the same, already known transaction.
+    const signed = await signedTransfer({ nonce: current.nonce, deposit: 2n });
     const error = await provider.sendTransaction(signed).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidNonceError);
     expect((error as InvalidNonceError).accessKeyNonce).toBe(Number(current.nonce));
