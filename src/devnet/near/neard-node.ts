@@ -176,7 +176,9 @@ export class SimulatedNeard {
 
   private checkSynced(block: BlockAnnouncement): void {
     if (block.chainId !== this.chainId) {
-      this.reportOnce(`The network's chain id ${block.chainId} differs from genesis.json's ${this.chainId}; not syncing`);
+      this.reportOnce(
+        `The network's chain id ${block.chainId} differs from genesis.json's ${this.chainId}; not syncing`,
+      );
       return;
     }
     if (block.protocolVersion > this.binary.protocolVersion) {
