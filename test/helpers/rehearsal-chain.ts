@@ -15,6 +15,7 @@ export function rehearsalActivities(opts: RehearsalChainOptions) {
   const log: string[] = [];
   let genesisMs: number | undefined;
   let looks = 0;
+  let lastNow: number | undefined;
   const activities: RehearsalActivities = {
     record(what) {
       log.push(what);
@@ -24,6 +25,7 @@ export function rehearsalActivities(opts: RehearsalChainOptions) {
       looks++;
       const now = await opts.now();
       genesisMs ??= now;
+      lastNow = now;
       const height = Math.floor((now - genesisMs) / opts.blockTimeMs);
       const epoch = Math.floor(height / opts.epochLength);
       const blocksLeft = (epoch + 1) * opts.epochLength - height;
@@ -35,5 +37,7 @@ export function rehearsalActivities(opts: RehearsalChainOptions) {
       };
     },
   };
-  return { activities, log, looks: () => looks };
+  /** Hours of chain time between the first and the last look. */
+  const chainHours = () => ((lastNow ?? 0) - (genesisMs ?? 0)) / 3_600_000;
+  return { activities, log, looks: () => looks, chainHours };
 }
