@@ -3,7 +3,7 @@
  * and chunks while a validator's node is down, double signing when two processes sign with one key, and
  * neither while exactly one node signs.
  */
-import { JsonRpcProvider, KeyPair } from 'near-api-js';
+import { Account, JsonRpcProvider, KeyPair, KeyPairSigner, PublicKey, actions } from 'near-api-js';
 import {
   ONE_NEAR,
   startNearDevnet,
@@ -117,5 +117,83 @@ describe('NEAR devnet signing accounting', () => {
     expect(new Set(c.doubleSignHeights).size).toBe(c.doubleSignHeights.length);
     // The solo validator, whose node is down, is not blamed for what the shared key's nodes do.
     expect((await counters('solo.near')).doubleSignHeights).toEqual([]);
+  });
+});
+
+describe('NEAR devnet accounting across a validator key rotation', () => {
+  let devnet: NearDevnet;
+  const dir = scratch('neard-rotation-');
+  const running: NeardProcess[] = [];
+  const accessKey = KeyPair.fromRandom('ed25519');
+  const oldKey = KeyPair.fromRandom('ed25519');
+  const newKey = KeyPair.fromRandom('ed25519');
+
+  beforeAll(async () => {
+    devnet = await startNearDevnet({
+      epochLength: 20,
+      blockTimeMs: 100,
+      signatureGraceMs: 5_000,
+      validators: [
+        {
+          accountId: 'v.near',
+          publicKeys: [accessKey.getPublicKey().toString()],
+          stakePublicKey: oldKey.getPublicKey().toString(),
+          stake: 10n * ONE_NEAR,
+        },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((p) => p.stop('SIGKILL')));
+    await devnet.stop();
+    dir.remove();
+  });
+
+  it('misses nothing and signs nothing twice when a second node takes over with a new key at T+2', async () => {
+    const neard = dir.installBinary('2.4.0', { version: '2.4.0', build: 'sim', protocolVersion: 73, dbVersion: 42 });
+    const start = async (name: string, key: KeyPair) => {
+      const rpcAddr = `127.0.0.1:${await freePort()}`;
+      initNodeHome({
+        home: dir.path(name),
+        chainId: devnet.chainId,
+        networkRpcUrl: devnet.rpcUrl,
+        rpcAddr,
+        syncDelayMs: 500,
+        validator: { accountId: 'v.near', keyPair: key },
+      });
+      const node = startNeard(neard, dir.path(name), rpcAddr);
+      running.push(node);
+      return node;
+    };
+    const oldNode = await start('old', oldKey);
+    const newNode = await start('new', newKey);
+    await waitUntil('both nodes synced', async () => {
+      const states = await Promise.all([oldNode.status(), newNode.status()]);
+      return states.every((s) => !s.sync_info.syncing);
+    });
+    const before = await waitUntil('a settled signed block', () => {
+      const c = devnet.counters('v.near');
+      return c.producedBlocks > 0 ? c : undefined;
+    });
+
+    const provider = new JsonRpcProvider({ url: devnet.rpcUrl }, { retries: 1 });
+    const account = new Account('v.near', provider, new KeyPairSigner(accessKey));
+    const outcome = await account.signAndSendTransaction({
+      receiverId: 'v.near',
+      actions: [actions.stake(10n * ONE_NEAR, PublicKey.from(newKey.getPublicKey().toString()))],
+    });
+    const T = (await provider.viewValidators({ blockId: outcome.transaction_outcome.block_hash })).epoch_height;
+    const firstOfT2 = await devnet.waitForEpochHeight(T + 2);
+    const after = await waitUntil('20 settled heights in T+2', () => {
+      const c = devnet.counters('v.near');
+      return c.settledHeight >= firstOfT2.height + 20 ? c : undefined;
+    });
+
+    expect(after.missedBlocks).toBe(before.missedBlocks);
+    expect(after.missedChunks).toBe(before.missedChunks);
+    expect(after.doubleSignHeights).toEqual([]);
+    expect(after.blocksSignedByKey[newKey.getPublicKey().toString()]).toBeGreaterThanOrEqual(20);
+    await oldNode.waitForLog(/is not the current validator key of v\.near; not signing/);
+    await newNode.waitForLog(/Validating as v\.near/);
   });
 });
