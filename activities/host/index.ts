@@ -1,0 +1,228 @@
+/**
+ * Host activities: thin wrappers over src/ssh that validate their JSON input, heartbeat while they work,
+ * honour cancellation by killing the remote command, and report failures as typed ApplicationFailures.
+ */
+import { cancellationSignal } from '@temporalio/activity';
+import type { SshConnectionProvider } from '../../src/ssh/connection.js';
+import { rollbackDataFolder, swapDataFolder, type SwapOutcome, type SwapStep } from '../../src/ssh/data-swap.js';
+import { exec } from '../../src/ssh/exec.js';
+import { freeDisk, installBinary, sha256OfFile, writeFileAtomic, type FreeDisk } from '../../src/ssh/files.js';
+import { isServiceActive, startService, stopService } from '../../src/ssh/service-control.js';
+import { parseInput, reportingHostErrors } from './failures.js';
+import { withHeartbeats } from './heartbeat.js';
+import {
+  dataSwapInput,
+  installBinaryInput,
+  pathInput,
+  runCommandInput,
+  serviceInput,
+  stopServiceInput,
+  writeFileInput,
+  type DataSwapActivityInput,
+  type InstallBinaryInput,
+  type PathInput,
+  type RunCommandInput,
+  type ServiceInput,
+  type StopServiceInput,
+  type WriteFileInput,
+} from './inputs.js';
+
+export interface HostActivityDeps {
+  connections: SshConnectionProvider;
+  /** How often long steps heartbeat; keep it well below the activities' heartbeatTimeout. */
+  heartbeatIntervalMs?: number;
+}
+
+export interface RunCommandResult {
+  exitCode: number;
+  stdoutTail: string;
+  stderrTail: string;
+  stdoutBytes: number;
+  stderrBytes: number;
+}
+
+export interface RunCommandProgress {
+  elapsedMs: number;
+  stdoutBytes: number;
+  stderrBytes: number;
+  lastLine: string;
+}
+
+/** Keeps the last `limit` bytes of a stream and counts all of them. */
+class Tail {
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  total = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: Buffer) {
+    this.total += chunk.length;
+    this.chunks.push(chunk);
+    this.kept += chunk.length;
+    while (this.chunks.length > 1 && this.kept - (this.chunks[0]?.length ?? 0) >= this.limit) {
+      this.kept -= this.chunks.shift()?.length ?? 0;
+    }
+  }
+
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
+  }
+
+  lastLine(): string {
+    const lines = this.text().trimEnd().split('\n');
+    return (lines[lines.length - 1] ?? '').slice(-200);
+  }
+}
+
+export function createHostActivities(deps: HostActivityDeps) {
+  const interval = deps.heartbeatIntervalMs ?? 5_000;
+  const connect = deps.connections.get.bind(deps.connections);
+
+  return {
+    /** Runs an argv on the host; a non-zero exit code is returned, not thrown. Cancelling kills the command. */
+    runCommand: async (raw: RunCommandInput): Promise<RunCommandResult> => {
+      const input = parseInput(runCommandInput, raw, 'runCommand');
+      return reportingHostErrors(async () => {
+        const stdout = new Tail(input.tailBytes);
+        const stderr = new Tail(input.tailBytes);
+        const started = Date.now();
+        const progress = (): RunCommandProgress => ({
+          elapsedMs: Date.now() - started,
+          stdoutBytes: stdout.total,
+          stderrBytes: stderr.total,
+          lastLine: stdout.lastLine(),
+        });
+        const connection = await connect(input.host);
+        const { exitCode } = await withHeartbeats(interval, progress, () =>
+          exec(connection, input.argv, {
+            timeoutMs: input.timeoutMs,
+            signal: cancellationSignal(),
+            onStdout: (chunk) => stdout.push(chunk),
+            onStderr: (chunk) => stderr.push(chunk),
+          }),
+        );
+        return {
+          exitCode,
+          stdoutTail: stdout.text(),
+          stderrTail: stderr.text(),
+          stdoutBytes: stdout.total,
+          stderrBytes: stderr.total,
+        };
+      });
+    },
+
+    isServiceActive: async (raw: ServiceInput): Promise<boolean> => {
+      const input = parseInput(serviceInput, raw, 'isServiceActive');
+      return reportingHostErrors(async () =>
+        isServiceActive(await connect(input.host), input.host.serviceManager, input.service, {
+          signal: cancellationSignal(),
+        }),
+      );
+    },
+
+    /** Starts the service unless it is active already, and checks that it is active afterwards. */
+    startService: async (raw: ServiceInput): Promise<{ wasActive: boolean }> => {
+      const input = parseInput(serviceInput, raw, 'startService');
+      return reportingHostErrors(async () =>
+        withHeartbeats(
+          interval,
+          () => ({ service: input.service }),
+          async () =>
+            startService(await connect(input.host), input.host.serviceManager, input.service, {
+              signal: cancellationSignal(),
+            }),
+        ),
+      );
+    },
+
+    /** Stops the service and returns only once the manager reports it inactive. */
+    stopService: async (raw: StopServiceInput): Promise<{ wasActive: boolean; stopExitCode?: number }> => {
+      const input = parseInput(stopServiceInput, raw, 'stopService');
+      let stillActiveFor = 0;
+      return reportingHostErrors(async () =>
+        withHeartbeats(
+          interval,
+          () => ({ service: input.service, stillActiveForMs: stillActiveFor }),
+          async () =>
+            stopService(await connect(input.host), input.host.serviceManager, input.service, {
+              signal: cancellationSignal(),
+              observeMs: input.observeMs,
+              pollMs: Math.min(1_000, interval),
+              onStillActive: (elapsed) => (stillActiveFor = elapsed),
+            }),
+        ),
+      );
+    },
+
+    /** Writes a (non-secret) file atomically with the given mode. */
+    writeFileAtomic: async (raw: WriteFileInput): Promise<{ sha256: string; bytes: number }> => {
+      const input = parseInput(writeFileInput, raw, 'writeFileAtomic');
+      return reportingHostErrors(async () =>
+        writeFileAtomic(await connect(input.host), input.path, Buffer.from(input.content, input.encoding), {
+          mode: input.mode,
+          signal: cancellationSignal(),
+        }),
+      );
+    },
+
+    freeDisk: async (raw: PathInput): Promise<FreeDisk> => {
+      const input = parseInput(pathInput, raw, 'freeDisk');
+      return reportingHostErrors(async () => freeDisk(await connect(input.host), input.path));
+    },
+
+    sha256OfFile: async (raw: PathInput): Promise<string> => {
+      const input = parseInput(pathInput, raw, 'sha256OfFile');
+      return reportingHostErrors(async () =>
+        withHeartbeats(
+          interval,
+          () => ({ path: input.path }),
+          async () => sha256OfFile(await connect(input.host), input.path, { signal: cancellationSignal() }),
+        ),
+      );
+    },
+
+    /** Installs a staged binary after checking its sha256; a mismatch fails without retry. */
+    installBinary: async (raw: InstallBinaryInput): Promise<{ changed: boolean }> => {
+      const input = parseInput(installBinaryInput, raw, 'installBinary');
+      return reportingHostErrors(async () =>
+        withHeartbeats(
+          interval,
+          () => ({ destination: input.destination }),
+          async () => installBinary(await connect(input.host), input, { signal: cancellationSignal() }),
+        ),
+      );
+    },
+
+    swapDataFolder: async (raw: DataSwapActivityInput): Promise<SwapOutcome> => {
+      const input = parseInput(dataSwapInput, raw, 'swapDataFolder');
+      return runSwap(input, swapDataFolder);
+    },
+
+    rollbackDataFolder: async (raw: DataSwapActivityInput): Promise<SwapOutcome> => {
+      const input = parseInput(dataSwapInput, raw, 'rollbackDataFolder');
+      return runSwap(input, rollbackDataFolder);
+    },
+  };
+
+  async function runSwap(
+    input: ReturnType<typeof dataSwapInput.parse>,
+    run: typeof swapDataFolder,
+  ): Promise<SwapOutcome> {
+    const steps: SwapStep[] = [];
+    return reportingHostErrors(async () =>
+      withHeartbeats(
+        interval,
+        () => ({ swapId: input.swapId, steps }),
+        async () =>
+          run(await connect(input.host), input, {
+            signal: cancellationSignal(),
+            onStep: (step) => steps.push(step),
+          }),
+      ),
+    );
+  }
+}
+
+export type HostActivities = ReturnType<typeof createHostActivities>;

@@ -1,0 +1,42 @@
+/**
+ * The `commands` service manager of a testbed host: argv templates that run service-ctl.ts over SSH, and the
+ * service definitions it reads. Testbed machines are folders on this computer, so definitions are written
+ * directly.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { ServiceManagerSpec } from '../../config/host.js';
+import { repoRoot } from '../../repo-root.js';
+import { serviceDefinition, serviceFiles, type ServiceDefinition } from './service-ctl.js';
+
+export function serviceCtlPath(): string {
+  return path.join(repoRoot(), 'src', 'devnet', 'hosts', 'service-ctl.ts');
+}
+
+/** `{service}` in each template is replaced by the service name (see src/config/host.ts). */
+export function serviceCtlManager(
+  machineRoot: string,
+  options: { graceMs?: number } = {},
+): Extract<ServiceManagerSpec, { type: 'commands' }> {
+  const tsx = createRequire(path.join(repoRoot(), 'package.json')).resolve('tsx');
+  const base = [process.execPath, '--import', tsx, serviceCtlPath()];
+  const grace = options.graceMs === undefined ? [] : ['--grace-ms', String(options.graceMs)];
+  return {
+    type: 'commands',
+    start: [...base, 'start', '{service}', '--root', machineRoot],
+    stop: [...base, 'stop', '{service}', '--root', machineRoot, ...grace],
+    isActive: [...base, 'is-active', '{service}', '--root', machineRoot],
+  };
+}
+
+export async function writeServiceDefinition(
+  machineRoot: string,
+  name: string,
+  definition: ServiceDefinition,
+): Promise<string> {
+  const file = serviceFiles(machineRoot, name).definition;
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(serviceDefinition.parse(definition), null, 2) + '\n');
+  return file;
+}
