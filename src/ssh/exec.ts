@@ -27,8 +27,12 @@ export interface ExecResult {
 }
 
 const GROUP_MARKER = Buffer.from('\x1evup-pgid ');
-/** Runs as the new session's leader, so `$$` is the process group that holds the command and its children. */
-const GROUP_WRAPPER = `printf '\\036vup-pgid %s\\n' "$$" >&2; exec "$@"`;
+/**
+ * Runs as the new session's leader, so `$$` is the process group that holds the command and its children.
+ * It waits for the command instead of exec-ing it: `setsid -w` reports a child killed by signal N as exit
+ * code N, while a shell reports 128+N like everywhere else (the trailing exit keeps shells from exec-ing).
+ */
+const GROUP_WRAPPER = `printf '\\036vup-pgid %s\\n' "$$" >&2; "$@"; exit "$?"`;
 const KILL_SCRIPT = `pg=$1; n=$2
 kill -s TERM -- "-$pg" 2>/dev/null || exit 0
 i=0
@@ -152,6 +156,8 @@ export async function exec(
       void stop(reason instanceof Error ? reason : new Error(`command cancelled: ${String(reason)}`));
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // An abort while the channel was opening fired before the listener existed.
+    if (options.signal?.aborted) onAbort();
     function cleanup() {
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);

@@ -59,6 +59,8 @@ describe('exec', () => {
     expect((await exec(connection, ['sh', '-c', 'exit 7'])).exitCode).toBe(7);
     expect((await exec(connection, ['true'])).exitCode).toBe(0);
     expect((await exec(connection, ['/nonexistent/program'])).exitCode).toBe(127);
+    // A command killed by a signal reports 128 + the signal number, as shells do.
+    expect((await exec(connection, ['sh', '-c', 'kill -KILL $$'])).exitCode).toBe(137);
   });
 
   it('separates stdout and stderr and passes stdin through byte for byte', async () => {
