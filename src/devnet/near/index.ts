@@ -10,8 +10,19 @@ import { createRpcMethods } from './rpc-methods.js';
 import { startRpcServer } from './rpc-server.js';
 import type { ValidatorCounters } from './signing-ledger.js';
 
-export type { ValidatorCounters } from './signing-ledger.js';
+export type { ValidatorCounters, DoubleSign } from './signing-ledger.js';
 export type { NearChain, Block } from './chain.js';
+// What hosts need to run simulated nodes: an installed binary and a home made like `neard init`.
+export { writeNeardBinary, neardSimCommand, type NeardBinary } from './neard-binary.js';
+export {
+  initNodeHome,
+  writeValidatorKey,
+  removeValidatorKey,
+  readDbMarker,
+  type DbMarker,
+  type InitNodeHomeOptions,
+  type NodeConfig,
+} from './node-home.js';
 
 export interface DevnetAccount {
   accountId: string;

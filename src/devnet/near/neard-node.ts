@@ -61,6 +61,8 @@ export class SimulatedNeard {
   private signer: ValidatorSigner | undefined;
   private readonly instanceId = randomUUID();
   private readonly startedAtMs = Date.now();
+  /** Syncing starts once the database is open (after any migration). */
+  private syncClockMs = Date.now();
   private server: Server | undefined;
   private socket: WebSocket | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -90,6 +92,7 @@ export class SimulatedNeard {
       this.log,
     );
     this.syncStartHeight = this.db.head_height;
+    this.syncClockMs = Date.now();
     this.nodeKey = readKeyFile(`${this.home}/${this.config.node_key_file}`).keyPair;
     this.loadValidatorKey();
     await this.startRpc();
@@ -141,7 +144,7 @@ export class SimulatedNeard {
     const head = this.networkHead;
     if (!head) return this.db.head_height;
     if (!this.syncing()) return head.height;
-    const progress = Math.min(1, (Date.now() - this.startedAtMs) / Math.max(1, this.config.simulator.sync_delay_ms));
+    const progress = Math.min(1, (Date.now() - this.syncClockMs) / Math.max(1, this.config.simulator.sync_delay_ms));
     return Math.floor(this.syncStartHeight + (head.height - this.syncStartHeight) * progress);
   }
 
@@ -188,7 +191,7 @@ export class SimulatedNeard {
       );
       return;
     }
-    if (Date.now() - this.startedAtMs < this.config.simulator.sync_delay_ms) return;
+    if (Date.now() - this.syncClockMs < this.config.simulator.sync_delay_ms) return;
     this.syncedAtMs = Date.now();
     this.log('INFO', 'sync', `Sync done: head #${block.height} ${block.hash}`);
   }

@@ -85,21 +85,27 @@ switch (positionals[0]) {
   }
   case 'run': {
     const node = new SimulatedNeard(home, binary, log);
+    let started = false;
     const shutdown = (signal: string) => {
       log('INFO', 'neard', `Received ${signal}, shutting down`);
       void node.stop().then(() => process.exit(0));
     };
-    // Until the database is open a signal kills the process as it would kill neard mid-migration.
+    process.on('SIGHUP', () => {
+      if (started) node.reloadValidatorKey();
+      else log('WARN', 'neard', 'Received SIGHUP while starting; ignored');
+    });
+    // Until the database is open, SIGTERM and SIGINT kill the process as they would kill neard mid-migration.
     try {
       await node.start();
     } catch (err) {
-      if (err instanceof DatabaseRefused) {
-        log('ERROR', 'neard', err.message);
-        process.exit(1);
-      }
-      throw err;
+      log(
+        'ERROR',
+        'neard',
+        err instanceof DatabaseRefused ? err.message : `Failed to start: ${(err as Error).message}`,
+      );
+      process.exit(1);
     }
-    process.on('SIGHUP', () => node.reloadValidatorKey());
+    started = true;
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     break;

@@ -115,7 +115,13 @@ export function readKeyFile(file: string): { accountId: string; keyPair: KeyPair
   if (typeof secret !== 'string' || typeof raw.public_key !== 'string') {
     throw new Error(`${file}: public_key and secret_key are required`);
   }
-  const keyPair = KeyPair.fromString(secret as KeyPairString);
+  let keyPair: KeyPair;
+  try {
+    keyPair = KeyPair.fromString(secret as KeyPairString);
+  } catch {
+    // The parser's message may quote the secret; say only which file is wrong.
+    throw new Error(`${file}: secret_key is not a valid key`);
+  }
   if (keyPair.getPublicKey().toString() !== raw.public_key) {
     throw new Error(`${file}: public_key does not match the secret key`);
   }
