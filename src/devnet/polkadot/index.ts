@@ -9,10 +9,13 @@
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
+import { Accounting, type ValidatorCounters } from './accounting.js';
 import { Chain } from './chain.js';
 import { chainRpc } from './chain-rpc.js';
 import { type RelayChainName, loadRuntime } from './metadata.js';
 import { RelayRuntime, type GenesisConfig } from './relay-runtime.js';
+import { networkServer, sessionIndexOf } from './network.js';
+import { type SimNodeProcess, type SimNodeProcessOptions, startSimNodeProcess } from './node-process.js';
 import { RpcServer } from './rpc-server.js';
 import { devSessionKeys, sessionKeyLayout } from './session-keys.js';
 
@@ -39,16 +42,24 @@ export interface PolkadotDevnetOptions {
   accounts?: string[];
   proxies?: ProxyGenesis[];
   host?: string;
+  /** How long (in slots) a node's signature for a slot is still counted; default about 3 s. */
+  signatureGraceSlots?: number;
 }
 
 export interface PolkadotDevnet {
   relayUrl: string;
+  /** Internal endpoint of the simulated nodes (slots, signatures) and of `devnet_counters`. */
+  networkUrl: string;
   relay: Chain;
   relayRuntime: RelayRuntime;
   /** `//Name` */
   account(name: string): KeyringPair;
   /** `//Name//stash` */
   stash(name: string): KeyringPair;
+  /** Signing record of a validator (by stash address or public key) over settled slots from `fromSlot`. */
+  counters(stash: string | Uint8Array, fromSlot?: number): ValidatorCounters;
+  /** Starts a simulated node process on this network (stopped by `stop()` unless stopped before). */
+  startNode(opts: Omit<SimNodeProcessOptions, 'networkUrl'>): Promise<SimNodeProcess>;
   stop(): Promise<void>;
 }
 
@@ -100,19 +111,46 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
   const relayRpc = chainRpc(relay);
   const relayServer = new RpcServer({ host: opts.host, ...relayRpc });
   const relayUrl = await relayServer.listen();
+
+  const accounting = new Accounting(layout, opts.signatureGraceSlots ?? Math.max(5, Math.ceil(3_000 / blockTimeMs)));
+  // Registered before any node subscribes, so a slot is open before nodes hear of it.
+  relay.on('block', (block) =>
+    accounting.onSlot(block.slot, relayRuntime.activeValidators(sessionIndexOf(relay, block))),
+  );
+  const network = networkServer({
+    relay,
+    relayRuntime,
+    accounting,
+    host: opts.host,
+    info: () => ({ chain: chainName, relayRpcUrl: relayUrl, genesisHash: relay.genesisHash, blockTimeMs }),
+  });
+  const networkUrl = await network.listen();
+  const nodes = new Set<SimNodeProcess>();
   relay.start();
 
   return {
     relayUrl,
+    networkUrl,
     relay,
     relayRuntime,
     account,
     stash,
+    counters: (who, fromSlot) => accounting.counters(typeof who === 'string' ? decodeAddress(who) : who, fromSlot),
+    async startNode(nodeOpts) {
+      const node = await startSimNodeProcess({ ...nodeOpts, networkUrl });
+      nodes.add(node);
+      return {
+        ...node,
+        stop: async () => {
+          nodes.delete(node);
+          await node.stop();
+        },
+      };
+    },
     async stop() {
+      await Promise.all([...nodes].map((n) => n.stop()));
       relay.stop();
-      await relayServer.close();
+      await Promise.all([network.close(), relayServer.close()]);
     },
   };
 }
-
-export { decodeAddress };

@@ -34,6 +34,8 @@ export interface RpcServerOptions {
   subscriptions?: SubscriptionHandler[];
   /** Extra names listed by `rpc_methods` (polkadot-js only decorates listed methods). */
   listed?: () => string[];
+  /** Receives requests for methods not served here (raw JSON text) and may answer with raw JSON text. */
+  fallback?: (request: string, conn: RpcConnection, reply: (response: string) => void) => void;
 }
 
 interface JsonRpcRequest {
@@ -53,6 +55,15 @@ export class RpcServer {
     return [
       ...new Set([...Object.keys(this.opts.methods), ...subs, ...(this.opts.listed?.() ?? []), 'rpc_methods']),
     ].sort();
+  }
+
+  private serves(method: string): boolean {
+    const subs = this.opts.subscriptions ?? [];
+    return (
+      method === 'rpc_methods' ||
+      method in this.opts.methods ||
+      subs.some((s) => s.subscribe.includes(method) || s.unsubscribe.includes(method))
+    );
   }
 
   async listen(): Promise<string> {
@@ -79,23 +90,27 @@ export class RpcServer {
     const closeListeners: (() => void)[] = [];
     const conn: RpcConnection = { id: this.nextConnectionId++, onClose: (l) => closeListeners.push(l) };
     const active = new Map<string, () => void>();
-    const send = (message: object) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ jsonrpc: '2.0', ...message }));
+    const sendRaw = (text: string) => {
+      if (socket.readyState === socket.OPEN) socket.send(text);
     };
+    const send = (message: object) => sendRaw(JSON.stringify({ jsonrpc: '2.0', ...message }));
     socket.on('close', () => {
       for (const stop of active.values()) stop();
       active.clear();
       for (const l of closeListeners) l();
     });
     socket.on('message', (data) => {
+      const text = (data as Buffer).toString('utf8');
       let request: JsonRpcRequest;
       try {
-        request = JSON.parse((data as Buffer).toString('utf8')) as JsonRpcRequest;
+        request = JSON.parse(text) as JsonRpcRequest;
       } catch {
         send({ id: null, error: { code: -32700, message: 'Parse error' } });
         return;
       }
-      void this.handle(request, conn, send, active);
+      const method = typeof request.method === 'string' ? request.method : '';
+      if (this.opts.fallback && !this.serves(method)) this.opts.fallback(text, conn, sendRaw);
+      else void this.handle(request, conn, send, active);
     });
   }
 

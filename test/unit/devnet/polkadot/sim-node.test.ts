@@ -1,0 +1,147 @@
+import '@polkadot/api-augment';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WsProvider, type ApiPromise } from '@polkadot/api';
+import { hexToU8a, u8aToHex } from '@polkadot/util';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
+import {
+  isOwnershipProofValid,
+  keyPair,
+  sessionKeyLayout,
+  type SessionKeyField,
+} from '../../../../src/devnet/polkadot/session-keys.js';
+import { connect, submitUntilFinalized, waitFor } from '../../../helpers/polkadot-devnet.js';
+
+describe('simulated polkadot node processes', () => {
+  let devnet: PolkadotDevnet;
+  let layout: SessionKeyField[];
+  const dirs: string[] = [];
+  const apis: ApiPromise[] = [];
+
+  const baseDir = async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'polkadot-sim-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const connectTo = async (url: string) => {
+    const api = await connect(url);
+    apis.push(api);
+    return api;
+  };
+  /** Puts a dev validator's session keys (derived from //Name) into a node's keystore. */
+  const insertDevKeys = async (api: ApiPromise, name: string) => {
+    for (const field of layout) {
+      const publicKey = u8aToHex(keyPair(field.crypto, `//${name}`).publicKey);
+      await api.rpc.author.insertKey(field.keyType, `//${name}`, publicKey);
+    }
+  };
+
+  beforeAll(async () => {
+    devnet = await startPolkadotDevnet({
+      sessionLength: 10,
+      blockTimeMs: 100,
+      validators: ['Alice', 'Bob', 'Charlie', 'Dave'],
+    });
+    layout = sessionKeyLayout(devnet.relay.runtime);
+  });
+
+  afterAll(async () => {
+    await Promise.all(apis.map((api) => api.disconnect()));
+    await devnet?.stop();
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('generates session keys with an ownership proof, keeps them on disk across restarts, never returns secrets', async () => {
+    const basePath = await baseDir();
+    const stash = devnet.stash('Dave');
+    let node = await devnet.startNode({ basePath, version: '1.2.3' });
+    let api = await connectTo(node.url);
+    expect((await api.rpc.system.version()).toString()).toBe('1.2.3');
+    // Chain RPCs are answered too (the node forwards them to its chain), so ApiPromise works against it.
+    expect(api.genesisHash.toHex()).toBe(devnet.relay.genesisHash);
+
+    // polkadot-js 16.5.6 does not decorate author_rotateKeysWithOwner, so it is sent raw.
+    const provider = new WsProvider(node.url, false);
+    await provider.connect();
+    await provider.isReady;
+    const generated = await provider
+      .send<{ keys: string; proof: string }>('author_rotateKeysWithOwner', [u8aToHex(stash.publicKey)])
+      .finally(() => provider.disconnect());
+    expect(hexToU8a(generated.keys)).toHaveLength(193);
+    expect(isOwnershipProofValid(layout, hexToU8a(generated.keys), hexToU8a(generated.proof), stash.publicKey)).toBe(
+      true,
+    );
+    const other = devnet.stash('Alice').publicKey;
+    expect(isOwnershipProofValid(layout, hexToU8a(generated.keys), hexToU8a(generated.proof), other)).toBe(false);
+    expect((await api.rpc.author.hasSessionKeys(generated.keys)).isTrue).toBe(true);
+    const babe = generated.keys.slice(2 + 64, 2 + 128);
+    expect((await api.rpc.author.hasKey(`0x${babe}`, 'babe')).isTrue).toBe(true);
+    expect((await api.rpc.author.hasKey(`0x${babe}`, 'gran')).isTrue).toBe(false);
+
+    const keystore = path.join(basePath, 'chains', 'polkadot', 'keystore');
+    const files = await readdir(keystore);
+    expect(files).toHaveLength(layout.length);
+    for (const file of files) {
+      expect((await stat(path.join(keystore, file))).mode & 0o777).toBe(0o600);
+      const secret = JSON.parse(await readFile(path.join(keystore, file), 'utf8')) as string;
+      expect(JSON.stringify(generated)).not.toContain(secret);
+    }
+
+    await api.disconnect();
+    await node.stop();
+    node = await devnet.startNode({ basePath, version: '1.2.4' });
+    api = await connectTo(node.url);
+    expect((await api.rpc.system.version()).toString()).toBe('1.2.4');
+    expect((await api.rpc.author.hasSessionKeys(generated.keys)).isTrue).toBe(true);
+
+    // The generated keys and proof are accepted on chain, submitted through the node's own RPC.
+    const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(generated.keys, generated.proof), stash);
+    expect(finalized.events.map(({ event }) => event.method)).toContain('ExtrinsicSuccess');
+    await api.disconnect();
+    await node.stop();
+  });
+
+  it('reports syncing for its sync delay, then healthy', async () => {
+    const node = await devnet.startNode({ basePath: await baseDir(), syncDelayMs: 1_500 });
+    const api = await connectTo(node.url);
+    const first = await api.rpc.system.health();
+    expect(first.isSyncing.isTrue).toBe(true);
+    await waitFor('sync to finish', async () => (await api.rpc.system.health()).isSyncing.isFalse);
+    const state = await api.rpc.system.syncState();
+    expect(state.currentBlock.toNumber()).toBe(state.highestBlock.unwrap().toNumber());
+    await api.disconnect();
+    await node.stop();
+  });
+
+  it('one node with the active keys: signs every slot, no missed slots, no equivocation', async () => {
+    const node = await devnet.startNode({ basePath: await baseDir() });
+    await insertDevKeys(await connectTo(node.url), 'Alice');
+    const alice = devnet.stash('Alice').address;
+    await waitFor('Alice to sign', () => devnet.counters(alice).signed > 0);
+    const from = devnet.relay.best.slot + 1;
+    await waitFor('20 settled slots', () => devnet.counters(alice, from).expected >= 20);
+    const counters = devnet.counters(alice, from);
+    expect(counters.missed).toBe(0);
+    expect(counters.equivocations).toBe(0);
+    expect(counters.signers).toHaveLength(1);
+  });
+
+  it('two nodes with the same keys: equivocations are counted', async () => {
+    const first = await devnet.startNode({ basePath: await baseDir() });
+    const second = await devnet.startNode({ basePath: await baseDir() });
+    await insertDevKeys(await connectTo(first.url), 'Bob');
+    await insertDevKeys(await connectTo(second.url), 'Bob');
+    const bob = devnet.stash('Bob').address;
+    await waitFor('equivocations', () => devnet.counters(bob).equivocations >= 3);
+    expect(devnet.counters(bob).signers).toHaveLength(2);
+  });
+
+  it('no node for a validator: its slots are missed', async () => {
+    const charlie = devnet.stash('Charlie').address;
+    await waitFor('settled slots', () => devnet.counters(charlie).expected >= 5);
+    const counters = devnet.counters(charlie);
+    expect(counters.signed).toBe(0);
+    expect(counters.missed).toBe(counters.expected);
+  });
+});
