@@ -71,7 +71,6 @@ export class SimulatedNeard {
   private networkHead: BlockAnnouncement | undefined;
   private syncStartHeight = 0;
   private syncedAtMs: number | undefined;
-  private lastSignedHeight = 0;
   private signingState = '';
   private problem = '';
 
@@ -213,8 +212,12 @@ export class SimulatedNeard {
           ? `validating as ${signer.accountId} with ${signer.publicKey}`
           : `key ${signer.publicKey} is not the current validator key of ${signer.accountId}; not signing`,
     );
-    if (!active || block.height <= this.lastSignedHeight || this.socket?.readyState !== WebSocket.OPEN) return;
-    this.lastSignedHeight = block.height;
+    const lastSigned = this.db.last_signed_height ?? 0;
+    if (!active || block.height <= lastSigned || this.socket?.readyState !== WebSocket.OPEN) return;
+    // Recorded before the signature leaves, so that a restarted node never signs a height twice (as nearcore
+    // keeps its largest approval height in the database).
+    this.db = { ...this.db, last_signed_height: block.height };
+    this.persistHead();
     const message: SignMessage = {
       type: 'sign',
       height: block.height,

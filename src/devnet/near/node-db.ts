@@ -58,7 +58,7 @@ export async function openDatabase(
     await sleep(migrationStepMs);
     version++;
   }
-  const migrated: DbMarker = { db_version: version, head_height: marker.head_height, state: 'ok' };
+  const migrated: DbMarker = { ...marker, db_version: version, state: 'ok' };
   writeDbMarker(dataPath, migrated);
   rmSync(snapshot, { recursive: true, force: true });
   log('INFO', 'db_opener', `Database migrated to version ${version}; deleted the migration snapshot`);

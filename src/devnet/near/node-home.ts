@@ -39,6 +39,8 @@ export interface DbMarker {
   /** "migrating" while a migration runs: a process killed then leaves the database unusable. */
   state: 'ok' | 'migrating';
   migrating_to?: number;
+  /** The last height this database's node signed: it never signs at or below it again. */
+  last_signed_height?: number;
 }
 
 export const DB_MARKER_FILE = 'DB_MARKER.json';

@@ -197,3 +197,46 @@ describe('NEAR devnet accounting across a validator key rotation', () => {
     await newNode.waitForLog(/Validating as v\.near/);
   });
 });
+
+describe('NEAR devnet accounting across a quick restart', () => {
+  let devnet: NearDevnet;
+  const dir = scratch('neard-restart-');
+  const running: NeardProcess[] = [];
+  const key = KeyPair.fromRandom('ed25519');
+
+  beforeAll(async () => {
+    // Slow blocks: the restarted node comes back while the height it last signed is still the head.
+    devnet = await startNearDevnet({
+      epochLength: 100,
+      blockTimeMs: 4_000,
+      validators: [{ accountId: 'v.near', stakePublicKey: key.getPublicKey().toString(), stake: 10n * ONE_NEAR }],
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((p) => p.stop('SIGKILL')));
+    await devnet.stop();
+    dir.remove();
+  });
+
+  it('does not count a restarted node as double signing the height it signed before it stopped', async () => {
+    const neard = dir.installBinary('2.4.0', { version: '2.4.0', build: 'sim', protocolVersion: 73, dbVersion: 42 });
+    const rpcAddr = `127.0.0.1:${await freePort()}`;
+    initNodeHome({
+      home: dir.path('v'),
+      chainId: devnet.chainId,
+      networkRpcUrl: devnet.rpcUrl,
+      rpcAddr,
+      syncDelayMs: 0,
+      validator: { accountId: 'v.near', keyPair: key },
+    });
+    const signedHeights = () => devnet.counters('v.near').blocksSignedByKey[key.getPublicKey().toString()] ?? 0;
+    const first = startNeard(neard, dir.path('v'), rpcAddr);
+    running.push(first);
+    await waitUntil('a signature', () => signedHeights() >= 1);
+    await first.stop('SIGKILL');
+    const second = startNeard(neard, dir.path('v'), rpcAddr);
+    running.push(second);
+    await waitUntil('a signature after the restart', () => signedHeights() >= 2, 120_000);
+    expect(devnet.counters('v.near').doubleSignHeights).toEqual([]);
+  });
+});
