@@ -56,6 +56,7 @@ export async function exec(
     let pgid: number | undefined;
     let pendingStderr: Buffer | undefined = Buffer.alloc(0);
     let stopReason: Error | undefined;
+    let stopping: Promise<void> | undefined;
     let closed = false;
     let onGroupKnown: (() => void) | undefined;
 
@@ -75,7 +76,9 @@ export async function exec(
       const at = buffered.indexOf(GROUP_MARKER);
       const end = at < 0 ? -1 : buffered.indexOf(0x0a, at);
       if (end >= 0) {
-        pgid = Number(buffered.subarray(at + GROUP_MARKER.length, end).toString('latin1'));
+        const reported = Number(buffered.subarray(at + GROUP_MARKER.length, end).toString('latin1'));
+        // Never 0 or 1: `kill -- -0` would hit the killer's own group.
+        if (Number.isInteger(reported) && reported > 1) pgid = reported;
         pendingStderr = undefined;
         // Anything the login shell printed before the marker, and the command's first output after it.
         if (at > 0) options.onStderr?.(buffered.subarray(0, at));
@@ -94,8 +97,11 @@ export async function exec(
       closed = true;
       cleanup();
       flushPending();
-      if (stopReason) reject(stopReason);
-      else if (exitCode !== null) resolve({ exitCode });
+      // A stopped command is reported once its group is killed, not merely when the channel closes.
+      if (stopReason) {
+        const reason = stopReason;
+        void (stopping ?? Promise.resolve()).then(() => reject(stopReason ?? reason));
+      } else if (exitCode !== null) resolve({ exitCode });
       else {
         const lost = new HostError(
           'ConnectionLost',
@@ -122,9 +128,12 @@ export async function exec(
         { cause: reason },
       );
 
-    const stop = async (reason: Error) => {
+    const stop = (reason: Error) => {
       if (stopReason || closed) return;
       stopReason = reason;
+      stopping = killOnStop(reason);
+    };
+    const killOnStop = async (reason: Error) => {
       await new Promise<void>((groupKnown) => {
         if (pgid !== undefined || pendingStderr === undefined) groupKnown();
         else onGroupKnown = groupKnown;
@@ -144,7 +153,7 @@ export async function exec(
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(() => {
-            void stop(
+            stop(
               new HostError(
                 'CommandTimeout',
                 `command ${argv[0] ?? ''} on ${describeHost(connection.host)} timed out after ${options.timeoutMs} ms`,
@@ -153,7 +162,7 @@ export async function exec(
           }, options.timeoutMs);
     const onAbort = () => {
       const reason: unknown = options.signal?.reason;
-      void stop(reason instanceof Error ? reason : new Error(`command cancelled: ${String(reason)}`));
+      stop(reason instanceof Error ? reason : new Error(`command cancelled: ${String(reason)}`));
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     // An abort while the channel was opening fired before the listener existed.
