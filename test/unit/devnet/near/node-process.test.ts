@@ -3,7 +3,7 @@
  * delay, signing only with the current validator key, key hot swap on SIGHUP, and its database versions.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
 import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../src/devnet/near/index.js';
@@ -172,5 +172,30 @@ describe('simulated neard process', () => {
       /Database version 43 is higher than the expected version 42\. It was likely created by newer version of neard/,
     );
     expect(marker(homeDir)).toMatchObject({ db_version: 43, state: 'ok' });
+  });
+
+  it('runs on a data folder synced by a newer binary only with that binary', async () => {
+    const newer = dir.installBinary('2.5.0', { version: '2.5.0', build: 'sim-b', protocolVersion: 74, dbVersion: 43 });
+    const fresh = await home('fresh-sync');
+    const syncing = start(fresh.homeDir, fresh.rpcAddr, newer);
+    await waitUntil('the fresh node synced', async () => !(await syncing.status()).sync_info.syncing);
+    expect(await syncing.stop('SIGTERM')).toBe(0);
+    const synced = marker(fresh.homeDir);
+    expect(synced).toMatchObject({ db_version: 43, state: 'ok' });
+    expect(synced.head_height).toBeGreaterThan(0);
+
+    const validator = await home('swap-target', { dbVersion: 42 });
+    rmSync(path.join(validator.homeDir, 'data'), { recursive: true });
+    renameSync(path.join(fresh.homeDir, 'data'), path.join(validator.homeDir, 'data'));
+
+    const onOldBinary = start(validator.homeDir, validator.rpcAddr);
+    expect(await onOldBinary.exit).toBe(1);
+    expect(onOldBinary.logs.join('\n')).toMatch(/Database version 43 is higher than the expected version 42/);
+
+    const onNewBinary = start(validator.homeDir, validator.rpcAddr, newer);
+    const status = await waitUntil('the node RPC on the new binary', () => onNewBinary.status());
+    expect(status.version.version).toBe('2.5.0');
+    expect(status.sync_info.latest_block_height).toBeGreaterThanOrEqual(synced.head_height);
+    expect(onNewBinary.logs.join('\n')).not.toMatch(/Migrating the database/);
   });
 });
