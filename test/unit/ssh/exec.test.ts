@@ -100,7 +100,8 @@ describe('exec', () => {
   it('kills the command and its children on timeout', async () => {
     const connection = await pool.get(host.spec);
     const pidFile = path.join(host.rootDir, 'timeout.pids');
-    const running = exec(connection, treeScript(pidFile, false), { timeoutMs: 3_000 });
+    // Long enough for a loaded machine to start the tree before the timeout kills it.
+    const running = exec(connection, treeScript(pidFile, false), { timeoutMs: 8_000 });
     const outcome = running.catch((err: unknown) => err);
     const pids = await pidsFrom(pidFile);
     const error = await outcome;
