@@ -168,7 +168,9 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
 
   private settleSignatures(): void {
     const now = Date.now();
-    for (let h = this.ledger.settledHeight() + 1; h < this.head().height; h++) {
+    // Nobody signs the genesis block.
+    const first = Math.max(this.ledger.settledHeight() + 1, this.options.genesisHeight + 1);
+    for (let h = first; h < this.head().height; h++) {
       const block = this.blockAt(h);
       if (!block) continue;
       if (block.producedAtMs + this.options.signatureGraceMs > now) break;
