@@ -22,10 +22,13 @@ export function serviceCtlManager(
   const tsx = createRequire(path.join(repoRoot(), 'package.json')).resolve('tsx');
   const base = [process.execPath, '--import', tsx, serviceCtlPath()];
   const grace = options.graceMs === undefined ? [] : ['--grace-ms', String(options.graceMs)];
+  // One start or stop at a time per machine: a retried activity can overlap an attempt that still runs.
+  // -o: only flock holds the lock, never service-ctl or the service it spawns.
+  const locked = ['flock', '-o', '-w', '300', path.join(machineRoot, '.service-ctl.lock')];
   return {
     type: 'commands',
-    start: [...base, 'start', '{service}', '--root', machineRoot],
-    stop: [...base, 'stop', '{service}', '--root', machineRoot, ...grace],
+    start: [...locked, ...base, 'start', '{service}', '--root', machineRoot],
+    stop: [...locked, ...base, 'stop', '{service}', '--root', machineRoot, ...grace],
     isActive: [...base, 'is-active', '{service}', '--root', machineRoot],
   };
 }
