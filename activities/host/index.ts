@@ -94,9 +94,8 @@ export function createHostActivities(deps: HostActivityDeps) {
           stderrBytes: stderr.total,
           lastLine: stdout.lastLine(),
         });
-        const connection = await connect(input.host);
-        const { exitCode } = await withHeartbeats(interval, progress, () =>
-          exec(connection, input.argv, {
+        const { exitCode } = await withHeartbeats(interval, progress, async () =>
+          exec(await connect(input.host), input.argv, {
             timeoutMs: input.timeoutMs,
             signal: cancellationSignal(),
             onStdout: (chunk) => stdout.push(chunk),
