@@ -114,7 +114,7 @@ export function executeTransaction(chain: NearChain, stx: SignedTransaction): Fi
   const receiptId = base58Sha256(hashBytes, 'receipt');
   const status = applyReceipt(chain, tx, cost);
   const outcome: FinalExecutionOutcome = {
-    status: 'Failure' in status ? { Failure: status.Failure } : { SuccessValue: status.SuccessValue },
+    status,
     transaction: transactionView(stx, hash),
     transaction_outcome: outcomeView(hash, head.hash, tx.signerId, [receiptId], { SuccessReceiptId: receiptId }),
     receipts_outcome: [outcomeView(receiptId, head.hash, tx.receiverId, [], status)],
