@@ -29,6 +29,8 @@ export interface NodeStatus {
   sync_info: { syncing: boolean; latest_block_height: number };
 }
 
+export type Scratch = ReturnType<typeof scratch>;
+
 /** A scratch folder with installed binaries; remove() deletes everything under it. */
 export function scratch(prefix: string) {
   const root = mkdtempSync(path.join(tmpdir(), prefix));

@@ -11,18 +11,27 @@ import {
   type ValidatorCounters,
 } from '../../../../src/devnet/near/index.js';
 import { initNodeHome } from '../../../../src/devnet/near/node-home.js';
-import { freePort, scratch, startNeard, waitUntil, type NeardProcess } from '../../../helpers/neard-process.js';
+import {
+  freePort,
+  scratch,
+  startNeard,
+  waitUntil,
+  type NeardProcess,
+  type Scratch,
+} from '../../../helpers/neard-process.js';
 
 describe('NEAR devnet signing accounting', () => {
   let devnet: NearDevnet;
   let provider: JsonRpcProvider;
   let neard: string;
-  const dir = scratch('neard-accounting-');
+  let dir: Scratch;
   const running: NeardProcess[] = [];
   const soloKey = KeyPair.fromRandom('ed25519');
   const sharedKey = KeyPair.fromRandom('ed25519');
 
   beforeAll(async () => {
+    // Made here, not at collection: hooks do not run for describes whose tests are all filtered out.
+    dir = scratch('neard-accounting-');
     devnet = await startNearDevnet({
       epochLength: 100,
       blockTimeMs: 100,
@@ -122,13 +131,14 @@ describe('NEAR devnet signing accounting', () => {
 
 describe('NEAR devnet accounting across a validator key rotation', () => {
   let devnet: NearDevnet;
-  const dir = scratch('neard-rotation-');
+  let dir: Scratch;
   const running: NeardProcess[] = [];
   const accessKey = KeyPair.fromRandom('ed25519');
   const oldKey = KeyPair.fromRandom('ed25519');
   const newKey = KeyPair.fromRandom('ed25519');
 
   beforeAll(async () => {
+    dir = scratch('neard-rotation-');
     devnet = await startNearDevnet({
       epochLength: 20,
       blockTimeMs: 100,
@@ -200,11 +210,12 @@ describe('NEAR devnet accounting across a validator key rotation', () => {
 
 describe('NEAR devnet accounting across a quick restart', () => {
   let devnet: NearDevnet;
-  const dir = scratch('neard-restart-');
+  let dir: Scratch;
   const running: NeardProcess[] = [];
   const key = KeyPair.fromRandom('ed25519');
 
   beforeAll(async () => {
+    dir = scratch('neard-restart-');
     // Slow blocks: the restarted node comes back while the height it last signed is still the head.
     devnet = await startNearDevnet({
       epochLength: 100,

@@ -9,18 +9,27 @@ import { KeyPair } from 'near-api-js';
 import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../src/devnet/near/index.js';
 import { MIGRATION_SNAPSHOT_DIR } from '../../../../src/devnet/near/node-db.js';
 import { initNodeHome, writeValidatorKey, type DbMarker } from '../../../../src/devnet/near/node-home.js';
-import { freePort, scratch, startNeard, waitUntil, type NeardProcess } from '../../../helpers/neard-process.js';
+import {
+  freePort,
+  scratch,
+  startNeard,
+  waitUntil,
+  type NeardProcess,
+  type Scratch,
+} from '../../../helpers/neard-process.js';
 
 const BINARY = { version: '2.4.0', build: 'sim-a', protocolVersion: 73, dbVersion: 42 };
 
 describe('simulated neard process', () => {
   let devnet: NearDevnet;
-  const dir = scratch('neard-sim-');
+  let dir: Scratch;
   const running: NeardProcess[] = [];
   const currentKey = KeyPair.fromRandom('ed25519');
   let neard: string;
 
   beforeAll(async () => {
+    // Made here, not at collection: hooks do not run for describes whose tests are all filtered out.
+    dir = scratch('neard-sim-');
     devnet = await startNearDevnet({
       epochLength: 50,
       blockTimeMs: 100,
