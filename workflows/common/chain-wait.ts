@@ -7,17 +7,10 @@
  * of looks in one run, whichever comes first.
  */
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import type { ChainObservation } from '../../src/api/chain-observation.js';
 import type { UpgradeRun } from './upgrade-run.js';
 
-/** What one look at the chain found. Returned by the confirming activity. */
-export interface ChainObservation<T = undefined> {
-  reached: boolean;
-  /** What the chain says now, in words for the operator ("new key in next_validators, epoch 812"). */
-  detail: string;
-  /** Estimated milliseconds until the answer can change (the next boundary), from observed block times. */
-  etaMs?: number;
-  value?: T;
-}
+export type { ChainObservation };
 
 export interface ChainWaitOptions {
   /** Give up after this long (measured from the first look, across continue-as-new). */

@@ -1,0 +1,123 @@
+/**
+ * The NEAR activities' inputs and outputs: the contract between the NEAR workflows and the activities
+ * that touch NEAR nodes and the chain. Plain JSON, no secrets: keys are named by signer references and
+ * validator keys never leave the host they were generated on.
+ */
+import type { HostSpec } from '../../src/config/host.js';
+import type { SignerSpec } from '../../src/config/inventory.js';
+import type { ChainObservation } from '../../src/api/chain-observation.js';
+
+/** A NEAR node as the activities see it: where it runs and how to reach its RPC. */
+export interface NearNodeRef {
+  host: HostSpec;
+  /** The neard home (config.json, data/, validator_key.json). */
+  home: string;
+  service: string;
+  /** The node's own JSON-RPC (its `status` tells the key it signs with). */
+  rpcUrl: string;
+}
+
+export interface NodeStatus {
+  chainId: string;
+  version: string;
+  protocolVersion: number;
+  syncing: boolean;
+  latestBlockHeight: number;
+  /** The account and key this node signs with now (absent on a non-validator node). */
+  validatorAccountId?: string;
+  validatorPublicKey?: string;
+}
+
+export interface EpochInfo {
+  epochHeight: number;
+  epochStartHeight: number;
+  epochLength: number;
+  headHeight: number;
+  /** Block time observed over recent blocks (ms), not a constant. */
+  observedBlockTimeMs: number;
+  /** Estimated ms until the next epoch boundary: blocks left × observed block time. */
+  nextBoundaryEtaMs: number;
+}
+
+/** Where a key stands for an account: proposed in this epoch, in next_validators, or current. */
+export type KeyStage = 'absent' | 'proposed' | 'next' | 'current';
+
+export interface KeyStanding {
+  accountId: string;
+  publicKey: string;
+  stage: KeyStage;
+  epochHeight: number;
+  /** The key the account validates with in the current epoch, if it is a current validator. */
+  currentKey?: string;
+}
+
+export interface StakeWithKeyInput {
+  /** An RPC of the network (any synced node or a public endpoint) to read and submit through. */
+  rpcUrl: string;
+  networkId: string;
+  /** The validator account (the pool account for a pool). */
+  accountId: string;
+  staking: { type: 'pool'; ownerId: string; signer: SignerSpec } | { type: 'direct'; signer: SignerSpec };
+  newPublicKey: string;
+}
+
+export interface StakeWithKeyResult {
+  /** True when the chain already had this key staked (nothing submitted). */
+  alreadyStaked: boolean;
+  txHash?: string;
+}
+
+export interface DatabaseCheck {
+  /** DB version of the node's data folder, if there is one. */
+  dataDbVersion?: number;
+  /** DB version the binary writes. */
+  binaryDbVersion: number;
+  binaryVersion: string;
+  /** The new binary will migrate the data on start (and must not be interrupted). */
+  migrationNeeded: boolean;
+}
+
+/**
+ * What the NEAR workflows call. Look* activities answer one look of a chain wait (see
+ * workflows/common/chain-wait.ts): `reached`, a detail for the operator, and the ETA of the next boundary.
+ */
+export interface NearActivities {
+  nodeStatus(req: { rpcUrl: string }): Promise<NodeStatus>;
+  epochInfo(req: { rpcUrl: string }): Promise<EpochInfo>;
+  keyStanding(req: { rpcUrl: string; accountId: string; publicKey: string }): Promise<KeyStanding>;
+
+  /** Reached when the node reports synced and within `maxLagBlocks` of the network head. */
+  lookNodeSynced(req: {
+    nodeRpcUrl: string;
+    networkRpcUrl: string;
+    maxLagBlocks?: number;
+  }): Promise<ChainObservation<NodeStatus>>;
+  /** Reached when the key is at `want` (or beyond) for the account; ETA is the next epoch boundary. */
+  lookKeyStage(req: {
+    rpcUrl: string;
+    accountId: string;
+    publicKey: string;
+    want: KeyStage;
+  }): Promise<ChainObservation<KeyStanding>>;
+  /** Reached when the node runs a validator key for the account and the account produced blocks or chunks since `sinceHeight`. */
+  lookNodeSigning(req: {
+    nodeRpcUrl: string;
+    networkRpcUrl: string;
+    accountId: string;
+    sinceHeight: number;
+  }): Promise<ChainObservation<{ producedSince: number }>>;
+
+  /**
+   * Generates validator_key.json for the account on the node's host, unless one for the account is there
+   * already. Returns only the public key: the secret never leaves the host.
+   */
+  generateValidatorKey(req: { node: NearNodeRef; accountId: string }): Promise<{ publicKey: string; created: boolean }>;
+  /** The public part of the node's validator_key.json, if it has one. */
+  readValidatorKey(req: { node: NearNodeRef }): Promise<{ accountId: string; publicKey: string } | null>;
+
+  /** Stakes with the new key: pool owner `update_staking_key`, or a direct Stake action. Idempotent. */
+  stakeWithKey(req: StakeWithKeyInput): Promise<StakeWithKeyResult>;
+
+  /** Compares the DB version of the node's data with what a binary writes (run on the node's host). */
+  checkDatabase(req: { node: NearNodeRef; binaryPath: string }): Promise<DatabaseCheck>;
+}

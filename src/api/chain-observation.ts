@@ -1,0 +1,9 @@
+/** What one look at the chain found: returned by the activities that confirm a chain wait. */
+export interface ChainObservation<T = undefined> {
+  reached: boolean;
+  /** What the chain says now, in words for the operator ("new key in next_validators, epoch 812"). */
+  detail: string;
+  /** Estimated milliseconds until the answer can change (the next boundary), from observed block times. */
+  etaMs?: number;
+  value?: T;
+}
