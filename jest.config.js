@@ -15,4 +15,5 @@ export default {
   // Two cores: run files one at a time so the JVM, the dev server and sshd do not starve each other.
   maxWorkers: 1,
   verbose: true,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
