@@ -1,10 +1,9 @@
 // Prints one plain closing line ("tests: N passed, N failed, N skipped") after jest's own summary, the form
-// CI tooling reads from any runner.
+// CI tooling reads from any runner. stderr, like jest's summary, so the two stay in order.
 export default class SummaryReporter {
   onRunComplete(_contexts, results) {
     const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = results;
-    console.log(
-      `\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`,
-    );
+    const skipped = numPendingTests + numTodoTests;
+    process.stderr.write(`\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${skipped} skipped\n`);
   }
 }
