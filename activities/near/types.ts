@@ -15,6 +15,8 @@ export interface NearNodeRef {
   service: string;
   /** The node's own JSON-RPC (its `status` tells the key it signs with). */
   rpcUrl: string;
+  /** The neard the service runs (generateValidatorKey runs its `init`); `neard` on the host's PATH when absent. */
+  binary?: string;
 }
 
 export interface NodeStatus {
