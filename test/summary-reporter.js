@@ -1,9 +1,10 @@
-// Prints one plain closing line ("tests: N passed, N failed, N skipped") after jest's own summary, the form
-// CI tooling reads from any runner. stderr, like jest's summary, so the two stay in order.
+// Prints one plain closing line ("tests: N passed, N failed, N skipped"), the form CI tooling reads from any
+// runner. Jest prints its own summary after every reporter has run, so the line is written at exit.
 export default class SummaryReporter {
   onRunComplete(_contexts, results) {
     const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = results;
     const skipped = numPendingTests + numTodoTests;
-    process.stderr.write(`\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${skipped} skipped\n`);
+    const line = `\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${skipped} skipped\n`;
+    process.once('exit', () => process.stderr.write(line));
   }
 }
