@@ -120,6 +120,21 @@ export interface NearActivities {
   /** Stakes with the new key: pool owner `update_staking_key`, or a direct Stake action. Idempotent. */
   stakeWithKey(req: StakeWithKeyInput): Promise<StakeWithKeyResult>;
 
+  /**
+   * Hot swap: copies validator_key.json from one node's home to another's (mode 0600), through the worker
+   * only: the secret never enters an activity result or the history. Refuses (non-retryably) when the source
+   * key is not for `accountId`/`expectedPublicKey`; does nothing when the target already holds that key.
+   * Optional: the key hot swap workflow needs it.
+   */
+  copyValidatorKey?(req: {
+    from: NearNodeRef;
+    to: NearNodeRef;
+    accountId: string;
+    expectedPublicKey: string;
+  }): Promise<{ publicKey: string; copied: boolean }>;
+  /** Hot swap: makes the running node reload validator_key.json (SIGHUP to neard), as nearcore's hot swap does. */
+  reloadValidatorKey?(req: { node: NearNodeRef }): Promise<void>;
+
   /** Compares the DB version of the node's data with what a binary writes (run on the node's host). */
   checkDatabase(req: { node: NearNodeRef; binaryPath: string }): Promise<DatabaseCheck>;
 }
