@@ -1,8 +1,14 @@
 /** Helpers for tests against the simulated Polkadot network (src/devnet/polkadot). */
+import '@polkadot/api-augment';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import type { EventRecord } from '@polkadot/types/interfaces';
 import type { ISubmittableResult } from '@polkadot/types/types';
+import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { mnemonicGenerate } from '@polkadot/util-crypto';
+import type { Runtime } from '../../src/devnet/polkadot/metadata.js';
+import { createOwnershipProof, keyPair, sessionKeyLayout } from '../../src/devnet/polkadot/session-keys.js';
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(
@@ -51,4 +57,30 @@ export function errorName(api: ApiPromise, dispatchError: { isModule: boolean; a
     dispatchError.asModule as Parameters<ApiPromise['registry']['findMetaError']>[0],
   );
   return `${meta.section}.${meta.name}`;
+}
+
+/** Fresh session keys as a node would generate them, with the ownership proof for `owner`. */
+export function newSessionKeys(relayRuntime: Runtime, owner: KeyringPair) {
+  const layout = sessionKeyLayout(relayRuntime);
+  const pairs = layout.map((field) => keyPair(field.crypto, mnemonicGenerate()));
+  const keys = u8aToHex(u8aConcat(...pairs.map((p) => p.publicKey)));
+  const babe = u8aToHex(pairs[layout.findIndex((f) => f.keyType === 'babe')]!.publicKey);
+  return { keys, babe, proof: u8aToHex(createOwnershipProof(pairs, owner.publicKey)) };
+}
+
+export function eventNames(events: EventRecord[]): string[] {
+  return events.map(({ event }) => `${event.section}.${event.method}`);
+}
+
+export function failure(api: ApiPromise, events: EventRecord[]): string | undefined {
+  const failed = events.find(({ event }) => api.events.system.ExtrinsicFailed.is(event));
+  if (!failed || !api.events.system.ExtrinsicFailed.is(failed.event)) return undefined;
+  return errorName(api, failed.event.data.dispatchError);
+}
+
+export function proxyResult(api: ApiPromise, events: EventRecord[]): string | undefined {
+  const executed = events.find(({ event }) => api.events.proxy.ProxyExecuted.is(event));
+  if (!executed || !api.events.proxy.ProxyExecuted.is(executed.event)) return undefined;
+  const result = executed.event.data.result;
+  return result.isOk ? 'Ok' : errorName(api, result.asErr);
 }

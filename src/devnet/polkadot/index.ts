@@ -10,6 +10,7 @@ import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
 import { Accounting, type ValidatorCounters } from './accounting.js';
+import { AssetHubRuntime } from './asset-hub-runtime.js';
 import { Chain } from './chain.js';
 import { chainRpc } from './chain-rpc.js';
 import { type RelayChainName, loadRuntime } from './metadata.js';
@@ -30,16 +31,22 @@ export interface ProxyGenesis {
 
 export interface PolkadotDevnetOptions {
   chain?: RelayChainName;
+  /**
+   * 'relay': keys are set with relay `session.setKeys` (pre-2.3.2 runtimes). 'ahm': relay `session.setKeys`
+   * is filtered and keys go through Asset Hub's `stakingRcClient.setKeys`; staking (validators, proxies)
+   * lives on Asset Hub.
+   */
   mode?: 'relay' | 'ahm';
   /** Blocks (= slots) per session. */
   sessionLength?: number;
   blockTimeMs?: number;
   finalityLag?: number;
   requireProof?: boolean;
-  /** Validator names; each gets a funded stash `//Name//stash` and genesis session keys from `//Name`. */
+  /** Validator names (registered validators on the staking chain); each gets a funded stash `//Name//stash` and genesis session keys from `//Name`. */
   validators?: string[];
   /** Further funded accounts `//Name` (proxies, other signers). Validators' `//Name` are always funded. */
   accounts?: string[];
+  /** Staking proxies, registered on the chain where staking lives (relay, or Asset Hub in AHM mode). */
   proxies?: ProxyGenesis[];
   host?: string;
   /** How long (in slots) a node's signature for a slot is still counted; default about 3 s. */
@@ -48,6 +55,9 @@ export interface PolkadotDevnetOptions {
 
 export interface PolkadotDevnet {
   relayUrl: string;
+  /** Asset Hub's RPC (AHM mode only). */
+  assetHubUrl?: string;
+  assetHub?: Chain;
   /** Internal endpoint of the simulated nodes (slots, signatures) and of `devnet_counters`. */
   networkUrl: string;
   relay: Chain;
@@ -101,10 +111,11 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
     proxies: [...proxiesByReal.values()],
   };
 
+  const requireProof = opts.requireProof ?? true;
   const relayRuntime = new RelayRuntime(
     relayRuntimeMeta,
-    { sessionLength, requireProof: opts.requireProof ?? true, ahm },
-    genesis,
+    { sessionLength, requireProof, ahm },
+    ahm ? { ...genesis, proxies: [] } : genesis,
   );
   const relay = new Chain(relayRuntime, { blockTimeMs, finalityLag: opts.finalityLag ?? 2 });
   relay.setMaxListeners(0);
@@ -126,10 +137,29 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
   });
   const networkUrl = await network.listen();
   const nodes = new Set<SimNodeProcess>();
+
+  let assetHub: Chain | undefined;
+  let assetHubServer: RpcServer | undefined;
+  let assetHubUrl: string | undefined;
+  if (ahm) {
+    const assetHubRuntime = new AssetHubRuntime(
+      loadRuntime(chainName === 'polkadot' ? 'asset-hub-polkadot' : 'asset-hub-kusama'),
+      relayRuntime,
+      { requireProof },
+      genesis,
+    );
+    assetHub = new Chain(assetHubRuntime, { blockTimeMs, finalityLag: opts.finalityLag ?? 2 });
+    assetHub.setMaxListeners(0);
+    assetHubServer = new RpcServer({ host: opts.host, ...chainRpc(assetHub) });
+    assetHubUrl = await assetHubServer.listen();
+    assetHub.start();
+  }
   relay.start();
 
   return {
     relayUrl,
+    assetHubUrl,
+    assetHub,
     networkUrl,
     relay,
     relayRuntime,
@@ -150,7 +180,8 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
     async stop() {
       await Promise.all([...nodes].map((n) => n.stop()));
       relay.stop();
-      await Promise.all([network.close(), relayServer.close()]);
+      assetHub?.stop();
+      await Promise.all([network.close(), relayServer.close(), assetHubServer?.close()]);
     },
   };
 }

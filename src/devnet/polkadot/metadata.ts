@@ -154,8 +154,8 @@ function addAssetHubSessionKeyCalls(json: MetadataV15Json) {
   if (!rcClient.calls) throw new Error('StakingRcClient has no calls');
   const calls = variants(json, rcClient.calls.type);
   if (calls.some((c) => c.name === 'set_keys')) return;
-  const u8 = typeId(json, (t) => t.type.def.primitive === 'u8', 'u8');
-  const u128 = typeId(json, (t) => t.type.def.primitive === 'u128', 'u128');
+  const u8 = typeId(json, (t) => t.type.def.primitive === 'U8', 'u8');
+  const u128 = typeId(json, (t) => t.type.def.primitive === 'U128', 'u128');
   const bytes = typeId(json, (t) => t.type.def.sequence?.type === u8 && t.type.path.length === 0, 'Vec<u8>');
   const optionU128 = typeId(
     json,

@@ -1,40 +1,17 @@
 import '@polkadot/api-augment';
 import type { ApiPromise } from '@polkadot/api';
-import type { KeyringPair } from '@polkadot/keyring/types';
-import type { EventRecord } from '@polkadot/types/interfaces';
-import { u8aConcat, u8aToHex } from '@polkadot/util';
-import { mnemonicGenerate } from '@polkadot/util-crypto';
 import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
-import { createOwnershipProof, keyPair, sessionKeyLayout } from '../../../../src/devnet/polkadot/session-keys.js';
-import { connect, errorName, submitUntilFinalized, waitFor } from '../../../helpers/polkadot-devnet.js';
+import {
+  connect,
+  eventNames,
+  failure,
+  newSessionKeys,
+  proxyResult,
+  submitUntilFinalized,
+  waitFor,
+} from '../../../helpers/polkadot-devnet.js';
 
 const SESSION_LENGTH = 8;
-
-/** Fresh session keys as a node would generate them, with the ownership proof for `owner`. */
-function newSessionKeys(devnet: PolkadotDevnet, owner: KeyringPair) {
-  const layout = sessionKeyLayout(devnet.relay.runtime);
-  const pairs = layout.map((field) => keyPair(field.crypto, mnemonicGenerate()));
-  const keys = u8aToHex(u8aConcat(...pairs.map((p) => p.publicKey)));
-  const babe = u8aToHex(pairs[layout.findIndex((f) => f.keyType === 'babe')]!.publicKey);
-  return { keys, babe, proof: u8aToHex(createOwnershipProof(pairs, owner.publicKey)) };
-}
-
-function eventNames(events: EventRecord[]): string[] {
-  return events.map(({ event }) => `${event.section}.${event.method}`);
-}
-
-function failure(api: ApiPromise, events: EventRecord[]): string | undefined {
-  const failed = events.find(({ event }) => api.events.system.ExtrinsicFailed.is(event));
-  if (!failed || !api.events.system.ExtrinsicFailed.is(failed.event)) return undefined;
-  return errorName(api, failed.event.data.dispatchError);
-}
-
-function proxyResult(api: ApiPromise, events: EventRecord[]): string | undefined {
-  const executed = events.find(({ event }) => api.events.proxy.ProxyExecuted.is(event));
-  if (!executed || !api.events.proxy.ProxyExecuted.is(executed.event)) return undefined;
-  const result = executed.event.data.result;
-  return result.isOk ? 'Ok' : errorName(api, result.asErr);
-}
 
 describe('simulated relay chain: session.setKeys, proxies and the ownership proof', () => {
   let devnet: PolkadotDevnet;
@@ -58,7 +35,7 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
 
   it('setKeys by the stash: Ready -> InBlock -> Finalized; NextKeys at S, QueuedKeys at S+1, active at S+2', async () => {
     const stash = devnet.stash('Alice');
-    const { keys, babe, proof } = newSessionKeys(devnet, stash);
+    const { keys, babe, proof } = newSessionKeys(devnet.relay.runtime, stash);
     const { statuses, finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), stash);
     expect(statuses).toEqual(expect.arrayContaining(['Ready', 'InBlock', 'Finalized']));
     expect(statuses.indexOf('Ready')).toBeLessThan(statuses.indexOf('InBlock'));
@@ -93,7 +70,7 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
 
   it('proxy.proxy by a Staking proxy sets the keys of the real account', async () => {
     const real = devnet.stash('Bob');
-    const { keys, proof } = newSessionKeys(devnet, real);
+    const { keys, proof } = newSessionKeys(devnet.relay.runtime, real);
     const call = api.tx.proxy.proxy(real.address, 'Staking', api.tx.session.setKeys(keys, proof));
     const { finalized } = await submitUntilFinalized(call, devnet.account('Dave'));
     expect(eventNames(finalized.events)).toEqual(
@@ -106,7 +83,7 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
 
   it('a signer that is not a proxy of the real account gets Proxy.NotProxy', async () => {
     const real = devnet.stash('Bob');
-    const { keys, proof } = newSessionKeys(devnet, real);
+    const { keys, proof } = newSessionKeys(devnet.relay.runtime, real);
     const call = api.tx.proxy.proxy(real.address, null, api.tx.session.setKeys(keys, proof));
     const { finalized } = await submitUntilFinalized(call, devnet.account('Ferdie'));
     expect(failure(api, finalized.events)).toBe('proxy.NotProxy');
@@ -126,7 +103,7 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
   it('a proof made for another owner gets Session.InvalidProof and leaves NextKeys unchanged', async () => {
     const stash = devnet.stash('Charlie');
     const before = (await api.query.session.nextKeys(stash.address)).unwrap().toHex();
-    const { keys, proof } = newSessionKeys(devnet, devnet.stash('Alice'));
+    const { keys, proof } = newSessionKeys(devnet.relay.runtime, devnet.stash('Alice'));
     const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), stash);
     expect(failure(api, finalized.events)).toBe('session.InvalidProof');
     const after = await (await api.at(finalized.status.asFinalized)).query.session.nextKeys(stash.address);
@@ -160,7 +137,7 @@ describe('simulated relay chain without ownership proofs (older runtimes)', () =
     const api = await connect(devnet.relayUrl);
     try {
       const stash = devnet.stash('Alice');
-      const { keys } = newSessionKeys(devnet, stash);
+      const { keys } = newSessionKeys(devnet.relay.runtime, stash);
       const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, '0x'), stash);
       expect(failure(api, finalized.events)).toBeUndefined();
       expect((await api.query.session.nextKeys(stash.address)).unwrap().toHex()).toBe(keys);
