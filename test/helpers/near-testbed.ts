@@ -1,0 +1,348 @@
+/**
+ * One call that stands up a NEAR testbed for activity and end-to-end tests, and one that tears it all down:
+ * the local NEAR network (src/devnet/near), one real OpenSSH sshd per simulated machine with the testbed's
+ * `commands` service manager, simulated neard "binaries" (an old and a new release, with their sha256) staged
+ * on every machine, node homes made as `neard init` would, and service definitions so the host activities'
+ * startService/stopService run the simulated neard.
+ *
+ *   const bed = await startNearTestbed({ epochLength: 10, blockTimeMs: 100 });
+ *   // defaults: hosts val-a and val-b; validator pool.poolv1.near (pool, owner owner.near) whose key is on
+ *   // val-a's node; val-b's node is a fresh home with no validator key; both run the old binary, not started.
+ *   const a = bed.nodes['val-a']!;          // { ref: NearNodeRef, host, service, home, rpcUrl, binary }
+ *   await hostActivities.startService({ host: a.ref.host, service: a.ref.service });
+ *   bed.binaries.new.staged('val-b');       // where the new binary waits on val-b (source of installBinary)
+ *   bed.binaries.new.sha256;                // its checksum
+ *   bed.validators['pool.poolv1.near']!.signer;   // SignerSpec of the owner (a near-cli credentials file)
+ *   bed.counters('pool.poolv1.near');       // missed blocks, double signs
+ *   await bed.stop();                       // services, sshd, devnet, connections and temp folders
+ *
+ * Machines are folders on this computer (`bed.hosts[name].root`), so tests may also look at files directly.
+ * The testbed generates the keys it needs in the test process; only the activities under test must keep
+ * secrets on the hosts.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { KeyPair } from 'near-api-js';
+import type { NearNodeRef } from '../../activities/near/types.js';
+import type { HostSpec } from '../../src/config/host.js';
+import type { SignerSpec } from '../../src/config/inventory.js';
+import {
+  ONE_NEAR,
+  initNodeHome,
+  startNearDevnet,
+  writeNeardBinary,
+  type NearDevnet,
+  type NeardBinary,
+  type ValidatorCounters,
+} from '../../src/devnet/near/index.js';
+import { serviceCtlManager, writeServiceDefinition } from '../../src/devnet/hosts/service-manager.js';
+import { isServiceActive, stopService } from '../../src/devnet/hosts/service-ctl.js';
+import { SshConnectionPool } from '../../src/ssh/connection.js';
+import { startService } from '../../src/ssh/service-control.js';
+import { freePort } from './neard-process.js';
+import { startSshHost, type SshHost } from './sshd.js';
+
+export interface TestbedValidatorOptions {
+  accountId: string;
+  /** 'pool' (default): a staking pool owned by `ownerId`; 'direct': the account stakes itself. */
+  staking?: 'pool' | 'direct';
+  /** The pool owner (default owner.near). */
+  ownerId?: string;
+  stake?: bigint;
+}
+
+export interface TestbedNodeOptions {
+  /** Node id; also the key of `bed.nodes`. */
+  id: string;
+  host: string;
+  /** The service name on the host (default "neard"; two nodes on one host need different names). */
+  service?: string;
+  /** Put this validator's current key into the node's validator_key.json. */
+  validator?: string;
+  /** Which staged binary the service runs (default 'old'). */
+  binary?: 'old' | 'new';
+  /** Create data/ as if this database version had run here (default: no data folder yet). */
+  dbVersion?: number;
+  /** Start the service before returning (default false). */
+  start?: boolean;
+}
+
+export interface NearTestbedOptions {
+  epochLength?: number;
+  blockTimeMs?: number;
+  hosts?: string[];
+  validators?: TestbedValidatorOptions[];
+  nodes?: TestbedNodeOptions[];
+  binaries?: { old?: Partial<NeardBinary>; new?: Partial<NeardBinary> };
+  /** How long a started node reports syncing (default 1 s). */
+  syncDelayMs?: number;
+  /** How long one database migration step takes (default 500 ms). */
+  migrationStepMs?: number;
+  /** Devnet grace for signatures before a height counts missed (default 2 s). */
+  signatureGraceMs?: number;
+  /** Stop grace of the services (TERM → KILL), default 5 s. */
+  stopGraceMs?: number;
+}
+
+export interface TestbedHost {
+  name: string;
+  /** The HostSpec the activities take (its serviceManager is the testbed's service-ctl). */
+  spec: HostSpec;
+  /** The folder standing for the machine's disk. */
+  root: string;
+  sshd: SshHost;
+}
+
+export interface TestbedBinary extends NeardBinary {
+  sha256: string;
+  /** Where this binary is staged on a host (a source for installBinary). */
+  staged(host: string): string;
+}
+
+export interface TestbedNode {
+  id: string;
+  ref: NearNodeRef;
+  host: TestbedHost;
+  home: string;
+  service: string;
+  rpcUrl: string;
+  /** The path the service runs neard from (the install destination of an upgrade). */
+  binary: string;
+}
+
+export interface TestbedValidator {
+  accountId: string;
+  staking: 'pool' | 'direct';
+  ownerId?: string;
+  /** The account that signs staking transactions: the owner of a pool, the account itself when direct. */
+  signerAccountId: string;
+  /** A near-cli credentials file of the signer account. */
+  signer: SignerSpec;
+  /** The genesis validator key (on the node named by `validator` in the nodes' options). */
+  validatorKey: KeyPair;
+}
+
+export interface NearTestbed {
+  devnet: NearDevnet;
+  rpcUrl: string;
+  chainId: string;
+  /** The network id signer references use (keystore-dir layout): "localnet". */
+  networkId: string;
+  hosts: Record<string, TestbedHost>;
+  nodes: Record<string, TestbedNode>;
+  validators: Record<string, TestbedValidator>;
+  binaries: { old: TestbedBinary; new: TestbedBinary };
+  connections: SshConnectionPool;
+  /** The testbed's scratch folder on the worker side (signer files). */
+  workDir: string;
+  counters(accountId: string): ValidatorCounters;
+  /** Is the node's service running (read on the machine's folder, not over SSH)? */
+  isRunning(nodeId: string): boolean;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_OLD: NeardBinary = { version: '2.3.0', build: 'sim', protocolVersion: 73, dbVersion: 41 };
+const DEFAULT_NEW: NeardBinary = { version: '2.4.0', build: 'sim', protocolVersion: 73, dbVersion: 42 };
+
+export async function startNearTestbed(options: NearTestbedOptions = {}): Promise<NearTestbed> {
+  const hostNames = options.hosts ?? ['val-a', 'val-b'];
+  const validatorOptions = options.validators ?? [{ accountId: 'pool.poolv1.near', staking: 'pool' }];
+  const nodeOptions: TestbedNodeOptions[] =
+    options.nodes ??
+    hostNames.map((host, i) => ({
+      id: host,
+      host,
+      validator: i === 0 ? validatorOptions[0]?.accountId : undefined,
+    }));
+  const binaries = {
+    old: { ...DEFAULT_OLD, ...options.binaries?.old },
+    new: { ...DEFAULT_NEW, ...options.binaries?.new },
+  };
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const workDir = await mkdtemp(path.join(tmpdir(), 'vup-near-testbed-'));
+  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
+  const connections = new SshConnectionPool();
+  cleanups.push(() => connections.closeAll());
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // keep tearing down the rest
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    // --- validators: their keys, accounts and signer files ---
+    const validators: Record<string, TestbedValidator> = {};
+    const accounts = new Map<string, KeyPair>();
+    const devnetValidators = [];
+    for (const v of validatorOptions) {
+      const staking = v.staking ?? 'pool';
+      const ownerId = staking === 'pool' ? (v.ownerId ?? 'owner.near') : undefined;
+      const signerAccountId = ownerId ?? v.accountId;
+      const signerKey = accounts.get(signerAccountId) ?? KeyPair.fromRandom('ed25519');
+      accounts.set(signerAccountId, signerKey);
+      const validatorKey = KeyPair.fromRandom('ed25519');
+      devnetValidators.push({
+        accountId: v.accountId,
+        stakePublicKey: validatorKey.getPublicKey().toString(),
+        stake: v.stake ?? 100n * ONE_NEAR,
+        pool: ownerId ? { ownerId } : undefined,
+        publicKeys: staking === 'direct' ? [signerKey.getPublicKey().toString()] : [],
+      });
+      const credentials = path.join(workDir, 'signers', `${signerAccountId}.json`);
+      await mkdir(path.dirname(credentials), { recursive: true });
+      await writeFile(
+        credentials,
+        JSON.stringify({
+          account_id: signerAccountId,
+          public_key: signerKey.getPublicKey().toString(),
+          private_key: signerKey.toString(),
+        }),
+        { mode: 0o600 },
+      );
+      validators[v.accountId] = {
+        accountId: v.accountId,
+        staking,
+        ownerId,
+        signerAccountId,
+        signer: { id: `${signerAccountId.replace(/[^A-Za-z0-9_-]/g, '-')}-key`, type: 'file', path: credentials },
+        validatorKey,
+      };
+    }
+    const ownerAccounts = [...accounts.entries()]
+      .filter(([id]) => !validatorOptions.some((v) => v.accountId === id))
+      .map(([accountId, key]) => ({ accountId, publicKeys: [key.getPublicKey().toString()] }));
+
+    const devnet = await startNearDevnet({
+      epochLength: options.epochLength ?? 10,
+      blockTimeMs: options.blockTimeMs ?? 100,
+      signatureGraceMs: options.signatureGraceMs,
+      accounts: ownerAccounts,
+      validators: devnetValidators,
+    });
+    cleanups.push(() => devnet.stop());
+
+    // --- machines ---
+    const hosts: Record<string, TestbedHost> = {};
+    const started = await Promise.all(
+      hostNames.map(async (name) => {
+        const sshd = await startSshHost({ name });
+        cleanups.push(() => sshd.stop());
+        return sshd;
+      }),
+    );
+    for (const [i, name] of hostNames.entries()) {
+      const sshd = started[i]!;
+      hosts[name] = {
+        name,
+        root: sshd.rootDir,
+        sshd,
+        spec: { ...sshd.spec, serviceManager: serviceCtlManager(sshd.rootDir, { graceMs: options.stopGraceMs }) },
+      };
+    }
+
+    // --- binaries, staged on every machine ---
+    const stagedPath = (root: string, b: NeardBinary) => path.join(root, 'opt', `neard-${b.version}`, 'neard');
+    const testbedBinaries = {} as { old: TestbedBinary; new: TestbedBinary };
+    for (const which of ['old', 'new'] as const) {
+      const b = binaries[which];
+      for (const host of Object.values(hosts)) writeNeardBinary(stagedPath(host.root, b), b);
+      const first = Object.values(hosts)[0];
+      const sha256 = first
+        ? createHash('sha256')
+            .update(await readFile(stagedPath(first.root, b)))
+            .digest('hex')
+        : '';
+      testbedBinaries[which] = {
+        ...b,
+        sha256,
+        staged: (host) => stagedPath(hostOf(hosts, host).root, b),
+      };
+    }
+
+    // --- nodes ---
+    const nodes: Record<string, TestbedNode> = {};
+    for (const n of nodeOptions) {
+      const host = hostOf(hosts, n.host);
+      const service = n.service ?? 'neard';
+      const home = path.join(host.root, 'home', n.id, '.near');
+      const binary = path.join(host.root, 'usr', 'local', 'bin', service, 'neard');
+      writeNeardBinary(binary, binaries[n.binary ?? 'old']);
+      const rpcAddr = `127.0.0.1:${await freePort()}`;
+      const validator = n.validator === undefined ? undefined : validators[n.validator];
+      if (n.validator !== undefined && !validator) throw new Error(`node ${n.id}: unknown validator ${n.validator}`);
+      initNodeHome({
+        home,
+        chainId: devnet.chainId,
+        networkRpcUrl: devnet.rpcUrl,
+        rpcAddr,
+        syncDelayMs: options.syncDelayMs ?? 1_000,
+        migrationStepMs: options.migrationStepMs ?? 500,
+        validator: validator ? { accountId: validator.accountId, keyPair: validator.validatorKey } : undefined,
+        dbVersion: n.dbVersion,
+      });
+      await writeServiceDefinition(host.root, service, {
+        argv: [binary, '--home', home, 'run'],
+        stopGraceMs: options.stopGraceMs ?? 5_000,
+      });
+      cleanups.push(async () => void (await stopService(host.root, service, 10_000)));
+      const rpcUrl = `http://${rpcAddr}`;
+      nodes[n.id] = {
+        id: n.id,
+        ref: { host: host.spec, home, service, rpcUrl, binary },
+        host,
+        home,
+        service,
+        rpcUrl,
+        binary,
+      };
+    }
+
+    const bed: NearTestbed = {
+      devnet,
+      rpcUrl: devnet.rpcUrl,
+      chainId: devnet.chainId,
+      networkId: 'localnet',
+      hosts,
+      nodes,
+      validators,
+      binaries: testbedBinaries,
+      connections,
+      workDir,
+      counters: (accountId) => devnet.counters(accountId),
+      isRunning: (nodeId) => {
+        const node = nodes[nodeId];
+        if (!node) throw new Error(`no node ${nodeId}`);
+        return isServiceActive(node.host.root, node.service);
+      },
+      stop: stopAll,
+    };
+    for (const n of nodeOptions) {
+      if (n.start) await startTestbedService(bed, n.id);
+    }
+    return bed;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Starts a node's service the way the host activities would (over SSH, through service-ctl). */
+export async function startTestbedService(bed: NearTestbed, nodeId: string): Promise<void> {
+  const node = bed.nodes[nodeId];
+  if (!node) throw new Error(`no node ${nodeId}`);
+  await startService(await bed.connections.get(node.ref.host), node.ref.host.serviceManager, node.service);
+}
+
+function hostOf(hosts: Record<string, TestbedHost>, name: string): TestbedHost {
+  const host = hosts[name];
+  if (!host) throw new Error(`the testbed has no host ${name}`);
+  return host;
+}
