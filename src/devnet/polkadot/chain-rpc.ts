@@ -34,6 +34,13 @@ function atBlock(chain: Chain, at: unknown): Block {
   return block;
 }
 
+/** A block whose state can still be read (as a pruned Substrate node answers for discarded state). */
+function stateAt(chain: Chain, at: unknown): Block {
+  const block = atBlock(chain, at);
+  if (block.pruned) throw new RpcError(4003, `Client error: State already discarded for ${block.hash}`);
+  return block;
+}
+
 function storageValue(block: Block, key: unknown): string | null {
   const raw = typeof key === 'string' ? block.storage.get(key.toLowerCase()) : undefined;
   return raw === undefined ? null : u8aToHex(raw);
@@ -101,15 +108,15 @@ export function chainRpc(chain: Chain, opts: ChainRpcOptions = {}) {
     state_getRuntimeVersion: ([at]) => (atBlock(chain, at), runtime.version),
     state_getMetadata: ([at]) => (atBlock(chain, at), u8aToHex(runtime.metadataBytes)),
     state_call: ([method, data, at]: RpcParams) =>
-      stateCall(chain, String(method), hexToU8a(typeof data === 'string' ? data : '0x'), atBlock(chain, at)),
-    state_getStorage: ([key, at]) => storageValue(atBlock(chain, at), key),
+      stateCall(chain, String(method), hexToU8a(typeof data === 'string' ? data : '0x'), stateAt(chain, at)),
+    state_getStorage: ([key, at]) => storageValue(stateAt(chain, at), key),
     state_queryStorageAt: ([keys, at]) => {
-      const block = atBlock(chain, at);
+      const block = stateAt(chain, at);
       const list = Array.isArray(keys) ? (keys as unknown[]) : [];
       return [{ block: block.hash, changes: list.map((k) => [k, storageValue(block, k)]) }];
     },
     state_getKeysPaged: ([prefix, count, startKey, at]) => {
-      const block = atBlock(chain, at);
+      const block = stateAt(chain, at);
       const p = typeof prefix === 'string' ? prefix.toLowerCase() : '0x';
       const start = typeof startKey === 'string' ? startKey.toLowerCase() : '';
       return [...block.storage.keys()]

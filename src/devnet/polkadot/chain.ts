@@ -58,7 +58,9 @@ export interface Block {
   hash: string;
   header: Header;
   extrinsics: string[];
+  /** Emptied once the block falls out of the state retention window (`pruned`). */
   storage: StorageSnapshot;
+  pruned: boolean;
   slot: number;
 }
 
@@ -73,6 +75,8 @@ export interface ChainOptions {
   blockTimeMs: number;
   /** Finality lags the best block by this many blocks. */
   finalityLag: number;
+  /** Blocks whose state is kept for queries at older blocks, like a pruned node (default 4096). */
+  stateRetention?: number;
   /** Unix time (ms) of slot 0 of this chain; genesis is the slot of "now". */
   now?: () => number;
 }
@@ -303,12 +307,25 @@ export class Chain extends EventEmitter<ChainEvents> {
       extrinsicsRoot,
       digest: { logs: info.number === 0 ? [] : this.logic.digest(storage, info) },
     });
-    return { number: info.number, hash: header.hash.toHex(), header, extrinsics, storage: snapshot, slot: info.slot };
+    return {
+      number: info.number,
+      hash: header.hash.toHex(),
+      header,
+      extrinsics,
+      storage: snapshot,
+      pruned: false,
+      slot: info.slot,
+    };
   }
 
   private append(block: Block): void {
     this.blocks.push(block);
     this.byHash.set(block.hash, block);
+    const old = this.blocks[block.number - (this.opts.stateRetention ?? 4096)];
+    if (old && !old.pruned) {
+      old.storage = new Map();
+      old.pruned = true;
+    }
   }
 
   private advanceFinality(): void {

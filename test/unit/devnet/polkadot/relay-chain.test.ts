@@ -1,7 +1,12 @@
 import '@polkadot/api-augment';
 import type { ApiPromise } from '@polkadot/api';
 import { u8aToHex } from '@polkadot/util';
+import { Chain } from '../../../../src/devnet/polkadot/chain.js';
+import { chainRpc } from '../../../../src/devnet/polkadot/chain-rpc.js';
 import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
+import { loadRuntime } from '../../../../src/devnet/polkadot/metadata.js';
+import { RelayRuntime } from '../../../../src/devnet/polkadot/relay-runtime.js';
+import { storageKey } from '../../../../src/devnet/polkadot/storage.js';
 import { connect, waitFor } from '../../../helpers/polkadot-devnet.js';
 
 describe('simulated relay chain: connect, storage, blocks', () => {
@@ -66,5 +71,43 @@ describe('simulated relay chain: connect, storage, blocks', () => {
     });
     const stashes = ['Alice', 'Bob'].map((n) => devnet.stash(n).address);
     expect(stashes).toContain(header.author?.toString());
+  });
+});
+
+describe('simulated Kusama relay chain', () => {
+  it('serves the Kusama runtime with its own session key layout and address format', async () => {
+    const devnet = await startPolkadotDevnet({ chain: 'kusama', sessionLength: 6, blockTimeMs: 150 });
+    const api = await connect(devnet.relayUrl);
+    try {
+      expect(api.runtimeVersion.specName.toString()).toBe('kusama');
+      expect(api.registry.chainSS58).toBe(2);
+      const nextKeys = await api.query.session.nextKeys(devnet.stash('Alice').address);
+      expect(nextKeys.unwrap().toU8a()).toHaveLength(193);
+    } finally {
+      await api.disconnect();
+      await devnet.stop();
+    }
+  });
+});
+
+describe('state retention', () => {
+  it('answers state queries at recent blocks and refuses discarded state like a pruned node', () => {
+    const runtime = loadRuntime('polkadot', { timing: { sessionLength: 4, blockTimeMs: 100 } });
+    const logic = new RelayRuntime(
+      runtime,
+      { sessionLength: 4, requireProof: true, ahm: false },
+      { accounts: [], validators: [], proxies: [] },
+    );
+    const chain = new Chain(logic, { blockTimeMs: 100, finalityLag: 1, stateRetention: 3 });
+    const rpc = chainRpc(chain);
+    const getStorage = rpc.methods.state_getStorage!;
+    const numberKey = storageKey(runtime, 'system', 'number');
+    const first = chain.produceBlock();
+    for (let i = 0; i < 5; i += 1) chain.produceBlock();
+    const recent = chain.blockAt(chain.best.number - 1)!;
+    expect(getStorage([numberKey, recent.hash], { id: 0, onClose: () => {} })).toBe(
+      u8aToHex(runtime.registry.createType('u32', recent.number).toU8a()),
+    );
+    expect(() => getStorage([numberKey, first.hash], { id: 0, onClose: () => {} })).toThrow(/State already discarded/);
   });
 });

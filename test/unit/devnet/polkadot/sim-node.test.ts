@@ -78,10 +78,13 @@ describe('simulated polkadot node processes', () => {
     const babe = generated.keys.slice(2 + 64, 2 + 128);
     expect((await api.rpc.author.hasKey(`0x${babe}`, 'babe')).isTrue).toBe(true);
     expect((await api.rpc.author.hasKey(`0x${babe}`, 'gran')).isTrue).toBe(false);
+    const plain = await api.rpc.author.rotateKeys();
+    expect(plain.toU8a(true)).toHaveLength(193);
+    expect((await api.rpc.author.hasSessionKeys(plain)).isTrue).toBe(true);
 
     const keystore = path.join(basePath, 'chains', 'polkadot', 'keystore');
     const files = await readdir(keystore);
-    expect(files).toHaveLength(layout.length);
+    expect(files).toHaveLength(2 * layout.length);
     for (const file of files) {
       expect((await stat(path.join(keystore, file))).mode & 0o777).toBe(0o600);
       const secret = JSON.parse(await readFile(path.join(keystore, file), 'utf8')) as string;
@@ -143,5 +146,15 @@ describe('simulated polkadot node processes', () => {
     const counters = devnet.counters(charlie);
     expect(counters.signed).toBe(0);
     expect(counters.missed).toBe(counters.expected);
+
+    // The same record over the network endpoint, for tools outside this process (the demo).
+    const network = new WsProvider(devnet.networkUrl, false);
+    await network.connect();
+    await network.isReady;
+    const remote = await network
+      .send<{ expected: number; missed: number }>('devnet_counters', [charlie])
+      .finally(() => network.disconnect());
+    expect(remote.expected).toBeGreaterThanOrEqual(counters.expected);
+    expect(remote.missed).toBe(remote.expected);
   });
 });
