@@ -1,0 +1,302 @@
+/**
+ * What the four NEAR runbooks share: the activity proxies (grouped by how long a call may take and how it
+ * is retried), the "never two signers" checks, and the chain waits every runbook makes.
+ *
+ * A node is "not signing" only by observation: its service is inactive on the host, and its RPC is down or
+ * reports no validator key. The exit code of a stop command proves nothing.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { HostActivities } from '../../activities/host/index.js';
+import type { NearActivities, NearNodeRef, NodeStatus } from '../../activities/near/types.js';
+import { waitForChain } from './chain-wait.js';
+import { summarized } from './summaries.js';
+import { UNSAFE_ERROR_TYPE, type UpgradeRun } from './upgrade-run.js';
+
+const nonRetryableErrorTypes = [
+  'BadInput',
+  'InvalidInput',
+  UNSAFE_ERROR_TYPE,
+  'HostKeyMismatch',
+  'AuthFailed',
+  'ChecksumMismatch',
+  'CrossDevice',
+  'UnsafeSwapState',
+  'RemoteFileMissing',
+];
+
+type Activities = HostActivities & Required<NearActivities>;
+
+/** Reads: RPC calls and quick host checks. Retried a few times, then the step fails. */
+const reads = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
+});
+
+/** One look at a node that may be down: a refused connection is an answer, not something to retry. */
+const probes = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Changes on a host (services, files, binaries, keys). Idempotent, so retried; long ones heartbeat. */
+const changes = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes },
+});
+
+/** Moving a data folder: renames on one filesystem, journaled; heartbeats while it works. */
+const swaps = proxyActivities<Activities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '10 seconds', maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes },
+});
+
+/** The staking transaction: idempotent (checks the chain first), so a retry never stakes twice. */
+const staking = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
+});
+
+export const hostName = (node: NearNodeRef) => `${node.service} on ${node.host.id}`;
+
+/** The NEAR activities with a one-line summary each, named for what they do to which node. */
+export const near = {
+  nodeStatus: (node: NearNodeRef) =>
+    summarized(reads.nodeStatus, `status of ${hostName(node)}`)({ rpcUrl: node.rpcUrl }),
+  probeStatus: (node: NearNodeRef) =>
+    summarized(probes.nodeStatus, `is ${hostName(node)} answering?`)({ rpcUrl: node.rpcUrl }),
+  epochInfo: (rpcUrl: string) => summarized(reads.epochInfo, 'epoch and next boundary')({ rpcUrl }),
+  keyStanding: (rpcUrl: string, accountId: string, publicKey: string) =>
+    summarized(
+      reads.keyStanding,
+      `where ${publicKey.slice(0, 16)}… stands for ${accountId}`,
+    )({
+      rpcUrl,
+      accountId,
+      publicKey,
+    }),
+  readValidatorKey: (node: NearNodeRef) =>
+    summarized(reads.readValidatorKey, `validator key on ${hostName(node)}`)({ node }),
+  generateValidatorKey: (node: NearNodeRef, accountId: string) =>
+    summarized(
+      changes.generateValidatorKey,
+      `generate a validator key for ${accountId} on ${node.host.id}`,
+    )({
+      node,
+      accountId,
+    }),
+  checkDatabase: (node: NearNodeRef, binaryPath: string) =>
+    summarized(reads.checkDatabase, `database version on ${node.host.id} vs ${binaryPath}`)({ node, binaryPath }),
+  copyValidatorKey: (from: NearNodeRef, to: NearNodeRef, accountId: string, expectedPublicKey: string) =>
+    summarized(
+      changes.copyValidatorKey,
+      `copy the validator key of ${accountId} to ${to.host.id}`,
+    )({
+      from,
+      to,
+      accountId,
+      expectedPublicKey,
+    }),
+  reloadValidatorKey: (node: NearNodeRef) =>
+    summarized(changes.reloadValidatorKey, `SIGHUP ${hostName(node)} to reload its validator key`)({ node }),
+  stakeWithKey: staking.stakeWithKey,
+  lookNodeSynced: reads.lookNodeSynced,
+  lookKeyStage: reads.lookKeyStage,
+  lookNodeSigning: reads.lookNodeSigning,
+};
+
+export const host = {
+  start: (node: NearNodeRef) =>
+    summarized(changes.startService, `start ${hostName(node)}`)({ host: node.host, service: node.service }),
+  stop: (node: NearNodeRef) =>
+    summarized(changes.stopService, `stop ${hostName(node)}`)({ host: node.host, service: node.service }),
+  isActive: (node: NearNodeRef) =>
+    summarized(reads.isServiceActive, `is ${hostName(node)} running?`)({ host: node.host, service: node.service }),
+  sha256: (node: NearNodeRef, path: string) =>
+    summarized(reads.sha256OfFile, `sha256 of ${path} on ${node.host.id}`)({ host: node.host, path }),
+  install: (node: NearNodeRef, source: string, destination: string, sha256: string) =>
+    summarized(
+      changes.installBinary,
+      `install ${source} as ${destination} on ${node.host.id}`,
+    )({
+      host: node.host,
+      source,
+      destination,
+      sha256,
+    }),
+  run: (node: NearNodeRef, argv: string[], summary: string) =>
+    summarized(changes.runCommand, summary)({ host: node.host, argv, timeoutMs: 600_000 }),
+  swapData: (node: NearNodeRef, target: string, staging: string, swapId: string) =>
+    summarized(
+      swaps.swapDataFolder,
+      `swap ${staging} into ${target} on ${node.host.id}`,
+    )({
+      host: node.host,
+      target,
+      staging,
+      swapId,
+    }),
+  rollbackData: (node: NearNodeRef, target: string, staging: string, swapId: string) =>
+    summarized(
+      swaps.rollbackDataFolder,
+      `restore the old ${target} on ${node.host.id}`,
+    )({
+      host: node.host,
+      target,
+      staging,
+      swapId,
+    }),
+};
+
+/** An activity failure no retry fixes: the chain or the host refused, so nothing was changed by it. */
+export function refusedByChain(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
+}
+
+export function unsafe(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, UNSAFE_ERROR_TYPE);
+}
+
+/** What a node is doing, as observed: is its service running, does its RPC answer, which key it signs with. */
+export interface SignerObservation {
+  active: boolean;
+  status?: NodeStatus;
+}
+
+export async function observeSigner(node: NearNodeRef): Promise<SignerObservation> {
+  const active = await host.isActive(node);
+  const status = await near.probeStatus(node).catch(() => undefined);
+  return { active, status };
+}
+
+/** Fails unless the node is verifiably not signing: service inactive, and RPC down or without a key. */
+export async function ensureStopped(node: NearNodeRef, why: string): Promise<void> {
+  const seen = await observeSigner(node);
+  if (seen.active) throw unsafe(`${hostName(node)} is still running; ${why}`);
+  if (seen.status?.validatorPublicKey)
+    throw unsafe(
+      `${hostName(node)} is reported stopped but its RPC still signs with ${seen.status.validatorPublicKey}; ${why}`,
+    );
+}
+
+/** Fails if any of `nodes` is signing with `publicKey` now (the key may only ever be on one signer). */
+export async function ensureNobodySignsWith(nodes: NearNodeRef[], publicKey: string, why: string): Promise<void> {
+  for (const node of nodes) {
+    const seen = await observeSigner(node);
+    if (seen.status?.validatorPublicKey === publicKey)
+      throw unsafe(`${hostName(node)} already signs with ${publicKey}; ${why}`);
+    if (seen.active && !seen.status)
+      throw unsafe(`${hostName(node)} is running but its RPC does not answer, so its key is unknown; ${why}`);
+  }
+}
+
+export interface WaitLimits {
+  timeoutMs: number;
+}
+
+/** Durable waits of the NEAR runbooks: look, sleep until the chain's own estimate, look again. */
+export const nearWaits = {
+  /** Sync takes hours on mainnet: look every few minutes at most, every half hour at least. */
+  synced: (run: UpgradeRun, waitId: string, node: NearNodeRef, networkRpcUrl: string, limits: WaitLimits) =>
+    waitForChain(
+      run,
+      waitId,
+      `${hostName(node)} to sync`,
+      () =>
+        summarized(
+          near.lookNodeSynced,
+          `is ${hostName(node)} synced?`,
+        )({
+          nodeRpcUrl: node.rpcUrl,
+          networkRpcUrl,
+        }),
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 5_000, maxSleepMs: 30 * 60_000 },
+    ),
+
+  /** Key stages change only at epoch boundaries: sleep until the estimated boundary, capped at 6 hours. */
+  keyStage: (
+    run: UpgradeRun,
+    waitId: string,
+    networkRpcUrl: string,
+    accountId: string,
+    publicKey: string,
+    want: 'proposed' | 'next' | 'current',
+    limits: WaitLimits,
+  ) =>
+    waitForChain(
+      run,
+      waitId,
+      `the new key to be ${want}`,
+      () =>
+        summarized(
+          near.lookKeyStage,
+          `is ${publicKey.slice(0, 16)}… ${want} for ${accountId}?`,
+        )({
+          rpcUrl: networkRpcUrl,
+          accountId,
+          publicKey,
+          want,
+        }),
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 5_000, maxSleepMs: 6 * 3_600_000 },
+    ),
+
+  /** Producing is seen within a few blocks of a node taking over. */
+  signing: (
+    run: UpgradeRun,
+    waitId: string,
+    node: NearNodeRef,
+    networkRpcUrl: string,
+    accountId: string,
+    sinceHeight: number,
+    limits: WaitLimits,
+  ) =>
+    waitForChain(
+      run,
+      waitId,
+      `${hostName(node)} to produce for ${accountId}`,
+      () =>
+        summarized(
+          near.lookNodeSigning,
+          `is ${hostName(node)} producing?`,
+        )({
+          nodeRpcUrl: node.rpcUrl,
+          networkRpcUrl,
+          accountId,
+          sinceHeight,
+        }),
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 10 * 60_000 },
+    ),
+};
+
+/** A name for this upgrade's backups and journals, fixed for the whole upgrade (across continue-as-new). */
+export function upgradeTag(run: UpgradeRun): string {
+  return run.remember('upgrade-tag', () => `vup-${workflowInfo().firstExecutionRunId.slice(0, 8)}`);
+}
+
+export interface BinaryBackup {
+  path: string;
+  sha256: string;
+}
+
+/** Keeps a copy of the binary the node runs now, so compensation can put it back; never overwrites a copy. */
+export async function backUpBinary(node: NearNodeRef, backupPath: string): Promise<BinaryBackup> {
+  const sha256 = await host.sha256(node, node.binary!);
+  const copied = await host.run(
+    node,
+    ['cp', '-p', '-n', node.binary!, backupPath],
+    `back up ${node.binary} on ${node.host.id}`,
+  );
+  if (copied.exitCode !== 0) throw unsafe(`could not back up ${node.binary}: ${copied.stderrTail.trim()}`);
+  const kept = await host.sha256(node, backupPath);
+  if (kept !== sha256)
+    throw unsafe(
+      `${backupPath} already holds another binary (sha256 ${kept}, the node runs ${sha256}); not overwriting it`,
+    );
+  return { path: backupPath, sha256 };
+}
+
+/** Puts the backed-up binary back in place (checksum verified). */
+export function restoreBinary(node: NearNodeRef, backup: BinaryBackup) {
+  return host.install(node, backup.path, node.binary!, backup.sha256);
+}

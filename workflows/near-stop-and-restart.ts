@@ -1,0 +1,188 @@
+/**
+ * NEAR stop-and-restart upgrade: the validator node is stopped, gets the new binary and starts again. The
+ * account misses blocks from the stop until the node signs again, so this is for releases that must run on
+ * the validator's own data (or operators without a second node).
+ *
+ *   1. check the node signs for the account; read the database version against the new release
+ *   2. back up the binary the node runs now
+ *   3. [approval] stop the node (verified by observation)
+ *   4. install the new release (checksum verified)
+ *   5. start the node on the new release
+ *   6. if the database needs a migration: follow it until it is done. Interrupting a migration corrupts the
+ *      database, so this wait has no deadline that stops anything: past its limit it only says so.
+ *   7. wait until the node is synced, then until it produces again
+ *
+ * On failure before a migration started, compensation stops the node, puts the old binary back and starts
+ * the node on it. Once the new binary has touched the database the old binary cannot open it any more;
+ * compensation then stops and leaves the node running for an operator.
+ */
+import { nearIdentity, nearStopAndRestartInput, type NearStopAndRestartInput } from '../src/api/near-inputs.js';
+import type { DatabaseCheck } from '../activities/near/types.js';
+import { WAIT_TIMEOUT_ERROR_TYPE, waitForChain } from './common/chain-wait.js';
+import { parseWorkflowInput } from './common/input.js';
+import {
+  backUpBinary,
+  ensureStopped,
+  hostName,
+  host,
+  near,
+  nearWaits,
+  restoreBinary,
+  unsafe,
+  upgradeTag,
+} from './common/near.js';
+import { ApplicationFailure } from '@temporalio/workflow';
+import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
+
+export interface NearStopAndRestartResult {
+  validatorKey: string;
+  database: DatabaseCheck;
+  oldBinaryBackup: string;
+  migrated: boolean;
+}
+
+const plan = [
+  { id: 'check-node', title: 'Check the node and its database against the new release' },
+  { id: 'back-up-binary', title: 'Back up the binary the node runs now' },
+  { id: 'stop-node', title: 'Stop the node' },
+  { id: 'install-release', title: 'Install the new release' },
+  { id: 'start-node', title: 'Start the node on the new release' },
+  { id: 'wait-migration', title: 'Follow the database migration to its end (never interrupted)' },
+  { id: 'wait-synced', title: 'Wait until the node is synced' },
+  { id: 'wait-signing', title: 'Wait until the node produces again' },
+];
+
+/** A year: the migration wait's "deadline" only exists because waits need one; nothing ever stops a migration. */
+const NEVER_MS = 365 * 24 * 3_600_000;
+
+export async function nearStopAndRestartUpgrade(
+  rawInput: NearStopAndRestartInput,
+  carried?: CarriedState,
+): Promise<NearStopAndRestartResult> {
+  const input = parseWorkflowInput(nearStopAndRestartInput, rawInput, 'nearStopAndRestartUpgrade');
+  const { accountId } = input.validator;
+  const { node, networkRpcUrl, timeouts, release } = input;
+  const run = beginUpgrade(
+    {
+      strategy: 'nearStopAndRestartUpgrade',
+      identity: nearIdentity(input.validator),
+      plan,
+      manualApproval: input.manualApproval,
+    },
+    rawInput,
+    carried,
+  );
+  const title = (id: string) => plan.find((p) => p.id === id)!.title;
+  const tag = upgradeTag(run);
+
+  return run.execute(async () => {
+    const { validatorKey, database } = await run.step('check-node', title('check-node'), async () => {
+      const status = await near.nodeStatus(node);
+      if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
+        throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
+      const database = await near.checkDatabase(node, release.staged);
+      if (database.dataDbVersion !== undefined && database.dataDbVersion > database.binaryDbVersion)
+        throw unsafe(
+          `the node's database is version ${database.dataDbVersion}, newer than ${database.binaryDbVersion} of release ${database.binaryVersion}`,
+        );
+      return { validatorKey: status.validatorPublicKey, database };
+    });
+    if (database.migrationNeeded)
+      run.note(
+        `release ${database.binaryVersion} migrates the database from version ${database.dataDbVersion} to ${database.binaryDbVersion} on start`,
+      );
+
+    const backup = await run.step('back-up-binary', title('back-up-binary'), () =>
+      backUpBinary(node, `${node.binary}.pre-${tag}`),
+    );
+
+    await run.approval('stop-node', `Stop ${hostName(node)}: ${accountId} misses blocks until it runs again`);
+    await run.step(
+      'stop-node',
+      title('stop-node'),
+      async () => {
+        await host.stop(node);
+        await ensureStopped(node, 'the binary cannot be replaced under a running node');
+      },
+      { undo: { title: 'Start the node again', run: () => host.start(node).then(() => undefined) } },
+    );
+
+    await run.step(
+      'install-release',
+      title('install-release'),
+      () => host.install(node, release.staged, node.binary, release.sha256),
+      { undo: { title: 'Put the old binary back', run: () => restoreBinary(node, backup).then(() => undefined) } },
+    );
+
+    await run.step(
+      'start-node',
+      title('start-node'),
+      async () => {
+        await ensureStopped(node, 'it must start only once, on the new release');
+        return host.start(node);
+      },
+      {
+        undo: {
+          title: 'Stop the node before the old binary goes back',
+          run: async () => {
+            if (database.migrationNeeded)
+              throw unsafe(
+                `release ${database.binaryVersion} has started migrating the database; the old binary cannot open it, so the node is left running for an operator`,
+              );
+            await host.stop(node);
+          },
+        },
+      },
+    );
+
+    if (database.migrationNeeded) {
+      await run.step('wait-migration', title('wait-migration'), () => followMigration(timeouts.migration));
+    } else {
+      run.steps.mark('wait-migration', title('wait-migration'), 'skipped', 'the database needs no migration');
+    }
+
+    await run.step('wait-synced', title('wait-synced'), () =>
+      nearWaits.synced(run, 'synced', node, networkRpcUrl, { timeoutMs: timeouts.sync }),
+    );
+    await run.step('wait-signing', title('wait-signing'), async () => {
+      const epoch = await near.epochInfo(networkRpcUrl);
+      return nearWaits.signing(run, 'signing', node, networkRpcUrl, accountId, epoch.headHeight, {
+        timeoutMs: timeouts.signing,
+      });
+    });
+
+    return { validatorKey, database, oldBinaryBackup: backup.path, migrated: database.migrationNeeded };
+  });
+
+  /**
+   * The migration is done when the node's RPC answers (neard opens its RPC after the database). While it
+   * runs the service stays active; if the process exits, the migration failed and only an operator can
+   * restore the database (from its migration snapshot). Past `reportAfterMs` the wait goes on and says so.
+   */
+  async function followMigration(reportAfterMs: number) {
+    const look = async () => {
+      if (!(await host.isActive(node)))
+        throw unsafe(
+          `${hostName(node)} exited while migrating its database; restore it from the migration snapshot before starting it again`,
+        );
+      const status = await near.probeStatus(node).catch(() => undefined);
+      return status
+        ? { reached: true, detail: `database open; node at height ${status.latestBlockHeight}`, value: status }
+        : { reached: false, detail: 'database migration in progress (the RPC opens when it is done)' };
+    };
+    const opts = { minRecheckMs: 10_000, maxSleepMs: 5 * 60_000 };
+    try {
+      return await waitForChain(run, 'migration', 'the database migration', look, {
+        ...opts,
+        timeoutMs: reportAfterMs,
+      });
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.type !== WAIT_TIMEOUT_ERROR_TYPE) throw err;
+      run.note(`the migration is taking longer than expected; still following it, it is never interrupted`);
+      return waitForChain(run, 'migration-overdue', 'the database migration (overdue)', look, {
+        ...opts,
+        timeoutMs: NEVER_MS,
+      });
+    }
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * NEAR sync-and-swap upgrade: a second node on the same machine syncs with the new release (it has no
+ * validator key, so it never signs); then the validator stops for the swap only, takes the synced data
+ * folder and the new binary, and starts again with its own key.
+ *
+ *   1. check: the validator node signs for the account; the sync node holds no validator key
+ *   2. install the new release for the sync node (checksum verified)
+ *   3. start the sync node
+ *   4. wait until it is synced
+ *   5. [approval] stop the sync node
+ *   6. stop the validator node (verified by observation)
+ *   7. swap the synced data folder into the validator's home (atomic renames; the old folder is kept)
+ *   8. back up the validator's binary and install the new release in its place
+ *   9. start the validator node on the new release
+ *  10. wait until it is synced, then until it produces again
+ *
+ * On failure from step 6 on, compensation stops the validator node, puts the old binary back, restores
+ * the old data folder and starts the validator node again on its old binary and data.
+ */
+import { nearIdentity, nearSyncAndSwapInput, type NearSyncAndSwapInput } from '../src/api/near-inputs.js';
+import { parseWorkflowInput } from './common/input.js';
+import {
+  backUpBinary,
+  ensureStopped,
+  hostName,
+  host,
+  near,
+  nearWaits,
+  restoreBinary,
+  unsafe,
+  upgradeTag,
+} from './common/near.js';
+import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
+
+export interface NearSyncAndSwapResult {
+  validatorKey: string;
+  swapId: string;
+  oldBinaryBackup: string;
+  oldDataBackup: string;
+}
+
+const plan = [
+  { id: 'check-nodes', title: 'Check the validator node and that the sync node holds no key' },
+  { id: 'install-sync-release', title: 'Install the new release for the sync node' },
+  { id: 'start-sync-node', title: 'Start the sync node' },
+  { id: 'wait-sync-node-synced', title: 'Wait until the sync node is synced' },
+  { id: 'stop-sync-node', title: 'Stop the sync node' },
+  { id: 'stop-validator', title: 'Stop the validator node' },
+  { id: 'swap-data-folder', title: "Swap the synced data folder into the validator's home" },
+  { id: 'install-release', title: 'Install the new release for the validator node' },
+  { id: 'start-validator', title: 'Start the validator node on the new release' },
+  { id: 'wait-validator-synced', title: 'Wait until the validator node is synced' },
+  { id: 'wait-validator-signing', title: 'Wait until the validator node produces again' },
+];
+
+export async function nearSyncAndSwapUpgrade(
+  rawInput: NearSyncAndSwapInput,
+  carried?: CarriedState,
+): Promise<NearSyncAndSwapResult> {
+  const input = parseWorkflowInput(nearSyncAndSwapInput, rawInput, 'nearSyncAndSwapUpgrade');
+  const { accountId } = input.validator;
+  const { node, syncNode, networkRpcUrl, timeouts, release } = input;
+  const run = beginUpgrade(
+    {
+      strategy: 'nearSyncAndSwapUpgrade',
+      identity: nearIdentity(input.validator),
+      plan,
+      manualApproval: input.manualApproval,
+    },
+    rawInput,
+    carried,
+  );
+  const swapId = upgradeTag(run);
+  const dataFolder = `${node.home}/data`;
+  const syncedData = `${syncNode.home}/data`;
+  const title = (id: string) => plan.find((p) => p.id === id)!.title;
+
+  return run.execute(async () => {
+    const { validatorKey } = await run.step('check-nodes', title('check-nodes'), async () => {
+      const status = await near.nodeStatus(node);
+      if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
+        throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
+      const syncKey = await near.readValidatorKey(syncNode);
+      if (syncKey)
+        throw unsafe(
+          `${hostName(syncNode)} holds a validator key (${syncKey.publicKey} for ${syncKey.accountId}); a sync node must not be able to sign`,
+        );
+      return { validatorKey: status.validatorPublicKey };
+    });
+
+    await run.step('install-sync-release', title('install-sync-release'), () =>
+      host.install(syncNode, release.staged, syncNode.binary, release.sha256),
+    );
+
+    await run.step(
+      'start-sync-node',
+      title('start-sync-node'),
+      async () => {
+        if (await near.readValidatorKey(syncNode)) throw unsafe(`${hostName(syncNode)} now holds a validator key`);
+        return host.start(syncNode);
+      },
+      { undo: { title: 'Stop the sync node', run: () => host.stop(syncNode).then(() => undefined) } },
+    );
+
+    await run.step('wait-sync-node-synced', title('wait-sync-node-synced'), () =>
+      nearWaits.synced(run, 'sync-node-synced', syncNode, networkRpcUrl, { timeoutMs: timeouts.sync }),
+    );
+
+    await run.approval(
+      'swap-data-folder',
+      `Stop ${hostName(node)} (it misses blocks until it runs again) and swap in the synced data`,
+    );
+    await run.step('stop-sync-node', title('stop-sync-node'), async () => {
+      await host.stop(syncNode);
+      await ensureStopped(syncNode, 'its data folder cannot move while it runs');
+    });
+
+    await run.step(
+      'stop-validator',
+      title('stop-validator'),
+      async () => {
+        await host.stop(node);
+        await ensureStopped(node, 'its data folder cannot move while it runs');
+      },
+      {
+        undo: {
+          title: 'Start the validator node again on its old binary and data',
+          run: async () => {
+            await ensureStopped(syncNode, 'the validator node may only start when no other node runs its key');
+            await host.start(node);
+          },
+        },
+      },
+    );
+
+    const swap = await run.step(
+      'swap-data-folder',
+      title('swap-data-folder'),
+      async () => {
+        try {
+          return await host.swapData(node, dataFolder, syncedData, swapId);
+        } catch (err) {
+          // The swap is journaled: put the old folder back before the step's failure is handled.
+          await host.rollbackData(node, dataFolder, syncedData, swapId);
+          throw err;
+        }
+      },
+      {
+        undo: {
+          title: 'Restore the old data folder',
+          run: () => host.rollbackData(node, dataFolder, syncedData, swapId).then(() => undefined),
+        },
+      },
+    );
+
+    const backup = await run.step(
+      'install-release',
+      title('install-release'),
+      async () => {
+        const kept = await backUpBinary(node, `${node.binary}.pre-${swapId}`);
+        await host.install(node, release.staged, node.binary, release.sha256);
+        return kept;
+      },
+      { undo: { title: 'Put the old binary back', run: (kept) => restoreBinary(node, kept).then(() => undefined) } },
+    );
+
+    await run.step(
+      'start-validator',
+      title('start-validator'),
+      async () => {
+        await ensureStopped(syncNode, `${hostName(node)} may only start when no other node runs`);
+        const key = await near.readValidatorKey(node);
+        if (key?.publicKey !== validatorKey || key.accountId !== accountId)
+          throw unsafe(`${hostName(node)} no longer holds the validator key ${validatorKey} for ${accountId}`);
+        return host.start(node);
+      },
+      { undo: { title: 'Stop the validator node', run: () => host.stop(node).then(() => undefined) } },
+    );
+
+    await run.step('wait-validator-synced', title('wait-validator-synced'), () =>
+      nearWaits.synced(run, 'validator-synced', node, networkRpcUrl, { timeoutMs: timeouts.resync }),
+    );
+    await run.step('wait-validator-signing', title('wait-validator-signing'), async () => {
+      const epoch = await near.epochInfo(networkRpcUrl);
+      return nearWaits.signing(run, 'validator-signing', node, networkRpcUrl, accountId, epoch.headHeight, {
+        timeoutMs: timeouts.signing,
+      });
+    });
+
+    return { validatorKey, swapId, oldBinaryBackup: backup.path, oldDataBackup: swap.paths.backup };
+  });
+}
