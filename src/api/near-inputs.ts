@@ -15,11 +15,20 @@ const identifier = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting alphanumeric');
 
-const absolutePath = z
-  .string()
-  .regex(/^\/[^\0\n]*$/, 'must be an absolute path (starting with "/")')
-  .refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'must not contain "." or ".." segments')
-  .refine((p) => !p.includes('//') && (p === '/' || !p.endsWith('/')), 'must be a normalized path (no "//")');
+const absolutePath = z.string().superRefine((p, ctx) => {
+  const problem = absolutePathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The first thing wrong with a path (what src/config/primitives.ts says, without node:path). */
+function absolutePathProblem(p: string): string | undefined {
+  if (!p.startsWith('/')) return 'must be an absolute path (starting with "/")';
+  const segments = p.split('/');
+  if (segments.some((s) => s === '..' || s === '.')) return 'must not contain "." or ".." segments';
+  if (p.includes('//') || (p !== '/' && p.endsWith('/'))) return 'must be a normalized path (no "//")';
+  if (/[\0\n]/.test(p)) return 'must not contain NUL or newline characters';
+  return undefined;
+}
 
 const serviceName = z
   .string()
