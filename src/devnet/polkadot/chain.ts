@@ -273,6 +273,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       entry.includedIn = block;
       entry.watch?.({ inBlock: block.hash });
     }
+    this.dropOutdated();
     this.emit('block', block);
     this.advanceFinality();
     return block;
@@ -325,6 +326,16 @@ export class Chain extends EventEmitter<ChainEvents> {
     if (old && !old.pruned) {
       old.storage = new Map();
       old.pruned = true;
+    }
+  }
+
+  /** Pending transactions whose nonce the chain has passed can never be included (the pool revalidates them). */
+  private dropOutdated(): void {
+    for (const entry of [...this.pool]) {
+      if (!entry.includedIn && entry.nonce < this.accountNonce(entry.signer)) {
+        this.pool.splice(this.pool.indexOf(entry), 1);
+        entry.watch?.('invalid');
+      }
     }
   }
 

@@ -88,8 +88,10 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
     ...(ahm ? { specVersion: 2_003_002 } : {}),
   });
   const keyring = new Keyring({ type: 'sr25519', ss58Format: relayRuntimeMeta.properties.ss58Format });
-  const account = (name: string) => keyring.addFromUri(`//${capitalized(name)}`);
-  const stash = (name: string) => keyring.addFromUri(`//${capitalized(name)}//stash`);
+  const pairs = new Map<string, KeyringPair>();
+  const pair = (suri: string) => pairs.get(suri) ?? pairs.set(suri, keyring.addFromUri(suri)).get(suri)!;
+  const account = (name: string) => pair(`//${capitalized(name)}`);
+  const stash = (name: string) => pair(`//${capitalized(name)}//stash`);
 
   const layout = sessionKeyLayout(relayRuntimeMeta);
   const accountNames = [
@@ -119,15 +121,8 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
   );
   const relay = new Chain(relayRuntime, { blockTimeMs, finalityLag: opts.finalityLag ?? 2 });
   relay.setMaxListeners(0);
-  const relayRpc = chainRpc(relay);
-  const relayServer = new RpcServer({ host: opts.host, ...relayRpc });
-  const relayUrl = await relayServer.listen();
-
+  const relayServer = new RpcServer({ host: opts.host, ...chainRpc(relay) });
   const accounting = new Accounting(layout, opts.signatureGraceSlots ?? Math.max(5, Math.ceil(3_000 / blockTimeMs)));
-  // Registered before any node subscribes, so a slot is open before nodes hear of it.
-  relay.on('block', (block) =>
-    accounting.onSlot(block.slot, relayRuntime.activeValidators(sessionIndexOf(relay, block))),
-  );
   const network = networkServer({
     relay,
     relayRuntime,
@@ -135,12 +130,8 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
     host: opts.host,
     info: () => ({ chain: chainName, relayRpcUrl: relayUrl, genesisHash: relay.genesisHash, blockTimeMs }),
   });
-  const networkUrl = await network.listen();
-  const nodes = new Set<SimNodeProcess>();
-
   let assetHub: Chain | undefined;
   let assetHubServer: RpcServer | undefined;
-  let assetHubUrl: string | undefined;
   if (ahm) {
     const assetHubRuntime = new AssetHubRuntime(
       loadRuntime(chainName === 'polkadot' ? 'asset-hub-polkadot' : 'asset-hub-kusama'),
@@ -151,9 +142,31 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
     assetHub = new Chain(assetHubRuntime, { blockTimeMs, finalityLag: opts.finalityLag ?? 2 });
     assetHub.setMaxListeners(0);
     assetHubServer = new RpcServer({ host: opts.host, ...chainRpc(assetHub) });
-    assetHubUrl = await assetHubServer.listen();
-    assetHub.start();
   }
+  const nodes = new Set<SimNodeProcess>();
+  const stop = async () => {
+    await Promise.all([...nodes].map((n) => n.stop()));
+    relay.stop();
+    assetHub?.stop();
+    await Promise.all([network.close(), relayServer.close(), assetHubServer?.close()]);
+  };
+
+  let relayUrl = '';
+  let networkUrl = '';
+  let assetHubUrl: string | undefined;
+  try {
+    relayUrl = await relayServer.listen();
+    networkUrl = await network.listen();
+    assetHubUrl = await assetHubServer?.listen();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Registered before any node subscribes, so a slot is open before nodes hear of it.
+  relay.on('block', (block) =>
+    accounting.onSlot(block.slot, relayRuntime.activeValidators(sessionIndexOf(relay, block))),
+  );
+  assetHub?.start();
   relay.start();
 
   return {
@@ -177,11 +190,6 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
         },
       };
     },
-    async stop() {
-      await Promise.all([...nodes].map((n) => n.stop()));
-      relay.stop();
-      assetHub?.stop();
-      await Promise.all([network.close(), relayServer.close(), assetHubServer?.close()]);
-    },
+    stop,
   };
 }
