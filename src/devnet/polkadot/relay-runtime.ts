@@ -12,7 +12,13 @@ import { COMMON_CALLS, accountExists, callName, dispatchCommon, fundAccount } fr
 import { moduleError } from './events.js';
 import type { Runtime } from './metadata.js';
 import { type ProxyDefinition, callFiltered, dispatchProxy, proxiesValue } from './proxy.js';
-import { type SessionKeyField, isOwnershipProofValid, sessionKeyLayout, splitSessionKeys } from './session-keys.js';
+import {
+  type SessionKeyField,
+  isOwnershipProofValid,
+  keyTypeHex,
+  sessionKeyLayout,
+  splitSessionKeys,
+} from './session-keys.js';
 import type { StorageOverlay } from './storage.js';
 
 export interface GenesisValidator {
@@ -106,7 +112,14 @@ export class RelayRuntime implements RuntimeLogic {
       validators.map((v) => v.stash),
     );
     storage.set('session', 'queuedKeys', [], keyed);
-    for (const v of validators) storage.set('session', 'nextKeys', [v.stash], v.sessionKeys);
+    for (const v of validators) this.storeKeys(storage, v.stash, v.sessionKeys);
+    if (!this.opts.ahm) {
+      // Pre-AHM, staking lives on the relay: the validators are bonded stashes that called `validate`.
+      for (const v of validators) {
+        storage.set('staking', 'bonded', [v.stash], v.stash);
+        storage.set('staking', 'validators', [v.stash], { commission: 0, blocked: false });
+      }
+    }
     this.activeBySession.set(
       0,
       validators.map((v) => ({ stash: v.stash, keys: v.sessionKeys })),
@@ -125,9 +138,10 @@ export class RelayRuntime implements RuntimeLogic {
 
   onInitialize(ctx: DispatchContext, block: BlockInfo): void {
     ctx.storage.set('babe', 'currentSlot', [], block.slot);
+    // What `StakingAhClient.set_keys_from_ah` / `purge_keys_from_ah` do when Asset Hub's XCM arrives.
     for (const { stash, keys } of this.fromAssetHub.splice(0)) {
-      if (keys) ctx.storage.set('session', 'nextKeys', [stash], keys);
-      else ctx.storage.remove('session', 'nextKeys', stash);
+      if (keys) this.storeKeys(ctx.storage, stash, keys);
+      else this.purgeKeys(ctx.storage, stash);
     }
     if (block.number % this.opts.sessionLength === 0) this.rotateSession(ctx, block);
   }
@@ -167,7 +181,7 @@ export class RelayRuntime implements RuntimeLogic {
         if (!ctx.storage.get('session', 'nextKeys', origin)) {
           return { ok: false, error: moduleError(ctx.runtime, 'Session', 'NoKeys') };
         }
-        ctx.storage.remove('session', 'nextKeys', origin);
+        this.purgeKeys(ctx.storage, origin);
         return { ok: true };
       case 'proxy.proxy':
         return dispatchProxy(ctx, origin, call, relayProxyFilter, (inner, real, innerCall) =>
@@ -182,15 +196,32 @@ export class RelayRuntime implements RuntimeLogic {
     const error = (name: string): DispatchResult => ({ ok: false, error: moduleError(ctx.runtime, 'Session', name) });
     if (this.opts.requireProof && !isOwnershipProofValid(this.layout, keys, proof, who)) return error('InvalidProof');
     if (!accountExists(ctx.storage, who)) return error('NoAccount');
-    const mine = splitSessionKeys(this.layout, keys)!;
-    for (const [key, raw] of ctx.storage.entries('session', 'nextKeys')) {
-      // NextKeys is Twox64Concat-hashed, so each key ends with the owner's account id.
-      if (key.endsWith(u8aToHex(who).slice(2))) continue;
-      const theirs = splitSessionKeys(this.layout, raw);
-      if (theirs?.some((t, i) => u8aEq(t.publicKey, mine[i]!.publicKey))) return error('DuplicatedKey');
-    }
-    ctx.storage.set('session', 'nextKeys', [who], keys);
+    const parts = splitSessionKeys(this.layout, keys)!;
+    const takenByOther = parts.some(({ field, publicKey }) => {
+      const owner = ctx.storage.get('session', 'keyOwner', [keyTypeHex(field.keyType), u8aToHex(publicKey)]);
+      return owner !== undefined && !u8aEq(owner.toU8a(), who);
+    });
+    if (takenByOther) return error('DuplicatedKey');
+    this.storeKeys(ctx.storage, who, keys);
     return { ok: true };
+  }
+
+  /** NextKeys plus the KeyOwner index (pallet-session `inner_set_keys`): old keys released, new ones owned. */
+  private storeKeys(storage: StorageOverlay, who: Uint8Array, keys: Uint8Array): void {
+    this.purgeKeys(storage, who);
+    for (const { field, publicKey } of splitSessionKeys(this.layout, keys) ?? []) {
+      storage.set('session', 'keyOwner', [[keyTypeHex(field.keyType), u8aToHex(publicKey)]], who);
+    }
+    storage.set('session', 'nextKeys', [who], keys);
+  }
+
+  private purgeKeys(storage: StorageOverlay, who: Uint8Array): void {
+    const old = storage.get('session', 'nextKeys', who);
+    if (!old) return;
+    for (const { field, publicKey } of splitSessionKeys(this.layout, old.toU8a()) ?? []) {
+      storage.remove('session', 'keyOwner', [keyTypeHex(field.keyType), u8aToHex(publicKey)]);
+    }
+    storage.remove('session', 'nextKeys', who);
   }
 
   /** pallet-session `rotate_session`: queued becomes active, NextKeys of the elected set are queued. */

@@ -1,6 +1,13 @@
 import '@polkadot/api-augment';
 import type { ApiPromise } from '@polkadot/api';
+import { u8aConcat, u8aToHex } from '@polkadot/util';
 import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
+import {
+  createOwnershipProof,
+  keyPair,
+  keyTypeHex,
+  sessionKeyLayout,
+} from '../../../../src/devnet/polkadot/session-keys.js';
 import {
   connect,
   eventNames,
@@ -108,6 +115,21 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
     expect(failure(api, finalized.events)).toBe('session.InvalidProof');
     const after = await (await api.at(finalized.status.asFinalized)).query.session.nextKeys(stash.address);
     expect(after.unwrap().toHex()).toBe(before);
+  });
+
+  it('keys owned by another validator get Session.DuplicatedKey; KeyOwner points at the owner', async () => {
+    // Charlie's genesis session keys derive from //Charlie (dev chain). Ferdie proves he holds them too.
+    const layout = sessionKeyLayout(devnet.relay.runtime);
+    const charliePairs = layout.map((field) => keyPair(field.crypto, '//Charlie'));
+    const babe = charliePairs[layout.findIndex((f) => f.keyType === 'babe')]!;
+    const owner = await api.query.session.keyOwner([keyTypeHex('babe'), u8aToHex(babe.publicKey)]);
+    expect(owner.unwrap().toString()).toBe(devnet.stash('Charlie').address);
+
+    const ferdie = devnet.account('Ferdie');
+    const keys = u8aToHex(u8aConcat(...charliePairs.map((p) => p.publicKey)));
+    const proof = u8aToHex(createOwnershipProof(charliePairs, ferdie.publicKey));
+    const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), ferdie);
+    expect(failure(api, finalized.events)).toBe('session.DuplicatedKey');
   });
 
   it('rejects a bad signature with 1010 Invalid Transaction', async () => {
