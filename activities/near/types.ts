@@ -51,6 +51,8 @@ export interface KeyStanding {
   epochHeight: number;
   /** The key the account validates with in the current epoch, if it is a current validator. */
   currentKey?: string;
+  /** The key the account will validate with once pending changes apply: its proposal, else next, else current. */
+  intendedKey?: string;
 }
 
 export interface StakeWithKeyInput {
@@ -77,6 +79,8 @@ export interface DatabaseCheck {
   binaryVersion: string;
   /** The new binary will migrate the data on start (and must not be interrupted). */
   migrationNeeded: boolean;
+  /** data/migration-snapshot exists: a migration runs now, or one was interrupted (neard then refuses to start). */
+  migrationSnapshot?: boolean;
 }
 
 /**

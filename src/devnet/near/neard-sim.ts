@@ -3,7 +3,7 @@
  * protocol and database versions and passes the rest of its arguments here:
  *
  *   neard-sim.ts --release-version 2.4.0 --db-version 42 --protocol-version 73 [--build sim] --home DIR run
- *   neard-sim.ts ... --home DIR init --chain-id localnet --network-rpc http://127.0.0.1:3030 --rpc-addr 127.0.0.1:3031
+ *   neard-sim.ts ... --home DIR init [--chain-id localnet] [--network-rpc http://127.0.0.1:3030] [--rpc-addr 127.0.0.1:3031]
  *                [--account-id pool.poolv1.near] [--sync-delay-ms 3000] [--migration-step-ms 1000]
  *   neard-sim.ts ... --version
  *
@@ -65,7 +65,8 @@ if (values.version) {
 const home = path.resolve(values.home);
 switch (positionals[0]) {
   case 'init': {
-    const networkRpc = values['network-rpc'] ?? fail('init needs --network-rpc (the devnet RPC URL)');
+    // Like neard init, it needs no network: a home made only for its validator_key.json gets the default.
+    const networkRpc = values['network-rpc'] ?? 'http://127.0.0.1:3030';
     const accountId = values['account-id'];
     initNodeHome({
       home,

@@ -1,0 +1,238 @@
+/**
+ * NEAR activities: thin wrappers over src/near (chain reads and staking), src/secrets (signer references) and
+ * src/ssh (the node's files on its host). Look* activities answer one look of a chain wait: whether the chain
+ * reached what the workflow waits for, in words, and when the answer can next change.
+ */
+import { cancellationSignal } from '@temporalio/activity';
+import type { ChainObservation } from '../../src/api/chain-observation.js';
+import type { SshConnectionProvider } from '../../src/ssh/connection.js';
+import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
+import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
+import { generateValidatorKeyOnHost, readDatabaseVersions, readValidatorKeyOnHost } from '../../src/near/node-files.js';
+import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
+import { producedSince } from '../../src/near/production.js';
+import { messageOf, nearRpc, reading } from '../../src/near/rpc.js';
+import { stakeWithKey as submitStake } from '../../src/near/staking.js';
+import { NearError } from '../../src/near/errors.js';
+import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
+import { parseInput } from '../host/failures.js';
+import { withHeartbeats } from '../host/heartbeat.js';
+import { reportingNearErrors } from './failures.js';
+import {
+  checkDatabaseInput,
+  generateValidatorKeyInput,
+  keyStandingInput,
+  lookKeyStageInput,
+  lookNodeSigningInput,
+  lookNodeSyncedInput,
+  readValidatorKeyInput,
+  rpcInput,
+  stakeWithKeyInput,
+} from './inputs.js';
+import type { DatabaseCheck, EpochInfo, KeyStage, KeyStanding, NearActivities, NodeStatus } from './types.js';
+
+export interface NearActivityDeps {
+  connections: SshConnectionProvider;
+  /** Resolves signer references in the worker (default: the worker's environment and files). */
+  resolveNearSigner?: NearSignerResolver;
+  heartbeatIntervalMs?: number;
+}
+
+const DEFAULT_MAX_LAG_BLOCKS = 5;
+/** When a look finds nothing that waits for a boundary, look again after this many blocks. */
+const RELOOK_BLOCKS = 10;
+
+const STAGE_WORDS: Record<KeyStage, string> = {
+  absent: 'not staked',
+  proposed: 'in current_proposals',
+  next: 'in next_validators',
+  current: 'in current_validators',
+};
+
+export function createNearActivities(deps: NearActivityDeps): NearActivities {
+  const resolveSigner = deps.resolveNearSigner ?? nearSignerResolver();
+  const interval = deps.heartbeatIntervalMs ?? 5_000;
+  const connect = (host: Parameters<SshConnectionProvider['get']>[0]) => deps.connections.get(host);
+
+  /** The node's status, or why it did not answer (a node that is starting or down is an answer for a look). */
+  const tryNodeStatus = async (url: string): Promise<NodeStatus | string> => {
+    try {
+      return await readNodeStatus(url);
+    } catch (err) {
+      return `the node's RPC ${url} does not answer (${messageOf(err)})`;
+    }
+  };
+
+  return {
+    async nodeStatus(input) {
+      const { rpcUrl } = parseInput(rpcInput, input, 'nodeStatus');
+      return reportingNearErrors(() => readNodeStatus(rpcUrl));
+    },
+
+    async epochInfo(input): Promise<EpochInfo> {
+      const { rpcUrl } = parseInput(rpcInput, input, 'epochInfo');
+      return reportingNearErrors(() => readEpochInfo(rpcUrl));
+    },
+
+    async keyStanding(input): Promise<KeyStanding> {
+      const req = parseInput(keyStandingInput, input, 'keyStanding');
+      return reportingNearErrors(() => readKeyStanding(req.rpcUrl, req.accountId, req.publicKey));
+    },
+
+    async lookNodeSynced(input): Promise<ChainObservation<NodeStatus>> {
+      const req = parseInput(lookNodeSyncedInput, input, 'lookNodeSynced');
+      const maxLag = req.maxLagBlocks ?? DEFAULT_MAX_LAG_BLOCKS;
+      return reportingNearErrors(async () => {
+        const [node, network, epoch] = await Promise.all([
+          tryNodeStatus(req.nodeRpcUrl),
+          readNodeStatus(req.networkRpcUrl),
+          readEpochInfo(req.networkRpcUrl),
+        ]);
+        const relook = Math.round(RELOOK_BLOCKS * epoch.observedBlockTimeMs);
+        if (typeof node === 'string') return { reached: false, detail: node, etaMs: relook };
+        const lag = Math.max(0, network.latestBlockHeight - node.latestBlockHeight);
+        const reached = !node.syncing && lag <= maxLag;
+        const detail =
+          `node at #${node.latestBlockHeight}${node.syncing ? ' (syncing)' : ''}, network at ` +
+          `#${network.latestBlockHeight}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag}`}`;
+        return {
+          reached,
+          detail,
+          value: node,
+          ...(reached ? {} : { etaMs: Math.max(relook, Math.round(lag * epoch.observedBlockTimeMs)) }),
+        };
+      });
+    },
+
+    async lookKeyStage(input): Promise<ChainObservation<KeyStanding>> {
+      const req = parseInput(lookKeyStageInput, input, 'lookKeyStage');
+      return reportingNearErrors(async () => {
+        const [standing, epoch] = await Promise.all([
+          readKeyStanding(req.rpcUrl, req.accountId, req.publicKey),
+          readEpochInfo(req.rpcUrl),
+        ]);
+        const reached = KEY_STAGE_RANK[standing.stage] >= KEY_STAGE_RANK[req.want];
+        const detail =
+          `key ${standing.publicKey} of ${standing.accountId} is ${STAGE_WORDS[standing.stage]} ` +
+          `(epoch ${standing.epochHeight}, want ${STAGE_WORDS[req.want]})` +
+          (standing.currentKey && standing.currentKey !== standing.publicKey
+            ? `; it validates with ${standing.currentKey} now`
+            : '') +
+          (reached ? '' : `; next epoch in ~${secondsOf(epoch.nextBoundaryEtaMs)}`);
+        return { reached, detail, value: standing, etaMs: epoch.nextBoundaryEtaMs };
+      });
+    },
+
+    async lookNodeSigning(input): Promise<ChainObservation<{ producedSince: number }>> {
+      const req = parseInput(lookNodeSigningInput, input, 'lookNodeSigning');
+      return reportingNearErrors(async () => {
+        const network = nearRpc(req.networkRpcUrl);
+        const [node, validators, epoch] = await Promise.all([
+          tryNodeStatus(req.nodeRpcUrl),
+          reading(req.networkRpcUrl, 'validators', () => network.viewValidators()),
+          readEpochInfo(req.networkRpcUrl),
+        ]);
+        const relook = Math.round(RELOOK_BLOCKS * epoch.observedBlockTimeMs);
+        if (typeof node === 'string') return { reached: false, detail: node, etaMs: relook };
+        if (node.validatorAccountId !== req.accountId || !node.validatorPublicKey) {
+          const runs = node.validatorAccountId ? `a key of ${node.validatorAccountId}` : 'no validator key';
+          return { reached: false, detail: `the node runs ${runs}, not one of ${req.accountId}`, etaMs: relook };
+        }
+        const standing = standingIn(validators, req.accountId, node.validatorPublicKey);
+        if (standing.stage !== 'current') {
+          return {
+            reached: false,
+            detail:
+              `the node's key ${node.validatorPublicKey} is ${STAGE_WORDS[standing.stage]} for ${req.accountId}, ` +
+              `not current (epoch ${standing.epochHeight}); next epoch in ~${secondsOf(epoch.nextBoundaryEtaMs)}`,
+            etaMs: epoch.nextBoundaryEtaMs,
+          };
+        }
+        if (node.syncing) {
+          return { reached: false, detail: `the node is still syncing (#${node.latestBlockHeight})`, etaMs: relook };
+        }
+        const produced = await producedSince(req.networkRpcUrl, req.accountId, req.sinceHeight, network, validators);
+        return {
+          reached: produced > 0,
+          detail:
+            produced > 0
+              ? `${req.accountId} produced ${produced} block(s) and chunk(s) since #${req.sinceHeight} with ${node.validatorPublicKey}`
+              : `${req.accountId} runs ${node.validatorPublicKey} on the node but has produced nothing counted since #${req.sinceHeight} yet`,
+          value: { producedSince: produced },
+          ...(produced > 0 ? {} : { etaMs: Math.min(relook, Math.max(1, epoch.nextBoundaryEtaMs)) }),
+        };
+      });
+    },
+
+    async generateValidatorKey(input) {
+      const { node, accountId } = parseInput(generateValidatorKeyInput, input, 'generateValidatorKey');
+      return reportingNearErrors(async () => {
+        const key = await generateValidatorKeyOnHost(
+          await connect(node.host),
+          { home: node.home, binary: node.binary ?? 'neard', accountId },
+          { signal: cancellationSignal() },
+        );
+        if (key.accountId !== accountId) {
+          throw new NearError(
+            'ValidatorKeyConflict',
+            `${node.home}/validator_key.json on ${node.host.id} is a key of ${key.accountId || '(no account)'}, ` +
+              `not of ${accountId}: refusing to replace it`,
+          );
+        }
+        return { publicKey: key.publicKey, created: key.created };
+      });
+    },
+
+    async readValidatorKey(input) {
+      const { node } = parseInput(readValidatorKeyInput, input, 'readValidatorKey');
+      return reportingNearErrors(async () =>
+        readValidatorKeyOnHost(await connect(node.host), node.home, { signal: cancellationSignal() }),
+      );
+    },
+
+    async stakeWithKey(input) {
+      const req = parseInput(stakeWithKeyInput, input, 'stakeWithKey');
+      return reportingNearErrors(async () => {
+        const signerAccount = req.staking.type === 'pool' ? req.staking.ownerId : req.accountId;
+        const key = await resolveSigner(req.staking.signer, { networkId: req.networkId, accountId: signerAccount });
+        const progress = () => ({ stage: 'staking', accountId: req.accountId, newPublicKey: req.newPublicKey });
+        return withHeartbeats(interval, progress, () =>
+          submitStake(
+            req.staking.type === 'pool'
+              ? {
+                  type: 'pool',
+                  rpcUrl: req.rpcUrl,
+                  poolId: req.accountId,
+                  ownerId: req.staking.ownerId,
+                  newPublicKey: req.newPublicKey,
+                }
+              : { type: 'direct', rpcUrl: req.rpcUrl, accountId: req.accountId, newPublicKey: req.newPublicKey },
+            key,
+          ),
+        );
+      });
+    },
+
+    async checkDatabase(input): Promise<DatabaseCheck> {
+      const { node, binaryPath } = parseInput(checkDatabaseInput, input, 'checkDatabase');
+      return reportingNearErrors(async () => {
+        const versions = await readDatabaseVersions(
+          await connect(node.host),
+          { home: node.home, binary: binaryPath },
+          { signal: cancellationSignal() },
+        );
+        return {
+          ...(versions.dataDbVersion === undefined ? {} : { dataDbVersion: versions.dataDbVersion }),
+          binaryDbVersion: versions.binaryDbVersion,
+          binaryVersion: versions.binaryVersion,
+          migrationNeeded: versions.dataDbVersion !== undefined && versions.dataDbVersion < versions.binaryDbVersion,
+          migrationSnapshot: versions.migrationSnapshot,
+        };
+      });
+    },
+  };
+}
+
+function secondsOf(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}

@@ -1,0 +1,26 @@
+/** A node's own view: version, sync state, head and the validator key it signs with (RPC `status`). */
+import type { JsonRpcProvider } from 'near-api-js';
+import { nearRpc, reading } from './rpc.js';
+
+export interface NearNodeStatus {
+  chainId: string;
+  version: string;
+  protocolVersion: number;
+  syncing: boolean;
+  latestBlockHeight: number;
+  validatorAccountId?: string;
+  validatorPublicKey?: string;
+}
+
+export async function nodeStatus(url: string, provider: JsonRpcProvider = nearRpc(url)): Promise<NearNodeStatus> {
+  const status = await reading(url, 'status', () => provider.viewNodeStatus());
+  return {
+    chainId: status.chain_id,
+    version: status.version.version,
+    protocolVersion: status.protocol_version,
+    syncing: status.sync_info.syncing,
+    latestBlockHeight: status.sync_info.latest_block_height,
+    ...(status.validator_account_id ? { validatorAccountId: status.validator_account_id } : {}),
+    ...(status.validator_public_key ? { validatorPublicKey: status.validator_public_key } : {}),
+  };
+}
