@@ -1,0 +1,317 @@
+/**
+ * The NEAR activities under the SDK's activity harness (MockActivityEnvironment), against the NEAR testbed:
+ * the local network, real sshd hosts and simulated neard services. Validator keys are generated on the host
+ * and only their public part comes back; staking is idempotent and refuses wrong owners; the looks of chain
+ * waits reach when the chain does and give an ETA when it has not.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment as SdkMockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { KeyPair } from 'near-api-js';
+import { createActivities, type Activities } from '../../../activities/index.js';
+import type { NearNodeRef } from '../../../activities/near/types.js';
+import { nearSignerResolver } from '../../../src/secrets/near-signer.js';
+import { startNearTestbed, startTestbedService, type NearTestbed } from '../../helpers/near-testbed.js';
+
+class MockActivityEnvironment extends SdkMockActivityEnvironment {
+  constructor() {
+    super(undefined, { logger: new DefaultLogger('ERROR') });
+  }
+
+  execute<A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+    return this.run(activity, ...args);
+  }
+}
+
+const POOL = 'pool.poolv1.near';
+const strangerKey = KeyPair.fromRandom('ed25519');
+let bed: NearTestbed;
+let activities: Activities;
+let nodeA: NearNodeRef;
+let nodeB: NearNodeRef;
+
+beforeAll(async () => {
+  bed = await startNearTestbed({
+    epochLength: 10,
+    blockTimeMs: 100,
+    nodes: [
+      { id: 'val-a', host: 'val-a', validator: POOL, dbVersion: 41 },
+      { id: 'val-b', host: 'val-b' },
+    ],
+  });
+  activities = createActivities({
+    connections: bed.connections,
+    heartbeatIntervalMs: 200,
+    resolveNearSigner: nearSignerResolver({ STRANGER_KEY: strangerKey.toString() }),
+  });
+  nodeA = bed.nodes['val-a']!.ref;
+  nodeB = bed.nodes['val-b']!.ref;
+}, 120_000);
+
+afterAll(async () => {
+  await bed?.stop();
+}, 60_000);
+
+const run = <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A) =>
+  new MockActivityEnvironment().execute(activity, ...args);
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+async function eventually<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await look();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function ownerNonce(): bigint {
+  const owner = bed.validators[POOL]!;
+  const account = bed.devnet.chain.accounts.get(owner.signerAccountId)!;
+  return [...account.keys.values()][0]!.nonce;
+}
+
+describe('validator keys on the host', () => {
+  it('reads the public part of a node key file, or null without one', async () => {
+    expect(await run(activities.readValidatorKey, { node: nodeA })).toEqual({
+      accountId: POOL,
+      publicKey: bed.validators[POOL]!.validatorKey.getPublicKey().toString(),
+    });
+    expect(await run(activities.readValidatorKey, { node: nodeB })).toBeNull();
+  });
+
+  it('generates the key on the host with the node binary, returning only the public key, once', async () => {
+    const result = await run(activities.generateValidatorKey, { node: nodeB, accountId: POOL });
+    expect(Object.keys(result).sort()).toEqual(['created', 'publicKey']);
+    expect(result.created).toBe(true);
+
+    const file = path.join(nodeB.home, 'validator_key.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const written = await readFile(file, 'utf8');
+    const onHost = JSON.parse(written) as Record<string, string>;
+    expect(onHost).toMatchObject({ account_id: POOL, public_key: result.publicKey });
+    const secret = onHost.secret_key ?? onHost.private_key ?? '';
+    expect(secret).toMatch(/^ed25519:/);
+    expect(JSON.stringify(result)).not.toContain(secret.slice(8));
+    // The scratch home of `neard init` is gone.
+    expect(readdirSync(nodeB.home).filter((f) => f.startsWith('.validator-key'))).toEqual([]);
+
+    const again = await run(activities.generateValidatorKey, { node: nodeB, accountId: POOL });
+    expect(again).toEqual({ publicKey: result.publicKey, created: false });
+    expect(await readFile(file, 'utf8')).toBe(written);
+  });
+
+  it("refuses to replace another account's key, without retries", async () => {
+    const before = await readFile(path.join(nodeB.home, 'validator_key.json'), 'utf8');
+    const failure = await failureOf(run(activities.generateValidatorKey, { node: nodeB, accountId: 'other.near' }));
+    expect(failure).toMatchObject({ type: 'ValidatorKeyConflict', nonRetryable: true });
+    expect(failure.message).toContain(POOL);
+    expect(failure.message).not.toContain((JSON.parse(before) as { secret_key: string }).secret_key.slice(8));
+    expect(await readFile(path.join(nodeB.home, 'validator_key.json'), 'utf8')).toBe(before);
+  });
+
+  it('reports a binary whose init fails as non-retryable', async () => {
+    const home = path.join(bed.hosts['val-b']!.root, 'home', 'broken', '.near');
+    const failure = await failureOf(
+      run(activities.generateValidatorKey, { node: { ...nodeB, home, binary: '/bin/false' }, accountId: POOL }),
+    );
+    expect(failure).toMatchObject({ type: 'RemoteCommandFailed', nonRetryable: true });
+    expect(failure.message).toContain('neard init failed');
+  });
+});
+
+describe('checkDatabase', () => {
+  it('compares the data folder with the database version a binary writes', async () => {
+    const newer = await run(activities.checkDatabase, {
+      node: nodeA,
+      binaryPath: bed.binaries.new.staged('val-a'),
+    });
+    expect(newer).toEqual({
+      dataDbVersion: 41,
+      binaryDbVersion: 42,
+      binaryVersion: '2.4.0',
+      migrationNeeded: true,
+      migrationSnapshot: false,
+    });
+    const same = await run(activities.checkDatabase, { node: nodeA, binaryPath: bed.binaries.old.staged('val-a') });
+    expect(same).toMatchObject({ dataDbVersion: 41, binaryDbVersion: 41, migrationNeeded: false });
+    const fresh = await run(activities.checkDatabase, { node: nodeB, binaryPath: bed.binaries.new.staged('val-b') });
+    expect(fresh).toEqual({
+      binaryDbVersion: 42,
+      binaryVersion: '2.4.0',
+      migrationNeeded: false,
+      migrationSnapshot: false,
+    });
+  });
+
+  it('refuses a file that is not a neard binary', async () => {
+    const failure = await failureOf(run(activities.checkDatabase, { node: nodeA, binaryPath: '/bin/true' }));
+    expect(failure).toMatchObject({ type: 'BadInput', nonRetryable: true });
+  });
+});
+
+describe('chain reads and looks', () => {
+  it('reads the epoch with an ETA of the next boundary', async () => {
+    const info = await run(activities.epochInfo, { rpcUrl: bed.rpcUrl });
+    expect(info.epochLength).toBe(10);
+    expect(info.observedBlockTimeMs).toBeGreaterThan(0);
+    const blocksLeft = info.epochStartHeight + info.epochLength - info.headHeight;
+    expect(info.nextBoundaryEtaMs).toBe(Math.round(blocksLeft * info.observedBlockTimeMs));
+  });
+
+  it('sees a node that is not running as not synced, then synced once its service runs', async () => {
+    const down = await run(activities.lookNodeSynced, { nodeRpcUrl: nodeA.rpcUrl, networkRpcUrl: bed.rpcUrl });
+    expect(down.reached).toBe(false);
+    expect(down.detail).toContain('does not answer');
+    expect(down.etaMs).toBeGreaterThan(0);
+
+    await startTestbedService(bed, 'val-a');
+    const synced = await eventually('val-a synced', async () => {
+      const look = await run(activities.lookNodeSynced, { nodeRpcUrl: nodeA.rpcUrl, networkRpcUrl: bed.rpcUrl });
+      return look.reached ? look : undefined;
+    });
+    expect(synced.value).toMatchObject({ syncing: false, validatorAccountId: POOL });
+    expect(synced.etaMs).toBeUndefined();
+  }, 120_000);
+
+  it('sees the validator node signing after a height, and a node without a key not signing', async () => {
+    const since = (await run(activities.nodeStatus, { rpcUrl: bed.rpcUrl })).latestBlockHeight;
+    const signing = await eventually('val-a signing', async () => {
+      const look = await run(activities.lookNodeSigning, {
+        nodeRpcUrl: nodeA.rpcUrl,
+        networkRpcUrl: bed.rpcUrl,
+        accountId: POOL,
+        sinceHeight: since,
+      });
+      return look.reached ? look : undefined;
+    });
+    expect(signing.value!.producedSince).toBeGreaterThan(0);
+
+    const idle = await run(activities.lookNodeSigning, {
+      nodeRpcUrl: nodeB.rpcUrl,
+      networkRpcUrl: bed.rpcUrl,
+      accountId: POOL,
+      sinceHeight: since,
+    });
+    expect(idle).toMatchObject({ reached: false });
+    expect(idle.etaMs).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe('stakeWithKey and the key stages', () => {
+  const owner = () => bed.validators[POOL]!;
+
+  it('refuses a wrong owner or a stranger key before anything is sent, without retries', async () => {
+    const newKey = KeyPair.fromRandom('ed25519').getPublicKey().toString();
+    const nonce = ownerNonce();
+    const wrongOwner = await failureOf(
+      run(activities.stakeWithKey, {
+        rpcUrl: bed.rpcUrl,
+        networkId: 'localnet',
+        accountId: POOL,
+        staking: {
+          type: 'pool',
+          ownerId: 'mallory.near',
+          signer: { id: 'mallory', type: 'env', variable: 'STRANGER_KEY' },
+        },
+        newPublicKey: newKey,
+      }),
+    );
+    expect(wrongOwner).toMatchObject({ type: 'WrongOwner', nonRetryable: true });
+
+    const stranger = await failureOf(
+      run(activities.stakeWithKey, {
+        rpcUrl: bed.rpcUrl,
+        networkId: 'localnet',
+        accountId: POOL,
+        staking: {
+          type: 'pool',
+          ownerId: owner().signerAccountId,
+          signer: { id: 'x', type: 'env', variable: 'STRANGER_KEY' },
+        },
+        newPublicKey: newKey,
+      }),
+    );
+    expect(stranger).toMatchObject({ type: 'SignerNotAuthorized', nonRetryable: true });
+
+    const missing = await failureOf(
+      run(activities.stakeWithKey, {
+        rpcUrl: bed.rpcUrl,
+        networkId: 'localnet',
+        accountId: POOL,
+        staking: {
+          type: 'pool',
+          ownerId: owner().signerAccountId,
+          signer: { id: 'x', type: 'env', variable: 'NO_SUCH_KEY' },
+        },
+        newPublicKey: newKey,
+      }),
+    );
+    expect(missing).toMatchObject({ type: 'SignerMissing', nonRetryable: true });
+    expect(missing.message).toContain('NO_SUCH_KEY');
+
+    for (const failure of [wrongOwner, stranger, missing]) {
+      expect(failure.message).not.toContain(strangerKey.toString().slice(8));
+    }
+    expect(ownerNonce()).toBe(nonce);
+    expect(bed.devnet.chain.accounts.get(POOL)!.pool!.stakePublicKey).toBe(
+      owner().validatorKey.getPublicKey().toString(),
+    );
+  });
+
+  it('stakes the key generated on the standby once, and the looks follow it to current', async () => {
+    const generated = await run(activities.readValidatorKey, { node: nodeB });
+    const newKey = generated!.publicKey;
+    const stake = {
+      rpcUrl: bed.rpcUrl,
+      networkId: 'localnet',
+      accountId: POOL,
+      staking: { type: 'pool' as const, ownerId: owner().signerAccountId, signer: owner().signer },
+      newPublicKey: newKey,
+    };
+    const first = await run(activities.stakeWithKey, stake);
+    expect(first.alreadyStaked).toBe(false);
+    expect(first.txHash).toBeDefined();
+    const nonce = ownerNonce();
+    expect(await run(activities.stakeWithKey, stake)).toEqual({ alreadyStaked: true });
+    expect(ownerNonce()).toBe(nonce);
+
+    const lookFor = (want: 'proposed' | 'next' | 'current') =>
+      run(activities.lookKeyStage, { rpcUrl: bed.rpcUrl, accountId: POOL, publicKey: newKey, want });
+    const proposed = await lookFor('proposed');
+    expect(proposed).toMatchObject({ reached: true, value: { stage: 'proposed' } });
+    const notYet = await lookFor('current');
+    expect(notYet.reached).toBe(false);
+    expect(notYet.detail).toContain('current_proposals');
+    expect(notYet.etaMs).toBeGreaterThan(0);
+
+    const current = await eventually('the new key current', async () => {
+      const look = await lookFor('current');
+      return look.reached ? look : undefined;
+    });
+    expect(current.value).toMatchObject({ stage: 'current', currentKey: newKey });
+    expect(current.value!.epochHeight).toBeGreaterThanOrEqual(proposed.value!.epochHeight + 2);
+
+    // The old node still runs the old key, which is no longer current: it is not signing for the account.
+    const old = await run(activities.lookNodeSigning, {
+      nodeRpcUrl: nodeA.rpcUrl,
+      networkRpcUrl: bed.rpcUrl,
+      accountId: POOL,
+      sinceHeight: (await run(activities.nodeStatus, { rpcUrl: bed.rpcUrl })).latestBlockHeight,
+    });
+    expect(old.reached).toBe(false);
+    expect(old.detail).toContain('not current');
+  }, 120_000);
+});
