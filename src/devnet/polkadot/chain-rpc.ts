@@ -9,6 +9,7 @@ import type { Block, Chain } from './chain.js';
 import { RpcError } from './rpc-error.js';
 import type { MethodHandler, RpcParams, SubscriptionHandler } from './rpc-server.js';
 import { sessionKeyLayout, splitSessionKeys } from './session-keys.js';
+import { queryInfo } from './transaction-payment.js';
 
 export interface ChainRpcOptions {
   nodeName?: string;
@@ -71,6 +72,8 @@ function stateCall(chain: Chain, method: string, data: Uint8Array, block: Block)
       return registry.createType('RuntimeVersion', runtime.version).toHex();
     case 'AccountNonceApi_account_nonce':
       return registry.createType('u32', chain.accountNonce(data.subarray(0, 32), block)).toHex();
+    case 'TransactionPaymentApi_query_info':
+      return queryInfo(runtime);
     case 'SessionKeys_decode_session_keys': {
       const keys = registry.createType('Bytes', data).toU8a(true);
       const parts = splitSessionKeys(sessionKeyLayout(runtime), keys);

@@ -22,6 +22,7 @@ import {
 } from './events.js';
 import { decodeExtrinsic, validateSigned, type ValidatedExtrinsic } from './extrinsics.js';
 import { InvalidTransactionReason, RpcError, invalidTransaction } from './rpc-error.js';
+import { canPayFee, reportFeePaid, withdrawFee } from './transaction-payment.js';
 
 export type DispatchResult = { ok: true } | { ok: false; error: ModuleDispatchError };
 
@@ -172,6 +173,9 @@ export class Chain extends EventEmitter<ChainEvents> {
     };
     const validated = validateSigned(this.runtime, view, xt, (who) => this.accountNonce(who));
     if (!this.logic.isSupported(validated.call)) throw invalidTransaction(InvalidTransactionReason.call);
+    if (!canPayFee(new StorageOverlay(this.runtime, this.best.storage), validated.signer)) {
+      throw invalidTransaction(InvalidTransactionReason.payment);
+    }
     if (this.pool.some((e) => e.hash === validated.hash)) throw new RpcError(1013, 'Transaction Already Imported');
     const sameSlot = this.pool.find(
       (e) => !e.includedIn && e.nonce === validated.nonce && u8aToHex(e.signer) === u8aToHex(validated.signer),
@@ -244,14 +248,15 @@ export class Chain extends EventEmitter<ChainEvents> {
     for (const entry of this.pool) {
       if (entry.includedIn) continue;
       const nonce = this.accountNonceIn(storage, entry.signer);
-      if (entry.nonce !== nonce) continue;
+      if (entry.nonce !== nonce || !canPayFee(storage, entry.signer)) continue;
       phase = { applyExtrinsic: extrinsics.length };
       extrinsics.push(entry.hex);
       this.bumpNonce(storage, entry.signer);
       const txEvents: EventRecord[] = [];
-      const result = makeContext(storage, txEvents).transactional((ctx) =>
-        this.logic.dispatch(ctx, entry.signer, entry.call),
-      );
+      const ctx = makeContext(storage, txEvents);
+      withdrawFee(ctx, entry.signer);
+      const result = ctx.transactional((inner) => this.logic.dispatch(inner, entry.signer, entry.call));
+      reportFeePaid(ctx, entry.signer);
       records.push(...txEvents);
       records.push({
         phase,

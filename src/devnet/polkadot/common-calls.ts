@@ -7,7 +7,7 @@ import type { StorageOverlay } from './storage.js';
 
 export const GENESIS_BALANCE = 1_000_000n * 10n ** 12n;
 
-interface AccountInfoJson {
+export interface AccountInfoJson {
   nonce: number;
   consumers: number;
   providers: number;
@@ -29,7 +29,7 @@ export function accountExists(storage: StorageOverlay, who: Uint8Array): boolean
   return storage.get('system', 'account', who) !== undefined;
 }
 
-function accountInfo(storage: StorageOverlay, who: Uint8Array): AccountInfoJson | undefined {
+export function accountInfo(storage: StorageOverlay, who: Uint8Array): AccountInfoJson | undefined {
   return storage.get('system', 'account', who)?.toJSON() as AccountInfoJson | undefined;
 }
 

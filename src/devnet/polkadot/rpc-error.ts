@@ -18,4 +18,5 @@ export const InvalidTransactionReason = {
   stale: 'Transaction is outdated',
   ancientBirthBlock: 'Transaction has an ancient birth block',
   call: 'Transaction call is not expected',
+  payment: 'Inability to pay some fees (e.g. account balance too low)',
 } as const;

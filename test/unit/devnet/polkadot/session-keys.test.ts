@@ -84,6 +84,9 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
       expect.arrayContaining(['proxy.ProxyExecuted', 'system.ExtrinsicSuccess']),
     );
     expect(proxyResult(api, finalized.events)).toBe('Ok');
+    // The proxy, not the real account, pays the transaction fee.
+    const feePaid = finalized.events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+    expect(feePaid?.event.data[0]?.toString()).toBe(devnet.account('Dave').address);
     const stored = await (await api.at(finalized.status.asFinalized)).query.session.nextKeys(real.address);
     expect(stored.unwrap().toHex()).toBe(keys);
   });
@@ -141,6 +144,21 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
     const hex = tx.toHex().replace(signature, tampered);
     await expect(api.rpc.author.submitExtrinsic(hex)).rejects.toThrow(
       /1010: Invalid Transaction: Transaction has a bad signature/,
+    );
+  });
+
+  it('charges a fee that paymentInfo reports, and refuses signers who cannot pay it', async () => {
+    const ferdie = devnet.account('Ferdie');
+    const { partialFee } = await api.tx.system.remark('0x04').paymentInfo(ferdie);
+    expect(partialFee.toBigInt()).toBeGreaterThan(0n);
+    const before = (await api.query.system.account(ferdie.address)).data.free.toBigInt();
+    const { finalized } = await submitUntilFinalized(api.tx.system.remark('0x04'), ferdie);
+    const after = (await (await api.at(finalized.status.asFinalized)).query.system.account(ferdie.address)).data.free;
+    expect(before - after.toBigInt()).toBe(partialFee.toBigInt());
+
+    const unfunded = devnet.account('Nobody');
+    await expect(api.tx.system.remark('0x05').signAndSend(unfunded)).rejects.toThrow(
+      /1010: Invalid Transaction: Inability to pay some fees/,
     );
   });
 
