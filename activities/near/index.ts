@@ -49,7 +49,7 @@ const STAGE_WORDS: Record<KeyStage, string> = {
   current: 'in current_validators',
 };
 
-export function createNearActivities(deps: NearActivityDeps): NearActivities {
+export function createNearActivities(deps: NearActivityDeps) {
   const resolveSigner = deps.resolveNearSigner ?? nearSignerResolver();
   const interval = deps.heartbeatIntervalMs ?? 5_000;
   const connect = (host: Parameters<SshConnectionProvider['get']>[0]) => deps.connections.get(host);
@@ -64,22 +64,22 @@ export function createNearActivities(deps: NearActivityDeps): NearActivities {
   };
 
   return {
-    async nodeStatus(input) {
+    nodeStatus: async (input) => {
       const { rpcUrl } = parseInput(rpcInput, input, 'nodeStatus');
       return reportingNearErrors(() => readNodeStatus(rpcUrl));
     },
 
-    async epochInfo(input): Promise<EpochInfo> {
+    epochInfo: async (input): Promise<EpochInfo> => {
       const { rpcUrl } = parseInput(rpcInput, input, 'epochInfo');
       return reportingNearErrors(() => readEpochInfo(rpcUrl));
     },
 
-    async keyStanding(input): Promise<KeyStanding> {
+    keyStanding: async (input): Promise<KeyStanding> => {
       const req = parseInput(keyStandingInput, input, 'keyStanding');
       return reportingNearErrors(() => readKeyStanding(req.rpcUrl, req.accountId, req.publicKey));
     },
 
-    async lookNodeSynced(input): Promise<ChainObservation<NodeStatus>> {
+    lookNodeSynced: async (input): Promise<ChainObservation<NodeStatus>> => {
       const req = parseInput(lookNodeSyncedInput, input, 'lookNodeSynced');
       const maxLag = req.maxLagBlocks ?? DEFAULT_MAX_LAG_BLOCKS;
       return reportingNearErrors(async () => {
@@ -104,7 +104,7 @@ export function createNearActivities(deps: NearActivityDeps): NearActivities {
       });
     },
 
-    async lookKeyStage(input): Promise<ChainObservation<KeyStanding>> {
+    lookKeyStage: async (input): Promise<ChainObservation<KeyStanding>> => {
       const req = parseInput(lookKeyStageInput, input, 'lookKeyStage');
       return reportingNearErrors(async () => {
         const [standing, epoch] = await Promise.all([
@@ -123,7 +123,7 @@ export function createNearActivities(deps: NearActivityDeps): NearActivities {
       });
     },
 
-    async lookNodeSigning(input): Promise<ChainObservation<{ producedSince: number }>> {
+    lookNodeSigning: async (input): Promise<ChainObservation<{ producedSince: number }>> => {
       const req = parseInput(lookNodeSigningInput, input, 'lookNodeSigning');
       return reportingNearErrors(async () => {
         const network = nearRpc(req.networkRpcUrl);
@@ -164,7 +164,7 @@ export function createNearActivities(deps: NearActivityDeps): NearActivities {
       });
     },
 
-    async generateValidatorKey(input) {
+    generateValidatorKey: async (input) => {
       const { node, accountId } = parseInput(generateValidatorKeyInput, input, 'generateValidatorKey');
       return reportingNearErrors(async () => {
         const key = await generateValidatorKeyOnHost(
@@ -183,14 +183,14 @@ export function createNearActivities(deps: NearActivityDeps): NearActivities {
       });
     },
 
-    async readValidatorKey(input) {
+    readValidatorKey: async (input) => {
       const { node } = parseInput(readValidatorKeyInput, input, 'readValidatorKey');
       return reportingNearErrors(async () =>
         readValidatorKeyOnHost(await connect(node.host), node.home, { signal: cancellationSignal() }),
       );
     },
 
-    async stakeWithKey(input) {
+    stakeWithKey: async (input) => {
       const req = parseInput(stakeWithKeyInput, input, 'stakeWithKey');
       return reportingNearErrors(async () => {
         const signerAccount = req.staking.type === 'pool' ? req.staking.ownerId : req.accountId;
@@ -213,7 +213,7 @@ export function createNearActivities(deps: NearActivityDeps): NearActivities {
       });
     },
 
-    async checkDatabase(input): Promise<DatabaseCheck> {
+    checkDatabase: async (input): Promise<DatabaseCheck> => {
       const { node, binaryPath } = parseInput(checkDatabaseInput, input, 'checkDatabase');
       return reportingNearErrors(async () => {
         const versions = await readDatabaseVersions(
@@ -230,7 +230,7 @@ export function createNearActivities(deps: NearActivityDeps): NearActivities {
         };
       });
     },
-  };
+  } satisfies NearActivities;
 }
 
 function secondsOf(ms: number): string {
