@@ -21,6 +21,11 @@ export interface SetKeysRoute {
   submitTo: 'relay' | 'asset-hub';
   /** The RPC of the chain the call is submitted to (relay or Asset Hub). */
   rpcUrl: string;
+  /**
+   * The relay's RPC, where Session.NextKeys is read before submitting (idempotency) and after. Needed when
+   * submitTo is 'asset-hub' (Asset Hub keeps no Session pallet); for 'relay' it defaults to rpcUrl.
+   */
+  relayRpcUrl?: string;
   signedBy:
     | { type: 'stash'; signer: SignerSpec }
     | { type: 'proxy'; proxyType: 'Staking' | 'StakingOperator'; account: string; signer: SignerSpec };
