@@ -83,6 +83,16 @@ export interface SetKeysResult {
   blockHash?: string;
 }
 
+/** The session keys the chain holds for a stash now (relay Session pallet). */
+export interface StashKeys {
+  stash: string;
+  currentIndex: number;
+  /** Session.NextKeys(stash): what the stash last set (queued at the next rotation). Absent if never set. */
+  nextKeys?: string;
+  /** The stash's keys in Session.QueuedKeys (active from the next session), if it is queued. */
+  queuedKeys?: string;
+}
+
 export interface PolkadotActivities {
   nodeHealth(req: { rpcUrl: string }): Promise<NodeHealth>;
   /** Reached when the node is not syncing, has peers (where it should), and is within `maxLagBlocks` of the network. */
@@ -111,6 +121,11 @@ export interface PolkadotActivities {
   setKeys(req: { route: SetKeysRoute; stash: string; keys: string; proof?: string }): Promise<SetKeysResult>;
 
   keysStanding(req: { rpcUrl: string; stash: string; keys: string }): Promise<KeysStanding>;
+  /**
+   * The stash's keys on chain (NextKeys, QueuedKeys): how the swap learns A's keys before handing over, so it
+   * can check that no other node holds them and that A is the one signing with them.
+   */
+  stashKeys?(req: { rpcUrl: string; stash: string }): Promise<StashKeys>;
   /**
    * Reached when the keys are active for the stash (queued → in the active set), the node reports it holds
    * them, and a block of that session is finalized. ETA: the next session boundary.
