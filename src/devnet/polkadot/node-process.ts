@@ -23,6 +23,8 @@ export interface SimNodeProcessOptions {
   rpcPort?: number;
   version?: string;
   syncDelayMs?: number;
+  /** Gives up (and kills the process) if it does not serve RPC within this time; default 60 s. */
+  startTimeoutMs?: number;
   /** Receives each output line (the node never prints secrets). */
   onLine?: (line: string) => void;
 }
@@ -60,15 +62,29 @@ export async function startSimNodeProcess(opts: SimNodeProcessOptions): Promise<
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const output: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`simulated node did not serve RPC in time:\n${output.join('\n')}`));
+    }, opts.startTimeoutMs ?? 60_000);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on('line', (line) => {
         output.push(line);
+        if (output.length > 200) output.shift();
         opts.onLine?.(line);
         const match = /rpc listening on (ws:\/\/\S+)/.exec(line);
-        if (match) resolve(match[1]!);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
       });
     }
-    void exited.then(() => reject(new Error(`simulated node exited before serving:\n${output.join('\n')}`)));
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`simulated node exited before serving:\n${output.join('\n')}`));
+    });
+  }).catch(async (error: unknown) => {
+    await exited;
+    throw error;
   });
   return {
     url,

@@ -13,6 +13,8 @@ import {
 } from '../../../../src/devnet/polkadot/session-keys.js';
 import { connect, submitUntilFinalized, waitFor } from '../../../helpers/polkadot-devnet.js';
 
+const SESSION_LENGTH = 10;
+
 describe('simulated polkadot node processes', () => {
   let devnet: PolkadotDevnet;
   let layout: SessionKeyField[];
@@ -39,7 +41,7 @@ describe('simulated polkadot node processes', () => {
 
   beforeAll(async () => {
     devnet = await startPolkadotDevnet({
-      sessionLength: 10,
+      sessionLength: SESSION_LENGTH,
       blockTimeMs: 100,
       validators: ['Alice', 'Bob', 'Charlie', 'Dave'],
     });
@@ -52,7 +54,7 @@ describe('simulated polkadot node processes', () => {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it('generates session keys with an ownership proof, keeps them on disk across restarts, never returns secrets', async () => {
+  it('generates keys with an ownership proof, keeps them across restarts, never returns secrets, signs once active', async () => {
     const basePath = await baseDir();
     const stash = devnet.stash('Dave');
     let node = await devnet.startNode({ basePath, version: '1.2.3' });
@@ -101,6 +103,15 @@ describe('simulated polkadot node processes', () => {
     // The generated keys and proof are accepted on chain, submitted through the node's own RPC.
     const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(generated.keys, generated.proof), stash);
     expect(finalized.events.map(({ event }) => event.method)).toContain('ExtrinsicSuccess');
+
+    // The node signs for Dave once the keys are active (session S+2), and not before.
+    const s = (await (await api.at(finalized.status.asFinalized)).query.session.currentIndex()).toNumber();
+    const activeFrom = devnet.relay.blockAt(0)!.slot + (s + 2) * SESSION_LENGTH;
+    await waitFor('settled slots with the new keys', () => devnet.counters(stash.address, activeFrom).expected >= 5);
+    const withNewKeys = devnet.counters(stash.address, activeFrom);
+    expect(withNewKeys.signed).toBe(withNewKeys.expected);
+    expect(devnet.counters(stash.address).signed).toBe(withNewKeys.signed);
+    expect(withNewKeys.signers).toEqual([(await api.rpc.system.localPeerId()).toString()]);
     await api.disconnect();
     await node.stop();
   });
