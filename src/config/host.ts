@@ -55,18 +55,20 @@ export const serviceManager = z.discriminatedUnion('type', [
   }),
 ]);
 
-export const hostSchema = z.strictObject({
-  id: identifier,
-  address: z
-    .string()
-    .min(1)
-    .regex(/^[A-Za-z0-9.:\-[\]]+$/, 'must be a hostname or an IP address'),
-  port: z.number().int().min(1).max(65535).default(22),
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*[$]?$/, 'must be a POSIX user name'),
-  hostKey: pinnedHostKey,
-  auth: sshAuth,
-  serviceManager: serviceManager.default({ type: 'systemd', sudo: false }),
-});
+export const hostSchema = z
+  .strictObject({
+    id: identifier,
+    address: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9.:\-[\]]+$/, 'must be a hostname or an IP address'),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]*[$]?$/, 'must be a POSIX user name'),
+    hostKey: pinnedHostKey,
+    auth: sshAuth,
+    serviceManager: serviceManager.default({ type: 'systemd', sudo: false }),
+  })
+  .describe('How to reach the machine over SSH, with its host key pinned.');
 
 export type HostSpec = z.infer<typeof hostSchema>;
 export type HostSpecInput = z.input<typeof hostSchema>;

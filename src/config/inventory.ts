@@ -6,46 +6,14 @@ import { z } from 'zod';
 import { nearAccountId, nearNetwork, polkadotNetwork, ss58Address } from './chains.js';
 import { hostSchema } from './host.js';
 import { checkInventoryReferences } from './inventory-references.js';
-import { absolutePath, envVarName, httpRpcUrl, identifier, rpcUrl, serviceName } from './primitives.js';
+import { signerSchema } from './signers.js';
+import { absolutePath, httpRpcUrl, identifier, rpcUrl, serviceName } from './primitives.js';
 
 const signerRef = identifier.describe('The id of an entry in "signers".');
 
-// --- signers: where the worker finds a key at run time; never the key itself ---
+// --- signers: references only (signers.ts) ---
 
-export const envSignerSchema = z
-  .strictObject({
-    id: identifier,
-    type: z.literal('env'),
-    variable: envVarName.describe(
-      'Environment variable of the worker holding the key: a NEAR secret key ("ed25519:…") or a Substrate secret URI (mnemonic or seed, with an optional derivation path).',
-    ),
-  })
-  .describe("A key held in an environment variable of the worker's process.");
-
-export const fileSignerSchema = z
-  .strictObject({
-    id: identifier,
-    type: z.literal('file'),
-    path: absolutePath.describe(
-      'A key file on the worker\'s machine: NEAR credentials JSON ({"account_id", "public_key", "private_key"}) or a polkadot-js JSON keystore export.',
-    ),
-    passphraseEnv: envVarName
-      .optional()
-      .describe('For an encrypted polkadot-js JSON keystore: the environment variable holding its password.'),
-  })
-  .describe("A key file on the worker's machine.");
-
-export const keystoreDirSignerSchema = z
-  .strictObject({
-    id: identifier,
-    type: z.literal('keystore-dir'),
-    path: absolutePath.describe(
-      'A near-cli credentials folder (like ~/.near-credentials): the key is read from <path>/<network>/<account id>.json.',
-    ),
-  })
-  .describe('A near-cli credentials folder (NEAR only).');
-
-export const signerSchema = z.discriminatedUnion('type', [envSignerSchema, fileSignerSchema, keystoreDirSignerSchema]);
+export { envSignerSchema, fileSignerSchema, keystoreDirSignerSchema, signerSchema } from './signers.js';
 
 // --- nodes: one node process on one host ---
 
@@ -198,7 +166,7 @@ export const inventorySchema = z
 
 export type Inventory = z.infer<typeof inventorySchema>;
 export type InventoryInput = z.input<typeof inventorySchema>;
-export type SignerSpec = z.infer<typeof signerSchema>;
+export type { SignerSpec } from './signers.js';
 export type NodeSpec = z.infer<typeof nodeSchema>;
 export type NearNodeSpec = z.infer<typeof nearNodeSchema>;
 export type PolkadotNodeSpec = z.infer<typeof polkadotNodeSchema>;

@@ -1,5 +1,7 @@
-/** Small schemas shared by every input: identifiers, paths, service names, argv templates, URLs. */
-import { posix } from 'node:path';
+/**
+ * Small schemas shared by every input: identifiers, paths, service names, argv templates, URLs, digests,
+ * durations. Zod only: workflow inputs are validated inside the workflow sandbox with these same schemas.
+ */
 import { z } from 'zod';
 
 /** Ids name validators and hosts in workflow ids and search attributes, so keep them plain. */
@@ -17,9 +19,7 @@ export const absolutePath = z.string().superRefine((p, ctx) => {
 function absolutePathProblem(p: string): string | undefined {
   if (!p.startsWith('/')) return 'must be an absolute path (starting with "/")';
   if (p.split('/').some((s) => s === '..' || s === '.')) return 'must not contain "." or ".." segments';
-  if (p !== '/' && (posix.normalize(p) !== p.replace(/\/$/, '') || p.includes('//'))) {
-    return 'must be a normalized path (no "//")';
-  }
+  if (p.includes('//') || (p !== '/' && p.endsWith('/'))) return 'must be a normalized path (no "//")';
   if (/[\0\n]/.test(p)) return 'must not contain NUL or newline characters';
   return undefined;
 }
@@ -48,3 +48,33 @@ export const httpRpcUrl = z.url({
 export const envVarName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name (letters, digits, "_"), not its value');
+
+export const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 digest: 64 lowercase hex characters');
+
+const durationUnits: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  second: 1_000,
+  seconds: 1_000,
+  m: 60_000,
+  minute: 60_000,
+  minutes: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+};
+
+/** A duration as people write it ("90 minutes", "2 days", "30s"), turned into milliseconds. */
+export const duration = z
+  .string()
+  .regex(
+    /^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/,
+    'must be a duration such as "30s", "90 minutes", "6 hours" or "3 days"',
+  )
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*(\w+)$/.exec(text)!;
+    return Math.round(Number(amount) * durationUnits[unit!]!);
+  });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { nearWorkflowInputs } from '../api/near-inputs.js';
+import { polkadotWorkflowInputs } from '../api/polkadot-inputs.js';
 
 export function workflowInputJsonSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' });
@@ -12,7 +13,7 @@ export function workflowInputJsonSchema(schema: z.ZodType): Record<string, unkno
 
 /** [file name under schemas/, the file's exact text] for every workflow type with a zod input. */
 export function workflowInputJsonSchemaFiles(): [fileName: string, render: () => string][] {
-  return Object.entries(nearWorkflowInputs).map(([workflowType, schema]) => [
+  return Object.entries({ ...nearWorkflowInputs, ...polkadotWorkflowInputs }).map(([workflowType, schema]) => [
     `${workflowType}.input.schema.json`,
     () => `${JSON.stringify(workflowInputJsonSchema(schema), null, 2)}\n`,
   ]);
