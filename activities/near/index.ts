@@ -13,6 +13,7 @@ import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
 import { producedSince } from '../../src/near/production.js';
 import { messageOf, nearRpc, reading } from '../../src/near/rpc.js';
 import { stakeWithKey as submitStake } from '../../src/near/staking.js';
+import { copyValidatorKeyBetweenHosts, reloadValidatorKeyOnHost } from '../../src/near/validator-key-transfer.js';
 import { NearError } from '../../src/near/errors.js';
 import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
 import { parseInput } from '../host/failures.js';
@@ -20,12 +21,14 @@ import { withHeartbeats } from '../host/heartbeat.js';
 import { reportingNearErrors } from './failures.js';
 import {
   checkDatabaseInput,
+  copyValidatorKeyInput,
   generateValidatorKeyInput,
   keyStandingInput,
   lookKeyStageInput,
   lookNodeSigningInput,
   lookNodeSyncedInput,
   readValidatorKeyInput,
+  reloadValidatorKeyInput,
   rpcInput,
   stakeWithKeyInput,
 } from './inputs.js';
@@ -211,6 +214,29 @@ export function createNearActivities(deps: NearActivityDeps) {
           ),
         );
       });
+    },
+
+    copyValidatorKey: async (input) => {
+      const req = parseInput(copyValidatorKeyInput, input, 'copyValidatorKey');
+      return reportingNearErrors(async () =>
+        copyValidatorKeyBetweenHosts(
+          { connection: await connect(req.from.host), home: req.from.home },
+          { connection: await connect(req.to.host), home: req.to.home },
+          { accountId: req.accountId, publicKey: req.expectedPublicKey },
+          { signal: cancellationSignal() },
+        ),
+      );
+    },
+
+    reloadValidatorKey: async (input) => {
+      const { node } = parseInput(reloadValidatorKeyInput, input, 'reloadValidatorKey');
+      return reportingNearErrors(async () =>
+        reloadValidatorKeyOnHost(
+          await connect(node.host),
+          { manager: node.host.serviceManager, service: node.service, home: node.home },
+          { signal: cancellationSignal() },
+        ),
+      );
     },
 
     checkDatabase: async (input): Promise<DatabaseCheck> => {

@@ -45,4 +45,11 @@ export const stakeWithKeyInput = z.strictObject({
   ]),
   newPublicKey: publicKey,
 });
+export const copyValidatorKeyInput = z.strictObject({
+  from: nearNodeRefSchema,
+  to: nearNodeRefSchema,
+  accountId: nearAccountId,
+  expectedPublicKey: publicKey,
+});
+export const reloadValidatorKeyInput = z.strictObject({ node: nearNodeRefSchema });
 export const checkDatabaseInput = z.strictObject({ node: nearNodeRefSchema, binaryPath: absolutePath });

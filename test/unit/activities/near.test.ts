@@ -32,6 +32,7 @@ let bed: NearTestbed;
 let activities: Activities;
 let nodeA: NearNodeRef;
 let nodeB: NearNodeRef;
+let standby: NearNodeRef;
 
 beforeAll(async () => {
   bed = await startNearTestbed({
@@ -40,6 +41,8 @@ beforeAll(async () => {
     nodes: [
       { id: 'val-a', host: 'val-a', validator: POOL, dbVersion: 41 },
       { id: 'val-b', host: 'val-b' },
+      // A second node on val-b for the key hot swap: it takes over val-a's key.
+      { id: 'standby', host: 'val-b', service: 'neard-standby' },
     ],
   });
   activities = createActivities({
@@ -49,6 +52,7 @@ beforeAll(async () => {
   });
   nodeA = bed.nodes['val-a']!.ref;
   nodeB = bed.nodes['val-b']!.ref;
+  standby = bed.nodes['standby']!.ref;
 }, 120_000);
 
 afterAll(async () => {
@@ -210,6 +214,69 @@ describe('chain reads and looks', () => {
   }, 120_000);
 });
 
+describe('key hot swap', () => {
+  const genesisKey = () => bed.validators[POOL]!.validatorKey;
+
+  it('refuses to copy a key that is not the expected one, copying nothing', async () => {
+    const failure = await failureOf(
+      run(activities.copyValidatorKey, {
+        from: nodeA,
+        to: standby,
+        accountId: POOL,
+        expectedPublicKey: KeyPair.fromRandom('ed25519').getPublicKey().toString(),
+      }),
+    );
+    expect(failure).toMatchObject({ type: 'ValidatorKeyConflict', nonRetryable: true });
+    expect(failure.message).not.toContain(genesisKey().toString().slice(8));
+    expect(await run(activities.readValidatorKey, { node: standby })).toBeNull();
+  });
+
+  it('reports a node that is not running as not reloadable (retryable)', async () => {
+    const failure = await failureOf(run(activities.reloadValidatorKey, { node: standby }));
+    expect(failure).toMatchObject({ type: 'RemoteCommandFailed', nonRetryable: false });
+  });
+
+  it("moves val-a's key to the standby once val-a is stopped, and the standby signs after SIGHUP", async () => {
+    await startTestbedService(bed, 'standby');
+    await run(activities.stopService, { host: nodeA.host, service: nodeA.service });
+    const publicKey = genesisKey().getPublicKey().toString();
+
+    const copied = await run(activities.copyValidatorKey, {
+      from: nodeA,
+      to: standby,
+      accountId: POOL,
+      expectedPublicKey: publicKey,
+    });
+    expect(copied).toEqual({ publicKey, copied: true });
+    const file = path.join(standby.home, 'validator_key.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(await readFile(file, 'utf8')).toBe(await readFile(path.join(nodeA.home, 'validator_key.json'), 'utf8'));
+    expect(
+      await run(activities.copyValidatorKey, {
+        from: nodeA,
+        to: standby,
+        accountId: POOL,
+        expectedPublicKey: publicKey,
+      }),
+    ).toEqual({ publicKey, copied: false });
+
+    const since = (await run(activities.nodeStatus, { rpcUrl: bed.rpcUrl })).latestBlockHeight;
+    await run(activities.reloadValidatorKey, { node: standby });
+    const signing = await eventually('the standby signing', async () => {
+      const look = await run(activities.lookNodeSigning, {
+        nodeRpcUrl: standby.rpcUrl,
+        networkRpcUrl: bed.rpcUrl,
+        accountId: POOL,
+        sinceHeight: since,
+      });
+      return look.reached ? look : undefined;
+    });
+    expect(signing.value!.producedSince).toBeGreaterThan(0);
+    expect((await run(activities.nodeStatus, { rpcUrl: standby.rpcUrl })).validatorPublicKey).toBe(publicKey);
+    expect(bed.counters(POOL).doubleSigns).toEqual([]);
+  }, 120_000);
+});
+
 describe('stakeWithKey and the key stages', () => {
   const owner = () => bed.validators[POOL]!;
 
@@ -304,9 +371,9 @@ describe('stakeWithKey and the key stages', () => {
     expect(current.value).toMatchObject({ stage: 'current', currentKey: newKey });
     expect(current.value!.epochHeight).toBeGreaterThanOrEqual(proposed.value!.epochHeight + 2);
 
-    // The old node still runs the old key, which is no longer current: it is not signing for the account.
+    // The standby still runs the old key, which is no longer current: it is not signing for the account.
     const old = await run(activities.lookNodeSigning, {
-      nodeRpcUrl: nodeA.rpcUrl,
+      nodeRpcUrl: standby.rpcUrl,
       networkRpcUrl: bed.rpcUrl,
       accountId: POOL,
       sinceHeight: (await run(activities.nodeStatus, { rpcUrl: bed.rpcUrl })).latestBlockHeight,
