@@ -1,0 +1,147 @@
+/**
+ * The input of `polkadotValidatorSwapUpgrade`: one strict zod schema giving the TypeScript type, the JSON
+ * Schema under schemas/ and the messages an operator reads when an input is wrong. The workflow parses its
+ * input with it first thing, inside the sandbox, so this module imports only zod and the
+ * zod-only parts of src/config (hosts, signers, paths, durations), which the inventory uses too.
+ *
+ * Inputs name hosts, paths, services and signer references, never a secret.
+ */
+import { z } from 'zod';
+import { hostSchema } from '../config/host.js';
+import { polkadotNetwork } from '../config/identities.js';
+import { absolutePath, duration, rpcUrl, serviceName, sha256Hex } from '../config/primitives.js';
+import { signerSchema } from '../config/signers.js';
+import type { ValidatorIdentity } from './identity.js';
+
+/** The node's RPC: polkadot serves HTTP and WebSocket on one port. */
+const nodeRpcUrl = rpcUrl;
+
+/**
+ * An SS58 address of a 32-byte account: base58 of 35 or 36 bytes. Its checksum (blake2b) is checked by the
+ * worker when it reads the chain; the sandbox has no hashing library.
+ */
+export const ss58Address = z
+  .string()
+  .regex(
+    /^[1-9A-HJ-NP-Za-km-z]{46,49}$/,
+    'must be the SS58 address of an account (e.g. "1…" on Polkadot, a capital letter on Kusama, "5…" on Westend)',
+  );
+
+export const polkadotValidatorRef = z
+  .strictObject({
+    chain: z.literal('polkadot').default('polkadot'),
+    network: polkadotNetwork.describe('The relay chain; "local" is a local test network.'),
+    stash: ss58Address.describe('The stash account: the session keys and their ownership proof are for it.'),
+  })
+  .describe('The validator identity; the workflow id must be upgrade-polkadot-<network>-<stash>.');
+
+export const polkadotNodeRefSchema = z
+  .strictObject({
+    host: hostSchema,
+    basePath: absolutePath.describe("The node's --base-path (its keystore lives below it)."),
+    service: serviceName.describe('The service that runs the node on the host.'),
+    rpcUrl: nodeRpcUrl.describe(
+      "The node's own RPC (localhost on its host or tunnelled): the key RPCs (author_*) are served only by the node itself.",
+    ),
+  })
+  .describe('A polkadot node: where it runs and how to reach it.');
+
+export const polkadotReleaseSchema = z
+  .strictObject({
+    staged: absolutePath.describe('Where the new polkadot binary waits on the host (copied there beforehand).'),
+    sha256: sha256Hex.describe('Its sha256; the install refuses anything else.'),
+    installTo: absolutePath.describe(
+      'The binary the service runs (e.g. /usr/local/bin/polkadot); replaced by the install.',
+    ),
+    version: z.string().min(1).optional().describe('The release, for the operator ("1.20.0").'),
+  })
+  .describe('A polkadot release to install on one node.');
+
+export const setKeysRouteSchema = z
+  .strictObject({
+    submitTo: z
+      .enum(['relay', 'asset-hub'])
+      .describe(
+        'Where session keys are set: "asset-hub" (stakingRcClient.setKeys, forwarded to the relay; current Polkadot and Kusama) or "relay" (session.setKeys).',
+      ),
+    rpcUrl: nodeRpcUrl.describe('An RPC of that chain, used to submit the call.'),
+    signedBy: z
+      .discriminatedUnion('type', [
+        z.strictObject({ type: z.literal('stash'), signer: signerSchema }).describe('The stash signs the call itself.'),
+        z
+          .strictObject({
+            type: z.literal('proxy'),
+            proxyType: z
+              .enum(['Staking', 'StakingOperator'])
+              .describe('The proxy type the stash granted; the call is wrapped in proxy.proxy(stash, Some(type), …).'),
+            account: ss58Address.describe('The proxy account.'),
+            signer: signerSchema,
+          })
+          .describe('A proxy of the stash signs, wrapping the call in proxy.proxy.'),
+      ])
+      .describe(
+        'Who signs: the stash, or a Staking / StakingOperator proxy of it (a reference to the key, never the key).',
+      ),
+  })
+  .describe('How the new session keys reach the chain.');
+
+export const polkadotValidatorSwapInput = z
+  .strictObject({
+    validator: polkadotValidatorRef,
+    relayRpcUrl: nodeRpcUrl.describe(
+      'An RPC of the relay chain (a synced node or an endpoint you trust) for sessions, keys and finality.',
+    ),
+    nodeA: polkadotNodeRefSchema.describe('The node validating now; it is upgraded while B validates.'),
+    nodeB: polkadotNodeRefSchema.describe(
+      'The standby that takes over while A is upgraded: synced or able to sync, holding no keys of A.',
+    ),
+    release: polkadotReleaseSchema
+      .optional()
+      .describe('The release installed on A once B validates (staged on A’s host). Required when handing back.'),
+    releaseB: polkadotReleaseSchema
+      .optional()
+      .describe('A release to install on B before it starts (staged on B’s host), if B is not on it already.'),
+    setKeys: setKeysRouteSchema,
+    handBack: z
+      .boolean()
+      .default(true)
+      .describe(
+        'true: the full round trip A → B → A (B stops at the end). false: end once B validates and A is stopped (upgraded if a release is given, else decommissioned).',
+      ),
+    manualApproval: z.boolean().default(false).describe('Hold for an `approve` update before each irreversible step.'),
+    timeouts: z
+      .strictObject({
+        sync: duration.prefault('2 days').describe('A node reaching the head of the chain.'),
+        keysActive: duration
+          .prefault('1 day')
+          .describe('New keys becoming active: two to three sessions (4 h each on Polkadot, 1 h on Kusama).'),
+      })
+      .prefault({})
+      .describe('How long each wait may take before the upgrade gives up.'),
+  })
+  .refine((i) => !i.handBack || i.release !== undefined, {
+    message: 'handing back to A needs the release to install on A',
+    path: ['release'],
+  })
+  .refine(
+    (i) =>
+      i.nodeA.rpcUrl !== i.nodeB.rpcUrl &&
+      (i.nodeA.host.id !== i.nodeB.host.id || i.nodeA.basePath !== i.nodeB.basePath),
+    {
+      message: 'nodeA and nodeB must be different nodes (their own RPC and keystore)',
+      path: ['nodeB'],
+    },
+  )
+  .meta({ title: 'polkadotValidatorSwapUpgrade input' });
+
+export type PolkadotValidatorSwapInput = z.input<typeof polkadotValidatorSwapInput>;
+export type PolkadotValidatorSwapParsed = z.output<typeof polkadotValidatorSwapInput>;
+
+/** The schema of each Polkadot workflow type's input (for the JSON Schema files and clients). */
+export const polkadotWorkflowInputs = {
+  polkadotValidatorSwapUpgrade: polkadotValidatorSwapInput,
+} as const;
+
+export function polkadotIdentity(validator: { network: string; stash: string }): ValidatorIdentity {
+  return { chain: 'polkadot', network: validator.network, validator: validator.stash };
+}
