@@ -6,3 +6,4 @@ export { nearZeroDowntimeUpgrade } from './near-zero-downtime.js';
 export { nearSyncAndSwapUpgrade } from './near-sync-and-swap.js';
 export { nearStopAndRestartUpgrade } from './near-stop-and-restart.js';
 export { nearValidatorKeyHotSwap } from './near-key-hot-swap.js';
+export { polkadotValidatorSwapUpgrade } from './polkadot-validator-swap.js';

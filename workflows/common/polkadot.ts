@@ -1,0 +1,252 @@
+/**
+ * What the Polkadot runbook needs around its activities: the proxies (grouped by how long a call may take
+ * and how it is retried), one-line summaries, the "never two signers" checks, and the session waits.
+ *
+ * A node is "stopped" only by observation: its service is inactive and its RPC does not answer. A node
+ * "holds" keys when its own RPC says so (author_hasSessionKeys), or, before it runs, when its keystore has a
+ * file for one of the public keys.
+ */
+import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import type { HostActivities } from '../../activities/host/index.js';
+import type { PolkadotActivities, PolkadotNodeRef, SetKeysRoute } from '../../activities/polkadot/types.js';
+import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { waitForChain } from './chain-wait.js';
+import { summarized } from './summaries.js';
+import { UNSAFE_ERROR_TYPE, type UpgradeRun } from './upgrade-run.js';
+
+const nonRetryableErrorTypes = [
+  'BadInput',
+  'InvalidInput',
+  UNSAFE_ERROR_TYPE,
+  'HostKeyMismatch',
+  'AuthFailed',
+  'ChecksumMismatch',
+  'RemoteFileMissing',
+];
+
+type Activities = HostActivities & Required<PolkadotActivities>;
+
+/** Reads: RPC calls and quick host checks. Retried a few times, then the step fails. */
+const reads = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
+});
+
+/** One look at a node that may be down: a refused connection is an answer, not something to retry. */
+const probes = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Changes on a host (services, binaries, key generation). Idempotent, so retried. */
+const changes = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes },
+});
+
+/**
+ * The set-keys transaction: idempotent (reads NextKeys first), waits for finality, and a dispatch error is
+ * non-retryable, so a retry never submits twice.
+ */
+const keyTx = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
+});
+
+export const nodeName = (node: PolkadotNodeRef) => `${node.service} on ${node.host.id}`;
+export const shortKeys = (keys: string) => `${keys.slice(0, 18)}…`;
+
+export const dot = {
+  health: (node: PolkadotNodeRef) =>
+    summarized(reads.nodeHealth, `health of ${nodeName(node)}`)({ rpcUrl: node.rpcUrl }),
+  probeHealth: (node: PolkadotNodeRef) =>
+    summarized(probes.nodeHealth, `is ${nodeName(node)} answering?`)({ rpcUrl: node.rpcUrl }),
+  sessionInfo: (rpcUrl: string) => summarized(reads.sessionInfo, 'session and next boundary')({ rpcUrl }),
+  stashKeys: (rpcUrl: string, stash: string) =>
+    summarized(reads.stashKeys, `session keys of ${stash} on chain`)({ rpcUrl, stash }),
+  keysStanding: (rpcUrl: string, stash: string, keys: string) =>
+    summarized(reads.keysStanding, `where ${shortKeys(keys)} stands for ${stash}`)({ rpcUrl, stash, keys }),
+  hasKeys: (node: PolkadotNodeRef, keys: string) =>
+    summarized(reads.nodeHasKeys, `does ${nodeName(node)} hold ${shortKeys(keys)}?`)({ nodeRpcUrl: node.rpcUrl, keys }),
+  rotateKeys: (node: PolkadotNodeRef, stash: string, upgradeId: string) =>
+    summarized(
+      changes.rotateKeys,
+      `generate session keys on ${nodeName(node)} (owner ${stash})`,
+    )({ node, stash, upgradeId }),
+  setKeys: (route: SetKeysRoute, stash: string, keys: string, proof: string | undefined) =>
+    summarized(
+      keyTx.setKeys,
+      `set ${shortKeys(keys)} for ${stash} via ${route.submitTo}${route.signedBy.type === 'proxy' ? ` (${route.signedBy.proxyType} proxy)` : ''}`,
+    )({ route, stash, keys, proof }),
+  lookNodeSynced: reads.lookNodeSynced,
+  lookKeysActive: reads.lookKeysActive,
+};
+
+export const host = {
+  start: (node: PolkadotNodeRef) =>
+    summarized(changes.startService, `start ${nodeName(node)}`)({ host: node.host, service: node.service }),
+  stop: (node: PolkadotNodeRef) =>
+    summarized(changes.stopService, `stop ${nodeName(node)}`)({ host: node.host, service: node.service }),
+  isActive: (node: PolkadotNodeRef) =>
+    summarized(reads.isServiceActive, `is ${nodeName(node)} running?`)({ host: node.host, service: node.service }),
+  install: (node: PolkadotNodeRef, release: { staged: string; installTo: string; sha256: string }) =>
+    summarized(
+      changes.installBinary,
+      `install ${release.staged} as ${release.installTo} on ${node.host.id}`,
+    )({ host: node.host, source: release.staged, destination: release.installTo, sha256: release.sha256 }),
+  keystoreFiles: (node: PolkadotNodeRef) =>
+    summarized(
+      reads.runCommand,
+      `list the keystore of ${nodeName(node)}`,
+    )({
+      host: node.host,
+      argv: ['find', node.basePath, '-path', '*/keystore/*', '-type', 'f', '-printf', '%f\\n'],
+      timeoutMs: 30_000,
+    }),
+};
+
+export function unsafe(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, UNSAFE_ERROR_TYPE);
+}
+
+/** Stops the node and proves it: the service is inactive and its RPC no longer answers. */
+export async function stopVerified(node: PolkadotNodeRef): Promise<void> {
+  await host.stop(node);
+  if (await host.isActive(node)) throw unsafe(`${nodeName(node)} is still running after the stop`);
+  const answered = await dot.probeHealth(node).then(
+    () => true,
+    () => false,
+  );
+  if (answered) throw unsafe(`${nodeName(node)} is reported stopped but its RPC still answers`);
+}
+
+/**
+ * Fails if the node's keystore (read on its host, the node need not run) holds any of the public keys in
+ * `keys`. Keystore files are named <key type hex><public key hex>, and SCALE-encoded session keys are the
+ * public keys one after the other, so a public key of `keys` appears in its hex.
+ */
+export async function ensureKeystoreLacks(node: PolkadotNodeRef, keys: string, why: string): Promise<void> {
+  const listed = await host.keystoreFiles(node);
+  // find exits 1 when the base path does not exist yet: an empty keystore.
+  if (listed.exitCode !== 0 && !/No such file/.test(listed.stderrTail))
+    throw unsafe(`cannot read the keystore of ${nodeName(node)}: ${listed.stderrTail.trim()}`);
+  const sessionKeysHex = keys.toLowerCase().replace(/^0x/, '');
+  const found = listed.stdoutTail
+    .split('\n')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => /^[0-9a-f]{72,}$/.test(name))
+    .filter((name) => sessionKeysHex.includes(name.slice(8)));
+  if (found.length > 0)
+    throw unsafe(`${nodeName(node)} has ${found.length} of the keys ${shortKeys(keys)} in its keystore; ${why}`);
+}
+
+/** Fails if the node answers and holds `keys` (a node that does not answer holds nothing it can sign with). */
+export async function ensureNodeLacks(node: PolkadotNodeRef, keys: string, why: string): Promise<void> {
+  const answering = await dot.probeHealth(node).then(
+    () => true,
+    () => false,
+  );
+  if (answering && (await dot.hasKeys(node, keys)))
+    throw unsafe(`${nodeName(node)} holds the keys ${shortKeys(keys)}; ${why}`);
+}
+
+export interface WaitLimits {
+  timeoutMs: number;
+}
+
+/** Durable waits of the swap: look, sleep until the chain's own estimate (a session boundary), look again. */
+export const dotWaits = {
+  /** Sync takes hours on a fresh node: look every few seconds at the soonest, every half hour at the latest. */
+  synced: (run: UpgradeRun, waitId: string, node: PolkadotNodeRef, relayRpcUrl: string, limits: WaitLimits) =>
+    waitForChain(
+      run,
+      waitId,
+      `${nodeName(node)} to sync`,
+      () =>
+        summarized(
+          dot.lookNodeSynced,
+          `is ${nodeName(node)} synced?`,
+        )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl }),
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 30 * 60_000 },
+    ),
+
+  /** Keys change stage only at session boundaries: sleep to the estimated boundary (at most 4 hours). */
+  keysActive: (
+    run: UpgradeRun,
+    waitId: string,
+    node: PolkadotNodeRef,
+    relayRpcUrl: string,
+    stash: string,
+    keys: string,
+    limits: WaitLimits,
+  ) =>
+    waitForChain(
+      run,
+      waitId,
+      `${shortKeys(keys)} to be active on ${nodeName(node)}`,
+      lookActive(node, relayRpcUrl, stash, keys),
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 1_000, maxSleepMs: 4 * 3_600_000 },
+    ),
+};
+
+function lookActive(node: PolkadotNodeRef, relayRpcUrl: string, stash: string, keys: string) {
+  return () =>
+    summarized(
+      dot.lookKeysActive,
+      `are ${shortKeys(keys)} active on ${nodeName(node)}?`,
+    )({ rpcUrl: relayRpcUrl, nodeRpcUrl: node.rpcUrl, stash, keys });
+}
+
+export const COMPENSATION_TIMEOUT_ERROR_TYPE = 'CompensationWaitTimeout';
+
+/**
+ * A chain wait for compensation, which runs after an abort: the gates would refuse it (an abort was asked
+ * for), so it sleeps on plain timers. Bounded by `timeoutMs`; each look is one activity and one timer.
+ */
+export async function waitDuringCompensation<T>(
+  what: string,
+  look: () => Promise<ChainObservation<T>>,
+  opts: { timeoutMs: number; minRecheckMs: number; maxSleepMs: number },
+): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const seen = await look();
+    if (seen.reached) return seen.value as T;
+    const now = Date.now();
+    if (now >= deadline)
+      throw ApplicationFailure.nonRetryable(
+        `timed out waiting for ${what}; last seen: ${seen.detail}`,
+        COMPENSATION_TIMEOUT_ERROR_TYPE,
+      );
+    await sleep(
+      Math.min(Math.max(seen.etaMs ?? opts.minRecheckMs, opts.minRecheckMs), opts.maxSleepMs, deadline - now),
+      {
+        summary: `compensation: wait for ${what}`,
+      },
+    );
+  }
+}
+
+export const compensationWaits = {
+  synced: (node: PolkadotNodeRef, relayRpcUrl: string, limits: WaitLimits) =>
+    waitDuringCompensation(
+      `${nodeName(node)} to sync`,
+      () =>
+        summarized(
+          dot.lookNodeSynced,
+          `is ${nodeName(node)} synced?`,
+        )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl }),
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 30 * 60_000 },
+    ),
+  keysActive: (node: PolkadotNodeRef, relayRpcUrl: string, stash: string, keys: string, limits: WaitLimits) =>
+    waitDuringCompensation(
+      `${shortKeys(keys)} to be active on ${nodeName(node)}`,
+      lookActive(node, relayRpcUrl, stash, keys),
+      {
+        timeoutMs: limits.timeoutMs,
+        minRecheckMs: 1_000,
+        maxSleepMs: 4 * 3_600_000,
+      },
+    ),
+};
