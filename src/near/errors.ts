@@ -11,7 +11,8 @@ export type NearErrorType =
   | 'SignerNotAuthorized'
   | 'NotStaking'
   | 'StakeFailed'
-  | 'ValidatorKeyConflict';
+  | 'ValidatorKeyConflict'
+  | 'UnknownAccount';
 
 const nonRetryableTypes: ReadonlySet<NearErrorType> = new Set([
   'BadInput',
@@ -19,6 +20,7 @@ const nonRetryableTypes: ReadonlySet<NearErrorType> = new Set([
   'SignerNotAuthorized',
   'NotStaking',
   'ValidatorKeyConflict',
+  'UnknownAccount',
 ]);
 
 export class NearError extends Error {

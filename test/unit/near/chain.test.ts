@@ -109,6 +109,19 @@ it('reports a network that does not answer as retryable', async () => {
 describe('staking through the pool owner', () => {
   const newKey = KeyPair.fromRandom('ed25519').getPublicKey().toString();
 
+  it('refuses a pool id that is no pool (no account, or no contract) as a wrong input', async () => {
+    for (const poolId of ['nosuch.near', DIRECT]) {
+      const err = await nearError(
+        stakeWithKey(
+          { type: 'pool', rpcUrl: devnet.rpcUrl, poolId, ownerId: 'owner.near', newPublicKey: newKey },
+          signing(owner, 'owner.near'),
+        ),
+      );
+      expect(err).toMatchObject({ type: 'UnknownAccount', nonRetryable: true });
+      expect(err.message).toContain(poolId);
+    }
+  });
+
   it('refuses a signer that is not the owner before sending anything', async () => {
     const before = nonceOf('mallory.near', mallory);
     const asOwner = await nearError(
