@@ -12,9 +12,16 @@
  *   await hostActivities.startService({ host: a.ref.host, service: a.ref.service });
  *   bed.binaries.new.staged('val-b');       // where the new binary waits on val-b (source of installBinary)
  *   bed.binaries.new.sha256;                // its checksum
+ *   bed.binaries.new.release('val-b');     // { staged, sha256, version } as the workflow inputs take it
  *   bed.validators['pool.poolv1.near']!.signer;   // SignerSpec of the owner (a near-cli credentials file)
+ *   bed.validators['pool.poolv1.near']!.stakingInput;   // { type: 'pool', ownerId, signer } for the inputs
  *   bed.counters('pool.poolv1.near');       // missed blocks, double signs
+ *   createActivities({ connections: bed.connections });   // the worker's activities against the testbed
  *   await bed.stop();                       // services, sshd, devnet, connections and temp folders
+ *
+ * Other layouts: `validators: [{ accountId: 'direct.near', staking: 'direct' }]` for a direct staker;
+ * `nodes: [{ id, host, service?, validator?, binary?: 'old' | 'new', dbVersion?, start? }]` to place nodes
+ * (several on one host need different services); `binaries: { old: { dbVersion: 41 }, new: { ... } }`.
  *
  * Machines are folders on this computer (`bed.hosts[name].root`), so tests may also look at files directly.
  * The testbed generates the keys it needs in the test process; only the activities under test must keep
@@ -99,6 +106,8 @@ export interface TestbedBinary extends NeardBinary {
   sha256: string;
   /** Where this binary is staged on a host (a source for installBinary). */
   staged(host: string): string;
+  /** The release as the workflow inputs name it: staged on `host`, its sha256 and version. */
+  release(host: string): { staged: string; sha256: string; version: string };
 }
 
 export interface TestbedNode {
@@ -120,6 +129,8 @@ export interface TestbedValidator {
   signerAccountId: string;
   /** A near-cli credentials file of the signer account. */
   signer: SignerSpec;
+  /** The `staking` part of stakeWithKey and of the workflow inputs. */
+  stakingInput: { type: 'pool'; ownerId: string; signer: SignerSpec } | { type: 'direct'; signer: SignerSpec };
   /** The genesis validator key (on the node named by `validator` in the nodes' options). */
   validatorKey: KeyPair;
 }
@@ -207,12 +218,18 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
         }),
         { mode: 0o600 },
       );
+      const signer: SignerSpec = {
+        id: `${signerAccountId.replace(/[^A-Za-z0-9_-]/g, '-')}-key`,
+        type: 'file',
+        path: credentials,
+      };
       validators[v.accountId] = {
         accountId: v.accountId,
         staking,
         ownerId,
         signerAccountId,
-        signer: { id: `${signerAccountId.replace(/[^A-Za-z0-9_-]/g, '-')}-key`, type: 'file', path: credentials },
+        signer,
+        stakingInput: ownerId ? { type: 'pool', ownerId, signer } : { type: 'direct', signer },
         validatorKey,
       };
     }
@@ -264,6 +281,7 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
         ...b,
         sha256,
         staged: (host) => stagedPath(hostOf(hosts, host).root, b),
+        release: (host) => ({ staged: stagedPath(hostOf(hosts, host).root, b), sha256, version: b.version }),
       };
     }
 
