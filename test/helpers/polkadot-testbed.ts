@@ -175,7 +175,10 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
     // --- signers: the stash in an env var, the proxy in an encrypted JSON keystore, the stranger in an env var ---
     const setEnv = (name: string, value: string) => {
       process.env[name] = value;
-      cleanups.push(async () => void delete process.env[name]);
+      cleanups.push(() => {
+        delete process.env[name];
+        return Promise.resolve();
+      });
     };
     const stashVar = `${envPrefix}_STASH_SURI`;
     setEnv(stashVar, `//${validatorName}//stash`);
