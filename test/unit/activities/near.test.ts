@@ -175,6 +175,15 @@ describe('chain reads and looks', () => {
     expect(info.nextBoundaryEtaMs).toBe(Math.round(blocksLeft * info.observedBlockTimeMs));
   });
 
+  it('fails retryably when the RPC does not answer, and without retries on a malformed input', async () => {
+    const down = await failureOf(run(activities.epochInfo, { rpcUrl: 'http://127.0.0.1:9' }));
+    expect(down).toMatchObject({ type: 'RpcUnavailable', nonRetryable: false });
+    const malformed = await failureOf(
+      run(activities.keyStanding, { rpcUrl: bed.rpcUrl, accountId: POOL, publicKey: 'ed25519:0OIl' }),
+    );
+    expect(malformed).toMatchObject({ type: 'BadInput', nonRetryable: true });
+  });
+
   it('sees a node that is not running as not synced, then synced once its service runs', async () => {
     const down = await run(activities.lookNodeSynced, { nodeRpcUrl: nodeA.rpcUrl, networkRpcUrl: bed.rpcUrl });
     expect(down.reached).toBe(false);
