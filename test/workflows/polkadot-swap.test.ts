@@ -5,9 +5,11 @@
  * no slot missed and none signed twice, one set-keys transaction per hand-over and a bounded history; a bad
  * input fails before any activity; the failure paths and an abort end in the safe state the runbook promises.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
@@ -109,6 +111,17 @@ async function startSwap(sim: Sim, input: PolkadotValidatorSwapInput) {
   return { worker, handle };
 }
 
+/**
+ * With RECORD_HISTORIES=1, keeps the run's history as test/histories/<name>.json, which replay.test.ts
+ * replays against the current workflow code on every test run (a change that breaks running upgrades fails).
+ */
+async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const folder = fileURLToPath(new URL('../histories/', import.meta.url));
+  await mkdir(folder, { recursive: true });
+  await writeFile(`${folder}${name}.json`, `${historyToJSON(await handle.fetchHistory())}\n`);
+}
+
 async function runToEnd(sim: Sim, input: PolkadotValidatorSwapInput, during?: (h: WorkflowHandle) => Promise<void>) {
   const { worker, handle } = await startSwap(sim, input);
   const outcome = await worker.runUntil(async () => {
@@ -122,7 +135,7 @@ async function runToEnd(sim: Sim, input: PolkadotValidatorSwapInput, during?: (h
     return { ...result, status: status! };
   });
   const events = (await handle.fetchHistory()).events?.length ?? 0;
-  return { ...outcome, events };
+  return { ...outcome, events, handle };
 }
 
 function failureOf(error: unknown): ApplicationFailure {
@@ -139,8 +152,9 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
   it('hands Polkadot validation A → B → A over 4-hour sessions: no missed slot, no equivocation, bounded history', async () => {
     const stash = stashes.roundTrip;
     const sim = simulate(stash, 'polkadot');
-    const { value, error, status, events } = await runToEnd(sim, swapInput(sim, stash, 'polkadot'));
+    const { value, error, status, events, handle } = await runToEnd(sim, swapInput(sim, stash, 'polkadot'));
     expect(error).toBeUndefined();
+    await recordHistory(handle, 'polkadot-swap-round-trip-4h-sessions');
     const chain = await sim.chain();
     expect(value).toMatchObject({ keysA: sim.genesisKeys, validatingNode: 'A' });
     expect(chain.activeKeys).toBe(value!.keysAfter);
@@ -241,15 +255,16 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
     const stash = stashes.aborted;
     const sim = simulate(stash, 'polkadot');
     const input = swapInput(sim, stash, 'polkadot');
-    const { error, status } = await runToEnd(sim, input, async (handle) => {
+    const { error, status, handle } = await runToEnd(sim, input, async (running) => {
       // Wait (in server time) until B's keys are on chain, then abort while they are not active yet.
       for (;;) {
-        const s = await handle.query(statusQuery);
+        const s = await running.query(statusQuery);
         if (s.steps.find((x) => x.id === 'set-keys-b')?.state === 'done') break;
         await env!.sleep(60_000);
       }
-      await handle.signal(abortSignal, { by: 'oncall', reason: 'incident on dot-b' });
+      await running.signal(abortSignal, { by: 'oncall', reason: 'incident on dot-b' });
     });
+    await recordHistory(handle, 'polkadot-swap-aborted-after-set-keys');
     const failure = failureOf(error);
     expect(failure.type).toBe('UpgradeAborted');
     expect(status.state).toBe('aborted');
