@@ -170,10 +170,13 @@ export function createNearActivities(deps: NearActivityDeps) {
     generateValidatorKey: async (input) => {
       const { node, accountId } = parseInput(generateValidatorKeyInput, input, 'generateValidatorKey');
       return reportingNearErrors(async () => {
-        const key = await generateValidatorKeyOnHost(
-          await connect(node.host),
-          { home: node.home, binary: node.binary ?? 'neard', accountId },
-          { signal: cancellationSignal() },
+        const progress = () => ({ stage: 'neard init', host: node.host.id, accountId });
+        const key = await withHeartbeats(interval, progress, async () =>
+          generateValidatorKeyOnHost(
+            await connect(node.host),
+            { home: node.home, binary: node.binary ?? 'neard', accountId },
+            { signal: cancellationSignal() },
+          ),
         );
         if (key.accountId !== accountId) {
           throw new NearError(
@@ -218,12 +221,15 @@ export function createNearActivities(deps: NearActivityDeps) {
 
     copyValidatorKey: async (input) => {
       const req = parseInput(copyValidatorKeyInput, input, 'copyValidatorKey');
+      const progress = () => ({ stage: 'copying the validator key', from: req.from.host.id, to: req.to.host.id });
       return reportingNearErrors(async () =>
-        copyValidatorKeyBetweenHosts(
-          { connection: await connect(req.from.host), home: req.from.home },
-          { connection: await connect(req.to.host), home: req.to.home },
-          { accountId: req.accountId, publicKey: req.expectedPublicKey },
-          { signal: cancellationSignal() },
+        withHeartbeats(interval, progress, async () =>
+          copyValidatorKeyBetweenHosts(
+            { connection: await connect(req.from.host), home: req.from.home },
+            { connection: await connect(req.to.host), home: req.to.home },
+            { accountId: req.accountId, publicKey: req.expectedPublicKey },
+            { signal: cancellationSignal() },
+          ),
         ),
       );
     },

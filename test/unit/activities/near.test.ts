@@ -97,8 +97,12 @@ describe('validator keys on the host', () => {
   });
 
   it('generates the key on the host with the node binary, returning only the public key, once', async () => {
-    const result = await run(activities.generateValidatorKey, { node: nodeB, accountId: POOL });
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const result = await env.execute(activities.generateValidatorKey, { node: nodeB, accountId: POOL });
     expect(Object.keys(result).sort()).toEqual(['created', 'publicKey']);
+    expect(beats.length).toBeGreaterThan(0);
     expect(result.created).toBe(true);
 
     const file = path.join(nodeB.home, 'validator_key.json');
@@ -108,7 +112,7 @@ describe('validator keys on the host', () => {
     expect(onHost).toMatchObject({ account_id: POOL, public_key: result.publicKey });
     const secret = onHost.secret_key ?? onHost.private_key ?? '';
     expect(secret).toMatch(/^ed25519:/);
-    expect(JSON.stringify(result)).not.toContain(secret.slice(8));
+    expect(JSON.stringify([result, beats])).not.toContain(secret.slice(8));
     // The scratch home of `neard init` is gone.
     expect(readdirSync(nodeB.home).filter((f) => f.startsWith('.validator-key'))).toEqual([]);
 
