@@ -7,8 +7,9 @@ import { compactAddLength, hexToU8a, isHex, u8aConcat, u8aToHex } from '@polkado
 import { decodeAddress } from '@polkadot/util-crypto';
 import type { Block, Chain } from './chain.js';
 import { RpcError } from './rpc-error.js';
+import { StorageOverlay } from './storage.js';
 import type { MethodHandler, RpcParams, SubscriptionHandler } from './rpc-server.js';
-import { sessionKeyLayout, splitSessionKeys } from './session-keys.js';
+import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from './session-keys.js';
 import { queryInfo } from './transaction-payment.js';
 
 export interface ChainRpcOptions {
@@ -23,7 +24,7 @@ export function headerJson(block: Block) {
     number: `0x${block.number.toString(16)}`,
     stateRoot: h.stateRoot.toHex(),
     extrinsicsRoot: h.extrinsicsRoot.toHex(),
-    digest: { logs: h.digest.logs.map((log) => log.toHex()) },
+    digest: { logs: h.digest.logs.map((log) => u8aToHex(log.toU8a())) },
   };
 }
 
@@ -54,13 +55,21 @@ function blockNumberParam(value: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * SCALE bytes as hex. Never `codec.toHex()` for wire values: numbers give big-endian hex and an Option
+ * drops its Some/None byte there.
+ */
+function encoded(codec: { toU8a(): Uint8Array }): string {
+  return u8aToHex(codec.toU8a());
+}
+
 /** Runtime APIs called through `state_call` by polkadot-js and by validator tooling. */
 function stateCall(chain: Chain, method: string, data: Uint8Array, block: Block): string {
   const { runtime } = chain;
   const { registry } = runtime;
   switch (method) {
     case 'Metadata_metadata_versions':
-      return registry.createType('Vec<u32>', [14, 15]).toHex();
+      return encoded(registry.createType('Vec<u32>', [14, 15]));
     case 'Metadata_metadata_at_version': {
       const version = registry.createType('u32', data).toNumber();
       if (version !== 15) return '0x00';
@@ -69,20 +78,36 @@ function stateCall(chain: Chain, method: string, data: Uint8Array, block: Block)
     case 'Metadata_metadata':
       return u8aToHex(compactAddLength(runtime.metadataBytes));
     case 'Core_version':
-      return registry.createType('RuntimeVersion', runtime.version).toHex();
+      return encoded(registry.createType('RuntimeVersion', runtime.version));
     case 'AccountNonceApi_account_nonce':
-      return registry.createType('u32', chain.accountNonce(data.subarray(0, 32), block)).toHex();
+      return encoded(registry.createType('u32', chain.accountNonce(data.subarray(0, 32), block)));
     case 'TransactionPaymentApi_query_info':
       return queryInfo(runtime);
     case 'SessionKeys_decode_session_keys': {
       const keys = registry.createType('Bytes', data).toU8a(true);
       const parts = splitSessionKeys(sessionKeyLayout(runtime), keys);
-      const decoded = parts?.map(({ field, publicKey }) => [u8aToHex(publicKey), field.keyType]);
-      return registry.createType('Option<Vec<(Bytes, KeyTypeId)>>', decoded ?? null).toHex();
+      const decoded = parts?.map(({ field, publicKey }) => [u8aToHex(publicKey), keyTypeHex(field.keyType)]);
+      return encodeApiResult(chain, method, decoded ?? null);
     }
-    default:
-      throw new RpcError(4003, `Client error: Execution failed: Other: Exported method ${method} is not found`);
+    default: {
+      const value = chain.logic.runtimeApi?.(method, new StorageOverlay(runtime, block.storage));
+      if (value === undefined) {
+        throw new RpcError(4003, `Client error: Execution failed: Other: Exported method ${method} is not found`);
+      }
+      return encodeApiResult(chain, method, value);
+    }
   }
+}
+
+/** Encodes a runtime API result with the output type the metadata declares for `Api_method`. */
+function encodeApiResult(chain: Chain, method: string, value: unknown): string {
+  const { runtime } = chain;
+  const split = method.indexOf('_');
+  const api = runtime.metadata.asLatest.apis.find((a) => a.name.toString() === method.slice(0, split));
+  const output = api?.methods.find((m) => m.name.toString() === method.slice(split + 1))?.output;
+  if (!output)
+    throw new RpcError(4003, `Client error: Execution failed: Other: Exported method ${method} is not found`);
+  return encoded(runtime.registry.createType(runtime.registry.createLookupType(output), value));
 }
 
 export function chainRpc(chain: Chain, opts: ChainRpcOptions = {}) {

@@ -29,7 +29,6 @@ export type DispatchResult = { ok: true } | { ok: false; error: ModuleDispatchEr
 export interface DispatchContext {
   runtime: Runtime;
   storage: StorageOverlay;
-  blockNumber: number;
   deposit(palletName: string, eventName: string, data?: unknown): void;
   /** Runs `fn` so that its storage writes and events are dropped when it fails (FRAME's #[transactional]). */
   transactional(fn: (ctx: DispatchContext) => DispatchResult): DispatchResult;
@@ -50,6 +49,11 @@ export interface RuntimeLogic {
   dispatch(ctx: DispatchContext, origin: Uint8Array, call: Call): DispatchResult;
   /** Digest logs (hex DigestItems) of a new block, e.g. the BABE pre-digest. */
   digest(storage: StorageOverlay, block: BlockInfo): string[];
+  /**
+   * Runtime API calls beyond the generic ones (`state_call`, e.g. `BabeApi_next_epoch`): the result value,
+   * encoded with the API's output type from the metadata; undefined if this runtime does not serve it.
+   */
+  runtimeApi?(method: string, storage: StorageOverlay): unknown;
 }
 
 type AccountInfo = Codec & { nonce: { toNumber(): number } };
@@ -211,7 +215,6 @@ export class Chain extends EventEmitter<ChainEvents> {
       const ctx: DispatchContext = {
         runtime: this.runtime,
         storage: overlay,
-        blockNumber: number,
         deposit: (palletName, eventName, data) =>
           sink.push({ phase, event: runtimeEvent(this.runtime, palletName, eventName, data) }),
         transactional: (fn) => {

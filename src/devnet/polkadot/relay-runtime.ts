@@ -156,8 +156,46 @@ export class RelayRuntime implements RuntimeLogic {
       bnToU8a(block.slot, { bitLength: 64 }),
     );
     return [
-      this.runtime.registry.createType('DigestItem', { PreRuntime: ['0x42414245', u8aToHex(preDigest)] }).toHex(),
+      u8aToHex(
+        this.runtime.registry.createType('DigestItem', { PreRuntime: ['0x42414245', u8aToHex(preDigest)] }).toU8a(),
+      ),
     ];
+  }
+
+  /** BabeApi: the epoch arithmetic tools use to predict session ends (`api.call.babeApi.*`). */
+  runtimeApi(method: string, storage: StorageOverlay): unknown {
+    const number = (item: string) => storage.get<Codec & { toNumber(): number }>('babe', item)?.toNumber() ?? 0;
+    const epochIndex = number('epochIndex');
+    const length = this.opts.sessionLength;
+    const startSlot = number('genesisSlot') + epochIndex * length;
+    const babeConfig = { c: [1, 4], allowedSlots: 'PrimaryAndSecondaryVRFSlots' };
+    const epoch = (index: number, authorities: unknown) => ({
+      epochIndex: index,
+      startSlot: number('genesisSlot') + index * length,
+      duration: length,
+      authorities,
+      randomness: new Uint8Array(32),
+      config: babeConfig,
+    });
+    const queued = (storage.get<Codec & KeysTuple[]>('session', 'queuedKeys') ?? []).map((t) => t[1].toU8a());
+    switch (method) {
+      case 'BabeApi_configuration':
+        return {
+          slotDuration: this.runtime.decorated.consts.babe!.expectedBlockTime!,
+          epochLength: length,
+          authorities: storage.get('babe', 'authorities'),
+          randomness: new Uint8Array(32),
+          ...babeConfig,
+        };
+      case 'BabeApi_current_epoch_start':
+        return startSlot;
+      case 'BabeApi_current_epoch':
+        return epoch(epochIndex, storage.get('babe', 'authorities'));
+      case 'BabeApi_next_epoch':
+        return epoch(epochIndex + 1, this.babeAuthorities(queued));
+      default:
+        return undefined;
+    }
   }
 
   isSupported(call: Call): boolean {

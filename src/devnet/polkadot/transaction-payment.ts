@@ -3,6 +3,7 @@
  * who cannot pay it (InvalidTransaction::Payment), inclusion withdraws it before dispatch, and
  * `TransactionPaymentApi_query_info` reports it (what `tx.paymentInfo()` shows).
  */
+import { u8aToHex } from '@polkadot/util';
 import type { DispatchContext } from './chain.js';
 import { accountInfo } from './common-calls.js';
 import { dispatchInfo } from './events.js';
@@ -33,7 +34,10 @@ export function reportFeePaid(ctx: DispatchContext, who: Uint8Array): void {
 /** `TransactionPaymentApi_query_info` result (RuntimeDispatchInfo) for any extrinsic. */
 export function queryInfo(runtime: Runtime): string {
   const { weight, class: dispatchClass } = dispatchInfo();
-  return runtime.registry
-    .createType('RuntimeDispatchInfo', { weight, class: dispatchClass, partialFee: FLAT_FEE })
-    .toHex();
+  const info = runtime.registry.createType('RuntimeDispatchInfo', {
+    weight,
+    class: dispatchClass,
+    partialFee: FLAT_FEE,
+  });
+  return u8aToHex(info.toU8a());
 }

@@ -1,6 +1,6 @@
 import '@polkadot/api-augment';
 import type { ApiPromise } from '@polkadot/api';
-import { u8aToHex } from '@polkadot/util';
+import { u8aToHex, u8aToString } from '@polkadot/util';
 import { Chain } from '../../../../src/devnet/polkadot/chain.js';
 import { chainRpc } from '../../../../src/devnet/polkadot/chain-rpc.js';
 import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
@@ -63,6 +63,31 @@ describe('simulated relay chain: connect, storage, blocks', () => {
     expect(progress.sessionProgress.toNumber()).toBeGreaterThanOrEqual(0);
     expect(progress.sessionProgress.toNumber()).toBeLessThan(6);
     expect(progress.currentIndex.toNumber()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('serves the runtime APIs tools use: BABE epochs and SessionKeys decoding', async () => {
+    const view = await api.at(await api.rpc.chain.getBlockHash());
+    const [current, next, slot] = await Promise.all([
+      view.call.babeApi.currentEpoch(),
+      view.call.babeApi.nextEpoch(),
+      view.query.babe.currentSlot(),
+    ]);
+    expect(current.duration.toNumber()).toBe(6);
+    expect(next.epochIndex.toNumber()).toBe(current.epochIndex.toNumber() + 1);
+    expect(next.startSlot.toNumber()).toBe(current.startSlot.toNumber() + 6);
+    expect(slot.toNumber()).toBeGreaterThanOrEqual(current.startSlot.toNumber());
+    expect(slot.toNumber()).toBeLessThan(next.startSlot.toNumber());
+
+    const keys = (await view.query.session.nextKeys(devnet.stash('Alice').address)).unwrap().toHex();
+    const decoded = await view.call.sessionKeys.decodeSessionKeys(keys);
+    expect(decoded.unwrap().map(([, type]) => u8aToString(type.toU8a()))).toEqual([
+      'gran',
+      'babe',
+      'para',
+      'asgn',
+      'audi',
+      'beef',
+    ]);
   });
 
   it('decodes new heads with the BABE author of each block', async () => {

@@ -165,6 +165,10 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
   it('rejects a stale nonce with 1010 Invalid Transaction', async () => {
     const signer = devnet.account('Ferdie');
     await submitUntilFinalized(api.tx.system.remark('0x02'), signer);
+    const nonce = (await api.query.system.account(signer.address)).nonce.toNumber();
+    expect(nonce).toBeGreaterThan(0);
+    expect((await api.call.accountNonceApi.accountNonce(signer.address)).toNumber()).toBe(nonce);
+    expect((await api.rpc.system.accountNextIndex(signer.address)).toNumber()).toBe(nonce);
     await expect(submitUntilFinalized(api.tx.system.remark('0x03'), signer, { nonce: 0 })).rejects.toThrow(
       /1010: Invalid Transaction: Transaction is outdated/,
     );
