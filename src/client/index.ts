@@ -1,0 +1,21 @@
+/** The client SDK: typed helpers for services that start and steer validator upgrades. */
+export {
+  InvalidUpgradeInput,
+  UpgradeAlreadyRunning,
+  abort,
+  approve,
+  checkUpgradeInput,
+  getStatus,
+  listUpgrades,
+  pause,
+  resume,
+  startUpgrade,
+  upgradeListQuery,
+  type StartedUpgrade,
+  type UpgradeFilter,
+  type UpgradeSummary,
+} from './upgrades.js';
+export { strategies, type StrategyInput, type StrategyName } from '../api/strategies.js';
+export { DEFAULT_TASK_QUEUE, upgradeWorkflowId, type ValidatorIdentity } from '../api/identity.js';
+export type { UpgradeStatus, StepStatus, RunState } from '../api/status.js';
+export { upgradeSearchAttributes, searchAttributeFlags } from '../api/search-attributes.js';
