@@ -1,0 +1,260 @@
+/**
+ * Polkadot activities: thin wrappers over src/polkadot (node RPC, sessions, setting keys), src/secrets
+ * (signer references) and src/ssh (the node's files on its host). Look* activities answer one look of a chain
+ * wait: whether the chain reached what the workflow waits for, in words, and when the answer can next change.
+ */
+import { heartbeat } from '@temporalio/activity';
+import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { withApi } from '../../src/polkadot/connection.js';
+import { PolkadotError, messageOf } from '../../src/polkadot/errors.js';
+import { hasSessionKeys, nodeHealth as readNodeHealth, rotateKeys as generateKeys } from '../../src/polkadot/node.js';
+import {
+  keysStanding as readKeysStanding,
+  nextKeysOf,
+  sessionInfo as readSessionInfo,
+  stashKeys as readStashKeys,
+} from '../../src/polkadot/session.js';
+import { buildSetKeysCall, submitAndFinalize } from '../../src/polkadot/set-keys.js';
+import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
+import { describeHost, type SshConnectionProvider } from '../../src/ssh/connection.js';
+import { HostError } from '../../src/ssh/errors.js';
+import { runScript, writeFileAtomic } from '../../src/ssh/files.js';
+import { parseInput } from '../host/failures.js';
+import { reportingPolkadotErrors } from './failures.js';
+import {
+  keysStandingInput,
+  lookKeysActiveInput,
+  lookNodeSyncedInput,
+  nodeHasKeysInput,
+  rotateKeysInput,
+  rpcInput,
+  setKeysInput,
+  stashKeysInput,
+} from './inputs.js';
+import type {
+  KeysStage,
+  KeysStanding,
+  NodeHealth,
+  PolkadotActivities,
+  RotatedKeys,
+  SessionInfo,
+  SetKeysResult,
+  StashKeys,
+} from './types.js';
+
+export interface PolkadotActivityDeps {
+  connections: SshConnectionProvider;
+  /** Resolves signer references in the worker (default: the worker's environment and files). */
+  resolveSubstrateSigner?: SubstrateSignerResolver;
+}
+
+const DEFAULT_MAX_LAG_BLOCKS = 5;
+/** A look at sync comes back after at most this many slots (sync does not wait for a session boundary). */
+const SYNC_RELOOK_SLOTS = 10;
+
+const STAGE_WORDS: Record<KeysStage, string> = {
+  unset: 'not set',
+  next: 'in NextKeys (queued at the next session)',
+  queued: 'in QueuedKeys (active from the next session)',
+  active: 'active',
+};
+
+/** What rotateKeys leaves on the node's host, so a retry finds the same keys: public parts only. */
+interface PersistedKeys {
+  stash: string;
+  keys: string;
+  proof?: string;
+  method: RotatedKeys['method'];
+}
+
+const READ_IF_PRESENT = `[ -f "$1" ] || exit 3
+cat -- "$1"`;
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+export function createPolkadotActivities(deps: PolkadotActivityDeps) {
+  const resolveSigner = deps.resolveSubstrateSigner ?? substrateSignerResolver();
+
+  const readPersisted = async (
+    connection: Awaited<ReturnType<SshConnectionProvider['get']>>,
+    file: string,
+  ): Promise<PersistedKeys | undefined> => {
+    const result = await runScript(connection, 'vup-read-keys', READ_IF_PRESENT, [file]);
+    if (result.exitCode === 3) return undefined;
+    if (result.exitCode !== 0) {
+      throw new HostError(
+        'RemoteCommandFailed',
+        `reading ${file} on ${describeHost(connection.host)}: exit ${result.exitCode}`,
+      );
+    }
+    try {
+      return JSON.parse(result.stdout.toString('utf8')) as PersistedKeys;
+    } catch {
+      throw new HostError('RemoteCommandFailed', `${file} on ${describeHost(connection.host)} is not JSON`);
+    }
+  };
+
+  const sessionInfo = async (url: string) => withApi(url, readSessionInfo);
+
+  const activities = {
+    nodeHealth: async (input): Promise<NodeHealth> => {
+      const { rpcUrl } = parseInput(rpcInput, input, 'nodeHealth');
+      return reportingPolkadotErrors(async () => {
+        const { shouldHavePeers: _, ...health } = await readNodeHealth(rpcUrl);
+        return health;
+      });
+    },
+
+    lookNodeSynced: async (input): Promise<ChainObservation<NodeHealth>> => {
+      const req = parseInput(lookNodeSyncedInput, input, 'lookNodeSynced');
+      const maxLag = req.maxLagBlocks ?? DEFAULT_MAX_LAG_BLOCKS;
+      return reportingPolkadotErrors(async () => {
+        const [node, network, session] = await Promise.all([
+          readNodeHealth(req.nodeRpcUrl).catch((err: unknown) => messageOf(err)),
+          readNodeHealth(req.networkRpcUrl),
+          sessionInfo(req.networkRpcUrl),
+        ]);
+        const relook = Math.min(session.nextSessionEtaMs || Infinity, SYNC_RELOOK_SLOTS * session.slotDurationMs);
+        if (typeof node === 'string') {
+          return { reached: false, detail: `the node does not answer (${node})`, etaMs: relook };
+        }
+        const { shouldHavePeers, ...health } = node;
+        const networkBest = Math.max(network.bestBlock, node.highestBlock ?? 0);
+        const lag = Math.max(0, networkBest - node.bestBlock);
+        const peersOk = node.peers > 0 || !shouldHavePeers;
+        const reached = !node.isSyncing && peersOk && lag <= maxLag;
+        const detail =
+          `node ${node.version} at #${node.bestBlock}${node.isSyncing ? ' (syncing)' : ''} with ${node.peers} peer(s), ` +
+          `network at #${networkBest}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag} and not syncing`}`;
+        return { reached, detail, value: health, etaMs: relook };
+      });
+    },
+
+    sessionInfo: async (input): Promise<SessionInfo> => {
+      const { rpcUrl } = parseInput(rpcInput, input, 'sessionInfo');
+      return reportingPolkadotErrors(() => sessionInfo(rpcUrl));
+    },
+
+    rotateKeys: async (input): Promise<RotatedKeys> => {
+      const { node, stash, upgradeId } = parseInput(rotateKeysInput, input, 'rotateKeys');
+      return reportingPolkadotErrors(async () => {
+        const connection = await deps.connections.get(node.host);
+        const dir = `${node.basePath.replace(/\/+$/, '')}/upgrade-keys`;
+        const file = `${dir}/${upgradeId}.json`;
+        const persisted = await readPersisted(connection, file);
+        if (persisted) {
+          if (persisted.stash !== stash) {
+            throw new PolkadotError(
+              'BadInput',
+              `${file} holds keys of upgrade ${upgradeId} for stash ${persisted.stash}, not ${stash}`,
+            );
+          }
+          // Keys a crashed attempt generated and saved: use them if the node still holds their secrets.
+          if (await hasSessionKeys(node.rpcUrl, persisted.keys)) {
+            return {
+              keys: persisted.keys,
+              ...(persisted.proof ? { proof: persisted.proof } : {}),
+              method: persisted.method,
+              reused: true,
+            };
+          }
+        }
+        const generated = await generateKeys(node.rpcUrl, stash);
+        const mkdir = await runScript(connection, 'vup-mkdir', 'mkdir -p -- "$1"', [dir]);
+        if (mkdir.exitCode !== 0) {
+          throw new HostError('RemoteCommandFailed', `cannot create ${dir} on ${describeHost(node.host)}`);
+        }
+        const record: PersistedKeys = { stash, ...generated };
+        await writeFileAtomic(connection, file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+        return { ...generated, reused: false };
+      });
+    },
+
+    nodeHasKeys: async (input): Promise<boolean> => {
+      const { nodeRpcUrl, keys } = parseInput(nodeHasKeysInput, input, 'nodeHasKeys');
+      return reportingPolkadotErrors(() => hasSessionKeys(nodeRpcUrl, keys));
+    },
+
+    setKeys: async (input): Promise<SetKeysResult> => {
+      const { route, stash, keys, proof } = parseInput(setKeysInput, input, 'setKeys');
+      return reportingPolkadotErrors(async () => {
+        const relayUrl = route.relayRpcUrl ?? (route.submitTo === 'relay' ? route.rpcUrl : undefined);
+        if (!relayUrl) {
+          throw new PolkadotError('BadInput', 'an asset-hub route needs relayRpcUrl (NextKeys is read on the relay)');
+        }
+        if ((await withApi(relayUrl, (api) => nextKeysOf(api, stash))) === keys.toLowerCase()) {
+          return { alreadySet: true };
+        }
+        const signedBy = route.signedBy;
+        const signer =
+          signedBy.type === 'stash'
+            ? await resolveSigner(signedBy.signer, { address: stash, role: 'stash' })
+            : await resolveSigner(signedBy.signer, { address: signedBy.account, role: `${signedBy.proxyType} proxy` });
+        return withApi(route.rpcUrl, async (api) => {
+          const tx = buildSetKeysCall(api, {
+            submitTo: route.submitTo,
+            stash,
+            keys,
+            proof,
+            ...(signedBy.type === 'proxy' ? { proxyType: signedBy.proxyType } : {}),
+          });
+          let txHash: string | undefined;
+          const submitted = await submitAndFinalize(api, tx, signer, {
+            onTxHash: (hash) => {
+              txHash = hash;
+              heartbeatSafely({ txHash: hash });
+            },
+            onStatus: (status) => heartbeatSafely({ txHash, status }),
+          });
+          return { alreadySet: false, txHash: submitted.txHash, blockHash: submitted.blockHash };
+        });
+      });
+    },
+
+    keysStanding: async (input): Promise<KeysStanding> => {
+      const { rpcUrl, stash, keys } = parseInput(keysStandingInput, input, 'keysStanding');
+      return reportingPolkadotErrors(() => withApi(rpcUrl, (api) => readKeysStanding(api, stash, keys)));
+    },
+
+    stashKeys: async (input): Promise<StashKeys> => {
+      const { rpcUrl, stash } = parseInput(stashKeysInput, input, 'stashKeys');
+      return reportingPolkadotErrors(() => withApi(rpcUrl, (api) => readStashKeys(api, stash)));
+    },
+
+    lookKeysActive: async (input): Promise<ChainObservation<KeysStanding>> => {
+      const req = parseInput(lookKeysActiveInput, input, 'lookKeysActive');
+      return reportingPolkadotErrors(async () => {
+        const [{ standing, session }, nodeHolds] = await Promise.all([
+          withApi(req.rpcUrl, async (api) => ({
+            standing: await readKeysStanding(api, req.stash, req.keys),
+            session: await readSessionInfo(api),
+          })),
+          hasSessionKeys(req.nodeRpcUrl, req.keys).catch((err: unknown) => messageOf(err)),
+        ]);
+        const holds = nodeHolds === true;
+        const reached = standing.stage === 'active' && holds;
+        const nodeWords =
+          typeof nodeHolds === 'string'
+            ? `the node does not answer (${nodeHolds})`
+            : holds
+              ? 'the node holds them'
+              : 'the node does NOT hold them';
+        const detail =
+          `keys of ${req.stash} are ${STAGE_WORDS[standing.stage]}` +
+          (standing.activeSince === undefined ? '' : ` (finalized in session ${standing.activeSince})`) +
+          `; ${nodeWords}; session ${session.currentIndex}, next in ~${seconds(session.nextSessionEtaMs)}`;
+        return { reached, detail, value: standing, etaMs: session.nextSessionEtaMs };
+      });
+    },
+  } satisfies PolkadotActivities;
+  return activities;
+}
+
+/** Heartbeats only inside an activity (the library is also called from tests and tools). */
+function heartbeatSafely(details: unknown): void {
+  try {
+    heartbeat(details);
+  } catch {
+    // not in an activity context
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Short-lived connections: every operation opens its own socket and closes it when done, so an activity
+ * never leaks a connection and a node restarted between two calls is simply reached again.
+ */
+import '@polkadot/api-augment';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { PolkadotError, messageOf } from './errors.js';
+
+export interface ConnectionOptions {
+  /** How long connecting (and fetching metadata) may take; default 30 s. */
+  connectTimeoutMs?: number;
+  /** How long one RPC request may take; default 60 s. */
+  requestTimeoutMs?: number;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PolkadotError('RpcUnavailable', `${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function unavailable(url: string, err: unknown): PolkadotError {
+  if (err instanceof PolkadotError) return err;
+  return new PolkadotError('RpcUnavailable', `RPC ${url} cannot be reached: ${messageOf(err)}`, { cause: err });
+}
+
+/** Raw JSON-RPC over one WebSocket (the node's own methods: author_*, system_*). */
+export async function withProvider<T>(
+  url: string,
+  work: (provider: WsProvider) => Promise<T>,
+  options: ConnectionOptions = {},
+): Promise<T> {
+  const provider = new WsProvider(url, false, undefined, options.requestTimeoutMs ?? 60_000);
+  try {
+    try {
+      await provider.connect();
+      await withTimeout(provider.isReady, options.connectTimeoutMs ?? 30_000, `connecting to ${url}`);
+    } catch (err) {
+      throw unavailable(url, err);
+    }
+    return await work(provider);
+  } finally {
+    await provider.disconnect().catch(() => undefined);
+  }
+}
+
+/** An ApiPromise (metadata, storage, transactions) over one WebSocket, disconnected when `work` ends. */
+export async function withApi<T>(
+  url: string,
+  work: (api: ApiPromise) => Promise<T>,
+  options: ConnectionOptions = {},
+): Promise<T> {
+  const provider = new WsProvider(url, false, undefined, options.requestTimeoutMs ?? 60_000);
+  let api: ApiPromise | undefined;
+  try {
+    try {
+      await provider.connect();
+      const created = ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+      // A late rejection after a timeout must not go unhandled.
+      created.catch(() => undefined);
+      api = await withTimeout(created, options.connectTimeoutMs ?? 30_000, `connecting to ${url}`);
+    } catch (err) {
+      throw unavailable(url, err);
+    }
+    return await work(api);
+  } finally {
+    await (api ?? provider).disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * A node's own RPC: health and sync, and the keystore methods (author_*) that only the node itself serves.
+ * Session keys come back as public keys (SCALE-encoded SessionKeys) and a proof; their secrets stay in the
+ * node's keystore.
+ */
+import { isHex, u8aToHex } from '@polkadot/util';
+import { decodeAddress } from '@polkadot/util-crypto';
+import { withProvider, type ConnectionOptions } from './connection.js';
+import { PolkadotError, isMethodNotFound, messageOf } from './errors.js';
+
+export interface NodeHealth {
+  chain: string;
+  version: string;
+  peers: number;
+  isSyncing: boolean;
+  shouldHavePeers: boolean;
+  bestBlock: number;
+  highestBlock?: number;
+}
+
+interface HealthJson {
+  peers: number;
+  isSyncing: boolean;
+  shouldHavePeers: boolean;
+}
+interface SyncStateJson {
+  currentBlock: number;
+  highestBlock?: number | null;
+}
+
+export async function nodeHealth(url: string, options?: ConnectionOptions): Promise<NodeHealth> {
+  return withProvider(
+    url,
+    async (provider) => {
+      const [health, sync, chain, version, header] = await Promise.all([
+        provider.send<HealthJson>('system_health', []),
+        provider.send<SyncStateJson>('system_syncState', []),
+        provider.send<string>('system_chain', []),
+        provider.send<string>('system_version', []),
+        provider.send<{ number: string }>('chain_getHeader', []),
+      ]);
+      const best = Math.max(Number(header.number), Number(sync.currentBlock));
+      return {
+        chain,
+        version,
+        peers: Number(health.peers),
+        isSyncing: health.isSyncing,
+        shouldHavePeers: health.shouldHavePeers,
+        bestBlock: best,
+        ...(sync.highestBlock === undefined || sync.highestBlock === null
+          ? {}
+          : { highestBlock: Number(sync.highestBlock) }),
+      };
+    },
+    options,
+  ).catch(rpcFailure(url));
+}
+
+export interface GeneratedKeys {
+  keys: string;
+  proof?: string;
+  method: 'author_rotateKeysWithOwner' | 'author_rotateKeys';
+}
+
+/**
+ * `author_rotateKeysWithOwner(owner)` (owner = the stash's 32 raw bytes, not SS58), falling back to
+ * `author_rotateKeys` on nodes that do not know it (no proof then).
+ */
+export async function rotateKeys(url: string, owner: string, options?: ConnectionOptions): Promise<GeneratedKeys> {
+  const ownerHex = u8aToHex(decodeAddress(owner));
+  return withProvider(
+    url,
+    async (provider) => {
+      try {
+        const generated = await provider.send<{ keys: string; proof?: string | null }>('author_rotateKeysWithOwner', [
+          ownerHex,
+        ]);
+        if (!isHex(generated.keys)) throw new PolkadotError('RpcError', `${url} returned no session keys`);
+        return {
+          keys: generated.keys,
+          ...(typeof generated.proof === 'string' && generated.proof !== '0x' ? { proof: generated.proof } : {}),
+          method: 'author_rotateKeysWithOwner' as const,
+        };
+      } catch (err) {
+        if (!isMethodNotFound(err)) throw err;
+      }
+      const keys = await provider.send<string>('author_rotateKeys', []);
+      if (!isHex(keys)) throw new PolkadotError('RpcError', `${url} returned no session keys`);
+      return { keys, method: 'author_rotateKeys' as const };
+    },
+    options,
+  ).catch(rpcFailure(url));
+}
+
+/** `author_hasSessionKeys`: the node's keystore holds every key of these SessionKeys. */
+export async function hasSessionKeys(url: string, keys: string, options?: ConnectionOptions): Promise<boolean> {
+  return withProvider(url, (provider) => provider.send<boolean>('author_hasSessionKeys', [keys]), options).catch(
+    rpcFailure(url),
+  );
+}
+
+function rpcFailure(url: string) {
+  return (err: unknown): never => {
+    if (err instanceof PolkadotError) throw err;
+    throw new PolkadotError('RpcError', `RPC ${url}: ${messageOf(err)}`, { cause: err });
+  };
+}
