@@ -23,7 +23,7 @@ export interface SimNodeProcessOptions {
   rpcPort?: number;
   version?: string;
   syncDelayMs?: number;
-  /** Gives up (and kills the process) if it does not serve RPC within this time; default 60 s. */
+  /** Gives up (and kills the process) if it does not serve RPC within this time; default 120 s. */
   startTimeoutMs?: number;
   /** Receives each output line (the node never prints secrets). */
   onLine?: (line: string) => void;
@@ -65,7 +65,7 @@ export async function startSimNodeProcess(opts: SimNodeProcessOptions): Promise<
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`simulated node did not serve RPC in time:\n${output.join('\n')}`));
-    }, opts.startTimeoutMs ?? 60_000);
+    }, opts.startTimeoutMs ?? 120_000);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on('line', (line) => {
         output.push(line);
