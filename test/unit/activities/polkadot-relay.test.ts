@@ -1,0 +1,279 @@
+/**
+ * The Polkadot activities under the SDK's activity harness (MockActivityEnvironment), against the Polkadot
+ * testbed in relay mode: the local network, real sshd hosts and simulated polkadot services. Keys are generated
+ * on the node and persisted on its host before they are returned; setKeys is idempotent, waits for finality
+ * and names the dispatch error when the chain refuses; the looks follow NextKeys → QueuedKeys → active over
+ * real sessions.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ApiPromise } from '@polkadot/api';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment as SdkMockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities, type Activities } from '../../../activities/index.js';
+import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
+import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
+import { startRotateKeysWithOwnerRefusingProxy, type RpcFilterProxy } from '../../helpers/rpc-filter-proxy.js';
+
+class MockActivityEnvironment extends SdkMockActivityEnvironment {
+  constructor() {
+    super(undefined, { logger: new DefaultLogger('ERROR') });
+  }
+  execute<A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+    return this.run(activity, ...args);
+  }
+}
+
+let bed: PolkadotTestbed;
+let activities: Activities;
+let relay: ApiPromise;
+let nodeB: PolkadotNodeRef;
+let stash: string;
+const env = () => new MockActivityEnvironment();
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+const nextKeys = async () => (await relay.query.session.nextKeys(stash)).unwrapOr(undefined)?.toHex();
+const txCount = async (address: string) => (await relay.rpc.system.accountNextIndex(address)).toNumber();
+const keystoreFiles = (basePath: string) => {
+  const dir = path.join(basePath, 'chains', 'polkadot', 'keystore');
+  return existsSync(dir) ? readdirSync(dir).length : 0;
+};
+
+beforeAll(async () => {
+  bed = await startPolkadotTestbed({ mode: 'relay', sessionLength: 10, blockTimeMs: 200, syncDelayMs: 500 });
+  activities = createActivities({ connections: bed.connections });
+  nodeB = bed.nodes['val-b']!.ref;
+  stash = bed.validator.stash.address;
+  await bed.startNode('val-b');
+  relay = await connect(bed.relayUrl);
+}, 180_000);
+
+afterAll(async () => {
+  await relay?.disconnect();
+  await bed?.stop();
+}, 60_000);
+
+describe('sessions and sync', () => {
+  it('reports the session from BABE slots with the runtime slot duration, and the ETA of the next one holds', async () => {
+    const info = await env().execute(activities.sessionInfo, { rpcUrl: bed.relayUrl });
+    expect(info.sessionLengthSlots).toBe(10);
+    expect(info.slotDurationMs).toBe(200);
+    expect(info.slotInSession).toBeLessThan(10);
+    expect(info.nextSessionEtaMs).toBe((10 - info.slotInSession) * 200);
+    expect(info.finalizedBlock).toBeLessThanOrEqual(info.bestBlock);
+    // The next session starts once the ETA's slots have passed.
+    const later = await waitFor(
+      'the next session',
+      async () => {
+        const now = await env().execute(activities.sessionInfo, { rpcUrl: bed.relayUrl });
+        return now.currentIndex > info.currentIndex && now;
+      },
+      60_000,
+    );
+    expect(later.currentIndex).toBe(info.currentIndex + 1);
+    expect(later.epochIndex).toBe(info.epochIndex + 1);
+  }, 90_000);
+
+  it('sees a running node synced, and a node that does not answer as not reached', async () => {
+    const synced = await waitFor('val-b synced', async () => {
+      const look = await env().execute(activities.lookNodeSynced, {
+        nodeRpcUrl: nodeB.rpcUrl,
+        networkRpcUrl: bed.relayUrl,
+      });
+      return look.reached && look;
+    });
+    expect(synced.value).toMatchObject({ isSyncing: false, version: '1.16.0' });
+    expect(synced.etaMs).toBeGreaterThan(0);
+    const down = await env().execute(activities.lookNodeSynced, {
+      nodeRpcUrl: 'ws://127.0.0.1:1',
+      networkRpcUrl: bed.relayUrl,
+    });
+    expect(down.reached).toBe(false);
+    expect(down.detail).toMatch(/does not answer/);
+  }, 90_000);
+});
+
+describe('rotateKeys', () => {
+  let first: RotatedKeys;
+
+  it("generates keys with the stash's ownership proof and persists them on the node's host before returning", async () => {
+    first = await env().execute(activities.rotateKeys, { node: nodeB, stash, upgradeId: 'upgrade-1' });
+    expect(first).toMatchObject({ method: 'author_rotateKeysWithOwner', reused: false });
+    expect(first.keys).toMatch(/^0x[0-9a-f]{386}$/);
+    expect(first.proof).toMatch(/^0x[0-9a-f]+$/);
+    const saved: unknown = JSON.parse(
+      await readFile(path.join(nodeB.basePath, 'upgrade-keys', 'upgrade-1.json'), 'utf8'),
+    );
+    expect(saved).toEqual({ stash, keys: first.keys, proof: first.proof, method: 'author_rotateKeysWithOwner' });
+    expect(await env().execute(activities.nodeHasKeys, { nodeRpcUrl: nodeB.rpcUrl, keys: first.keys })).toBe(true);
+  }, 60_000);
+
+  it('a retry of the same upgrade returns the same keys and does not rotate again', async () => {
+    const filesBefore = keystoreFiles(nodeB.basePath);
+    const again = await env().execute(activities.rotateKeys, { node: nodeB, stash, upgradeId: 'upgrade-1' });
+    expect(again).toEqual({ ...first, reused: true });
+    expect(keystoreFiles(nodeB.basePath)).toBe(filesBefore);
+  }, 60_000);
+
+  it('falls back to author_rotateKeys (no proof) on a node without author_rotateKeysWithOwner', async () => {
+    let oldNode: RpcFilterProxy | undefined;
+    try {
+      oldNode = await startRotateKeysWithOwnerRefusingProxy(nodeB.rpcUrl);
+      const rotated = await env().execute(activities.rotateKeys, {
+        node: { ...nodeB, rpcUrl: oldNode.url },
+        stash,
+        upgradeId: 'old-node',
+      });
+      expect(rotated).toMatchObject({ method: 'author_rotateKeys', reused: false });
+      expect(rotated.proof).toBeUndefined();
+      expect(oldNode.refused).toBe(1);
+      expect(await env().execute(activities.nodeHasKeys, { nodeRpcUrl: nodeB.rpcUrl, keys: rotated.keys })).toBe(true);
+    } finally {
+      await oldNode?.close();
+    }
+  }, 60_000);
+});
+
+describe('setKeys', () => {
+  const proxyRoute = () => bed.routes.proxy;
+
+  it('InvalidProof: keys with a proof for another owner are refused, non-retryable, and the chain is unchanged', async () => {
+    const other = await env().execute(activities.rotateKeys, {
+      node: nodeB,
+      stash: bed.validator.stranger.address,
+      upgradeId: 'wrong-owner',
+    });
+    const before = await nextKeys();
+    const failure = await failureOf(
+      env().execute(activities.setKeys, { route: bed.routes.stash, stash, keys: other.keys, proof: other.proof }),
+    );
+    expect(failure).toMatchObject({ type: 'SetKeysRejected', nonRetryable: true });
+    expect(failure.message).toContain('session.InvalidProof');
+    expect(failure.details).toEqual([{ dispatchError: 'session.InvalidProof' }]);
+    expect(await nextKeys()).toBe(before);
+  }, 90_000);
+
+  it('NotProxy: an account that is no proxy of the stash is refused, non-retryable, and the chain is unchanged', async () => {
+    const before = await nextKeys();
+    const failure = await failureOf(
+      env().execute(activities.setKeys, {
+        route: bed.routes.stranger,
+        stash,
+        keys: firstKeys().keys,
+        proof: firstKeys().proof,
+      }),
+    );
+    expect(failure).toMatchObject({ type: 'SetKeysRejected', nonRetryable: true });
+    expect(failure.message).toContain('proxy.NotProxy');
+    expect(await nextKeys()).toBe(before);
+  }, 90_000);
+
+  it('a signer that holds the wrong key is refused before anything is sent, without quoting the secret', async () => {
+    const route: SetKeysRoute = {
+      ...bed.routes.stash,
+      signedBy: { type: 'stash', signer: bed.validator.strangerSigner },
+    };
+    const nonce = await txCount(bed.validator.stranger.address);
+    const failure = await failureOf(env().execute(activities.setKeys, { route, stash, keys: firstKeys().keys }));
+    expect(failure).toMatchObject({ type: 'SignerAccountMismatch', nonRetryable: true });
+    expect(failure.message).toContain(stash);
+    const secret = process.env[(bed.validator.strangerSigner as { variable: string }).variable]!;
+    expect(JSON.stringify(failure)).not.toContain(secret);
+    expect(failure.stack ?? '').not.toContain(secret);
+    expect(await txCount(bed.validator.stranger.address)).toBe(nonce);
+  }, 60_000);
+
+  it('through the Staking proxy: lands in NextKeys with its tx hash; a second call submits nothing', async () => {
+    const keys = firstKeys();
+    const nonce = await txCount(bed.validator.proxy.address);
+    const result = await env().execute(activities.setKeys, {
+      route: proxyRoute(),
+      stash,
+      keys: keys.keys,
+      proof: keys.proof,
+    });
+    expect(result.alreadySet).toBe(false);
+    expect(result.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(result.blockHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await nextKeys()).toBe(keys.keys);
+    expect(await txCount(bed.validator.proxy.address)).toBe(nonce + 1);
+
+    const again = await env().execute(activities.setKeys, {
+      route: proxyRoute(),
+      stash,
+      keys: keys.keys,
+      proof: keys.proof,
+    });
+    expect(again).toEqual({ alreadySet: true });
+    expect(await txCount(bed.validator.proxy.address)).toBe(nonce + 1);
+  }, 90_000);
+
+  it('the keys go NextKeys → QueuedKeys → active over real sessions, and lookKeysActive reaches with the node holding them', async () => {
+    const keys = firstKeys().keys;
+    const standing = () => env().execute(activities.keysStanding, { rpcUrl: bed.relayUrl, stash, keys });
+    const seen = new Set<string>();
+    const start = await standing();
+    seen.add(start.stage);
+    const notYet = await env().execute(activities.lookKeysActive, {
+      rpcUrl: bed.relayUrl,
+      nodeRpcUrl: nodeB.rpcUrl,
+      stash,
+      keys,
+    });
+    expect(notYet.reached).toBe(false);
+    expect(notYet.etaMs).toBeGreaterThan(0);
+    expect(notYet.etaMs).toBeLessThanOrEqual(10 * 200);
+    const active = await waitFor(
+      'keys active',
+      async () => {
+        const s = await standing();
+        seen.add(s.stage);
+        return s.stage === 'active' && s;
+      },
+      120_000,
+    );
+    expect(active.activeSince).toBeGreaterThanOrEqual(start.currentIndex + 1);
+    expect([...seen]).toEqual(expect.arrayContaining(['queued', 'active']));
+    expect(start.stage === 'next' || start.stage === 'queued').toBe(true);
+    const look = await env().execute(activities.lookKeysActive, {
+      rpcUrl: bed.relayUrl,
+      nodeRpcUrl: nodeB.rpcUrl,
+      stash,
+      keys,
+    });
+    expect(look.reached).toBe(true);
+    expect(look.detail).toMatch(/active/);
+    // Another node that does not hold the keys is not enough.
+    const elsewhere = await env().execute(activities.lookKeysActive, {
+      rpcUrl: bed.relayUrl,
+      nodeRpcUrl: bed.nodes['val-a']!.rpcUrl,
+      stash,
+      keys,
+    });
+    expect(elsewhere.reached).toBe(false);
+    expect(elsewhere.detail).toMatch(/does NOT hold/);
+    expect((await env().execute(activities.stashKeys, { rpcUrl: bed.relayUrl, stash })).nextKeys).toBe(keys);
+  }, 180_000);
+});
+
+/** The keys rotateKeys generated for upgrade-1 (persisted on val-b). */
+function firstKeys(): RotatedKeys {
+  const file = path.join(nodeB.basePath, 'upgrade-keys', 'upgrade-1.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+    keys: string;
+    proof?: string;
+    method: RotatedKeys['method'];
+  };
+  return { keys: saved.keys, proof: saved.proof, method: saved.method, reused: true };
+}
