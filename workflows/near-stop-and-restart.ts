@@ -160,17 +160,20 @@ export async function nearStopAndRestartUpgrade(
    * restore the database (from its migration snapshot). Past `reportAfterMs` the wait goes on and says so.
    */
   async function followMigration(reportAfterMs: number) {
+    const startedAt = run.remember('migration-started-at', () => Date.now());
     const look = async () => {
       if (!(await host.isActive(node)))
         throw unsafe(
           `${hostName(node)} exited while migrating its database; restore it from the migration snapshot before starting it again`,
         );
       const status = await near.probeStatus(node).catch(() => undefined);
+      // Migrations take minutes to days: look again after a quarter of the time it has run so far.
+      const etaMs = (Date.now() - startedAt) / 4;
       return status
         ? { reached: true, detail: `database open; node at height ${status.latestBlockHeight}`, value: status }
-        : { reached: false, detail: 'database migration in progress (the RPC opens when it is done)' };
+        : { reached: false, detail: 'database migration in progress (the RPC opens when it is done)', etaMs };
     };
-    const opts = { minRecheckMs: 10_000, maxSleepMs: 5 * 60_000 };
+    const opts = { minRecheckMs: 10_000, maxSleepMs: 30 * 60_000 };
     try {
       return await waitForChain(run, 'migration', 'the database migration', look, {
         ...opts,
