@@ -190,7 +190,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
           signedBy.type === 'stash'
             ? await resolveSigner(signedBy.signer, { address: stash, role: 'stash' })
             : await resolveSigner(signedBy.signer, { address: signedBy.account, role: `${signedBy.proxyType} proxy` });
-        return withApi(route.rpcUrl, async (api) => {
+        const result = await withApi(route.rpcUrl, async (api) => {
           const tx = buildSetKeysCall(api, {
             submitTo: route.submitTo,
             stash,
@@ -208,6 +208,8 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
           });
           return { alreadySet: false, txHash: submitted.txHash, blockHash: submitted.blockHash };
         });
+        if (route.submitTo === 'asset-hub') await keysReachRelay(relayUrl, stash, keys.toLowerCase());
+        return result;
       });
     },
 
@@ -248,6 +250,21 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     },
   } satisfies PolkadotActivities;
   return activities;
+}
+
+/**
+ * Asset Hub forwards the keys to the relay by XCM after its own block: wait (bounded) until the relay's
+ * NextKeys shows them, so a retry or the next look sees them. Not arriving is left to the keys-active wait.
+ */
+async function keysReachRelay(relayUrl: string, stash: string, keys: string, timeoutMs = 60_000): Promise<void> {
+  await withApi(relayUrl, async (api) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await nextKeysOf(api, stash)) === keys) return;
+      heartbeatSafely({ waitingFor: 'keys on the relay' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  });
 }
 
 /** Heartbeats only inside an activity (the library is also called from tests and tools). */

@@ -34,11 +34,25 @@ export async function withProvider<T>(
 ): Promise<T> {
   const provider = new WsProvider(url, false, undefined, options.requestTimeoutMs ?? 60_000);
   try {
+    let stopListening: (() => void) | undefined;
     try {
+      // Without auto-reconnect a refused connection only emits 'error'; isReady would wait for ever.
+      const refused = new Promise<never>((_, reject) => {
+        stopListening = provider.on('error', (err: unknown) =>
+          reject(err instanceof Error ? err : new Error('connection refused')),
+        );
+      });
+      refused.catch(() => undefined);
       await provider.connect();
-      await withTimeout(provider.isReady, options.connectTimeoutMs ?? 30_000, `connecting to ${url}`);
+      await withTimeout(
+        Promise.race([provider.isReady, refused]),
+        options.connectTimeoutMs ?? 30_000,
+        `connecting to ${url}`,
+      );
     } catch (err) {
       throw unavailable(url, err);
+    } finally {
+      stopListening?.();
     }
     return await work(provider);
   } finally {
