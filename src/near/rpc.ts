@@ -17,7 +17,7 @@ export function nearRpc(url: string): JsonRpcProvider {
  */
 export async function reading<T>(url: string, what: string, read: () => Promise<T>): Promise<T> {
   try {
-    return await read();
+    return await readRetryingDroppedConnections(read);
   } catch (err) {
     if (err instanceof NearError) throw err;
     if (err instanceof AccountDoesNotExistError || err instanceof ContractCodeDoesNotExistError) {
@@ -28,10 +28,37 @@ export async function reading<T>(url: string, what: string, read: () => Promise<
 }
 
 export function messageOf(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    const detail = cause instanceof Error ? ` (${cause.message})` : '';
-    return `${err.message}${detail}`;
+  const message = (value: unknown) =>
+    typeof (value as Error | undefined)?.message === 'string' ? (value as Error).message : undefined;
+  const own = message(err);
+  if (own === undefined) return String(err);
+  const cause = message((err as { cause?: unknown }).cause);
+  return cause ? `${own} (${cause})` : own;
+}
+
+/** Socket errors of a connection the server closed under a request (a keep-alive race), not a refused one. */
+const DROPPED_CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNRESET', 'EPIPE']);
+const READ_ATTEMPTS = 3;
+
+/**
+ * A read is safe to repeat, and a connection dropped under it is a routine race with the server's keep-alive
+ * timeout, which near-api-js does not retry (it retries only HTTP 500/503/408): try it again at once.
+ */
+async function readRetryingDroppedConnections<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= READ_ATTEMPTS || !isDroppedConnection(err)) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
-  return String(err);
+}
+
+function isDroppedConnection(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  // By name: fetch's TypeError may come from another realm (a test VM), failing instanceof.
+  return (
+    (err as Error | undefined)?.name === 'TypeError' && typeof code === 'string' && DROPPED_CONNECTION_CODES.has(code)
+  );
 }

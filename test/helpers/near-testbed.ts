@@ -27,8 +27,9 @@
  * The testbed generates the keys it needs in the test process; only the activities under test must keep
  * secrets on the hosts.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
@@ -48,7 +49,6 @@ import { serviceCtlManager, writeServiceDefinition } from '../../src/devnet/host
 import { isServiceActive, stopService } from '../../src/devnet/hosts/service-ctl.js';
 import { SshConnectionPool } from '../../src/ssh/connection.js';
 import { startService } from '../../src/ssh/service-control.js';
-import { freePort } from './neard-process.js';
 import { startSshHost, type SshHost } from './sshd.js';
 
 export interface TestbedValidatorOptions {
@@ -287,13 +287,14 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
 
     // --- nodes ---
     const nodes: Record<string, TestbedNode> = {};
+    const usedPorts = new Set<number>();
     for (const n of nodeOptions) {
       const host = hostOf(hosts, n.host);
       const service = n.service ?? 'neard';
       const home = path.join(host.root, 'home', n.id, '.near');
       const binary = path.join(host.root, 'usr', 'local', 'bin', service, 'neard');
       writeNeardBinary(binary, binaries[n.binary ?? 'old']);
-      const rpcAddr = `127.0.0.1:${await freePort()}`;
+      const rpcAddr = `127.0.0.1:${await nodeRpcPort(usedPorts)}`;
       const validator = n.validator === undefined ? undefined : validators[n.validator];
       if (n.validator !== undefined && !validator) throw new Error(`node ${n.id}: unknown validator ${n.validator}`);
       initNodeHome({
@@ -363,4 +364,26 @@ function hostOf(hosts: Record<string, TestbedHost>, name: string): TestbedHost {
   const host = hosts[name];
   if (!host) throw new Error(`the testbed has no host ${name}`);
   return host;
+}
+
+/**
+ * A node binds its RPC port only when its service starts, possibly minutes after the testbed chose it. A port
+ * from the kernel's ephemeral range could be handed to another process's connection or port-0 listener in the
+ * meantime, so node ports come from below it (Linux: 32768-60999), checked free when chosen.
+ */
+async function nodeRpcPort(used: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = randomInt(20_000, 32_000);
+    if (used.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) {
+      used.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port for a node RPC below the ephemeral range');
 }

@@ -4,6 +4,8 @@
  * idempotent staking with a new key through a pool owner and directly, refusing wrong owners before
  * anything is sent.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { KeyPair, KeyPairSigner } from 'near-api-js';
 import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../src/devnet/near/index.js';
 import { epochInfo } from '../../../src/near/epoch.js';
@@ -98,6 +100,39 @@ it('derives the block time from block timestamps and the boundary ETA from the b
 it('refuses a public key that is not one, as bad input', async () => {
   const err = await nearError(keyStanding(devnet.rpcUrl, POOL, 'ed25519:not-a-key'));
   expect(err).toMatchObject({ type: 'BadInput', nonRetryable: true });
+});
+
+it('repeats a read whose connection the server dropped', async () => {
+  // At the wire: a server that drops the first connection without answering, then relays to the devnet.
+  let requests = 0;
+  const relay = createServer((req, res) => {
+    requests++;
+    if (requests === 1) {
+      req.socket.destroy();
+      return;
+    }
+    const body: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => body.push(chunk));
+    req.on('end', () => {
+      void fetch(devnet.rpcUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: Buffer.concat(body),
+      })
+        .then((r) => r.text())
+        .then((text) => res.end(text));
+    });
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = relay.address() as AddressInfo;
+    const status = await nodeStatus(`http://127.0.0.1:${port}`);
+    expect(status.chainId).toBe('localnet');
+    expect(requests).toBe(2);
+  } finally {
+    relay.closeAllConnections();
+    await new Promise((resolve) => relay.close(resolve));
+  }
 });
 
 it('reports a network that does not answer as retryable', async () => {
