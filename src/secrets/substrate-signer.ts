@@ -42,16 +42,21 @@ export async function resolveSubstrateSigner(
   if (u8aToHex(pair.publicKey) !== wanted) {
     throw new SignerError(
       'SignerAccountMismatch',
-      `signer ${spec.id} holds the key of ${pair.address}, but the ${context.role ?? 'account'} ${context.address} must sign`,
+      `${whereOf(spec)} holds the key of ${pair.address}, but the ${context.role ?? 'account'} ${context.address} must sign`,
     );
   }
   return pair;
 }
 
+function whereOf(spec: SignerSpec): string {
+  if (spec.type === 'env') return `environment variable ${spec.variable} (signer ${spec.id})`;
+  return `${spec.type === 'file' ? 'keystore file' : 'folder'} ${spec.path} (signer ${spec.id})`;
+}
+
 async function loadPair(spec: SignerSpec, env: NodeJS.ProcessEnv): Promise<KeyringPair> {
   switch (spec.type) {
     case 'env': {
-      const where = `environment variable ${spec.variable} (signer ${spec.id})`;
+      const where = whereOf(spec);
       const suri = env[spec.variable]?.trim();
       if (suri === undefined || suri === '') throw new SignerError('SignerMissing', `${where} is not set`);
       try {
@@ -61,7 +66,7 @@ async function loadPair(spec: SignerSpec, env: NodeJS.ProcessEnv): Promise<Keyri
       }
     }
     case 'file':
-      return readKeystoreFile(spec.path, spec.passphraseEnv, `keystore file ${spec.path} (signer ${spec.id})`, env);
+      return readKeystoreFile(spec.path, spec.passphraseEnv, whereOf(spec), env);
     case 'keystore-dir':
       throw new SignerError(
         'SignerUnsupported',
