@@ -28,6 +28,7 @@ import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { randomAsHex } from '@polkadot/util-crypto';
 import type { PolkadotNodeRef, SetKeysRoute } from '../../activities/polkadot/types.js';
+import type { PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
 import type { HostSpec } from '../../src/config/host.js';
 import type { SignerSpec } from '../../src/config/inventory.js';
 import type { ValidatorCounters } from '../../src/devnet/polkadot/accounting.js';
@@ -124,6 +125,13 @@ export interface PolkadotTestbed {
   workDir: string;
   /** Missed slots and equivocations of the validator over settled slots from `fromSlot`. */
   counters(fromSlot?: number): ValidatorCounters;
+  /** The relay's current BABE slot (a starting point for `counters`). */
+  currentSlot(): number;
+  /**
+   * An input of polkadotValidatorSwapUpgrade for this testbed: A = val-a (upgraded to the new binary), B =
+   * val-b, keys set by the stash's proxy through the mode's route. Override any field with `overrides`.
+   */
+  swapInput(overrides?: Partial<PolkadotValidatorSwapInput>): PolkadotValidatorSwapInput;
   isRunning(nodeId: string): boolean;
   startNode(nodeId: string): Promise<void>;
   stop(): Promise<void>;
@@ -313,6 +321,32 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
       connections,
       workDir,
       counters: (fromSlot) => devnet.counters(stash.publicKey, fromSlot),
+      currentSlot: () => devnet.relay.best.slot,
+      swapInput: (overrides = {}) => {
+        const [a, b] = hostNames.map((name) => nodeOf(nodes, name));
+        if (!a || !b) throw new Error('swapInput needs two hosts');
+        // The workflow input's route has no relayRpcUrl: the workflow passes its relayRpcUrl along.
+        const { relayRpcUrl: _, ...setKeys } = route({
+          type: 'proxy',
+          proxyType,
+          account: proxyPair.address,
+          signer: proxySigner,
+        });
+        return {
+          validator: { chain: 'polkadot', network: 'local', stash: stash.address },
+          relayRpcUrl: devnet.relayUrl,
+          nodeA: a.ref,
+          nodeB: b.ref,
+          release: {
+            staged: binaries.new.staged(a.host.name),
+            sha256: binaries.new.sha256,
+            installTo: a.binary,
+            version: binaries.new.version,
+          },
+          setKeys,
+          ...overrides,
+        };
+      },
       isRunning: (nodeId) => {
         const node = nodeOf(nodes, nodeId);
         return isServiceActive(node.host.root, node.service);

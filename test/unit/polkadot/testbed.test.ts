@@ -1,3 +1,4 @@
+import { polkadotValidatorSwapInput } from '../../../src/api/polkadot-inputs.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
 
@@ -25,4 +26,16 @@ describe('Polkadot testbed', () => {
       await api.disconnect();
     }
   }, 120_000);
+
+  it('stages two different binaries and gives a swap input the workflow schema accepts', () => {
+    expect(bed.binaries.old.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(bed.binaries.new.sha256).not.toBe(bed.binaries.old.sha256);
+    const parsed = polkadotValidatorSwapInput.safeParse(bed.swapInput());
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.data?.setKeys).toMatchObject({
+      submitTo: 'relay',
+      signedBy: { type: 'proxy', proxyType: 'Staking' },
+    });
+    expect(bed.currentSlot()).toBeGreaterThan(0);
+  });
 });
