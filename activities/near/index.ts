@@ -3,7 +3,7 @@
  * src/ssh (the node's files on its host). Look* activities answer one look of a chain wait: whether the chain
  * reached what the workflow waits for, in words, and when the answer can next change.
  */
-import { cancellationSignal } from '@temporalio/activity';
+import { cancellationSignal, log } from '@temporalio/activity';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
@@ -202,7 +202,7 @@ export function createNearActivities(deps: NearActivityDeps) {
         const signerAccount = req.staking.type === 'pool' ? req.staking.ownerId : req.accountId;
         const key = await resolveSigner(req.staking.signer, { networkId: req.networkId, accountId: signerAccount });
         const progress = () => ({ stage: 'staking', accountId: req.accountId, newPublicKey: req.newPublicKey });
-        return withHeartbeats(interval, progress, () =>
+        const outcome = await withHeartbeats(interval, progress, () =>
           submitStake(
             req.staking.type === 'pool'
               ? {
@@ -216,6 +216,9 @@ export function createNearActivities(deps: NearActivityDeps) {
             key,
           ),
         );
+        if (outcome.alreadyStaked) log.info('the key is already staked; nothing submitted', { ...progress() });
+        else log.info('staked with the new key', { ...progress(), txHash: outcome.txHash });
+        return outcome;
       });
     },
 
