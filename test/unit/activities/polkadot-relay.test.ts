@@ -32,6 +32,8 @@ let activities: Activities;
 let relay: ApiPromise;
 let nodeB: PolkadotNodeRef;
 let stash: string;
+/** A slot from which val-a signs for the validator: the record of missed slots and equivocations starts here. */
+let signingFromSlot: number;
 const env = () => new MockActivityEnvironment();
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -57,6 +59,9 @@ beforeAll(async () => {
   stash = bed.validator.stash.address;
   await bed.startNode('val-b');
   relay = await connect(bed.relayUrl);
+  const startSlot = bed.currentSlot();
+  await waitFor('val-a signing', () => bed.counters(startSlot).signed > 0, 60_000);
+  signingFromSlot = bed.currentSlot();
 }, 180_000);
 
 afterAll(async () => {
@@ -179,6 +184,12 @@ describe('setKeys', () => {
     expect(await nextKeys()).toBe(before);
   }, 90_000);
 
+  it('an RPC that cannot be reached is a retryable failure', async () => {
+    const route: SetKeysRoute = { ...bed.routes.stash, rpcUrl: 'ws://127.0.0.1:1', relayRpcUrl: undefined };
+    const failure = await failureOf(env().execute(activities.setKeys, { route, stash, keys: firstKeys().keys }));
+    expect(failure).toMatchObject({ type: 'RpcUnavailable', nonRetryable: false });
+  }, 60_000);
+
   it('a signer that holds the wrong key is refused before anything is sent, without quoting the secret', async () => {
     const route: SetKeysRoute = {
       ...bed.routes.stash,
@@ -264,6 +275,12 @@ describe('setKeys', () => {
     expect(elsewhere.reached).toBe(false);
     expect(elsewhere.detail).toMatch(/does NOT hold/);
     expect((await env().execute(activities.stashKeys, { rpcUrl: bed.relayUrl, stash })).nextKeys).toBe(keys);
+    // The handover from val-a (genesis keys) to val-b (new keys) cost no slot and no double signing.
+    const since = bed.currentSlot();
+    await waitFor('slots signed by val-b settled', () => bed.counters(since).signed >= 3, 60_000);
+    const counters = bed.counters(signingFromSlot);
+    expect(counters).toMatchObject({ missed: 0, equivocations: 0 });
+    expect(counters.signers).toHaveLength(2);
   }, 180_000);
 });
 
