@@ -277,6 +277,8 @@ describe('nearZeroDowntimeUpgrade at mainnet timing', () => {
       taskQueue,
       workflowBundle: bundle,
       activities: sim.activities,
+      // No sticky cache: the dead worker's sticky queue would otherwise hold the next task until it times out.
+      maxCachedWorkflows: 0,
     });
     // Run the first worker until the stake is on chain, then take it away mid-wait. Awaiting the result
     // alongside lets the server skip time.
