@@ -1,4 +1,7 @@
 import { polkadotValidatorSwapInput } from '../../../src/api/polkadot-inputs.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../../activities/index.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
 
@@ -38,4 +41,33 @@ describe('Polkadot testbed', () => {
     });
     expect(bed.currentSlot()).toBeGreaterThan(0);
   });
+
+  it('host activities stop val-a, install the new binary and start it again, which then reports the new version', async () => {
+    const activities = createActivities({ connections: bed.connections });
+    const run = <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+      new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(activity, ...args);
+    const a = bed.nodes['val-a']!;
+    await run(activities.stopService, { host: a.ref.host, service: a.service });
+    expect(bed.isRunning('val-a')).toBe(false);
+    const down = await run(activities.lookNodeSynced, { nodeRpcUrl: a.rpcUrl, networkRpcUrl: bed.relayUrl });
+    expect(down.reached).toBe(false);
+    await run(activities.installBinary, {
+      host: a.ref.host,
+      source: bed.binaries.new.staged('val-a'),
+      destination: a.binary,
+      sha256: bed.binaries.new.sha256,
+    });
+    await run(activities.startService, { host: a.ref.host, service: a.service });
+    const health = await waitFor('val-a back on the new binary', async () => {
+      const look = await run(activities.lookNodeSynced, { nodeRpcUrl: a.rpcUrl, networkRpcUrl: bed.relayUrl });
+      return look.reached && look.value;
+    });
+    expect(health.version).toBe(bed.binaries.new.version);
+    const api = await connect(a.rpcUrl);
+    try {
+      expect((await api.rpc.author.hasSessionKeys(bed.validator.genesisKeys)).isTrue).toBe(true);
+    } finally {
+      await api.disconnect();
+    }
+  }, 120_000);
 });
