@@ -44,7 +44,10 @@ export interface PolkadotTimedSimOptions {
   staged: Record<string, string>;
   /** The chain refuses every set-keys call with this dispatch error. */
   refuseSetKeys?: SetKeysRefusal;
-  /** Called right after rotateKeys returns (a test kills its worker here). */
+  /**
+   * Called once keys are generated and persisted, before rotateKeys returns; a throw fails that attempt as a
+   * worker dying before it reports would (a test kills its worker here).
+   */
   afterRotate?: () => void;
 }
 

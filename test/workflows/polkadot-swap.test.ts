@@ -51,6 +51,7 @@ const stashes = {
   refused: '13UVJyLnbVp9RBZYFwFGyDvVd1y27Tt8tkntv6Q7JVPhFsTB',
   neverSyncs: '12xLgPQunSsPkwMJ3vAgfac7mtU3Xw6R4fbHQcCp2QqXzdtu',
   aborted: '15oF4uVJwmo4TdGW7VfQxNLavjCXviqxT9S1MgbjMNHr6Sp5',
+  workerKilled: '16ZL8yLyXv3V3L3z9ofR1ovFLziyXaN1DPq4yffMAZ9czzBD',
 };
 
 function simulate(stash: string, network: keyof typeof timing, over: Partial<PolkadotTimedSimOptions> = {}) {
@@ -94,13 +95,18 @@ const swapInput = (
   ...over,
 });
 
-async function startSwap(sim: Sim, input: PolkadotValidatorSwapInput) {
+async function startSwap(
+  sim: Sim,
+  input: PolkadotValidatorSwapInput,
+  workerOptions: { maxCachedWorkflows?: number } = {},
+) {
   const taskQueue = `dot-swap-${input.validator.stash}`;
   const worker = await Worker.create({
     connection: env!.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
     activities: sim.activities,
+    ...workerOptions,
   });
   const handle: WorkflowHandle = await env!.client.workflow.start('polkadotValidatorSwapUpgrade', {
     args: [input],
@@ -249,6 +255,39 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
     expect(sim.inspect('b').running).toBe(false);
     expect(stepStates(status)).toMatchObject({ 'wait-b-synced': 'failed', 'undo-start-b': 'compensated' });
     expect(sim.missedSlots).toEqual([]);
+  });
+
+  it('keeps the keys and sets them once when the worker dies between generating and setting them', async () => {
+    const stash = stashes.workerKilled;
+    let killFirstWorker: (() => void) | undefined;
+    const sim = simulate(stash, 'kusama', {
+      afterRotate: () => {
+        if (!killFirstWorker) return;
+        killFirstWorker();
+        killFirstWorker = undefined;
+        throw new Error('the worker died before reporting the keys');
+      },
+    });
+    const input = swapInput(sim, stash, 'kusama', { handBack: false });
+    // No sticky cache: the Java time-skipping server does not move a dead worker's sticky tasks to the queue.
+    const { worker: first, handle } = await startSwap(sim, input, { maxCachedWorkflows: 0 });
+    killFirstWorker = () => first.shutdown();
+    // Waiting on the result is what lets the time-skipping server skip time (B syncs for 20 minutes).
+    const result = handle.result() as Promise<PolkadotValidatorSwapResult>;
+    await first.run();
+    const second = await Worker.create({
+      connection: env!.nativeConnection,
+      taskQueue: `dot-swap-${stash}`,
+      workflowBundle: bundle,
+      activities: sim.activities,
+    });
+    const value = await second.runUntil(result);
+    expect(sim.calls.filter((c) => c === 'rotateKeys')).toHaveLength(2);
+    expect(sim.inspect('b').keystore).toEqual([value.keysB]);
+    expect(sim.setKeysTxs.map((t) => t.keys)).toEqual([value.keysB]);
+    expect((await sim.chain()).activeKeys).toBe(value.keysB);
+    expect(sim.missedSlots).toEqual([]);
+    expect(sim.equivocations).toEqual([]);
   });
 
   it('gives the validator back to A when aborted while B’s keys are queued, then stops B', async () => {
