@@ -64,6 +64,17 @@ export function failureOf(api: ApiPromise, events: EventRecord[]): string | unde
   return undefined;
 }
 
+/** What an operator can do about the refusals we expect. */
+const HINTS: Record<string, string> = {
+  'session.InvalidProof':
+    'the ownership proof is not for this stash: generate keys with author_rotateKeysWithOwner(stash)',
+  'proxy.NotProxy': 'the signer is not a proxy of the stash with this proxy type',
+  'system.CallFiltered':
+    'the runtime does not allow this call here: relay session.setKeys is disabled after the Asset Hub migration (use the asset-hub route), or the proxy type does not cover it',
+  'session.NoAssociatedValidatorId': 'the signer is not a validator (sign with the stash, or through its proxy)',
+  'stakingRcClient.NotValidator': 'the stash is not a registered validator on Asset Hub (staking.validate first)',
+};
+
 /** The pool's refusals that a later attempt can get past (stale nonce, a copy already in the pool). */
 const TRANSIENT_POOL_ERROR = /1010.*(Outdated|Stale|Future)|1012|1013|1014|already imported|priority is too low/i;
 
@@ -108,7 +119,7 @@ export function submitAndFinalize(
           finish(
             new PolkadotError(
               'SetKeysRejected',
-              `the chain refused the call: ${failure} (transaction ${txHash} in block ${finalizedHash})`,
+              `the chain refused the call: ${failure}${HINTS[failure] ? ` (${HINTS[failure]})` : ''}; transaction ${txHash} in block ${finalizedHash}`,
               { dispatchError: failure },
             ),
           );

@@ -282,6 +282,37 @@ describe('setKeys', () => {
     expect(counters).toMatchObject({ missed: 0, equivocations: 0 });
     expect(counters.signers).toHaveLength(2);
   }, 180_000);
+
+  it('hand back: keys rotated on val-a and set by the stash itself become active on val-a, with no slot missed', async () => {
+    const nodeA = bed.nodes['val-a']!.ref;
+    const back = await env().execute(activities.rotateKeys, { node: nodeA, stash, upgradeId: 'hand-back' });
+    const nonce = await txCount(stash);
+    const result = await env().execute(activities.setKeys, {
+      route: bed.routes.stash,
+      stash,
+      keys: back.keys,
+      proof: back.proof,
+    });
+    expect(result.alreadySet).toBe(false);
+    expect(result.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await txCount(stash)).toBe(nonce + 1);
+    await waitFor(
+      'keys active on val-a',
+      async () => {
+        const look = await env().execute(activities.lookKeysActive, {
+          rpcUrl: bed.relayUrl,
+          nodeRpcUrl: nodeA.rpcUrl,
+          stash,
+          keys: back.keys,
+        });
+        return look.reached;
+      },
+      120_000,
+    );
+    const since = bed.currentSlot();
+    await waitFor('slots signed by val-a settled', () => bed.counters(since).signed >= 3, 60_000);
+    expect(bed.counters(signingFromSlot)).toMatchObject({ missed: 0, equivocations: 0 });
+  }, 180_000);
 });
 
 /** The keys rotateKeys generated for upgrade-1 (persisted on val-b). */
