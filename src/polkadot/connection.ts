@@ -21,6 +21,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A polkadot node serves HTTP and WebSocket JSON-RPC on one port; polkadot-js needs the WebSocket scheme. */
+export function webSocketUrl(url: string): string {
+  return url.replace(/^http(s?):\/\//i, 'ws$1://');
+}
+
 function unavailable(url: string, err: unknown): PolkadotError {
   if (err instanceof PolkadotError) return err;
   return new PolkadotError('RpcUnavailable', `RPC ${url} cannot be reached: ${messageOf(err)}`, { cause: err });
@@ -32,7 +37,7 @@ export async function withProvider<T>(
   work: (provider: WsProvider) => Promise<T>,
   options: ConnectionOptions = {},
 ): Promise<T> {
-  const provider = new WsProvider(url, false, undefined, options.requestTimeoutMs ?? 60_000);
+  const provider = new WsProvider(webSocketUrl(url), false, undefined, options.requestTimeoutMs ?? 60_000);
   try {
     let stopListening: (() => void) | undefined;
     try {
@@ -66,7 +71,7 @@ export async function withApi<T>(
   work: (api: ApiPromise) => Promise<T>,
   options: ConnectionOptions = {},
 ): Promise<T> {
-  const provider = new WsProvider(url, false, undefined, options.requestTimeoutMs ?? 60_000);
+  const provider = new WsProvider(webSocketUrl(url), false, undefined, options.requestTimeoutMs ?? 60_000);
   let api: ApiPromise | undefined;
   try {
     try {

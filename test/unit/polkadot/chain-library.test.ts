@@ -81,3 +81,9 @@ it('Asset Hub calls are refused on a chain without stakingRcClient.setKeys', asy
     return Promise.resolve();
   });
 }, 30_000);
+
+it('reaches a node given by its http:// RPC address over WebSocket on the same port', async () => {
+  const httpUrl = devnet.relayUrl.replace(/^ws:/, 'http:');
+  const info = await withApi(httpUrl, sessionInfo);
+  expect(info.sessionLengthSlots).toBe(6);
+}, 30_000);
