@@ -268,13 +268,10 @@ export async function polkadotValidatorSwapUpgrade(
   });
 }
 
-async function submitKeys(
-  input: PolkadotValidatorSwapParsed,
-  keys: string,
-  rotated: RotatedKeys,
-): Promise<SetKeysResult> {
-  const result = await dot.setKeys(input.setKeys, input.validator.stash, keys, rotated.proof);
-  return result;
+/** Sets keys through the input's route; NextKeys is read on the relay (Asset Hub has no Session pallet). */
+function submitKeys(input: PolkadotValidatorSwapParsed, keys: string, rotated: RotatedKeys): Promise<SetKeysResult> {
+  const route = { ...input.setKeys, relayRpcUrl: input.relayRpcUrl };
+  return dot.setKeys(route, input.validator.stash, keys, rotated.proof);
 }
 
 /**
@@ -299,7 +296,7 @@ async function giveBackToA(run: UpgradeRun, input: PolkadotValidatorSwapParsed, 
       ),
     );
     await ensureNodeLacks(input.nodeB, rotated.keys, 'A’s new keys must be on A only');
-    await dot.setKeys(input.setKeys, stash, rotated.keys, rotated.proof);
+    await submitKeys(input, rotated.keys, rotated);
     keys = rotated.keys;
   }
   await compensationWaits.keysActive(nodeA, relay, stash, keys, { timeoutMs: timeouts.keysActive });
