@@ -61,7 +61,7 @@ export async function withProvider<T>(
     }
     return await work(provider);
   } finally {
-    await provider.disconnect().catch(() => undefined);
+    await closed(provider, () => provider.disconnect());
   }
 }
 
@@ -85,6 +85,23 @@ export async function withApi<T>(
     }
     return await work(api);
   } finally {
-    await (api ?? provider).disconnect().catch(() => undefined);
+    await closed(provider, () => (api ?? provider).disconnect());
   }
+}
+
+/** Disconnects and waits (briefly) until the socket has closed, so no socket outlives the operation. */
+async function closed(provider: WsProvider, disconnect: () => Promise<void>): Promise<void> {
+  if (!provider.isConnected) {
+    await disconnect().catch(() => undefined);
+    return;
+  }
+  let stop: (() => void) | undefined;
+  const gone = new Promise<void>((resolve) => {
+    stop = provider.on('disconnected', () => resolve());
+  });
+  await disconnect().catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([gone, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+  clearTimeout(timer);
+  stop?.();
 }
