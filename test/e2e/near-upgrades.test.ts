@@ -1,0 +1,363 @@
+/**
+ * The four NEAR runbooks end to end: the real workflows on the Temporal dev server, the real activities
+ * (createActivities) over real SSH to sshd hosts running simulated neard services, against the local NEAR
+ * network with short epochs. The network's own counters judge each run: no height is ever signed twice
+ * with one key, and the account misses no block or chunk in the strategies that promise it (the others
+ * report their misses, bounded by the time the validator was down).
+ *
+ * With RECORD_HISTORIES=1 each happy path's history is kept under test/histories/ for replay.test.ts.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { KeyPair } from 'near-api-js';
+import { createActivities } from '../../activities/index.js';
+import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
+import { statusQuery } from '../../src/api/messages.js';
+import { nearIdentity } from '../../src/api/near-inputs.js';
+import { nearSignerResolver } from '../../src/secrets/near-signer.js';
+import type { UpgradeStatus } from '../../src/api/status.js';
+import type { ValidatorCounters } from '../../src/devnet/near/index.js';
+import {
+  startNearTestbed,
+  startTestbedService,
+  type NearTestbed,
+  type NearTestbedOptions,
+  type TestbedNode,
+} from '../helpers/near-testbed.js';
+import { createDevServerEnv } from '../helpers/temporal.js';
+
+const POOL = 'pool.poolv1.near';
+const EPOCH_LENGTH = 12;
+const BLOCK_TIME_MS = 150;
+
+let env: TestWorkflowEnvironment | undefined;
+let bundle: WorkflowBundle;
+let bed: NearTestbed | undefined;
+
+beforeAll(async () => {
+  env = await createDevServerEnv();
+  bundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+    logger: new DefaultLogger('WARN'),
+  });
+}, 180_000);
+afterEach(async () => {
+  await bed?.stop();
+  bed = undefined;
+}, 60_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function testbed(options: NearTestbedOptions): Promise<NearTestbed> {
+  bed = await startNearTestbed({ epochLength: EPOCH_LENGTH, blockTimeMs: BLOCK_TIME_MS, ...options });
+  return bed;
+}
+
+const nodeInput = (node: TestbedNode) => ({ ...node.ref, binary: node.binary });
+
+async function eventually<T>(what: string, look: () => T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = look();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The account's counters once every height up to now has settled (past the devnet's signature grace). */
+async function settledCounters(b: NearTestbed): Promise<ValidatorCounters> {
+  const head = b.devnet.counters(POOL).settledHeight + Math.ceil(3_000 / BLOCK_TIME_MS);
+  return eventually('the counters to settle', () => {
+    const c = b.counters(POOL);
+    return c.settledHeight >= head ? c : undefined;
+  });
+}
+
+/** Waits until the validator has signed for a while, and returns its counters then (the baseline). */
+async function validatorSigning(b: NearTestbed): Promise<ValidatorCounters> {
+  const start = b.counters(POOL).producedBlocks;
+  await eventually('the validator to sign', () => (b.counters(POOL).producedBlocks > start + 5 ? true : undefined));
+  return settledCounters(b);
+}
+
+async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const folder = fileURLToPath(new URL('../histories/', import.meta.url));
+  await mkdir(folder, { recursive: true });
+  await writeFile(`${folder}${name}.json`, `${historyToJSON(await handle.fetchHistory())}\n`);
+}
+
+interface Figures {
+  wallSeconds: number;
+  missedBlocks: number;
+  missedChunks: number;
+  doubleSigns: number;
+  events: number;
+}
+
+async function runStrategy(
+  b: NearTestbed,
+  workflowType: string,
+  input: { validator: { network: string; accountId: string }; [field: string]: unknown },
+) {
+  const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500 });
+  const taskQueue = `e2e-${workflowType}`;
+  const worker = await Worker.create({
+    connection: env!.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities,
+  });
+  const before = await validatorSigning(b);
+  const started = Date.now();
+  const handle = await env!.client.workflow.start(workflowType, {
+    args: [input],
+    taskQueue,
+    workflowId: upgradeWorkflowId(nearIdentity(input.validator)),
+    ...upgradeIdPolicy(),
+  });
+  const { result, status } = await worker.runUntil(async () => {
+    const value: unknown = await handle.result();
+    return { result: value, status: await handle.query(statusQuery) };
+  });
+  const wallSeconds = (Date.now() - started) / 1000;
+  const after = await settledCounters(b);
+  const events = (await handle.fetchHistory()).events?.length ?? 0;
+  await recordHistory(handle, workflowType);
+  const figures: Figures = {
+    wallSeconds,
+    missedBlocks: after.missedBlocks - before.missedBlocks,
+    missedChunks: after.missedChunks - before.missedChunks,
+    doubleSigns: after.doubleSignHeights.length,
+    events,
+  };
+  console.log(
+    `${workflowType}: ${wallSeconds.toFixed(1)} s wall, ${figures.missedBlocks} missed blocks, ` +
+      `${figures.missedChunks} missed chunks, ${figures.doubleSigns} double signs, ${events} history events ` +
+      `(epochs of ${EPOCH_LENGTH} blocks of ${BLOCK_TIME_MS} ms)`,
+  );
+  return { result, status, figures, after };
+}
+
+/**
+ * Heights the validator could not sign: from the start of `fromStep` (the validator stops) to the end of
+ * `toStep` (it signs again), plus the heights in flight when it stopped.
+ */
+function downtimeBound(status: UpgradeStatus, fromStep: string, toStep: string): number {
+  const at = (id: string, edge: 'startedAt' | 'endedAt') => Date.parse(status.steps.find((s) => s.id === id)![edge]!);
+  return Math.ceil((at(toStep, 'endedAt') - at(fromStep, 'startedAt')) / BLOCK_TIME_MS) + 2;
+}
+
+const timeouts = { sync: '5 minutes', signing: '5 minutes' };
+
+describe('NEAR upgrades end to end', () => {
+  it('nearZeroDowntimeUpgrade: the new node takes over with its own key, without a missed block', async () => {
+    const b = await testbed({});
+    await startTestbedService(b, 'val-a');
+    const v = b.validators[POOL]!;
+    const { result, figures, after } = await runStrategy(b, 'nearZeroDowntimeUpgrade', {
+      validator: { network: b.networkId, accountId: POOL },
+      networkRpcUrl: b.rpcUrl,
+      staking: v.stakingInput,
+      oldNode: nodeInput(b.nodes['val-a']!),
+      newNode: nodeInput(b.nodes['val-b']!),
+      release: b.binaries.new.release('val-b'),
+      timeouts: { ...timeouts, keyActive: '10 minutes' },
+    });
+    const { newKey, oldKey } = result as { newKey: string; oldKey: string };
+    expect(figures.doubleSigns).toBe(0);
+    expect(figures.missedBlocks).toBe(0);
+    expect(figures.missedChunks).toBe(0);
+    expect(after.blocksSignedByKey[newKey]).toBeGreaterThan(0);
+    expect(oldKey).toBe(v.validatorKey.getPublicKey().toString());
+    expect(b.isRunning('val-a')).toBe(false);
+    expect(b.isRunning('val-b')).toBe(true);
+  }, 600_000);
+
+  it('nearSyncAndSwapUpgrade: the validator restarts on the synced data and the new binary', async () => {
+    const b = await testbed({
+      nodes: [
+        { id: 'val-a', host: 'val-a', validator: POOL, dbVersion: 41 },
+        { id: 'sync', host: 'val-a', service: 'neard-sync' },
+      ],
+      hosts: ['val-a'],
+    });
+    await startTestbedService(b, 'val-a');
+    const { figures, status } = await runStrategy(b, 'nearSyncAndSwapUpgrade', {
+      validator: { network: b.networkId, accountId: POOL },
+      networkRpcUrl: b.rpcUrl,
+      node: nodeInput(b.nodes['val-a']!),
+      syncNode: nodeInput(b.nodes['sync']!),
+      release: b.binaries.new.release('val-a'),
+      timeouts: { sync: '5 minutes', resync: '5 minutes', signing: '5 minutes' },
+    });
+    expect(figures.doubleSigns).toBe(0);
+    expect(figures.missedBlocks).toBeGreaterThan(0);
+    expect(figures.missedBlocks).toBeLessThanOrEqual(downtimeBound(status, 'stop-validator', 'wait-validator-signing'));
+    expect(b.isRunning('val-a')).toBe(true);
+    expect(b.isRunning('sync')).toBe(false);
+  }, 600_000);
+
+  it('nearStopAndRestartUpgrade: stop, new binary, migration followed to its end, signing again', async () => {
+    const b = await testbed({
+      nodes: [{ id: 'val-a', host: 'val-a', validator: POOL, dbVersion: 41 }],
+      hosts: ['val-a'],
+    });
+    await startTestbedService(b, 'val-a');
+    const { result, figures, status } = await runStrategy(b, 'nearStopAndRestartUpgrade', {
+      validator: { network: b.networkId, accountId: POOL },
+      networkRpcUrl: b.rpcUrl,
+      node: nodeInput(b.nodes['val-a']!),
+      release: b.binaries.new.release('val-a'),
+      timeouts: { migration: '10 minutes', sync: '5 minutes', signing: '5 minutes' },
+    });
+    expect(result).toMatchObject({ migrated: true });
+    expect(figures.doubleSigns).toBe(0);
+    expect(figures.missedBlocks).toBeLessThanOrEqual(downtimeBound(status, 'stop-node', 'wait-signing'));
+    expect(b.isRunning('val-a')).toBe(true);
+  }, 600_000);
+
+  it('nearValidatorKeyHotSwap: the standby takes the key once the primary is verifiably stopped', async () => {
+    const b = await testbed({
+      nodes: [
+        { id: 'val-a', host: 'val-a', validator: POOL },
+        { id: 'standby', host: 'val-b', service: 'neard-standby' },
+      ],
+    });
+    await startTestbedService(b, 'val-a');
+    await startTestbedService(b, 'standby');
+    const { figures, after, status } = await runStrategy(b, 'nearValidatorKeyHotSwap', {
+      validator: { network: b.networkId, accountId: POOL },
+      networkRpcUrl: b.rpcUrl,
+      primary: nodeInput(b.nodes['val-a']!),
+      standby: nodeInput(b.nodes['standby']!),
+      release: b.binaries.new.release('val-b'),
+      timeouts,
+    });
+    expect(figures.doubleSigns).toBe(0);
+    expect(after.doubleSigns).toEqual([]);
+    // The key is on no running node from the primary's stop until the standby's SIGHUP (seconds, as in
+    // nearcore's hot swap): the misses stay within that handover.
+    expect(figures.missedBlocks).toBeLessThanOrEqual(downtimeBound(status, 'stop-primary', 'wait-standby-signing'));
+    expect(b.isRunning('val-a')).toBe(false);
+    expect(b.isRunning('standby')).toBe(true);
+  }, 600_000);
+});
+
+describe('NEAR upgrades end to end, when things go wrong', () => {
+  const ownerNonce = (b: NearTestbed) => {
+    const owner = b.validators[POOL]!;
+    return [...b.devnet.chain.accounts.get(owner.signerAccountId)!.keys.values()][0]!.nonce;
+  };
+
+  it('resumes on a new worker after the first one died right after staking; exactly one staking tx lands', async () => {
+    const b = await testbed({});
+    await startTestbedService(b, 'val-a');
+    const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500 });
+    const taskQueue = 'e2e-worker-dies';
+    const workerOptions = { connection: env!.nativeConnection, taskQueue, workflowBundle: bundle, activities };
+    await validatorSigning(b);
+    const nonceBefore = ownerNonce(b);
+    const input = {
+      validator: { network: b.networkId, accountId: POOL },
+      networkRpcUrl: b.rpcUrl,
+      staking: b.validators[POOL]!.stakingInput,
+      oldNode: nodeInput(b.nodes['val-a']!),
+      newNode: nodeInput(b.nodes['val-b']!),
+      release: b.binaries.new.release('val-b'),
+      timeouts: { ...timeouts, keyActive: '10 minutes' },
+    };
+    const handle = await env!.client.workflow.start('nearZeroDowntimeUpgrade', {
+      args: [input],
+      taskQueue,
+      workflowId: upgradeWorkflowId(nearIdentity(input.validator)),
+      ...upgradeIdPolicy(),
+    });
+    // No sticky cache, so the next worker gets the run's next task at once instead of after a timeout.
+    const first = await Worker.create({ ...workerOptions, maxCachedWorkflows: 0 });
+    const firstRun = first.run();
+    await eventually(
+      'the staking transaction to land',
+      () => (ownerNonce(b) > nonceBefore ? true : undefined),
+      180_000,
+    );
+    first.shutdown();
+    await firstRun;
+
+    const second = await Worker.create(workerOptions);
+    const result = (await second.runUntil(handle.result())) as { newKey: string };
+    const after = await settledCounters(b);
+    expect(ownerNonce(b) - nonceBefore).toBe(1n);
+    expect(after.blocksSignedByKey[result.newKey]).toBeGreaterThan(0);
+    expect(after.doubleSignHeights).toEqual([]);
+    expect(b.isRunning('val-a')).toBe(false);
+  }, 600_000);
+
+  it('refuses a wrong owner signer without retrying, and stops the new node it had started', async () => {
+    const b = await testbed({});
+    await startTestbedService(b, 'val-a');
+    const activities = createActivities({
+      connections: b.connections,
+      heartbeatIntervalMs: 500,
+      resolveNearSigner: nearSignerResolver({ MALLORY_KEY: KeyPair.fromRandom('ed25519').toString() }),
+    });
+    const taskQueue = 'e2e-wrong-owner';
+    await validatorSigning(b);
+    const v = b.validators[POOL]!;
+    const input = {
+      validator: { network: b.networkId, accountId: POOL },
+      networkRpcUrl: b.rpcUrl,
+      // Someone who is not the pool's owner: only the owner may call update_staking_key.
+      staking: {
+        type: 'pool' as const,
+        ownerId: 'mallory.near',
+        signer: { id: 'mallory', type: 'env' as const, variable: 'MALLORY_KEY' },
+      },
+      oldNode: nodeInput(b.nodes['val-a']!),
+      newNode: nodeInput(b.nodes['val-b']!),
+      release: b.binaries.new.release('val-b'),
+      timeouts: { ...timeouts, keyActive: '10 minutes' },
+    };
+    const worker = await Worker.create({
+      connection: env!.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities,
+    });
+    const handle = await env!.client.workflow.start('nearZeroDowntimeUpgrade', {
+      args: [input],
+      taskQueue,
+      workflowId: upgradeWorkflowId(nearIdentity(input.validator)),
+      ...upgradeIdPolicy(),
+    });
+    const { error, status } = await worker.runUntil(async () => {
+      const error = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      return { error, status: await handle.query(statusQuery) };
+    });
+    let root: unknown = error;
+    while (root instanceof Error && root.cause) root = root.cause;
+    expect(root).toMatchObject({ type: 'WrongOwner', nonRetryable: true });
+    const stake = status.steps.find((s) => s.id === 'stake-new-key');
+    expect(stake?.state).toBe('failed');
+    console.log(`wrong owner: ${stake?.detail}`);
+    const history = (await handle.fetchHistory()).events ?? [];
+    const stakeAttempts = history.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'stakeWithKey',
+    );
+    expect(stakeAttempts).toHaveLength(1);
+    expect(history.filter((e) => e.activityTaskFailedEventAttributes).length).toBeGreaterThan(0);
+    expect(b.isRunning('val-b')).toBe(false);
+    expect(b.isRunning('val-a')).toBe(true);
+    const after = await settledCounters(b);
+    expect(Object.keys(after.blocksSignedByKey)).toEqual([v.validatorKey.getPublicKey().toString()]);
+  }, 600_000);
+});
