@@ -4,6 +4,7 @@
  * wait: whether the chain reached what the workflow waits for, in words, and when the answer can next change.
  */
 import { heartbeat } from '@temporalio/activity';
+import { z } from 'zod';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import { withApi } from '../../src/polkadot/connection.js';
 import { PolkadotError, messageOf } from '../../src/polkadot/errors.js';
@@ -60,12 +61,16 @@ const STAGE_WORDS: Record<KeysStage, string> = {
 };
 
 /** What rotateKeys leaves on the node's host, so a retry finds the same keys: public parts only. */
-interface PersistedKeys {
-  stash: string;
-  keys: string;
-  proof?: string;
-  method: RotatedKeys['method'];
-}
+const persistedKeysSchema = z.strictObject({
+  stash: z.string(),
+  keys: z.string().regex(/^0x[0-9a-fA-F]+$/),
+  proof: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]*$/)
+    .optional(),
+  method: z.enum(['author_rotateKeysWithOwner', 'author_rotateKeys']),
+});
+type PersistedKeys = z.infer<typeof persistedKeysSchema>;
 
 const READ_IF_PRESENT = `[ -f "$1" ] || exit 3
 cat -- "$1"`;
@@ -87,11 +92,20 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
         `reading ${file} on ${describeHost(connection.host)}: exit ${result.exitCode}`,
       );
     }
+    let parsed: unknown;
     try {
-      return JSON.parse(result.stdout.toString('utf8')) as PersistedKeys;
+      parsed = JSON.parse(result.stdout.toString('utf8'));
     } catch {
-      throw new HostError('RemoteCommandFailed', `${file} on ${describeHost(connection.host)} is not JSON`);
+      parsed = undefined;
     }
+    const keys = persistedKeysSchema.safeParse(parsed);
+    if (!keys.success) {
+      throw new PolkadotError(
+        'BadInput',
+        `${file} on ${describeHost(connection.host)} is not a keys record of rotateKeys; move it away to rotate again`,
+      );
+    }
+    return keys.data;
   };
 
   const sessionInfo = async (url: string) => withApi(url, readSessionInfo);

@@ -6,14 +6,16 @@
  * real sessions.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiPromise } from '@polkadot/api';
+import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment as SdkMockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
+import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from '../../../src/devnet/polkadot/session-keys.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
 import { startRotateKeysWithOwnerRefusingProxy, type RpcFilterProxy } from '../../helpers/rpc-filter-proxy.js';
@@ -129,6 +131,30 @@ describe('rotateKeys', () => {
     const again = await env().execute(activities.rotateKeys, { node: nodeB, stash, upgradeId: 'upgrade-1' });
     expect(again).toEqual({ ...first, reused: true });
     expect(keystoreFiles(nodeB.basePath)).toBe(filesBefore);
+  }, 60_000);
+
+  it('a retry whose keys the node no longer holds rotates new ones and records them instead', async () => {
+    const lost = await env().execute(activities.rotateKeys, { node: nodeB, stash, upgradeId: 'lost-keys' });
+    const layout = sessionKeyLayout(bed.devnet.relay.runtime);
+    const babe = splitSessionKeys(layout, hexToU8a(lost.keys))!.find((p) => p.field.keyType === 'babe')!;
+    const keystore = path.join(nodeB.basePath, 'chains', 'polkadot', 'keystore');
+    await rm(path.join(keystore, `${keyTypeHex('babe').slice(2)}${u8aToHex(babe.publicKey).slice(2)}`));
+    expect(await env().execute(activities.nodeHasKeys, { nodeRpcUrl: nodeB.rpcUrl, keys: lost.keys })).toBe(false);
+    const fresh = await env().execute(activities.rotateKeys, { node: nodeB, stash, upgradeId: 'lost-keys' });
+    expect(fresh.reused).toBe(false);
+    expect(fresh.keys).not.toBe(lost.keys);
+    const saved = JSON.parse(await readFile(path.join(nodeB.basePath, 'upgrade-keys', 'lost-keys.json'), 'utf8')) as {
+      keys: string;
+    };
+    expect(saved.keys).toBe(fresh.keys);
+  }, 60_000);
+
+  it('a keys record that is not one is refused (non-retryable), not overwritten', async () => {
+    const file = path.join(nodeB.basePath, 'upgrade-keys', 'garbled.json');
+    await writeFile(file, '{"keys": "not hex"');
+    const failure = await failureOf(env().execute(activities.rotateKeys, { node: nodeB, stash, upgradeId: 'garbled' }));
+    expect(failure).toMatchObject({ type: 'BadInput', nonRetryable: true });
+    expect(await readFile(file, 'utf8')).toBe('{"keys": "not hex"');
   }, 60_000);
 
   it('falls back to author_rotateKeys (no proof) on a node without author_rotateKeysWithOwner', async () => {
