@@ -7,6 +7,7 @@
  *
  * With RECORD_HISTORIES=1 each happy path's history is kept under test/histories/ for replay.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -105,6 +106,7 @@ async function runStrategy(
   b: NearTestbed,
   workflowType: string,
   input: { validator: { network: string; accountId: string }; [field: string]: unknown },
+  { expectFailure = false } = {},
 ) {
   const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500 });
   const taskQueue = `e2e-${workflowType}`;
@@ -122,14 +124,18 @@ async function runStrategy(
     workflowId: upgradeWorkflowId(nearIdentity(input.validator)),
     ...upgradeIdPolicy(),
   });
-  const { result, status } = await worker.runUntil(async () => {
-    const value: unknown = await handle.result();
-    return { result: value, status: await handle.query(statusQuery) };
+  const { result, error, status } = await worker.runUntil(async () => {
+    const outcome = await handle.result().then(
+      (value: unknown) => ({ result: value, error: undefined }),
+      (err: unknown) => ({ result: undefined, error: err }),
+    );
+    return { ...outcome, status: await handle.query(statusQuery) };
   });
+  if (error && !expectFailure) throw error instanceof Error ? error : new Error('the workflow failed');
   const wallSeconds = (Date.now() - started) / 1000;
   const after = await settledCounters(b);
   const events = (await handle.fetchHistory()).events?.length ?? 0;
-  await recordHistory(handle, workflowType);
+  if (!error) await recordHistory(handle, workflowType);
   const figures: Figures = {
     wallSeconds,
     missedBlocks: after.missedBlocks - before.missedBlocks,
@@ -142,8 +148,10 @@ async function runStrategy(
       `${figures.missedChunks} missed chunks, ${figures.doubleSigns} double signs, ${events} history events ` +
       `(epochs of ${EPOCH_LENGTH} blocks of ${BLOCK_TIME_MS} ms)`,
   );
-  return { result, status, figures, after };
+  return { result, error, status, figures, after };
 }
+
+const stepStates = (status: UpgradeStatus) => Object.fromEntries(status.steps.map((s) => [s.id, s.state]));
 
 /**
  * Heights the validator could not sign: from the start of `fromStep` (the validator stops) to the end of
@@ -204,10 +212,13 @@ describe('NEAR upgrades end to end', () => {
     expect(b.isRunning('sync')).toBe(false);
   }, 600_000);
 
-  it('nearStopAndRestartUpgrade: stop, new binary, migration followed to its end, signing again', async () => {
+  it('nearStopAndRestartUpgrade: stop, new binary, a migration past its limit followed to its end, signing again', async () => {
+    // Three migration steps of 3 s: longer than the 5 s the input allows, and still never interrupted.
     const b = await testbed({
       nodes: [{ id: 'val-a', host: 'val-a', validator: POOL, dbVersion: 41 }],
       hosts: ['val-a'],
+      binaries: { new: { dbVersion: 44 } },
+      migrationStepMs: 3_000,
     });
     await startTestbedService(b, 'val-a');
     const { result, figures, status } = await runStrategy(b, 'nearStopAndRestartUpgrade', {
@@ -215,9 +226,14 @@ describe('NEAR upgrades end to end', () => {
       networkRpcUrl: b.rpcUrl,
       node: nodeInput(b.nodes['val-a']!),
       release: b.binaries.new.release('val-a'),
-      timeouts: { migration: '10 minutes', sync: '5 minutes', signing: '5 minutes' },
+      timeouts: { migration: '5s', sync: '5 minutes', signing: '5 minutes' },
     });
-    expect(result).toMatchObject({ migrated: true });
+    expect(result).toMatchObject({ migrated: true, database: { dataDbVersion: 41, binaryDbVersion: 44 } });
+    const migration = status.steps.find((s) => s.id === 'wait-migration')!;
+    expect(migration.state).toBe('done');
+    expect(Date.parse(migration.endedAt!) - Date.parse(migration.startedAt!)).toBeGreaterThan(5_000);
+    const marker = JSON.parse(readFileSync(`${b.nodes['val-a']!.home}/data/DB_MARKER.json`, 'utf8')) as object;
+    expect(marker).toMatchObject({ db_version: 44, state: 'ok' });
     expect(figures.doubleSigns).toBe(0);
     expect(figures.missedBlocks).toBeLessThanOrEqual(downtimeBound(status, 'stop-node', 'wait-signing'));
     expect(b.isRunning('val-a')).toBe(true);
@@ -297,6 +313,36 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
     expect(after.blocksSignedByKey[result.newKey]).toBeGreaterThan(0);
     expect(after.doubleSignHeights).toEqual([]);
     expect(b.isRunning('val-a')).toBe(false);
+  }, 600_000);
+
+  it('gives up on a new node that never syncs: it is stopped, nothing is staked, the old node never misses', async () => {
+    // The new release speaks an older protocol than the network's: it never syncs.
+    const b = await testbed({ binaries: { new: { protocolVersion: 72 } } });
+    await startTestbedService(b, 'val-a');
+    const nonceBefore = ownerNonce(b);
+    const { error, status, figures } = await runStrategy(
+      b,
+      'nearZeroDowntimeUpgrade',
+      {
+        validator: { network: b.networkId, accountId: POOL },
+        networkRpcUrl: b.rpcUrl,
+        staking: b.validators[POOL]!.stakingInput,
+        oldNode: nodeInput(b.nodes['val-a']!),
+        newNode: nodeInput(b.nodes['val-b']!),
+        release: b.binaries.new.release('val-b'),
+        timeouts: { sync: '20s', keyActive: '10 minutes', signing: '5 minutes' },
+      },
+      { expectFailure: true },
+    );
+    let root: unknown = error;
+    while (root instanceof Error && root.cause) root = root.cause;
+    expect(root).toMatchObject({ type: 'ChainWaitTimeout' });
+    expect(stepStates(status)).toMatchObject({ 'wait-new-synced': 'failed', 'undo-start-new-node': 'compensated' });
+    expect(ownerNonce(b)).toBe(nonceBefore);
+    expect(b.isRunning('val-b')).toBe(false);
+    expect(b.isRunning('val-a')).toBe(true);
+    expect(figures.missedBlocks).toBe(0);
+    expect(figures.doubleSigns).toBe(0);
   }, 600_000);
 
   it('refuses a wrong owner signer without retrying, and stops the new node it had started', async () => {
