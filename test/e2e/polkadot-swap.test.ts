@@ -211,6 +211,22 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
     expect(counters.equivocations).toBe(0);
   }, 300_000);
 
+  it('fails non-retryably when the relay filters session.setKeys (after the Asset Hub migration); A keeps validating', async () => {
+    const b = await testbed({ mode: 'ahm' });
+    const fromSlot = await steadySlot(b);
+    const setKeys = { submitTo: 'relay' as const, rpcUrl: b.relayUrl, signedBy: b.routes.stash.signedBy };
+    const { error, status } = await runSwap(b, b.swapInput({ timeouts: waits, setKeys }));
+    const failure = failureOf(error);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('CallFiltered');
+    expect(stepStates(status)).toMatchObject({ 'set-keys-b': 'failed', 'undo-start-b': 'compensated' });
+    expect(b.isRunning('val-a')).toBe(true);
+    expect(b.isRunning('val-b')).toBe(false);
+    const counters = await settledCounters(b, fromSlot);
+    expect(counters.missed).toBe(0);
+    expect(counters.equivocations).toBe(0);
+  }, 300_000);
+
   it('keeps B’s keys and lands one set-keys transaction when the worker dies right after generating them', async () => {
     const b = await testbed({ mode: 'relay' });
     const fromSlot = await steadySlot(b);
