@@ -1,0 +1,69 @@
+/**
+ * The polkadotValidatorSwapUpgrade input: the example passes the zod schema and the committed JSON Schema
+ * (a real JSON Schema validator), defaults are filled in, and wrong inputs get messages naming the field.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { z } from 'zod';
+import { polkadotValidatorSwapInput } from '../../../src/api/polkadot-inputs.js';
+import { repoRoot } from '../../../src/repo-root.js';
+
+const readJson = async (...parts: string[]) =>
+  JSON.parse(await readFile(path.join(repoRoot(), ...parts), 'utf8')) as Record<string, unknown>;
+const example = () => readJson('examples', 'polkadot-validator-swap.input.json');
+
+function messages(input: unknown): string {
+  const parsed = polkadotValidatorSwapInput.safeParse(input);
+  if (parsed.success) throw new Error('expected the input to be refused');
+  return z.prettifyError(parsed.error);
+}
+
+describe('polkadotValidatorSwapUpgrade input', () => {
+  it('accepts the example with the zod schema and the committed JSON Schema, and nothing extra', async () => {
+    const input = await example();
+    const parsed = polkadotValidatorSwapInput.safeParse(input);
+    expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(await readJson('schemas', 'polkadotValidatorSwapUpgrade.input.schema.json'));
+    expect(validate(input) ? [] : validate.errors).toEqual([]);
+    expect(validate({ ...input, stashSeed: '//Alice//stash' })).toBe(false);
+  });
+
+  it('hands back by default and turns the waits into milliseconds', async () => {
+    const { handBack: _h, timeouts: _t, manualApproval: _m, ...rest } = await example();
+    const parsed = polkadotValidatorSwapInput.parse(rest);
+    expect(parsed.handBack).toBe(true);
+    expect(parsed.manualApproval).toBe(false);
+    expect(parsed.timeouts).toEqual({ sync: 2 * 86_400_000, keysActive: 86_400_000 });
+  });
+
+  it('needs a release for A when handing back, but not when A is decommissioned', async () => {
+    const { release: _r, ...withoutRelease } = await example();
+    expect(messages(withoutRelease)).toContain('handing back to A needs the release to install on A');
+    expect(polkadotValidatorSwapInput.safeParse({ ...withoutRelease, handBack: false }).success).toBe(true);
+  });
+
+  it('refuses B being A', async () => {
+    const input = await example();
+    expect(messages({ ...input, nodeB: input.nodeA })).toContain('nodeA and nodeB must be different nodes');
+  });
+
+  it('names the field and the problem when an input is wrong', async () => {
+    const input = await example();
+    const text = messages({
+      ...input,
+      validator: { network: 'polkadot', stash: '0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d' },
+      setKeys: { ...(input.setKeys as object), submitTo: 'parachain' },
+      release: { staged: 'polkadot', sha256: 'abc', installTo: '/usr/local/bin/polkadot' },
+    });
+    expect(text).toContain('→ at validator.stash');
+    expect(text).toContain('must be the SS58 address of an account');
+    expect(text).toContain('→ at setKeys.submitTo');
+    expect(text).toContain('→ at release.staged');
+    expect(text).toContain('must be an absolute path');
+    expect(text).toContain('→ at release.sha256');
+  });
+});
