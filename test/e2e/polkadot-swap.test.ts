@@ -274,6 +274,9 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
     expect(failureOf(error).type).toBe('UpgradeAborted');
     expect(status.state).toBe('aborted');
     expect(stepStates(status)).toMatchObject({ 'undo-start-b': 'compensated', 'stop-a': 'pending' });
+    // B's keys were set, so A got new keys of its own set after them before B was stopped.
+    expect(setKeysTransactions(b)).toHaveLength(2);
+    expect(status.abortRequested).toMatchObject({ by: 'oncall', reason: 'drill' });
     expect(b.isRunning('val-a')).toBe(true);
     expect(b.isRunning('val-b')).toBe(false);
     const counters = await settledCounters(b, fromSlot);
