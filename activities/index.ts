@@ -7,9 +7,7 @@ import type { NearSignerResolver } from '../src/secrets/near-signer.js';
 import type { SubstrateSignerResolver } from '../src/secrets/substrate-signer.js';
 import { createHostActivities } from './host/index.js';
 import { createNearActivities } from './near/index.js';
-import type { NearActivities } from './near/types.js';
 import { createPolkadotActivities } from './polkadot/index.js';
-import type { PolkadotActivities } from './polkadot/types.js';
 
 export interface ActivityDeps {
   connections: SshConnectionProvider;
@@ -21,32 +19,24 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const near = createNearActivities(deps);
-  const polkadot = createPolkadotActivities(deps);
   return {
     ...createHostActivities(deps),
-    ...near,
-    ...polkadot,
-    lookNodeSynced: lookNodeSyncedOfEitherChain(near, polkadot),
+    ...createNearActivities(deps),
+    ...createPolkadotActivities(deps),
   };
 }
 
-/**
- * Both runbooks wait for sync under the one activity name `lookNodeSynced`, with the same input shape: a
- * Polkadot node is reached over WebSocket (ws://, wss://), a NEAR node over HTTP.
- */
-function lookNodeSyncedOfEitherChain(
-  near: Pick<NearActivities, 'lookNodeSynced'>,
-  polkadot: Pick<PolkadotActivities, 'lookNodeSynced'>,
-) {
-  const isWebSocket = (input: unknown) =>
-    typeof input === 'object' &&
-    input !== null &&
-    /^wss?:/i.test(String((input as { nodeRpcUrl?: unknown }).nodeRpcUrl));
-  return ((input: Parameters<NearActivities['lookNodeSynced']>[0]) =>
-    isWebSocket(input)
-      ? polkadot.lookNodeSynced(input)
-      : near.lookNodeSynced(input)) as NearActivities['lookNodeSynced'] & PolkadotActivities['lookNodeSynced'];
-}
-
 export type Activities = ReturnType<typeof createActivities>;
+
+// A worker registers each activity once, by name: the layers' activities must not share a name (this fails
+// to compile if they do).
+type Shared<A, B> = Extract<keyof A, keyof B>;
+type NoneShared<T extends never> = T;
+type HostActivitySet = ReturnType<typeof createHostActivities>;
+type NearActivitySet = ReturnType<typeof createNearActivities>;
+type PolkadotActivitySet = ReturnType<typeof createPolkadotActivities>;
+export type _ActivityNamesAreUnique = [
+  NoneShared<Shared<HostActivitySet, NearActivitySet>>,
+  NoneShared<Shared<HostActivitySet, PolkadotActivitySet>>,
+  NoneShared<Shared<NearActivitySet, PolkadotActivitySet>>,
+];

@@ -119,8 +119,8 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       });
     },
 
-    lookNodeSynced: async (input): Promise<ChainObservation<NodeHealth>> => {
-      const req = parseInput(lookNodeSyncedInput, input, 'lookNodeSynced');
+    lookPolkadotNodeSynced: async (input): Promise<ChainObservation<NodeHealth>> => {
+      const req = parseInput(lookNodeSyncedInput, input, 'lookPolkadotNodeSynced');
       const maxLag = req.maxLagBlocks ?? DEFAULT_MAX_LAG_BLOCKS;
       return reportingPolkadotErrors(async () => {
         const [node, network, session] = await Promise.all([

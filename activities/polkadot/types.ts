@@ -96,7 +96,7 @@ export interface StashKeys {
 export interface PolkadotActivities {
   nodeHealth(req: { rpcUrl: string }): Promise<NodeHealth>;
   /** Reached when the node is not syncing, has peers (where it should), and is within `maxLagBlocks` of the network. */
-  lookNodeSynced(req: {
+  lookPolkadotNodeSynced(req: {
     nodeRpcUrl: string;
     networkRpcUrl: string;
     maxLagBlocks?: number;

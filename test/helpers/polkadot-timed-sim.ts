@@ -172,7 +172,7 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
 
   const polkadot: Required<PolkadotActivities> = {
     nodeHealth: async ({ rpcUrl }) => health(byRpc(rpcUrl)),
-    lookNodeSynced: async ({ nodeRpcUrl }) => {
+    lookPolkadotNodeSynced: async ({ nodeRpcUrl }) => {
       const h = await health(byRpc(nodeRpcUrl));
       return { reached: !h.isSyncing, detail: h.isSyncing ? 'syncing' : 'synced', etaMs: 10 * 60_000, value: h };
     },

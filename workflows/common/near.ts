@@ -9,41 +9,21 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } fr
 import type { HostActivities } from '../../activities/host/index.js';
 import type { NearActivities, NearNodeRef, NodeStatus } from '../../activities/near/types.js';
 import { waitForChain } from './chain-wait.js';
+import {
+  changeOptions,
+  nonRetryableErrorTypes,
+  probeOptions,
+  readOptions,
+  transactionOptions,
+} from './activity-options.js';
 import { summarized } from './summaries.js';
 import { UNSAFE_ERROR_TYPE, type UpgradeRun } from './upgrade-run.js';
 
-const nonRetryableErrorTypes = [
-  'BadInput',
-  'InvalidInput',
-  UNSAFE_ERROR_TYPE,
-  'HostKeyMismatch',
-  'AuthFailed',
-  'ChecksumMismatch',
-  'CrossDevice',
-  'UnsafeSwapState',
-  'RemoteFileMissing',
-];
-
 type Activities = HostActivities & Required<NearActivities>;
 
-/** Reads: RPC calls and quick host checks. Retried a few times, then the step fails. */
-const reads = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
-});
-
-/** One look at a node that may be down: a refused connection is an answer, not something to retry. */
-const probes = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 1 },
-});
-
-/** Changes on a host (services, files, binaries, keys). Idempotent, so retried; long ones heartbeat. */
-const changes = proxyActivities<Activities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes },
-});
+const reads = proxyActivities<Activities>(readOptions);
+const probes = proxyActivities<Activities>(probeOptions);
+const changes = proxyActivities<Activities>(changeOptions);
 
 /** Moving a data folder: renames on one filesystem, journaled; heartbeats while it works. */
 const swaps = proxyActivities<Activities>({
@@ -53,10 +33,7 @@ const swaps = proxyActivities<Activities>({
 });
 
 /** The staking transaction: idempotent (checks the chain first), so a retry never stakes twice. */
-const staking = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
-});
+const staking = proxyActivities<Activities>(transactionOptions('5 minutes'));
 
 export const hostName = (node: NearNodeRef) => `${node.service} on ${node.host.id}`;
 

@@ -11,48 +11,21 @@ import type { HostActivities } from '../../activities/host/index.js';
 import type { PolkadotActivities, PolkadotNodeRef, SetKeysRoute } from '../../activities/polkadot/types.js';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import { waitForChain } from './chain-wait.js';
+import { changeOptions, probeOptions, readOptions, transactionOptions } from './activity-options.js';
 import { summarized } from './summaries.js';
 import { UNSAFE_ERROR_TYPE, type UpgradeRun } from './upgrade-run.js';
 
-const nonRetryableErrorTypes = [
-  'BadInput',
-  'InvalidInput',
-  UNSAFE_ERROR_TYPE,
-  'HostKeyMismatch',
-  'AuthFailed',
-  'ChecksumMismatch',
-  'RemoteFileMissing',
-];
-
 type Activities = HostActivities & Required<PolkadotActivities>;
 
-/** Reads: RPC calls and quick host checks. Retried a few times, then the step fails. */
-const reads = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
-});
-
-/** One look at a node that may be down: a refused connection is an answer, not something to retry. */
-const probes = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 1 },
-});
-
-/** Changes on a host (services, binaries, key generation). Idempotent, so retried. */
-const changes = proxyActivities<Activities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes },
-});
+const reads = proxyActivities<Activities>(readOptions);
+const probes = proxyActivities<Activities>(probeOptions);
+const changes = proxyActivities<Activities>(changeOptions);
 
 /**
  * The set-keys transaction: idempotent (reads NextKeys first), waits for finality, and a dispatch error is
  * non-retryable, so a retry never submits twice.
  */
-const keyTx = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes },
-});
+const keyTx = proxyActivities<Activities>(transactionOptions('10 minutes'));
 
 export const nodeName = (node: PolkadotNodeRef) => `${node.service} on ${node.host.id}`;
 export const shortKeys = (keys: string) => `${keys.slice(0, 18)}…`;
@@ -79,7 +52,7 @@ export const dot = {
       keyTx.setKeys,
       `set ${shortKeys(keys)} for ${stash} via ${route.submitTo}${route.signedBy.type === 'proxy' ? ` (${route.signedBy.proxyType} proxy)` : ''}`,
     )({ route, stash, keys, proof }),
-  lookNodeSynced: reads.lookNodeSynced,
+  lookPolkadotNodeSynced: reads.lookPolkadotNodeSynced,
   lookKeysActive: reads.lookKeysActive,
 };
 
@@ -165,7 +138,7 @@ export const dotWaits = {
       `${nodeName(node)} to sync`,
       () =>
         summarized(
-          dot.lookNodeSynced,
+          dot.lookPolkadotNodeSynced,
           `is ${nodeName(node)} synced?`,
         )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl }),
       { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 30 * 60_000 },
@@ -234,7 +207,7 @@ export const compensationWaits = {
       `${nodeName(node)} to sync`,
       () =>
         summarized(
-          dot.lookNodeSynced,
+          dot.lookPolkadotNodeSynced,
           `is ${nodeName(node)} synced?`,
         )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl }),
       { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 30 * 60_000 },

@@ -94,7 +94,7 @@ describe('sessions and sync', () => {
 
   it('sees a running node synced, and a node that does not answer as not reached', async () => {
     const synced = await waitFor('val-b synced', async () => {
-      const look = await env().execute(activities.lookNodeSynced, {
+      const look = await env().execute(activities.lookPolkadotNodeSynced, {
         nodeRpcUrl: nodeB.rpcUrl,
         networkRpcUrl: bed.relayUrl,
       });
@@ -102,7 +102,7 @@ describe('sessions and sync', () => {
     });
     expect(synced.value).toMatchObject({ isSyncing: false, version: '1.16.0' });
     expect(synced.etaMs).toBeGreaterThan(0);
-    const down = await env().execute(activities.lookNodeSynced, {
+    const down = await env().execute(activities.lookPolkadotNodeSynced, {
       nodeRpcUrl: 'ws://127.0.0.1:1',
       networkRpcUrl: bed.relayUrl,
     });

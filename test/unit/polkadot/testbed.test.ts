@@ -49,7 +49,7 @@ describe('Polkadot testbed', () => {
     const a = bed.nodes['val-a']!;
     await run(activities.stopService, { host: a.ref.host, service: a.service });
     expect(bed.isRunning('val-a')).toBe(false);
-    const down = await run(activities.lookNodeSynced, { nodeRpcUrl: a.rpcUrl, networkRpcUrl: bed.relayUrl });
+    const down = await run(activities.lookPolkadotNodeSynced, { nodeRpcUrl: a.rpcUrl, networkRpcUrl: bed.relayUrl });
     expect(down.reached).toBe(false);
     await run(activities.installBinary, {
       host: a.ref.host,
@@ -59,7 +59,7 @@ describe('Polkadot testbed', () => {
     });
     await run(activities.startService, { host: a.ref.host, service: a.service });
     const health = await waitFor('val-a back on the new binary', async () => {
-      const look = await run(activities.lookNodeSynced, { nodeRpcUrl: a.rpcUrl, networkRpcUrl: bed.relayUrl });
+      const look = await run(activities.lookPolkadotNodeSynced, { nodeRpcUrl: a.rpcUrl, networkRpcUrl: bed.relayUrl });
       return look.reached && look.value;
     });
     expect(health.version).toBe(bed.binaries.new.version);
