@@ -8,12 +8,8 @@
  * With RECORD_HISTORIES=1 each happy path's history is kept under test/histories/ for replay.test.ts.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { KeyPair } from 'near-api-js';
 import { createActivities } from '../../activities/index.js';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
@@ -29,7 +25,8 @@ import {
   type NearTestbedOptions,
   type TestbedNode,
 } from '../helpers/near-testbed.js';
-import { createDevServerEnv } from '../helpers/temporal.js';
+import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
+import { recordHistory } from '../helpers/histories.js';
 
 const POOL = 'pool.poolv1.near';
 const EPOCH_LENGTH = 12;
@@ -41,10 +38,7 @@ let bed: NearTestbed | undefined;
 
 beforeAll(async () => {
   env = await createDevServerEnv();
-  bundle = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle = await bundleUpgradeWorkflows();
 }, 180_000);
 afterEach(async () => {
   await bed?.stop();
@@ -85,13 +79,6 @@ async function validatorSigning(b: NearTestbed): Promise<ValidatorCounters> {
   const start = b.counters(POOL).producedBlocks;
   await eventually('the validator to sign', () => (b.counters(POOL).producedBlocks > start + 5 ? true : undefined));
   return settledCounters(b);
-}
-
-async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const folder = fileURLToPath(new URL('../histories/', import.meta.url));
-  await mkdir(folder, { recursive: true });
-  await writeFile(`${folder}${name}.json`, `${historyToJSON(await handle.fetchHistory())}\n`);
 }
 
 interface Figures {

@@ -6,20 +6,11 @@
  *
  * With RECORD_HISTORIES=1 the round trip's history is kept under test/histories/ for replay.test.ts.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  DefaultLogger,
-  Worker,
-  bundleWorkflowCode,
-  type ActivityInboundCallsInterceptor,
-  type WorkflowBundle,
-} from '@temporalio/worker';
+import { Worker, type ActivityInboundCallsInterceptor, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { abortSignal, statusQuery } from '../../src/api/messages.js';
@@ -33,7 +24,8 @@ import {
   type PolkadotTestbed,
   type PolkadotTestbedOptions,
 } from '../helpers/polkadot-testbed.js';
-import { createDevServerEnv } from '../helpers/temporal.js';
+import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
+import { recordHistory } from '../helpers/histories.js';
 
 const SESSION_LENGTH = 12;
 const BLOCK_TIME_MS = 150;
@@ -45,10 +37,7 @@ let bed: PolkadotTestbed | undefined;
 
 beforeAll(async () => {
   env = await createDevServerEnv();
-  bundle = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle = await bundleUpgradeWorkflows();
 }, 180_000);
 afterEach(async () => {
   await bed?.stop();
@@ -166,14 +155,7 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
     expect(counters.signed).toBeGreaterThan(0);
     expect(counters.missed).toBe(0);
     expect(counters.equivocations).toBe(0);
-    if (process.env.RECORD_HISTORIES === '1') {
-      const folder = fileURLToPath(new URL('../histories/', import.meta.url));
-      await mkdir(folder, { recursive: true });
-      await writeFile(
-        `${folder}polkadot-swap-e2e-relay-round-trip.json`,
-        `${historyToJSON(await handle.fetchHistory())}\n`,
-      );
-    }
+    await recordHistory(handle, 'polkadot-swap-e2e-relay-round-trip');
     console.log(
       `Polkadot swap e2e (relay, sessions of ${SESSION_LENGTH} × ${BLOCK_TIME_MS} ms): ${(wallMs / 1000).toFixed(1)} s wall, ` +
         `${counters.missed} missed slots of ${counters.expected}, ${counters.equivocations} equivocations, ` +

@@ -49,6 +49,14 @@ export async function createDevServerEnv(extraArgs: string[] = []): Promise<Test
   });
 }
 
+/** Bundles the upgrade workflows (workflows/index.ts) once per file. */
+export async function bundleUpgradeWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+    logger: new DefaultLogger('WARN'),
+  });
+}
+
 /** Bundles test workflows once per file (bundling takes seconds; every Worker of the file reuses it). */
 export async function bundleFixtures(): Promise<WorkflowBundle> {
   return bundleWorkflowCode({

@@ -5,11 +5,10 @@
  * history, and exactly one staking transaction where one is needed; a bad input fails before any activity;
  * and the failure paths end in the safe state their runbook promises.
  */
-import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import {
@@ -20,7 +19,7 @@ import {
   type NearZeroDowntimeInput,
 } from '../../src/api/near-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
-import { createTimeSkippingEnv } from '../helpers/temporal.js';
+import { createTimeSkippingEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import type { nearZeroDowntimeUpgrade } from '../../workflows/near-zero-downtime.js';
 import {
   nearTimedSim,
@@ -43,10 +42,7 @@ let bundle: WorkflowBundle;
 let env: TestWorkflowEnvironment | undefined;
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
-  bundle = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle = await bundleUpgradeWorkflows();
 });
 afterAll(async () => {
   await env?.teardown();

@@ -5,20 +5,18 @@
  * no slot missed and none signed twice, one set-keys transaction per hand-over and a bounded history; a bad
  * input fails before any activity; the failure paths and an abort end in the safe state the runbook promises.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { abortSignal, statusQuery } from '../../src/api/messages.js';
 import { polkadotIdentity, type PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
-import { createTimeSkippingEnv } from '../helpers/temporal.js';
+import { createTimeSkippingEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { polkadotTimedSim, sha256, type PolkadotTimedSimOptions } from '../helpers/polkadot-timed-sim.js';
+import { recordHistory } from '../helpers/histories.js';
 
 const HOUR = 3_600_000;
 const OLD = 'polkadot 1.19.0';
@@ -34,10 +32,7 @@ let bundle: WorkflowBundle;
 let env: TestWorkflowEnvironment | undefined;
 beforeAll(async () => {
   env = await createTimeSkippingEnv();
-  bundle = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle = await bundleUpgradeWorkflows();
 });
 afterAll(async () => {
   await env?.teardown();
@@ -115,17 +110,6 @@ async function startSwap(
     ...upgradeIdPolicy(),
   });
   return { worker, handle };
-}
-
-/**
- * With RECORD_HISTORIES=1, keeps the run's history as test/histories/<name>.json, which replay.test.ts
- * replays against the current workflow code on every test run (a change that breaks running upgrades fails).
- */
-async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const folder = fileURLToPath(new URL('../histories/', import.meta.url));
-  await mkdir(folder, { recursive: true });
-  await writeFile(`${folder}${name}.json`, `${historyToJSON(await handle.fetchHistory())}\n`);
 }
 
 async function runToEnd(sim: Sim, input: PolkadotValidatorSwapInput, during?: (h: WorkflowHandle) => Promise<void>) {

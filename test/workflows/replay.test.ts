@@ -4,13 +4,13 @@
  * Histories are recorded by the workflow tests with RECORD_HISTORIES=1.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeWorkflowId, type Chain } from '../../src/api/identity.js';
-import { installTestRuntime } from '../helpers/temporal.js';
+import { installTestRuntime, bundleUpgradeWorkflows } from '../helpers/temporal.js';
+import { HISTORIES_FOLDER } from '../helpers/histories.js';
 
-const folder = fileURLToPath(new URL('../histories/', import.meta.url));
+const folder = HISTORIES_FOLDER;
 const files = (await readdir(folder).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
 
 interface JsonEvent {
@@ -41,10 +41,7 @@ function workflowIdOf(history: { events?: JsonEvent[] }): string {
 let bundle: WorkflowBundle;
 beforeAll(async () => {
   installTestRuntime();
-  bundle = await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle = await bundleUpgradeWorkflows();
 });
 
 describe('recorded histories', () => {
