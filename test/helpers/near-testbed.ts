@@ -50,6 +50,7 @@ import { isServiceActive, stopService } from '../../src/devnet/hosts/service-ctl
 import { SshConnectionPool } from '../../src/ssh/connection.js';
 import { startService } from '../../src/ssh/service-control.js';
 import { startSshHost, type SshHost } from './sshd.js';
+import { teardownStack } from './teardown.js';
 
 export interface TestbedValidatorOptions {
   accountId: string;
@@ -172,21 +173,12 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
     new: { ...DEFAULT_NEW, ...options.binaries?.new },
   };
 
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups = teardownStack();
   const workDir = await mkdtemp(path.join(tmpdir(), 'vup-near-testbed-'));
   cleanups.push(() => rm(workDir, { recursive: true, force: true }));
   const connections = new SshConnectionPool();
   cleanups.push(() => connections.closeAll());
-  const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch {
-        // keep tearing down the rest
-      }
-    }
-    cleanups.length = 0;
-  };
+  const stopAll = () => cleanups.runAll();
 
   try {
     // --- validators: their keys, accounts and signer files ---

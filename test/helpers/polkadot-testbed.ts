@@ -44,6 +44,7 @@ import { startService } from '../../src/ssh/service-control.js';
 import { freePort } from './neard-process.js';
 import { startSshHost, type SshHost } from './sshd.js';
 import { u8aToHex } from '@polkadot/util';
+import { teardownStack } from './teardown.js';
 
 export interface PolkadotTestbedOptions {
   /** 'relay': keys set with relay session.setKeys; 'ahm': through Asset Hub stakingRcClient.setKeys. */
@@ -149,21 +150,12 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
   const versions = { old: options.binaries?.old ?? '1.16.0', new: options.binaries?.new ?? '1.17.0' };
   const envPrefix = `VUP_TESTBED_${process.pid}_${++testbedCount}`;
 
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups = teardownStack();
   const workDir = await mkdtemp(path.join(tmpdir(), 'vup-polkadot-testbed-'));
   cleanups.push(() => rm(workDir, { recursive: true, force: true }));
   const connections = new SshConnectionPool();
   cleanups.push(() => connections.closeAll());
-  const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch {
-        // keep tearing down the rest
-      }
-    }
-    cleanups.length = 0;
-  };
+  const stopAll = () => cleanups.runAll();
 
   try {
     const devnet = await startPolkadotDevnet({

@@ -7,9 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { MockActivityEnvironment as SdkMockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
+import { CancelledFailure } from '@temporalio/common';
 import { createHostActivities, type RunCommandProgress } from '../../../activities/host/index.js';
 import type { HostSpec } from '../../../src/config/host.js';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
@@ -18,19 +16,9 @@ import { serviceFiles, stopService as stopLocalService } from '../../../src/devn
 import { fingerprintOfKeyLine, startSshHost, type SshHost } from '../../helpers/sshd.js';
 import { runningPids } from '../../helpers/remote-processes.js';
 import { makeTree, snapshot } from '../../helpers/trees.js';
+import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 
 /** The SDK's activity harness, logging only errors (failed activities are expected here). */
-class MockActivityEnvironment extends SdkMockActivityEnvironment {
-  constructor() {
-    super(undefined, { logger: new DefaultLogger('ERROR') });
-  }
-
-  /** run() with the activity's own result type. */
-  execute<A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-    return this.run(activity, ...args);
-  }
-}
-
 let host: SshHost;
 let pool: SshConnectionPool;
 let activities: ReturnType<typeof createHostActivities>;
@@ -54,15 +42,6 @@ async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, w
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
 }
 
 describe('runCommand', () => {

@@ -7,24 +7,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment as SdkMockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { KeyPair } from 'near-api-js';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { NearNodeRef } from '../../../activities/near/types.js';
 import { nearSignerResolver } from '../../../src/secrets/near-signer.js';
 import { startNearTestbed, startTestbedService, type NearTestbed } from '../../helpers/near-testbed.js';
-
-class MockActivityEnvironment extends SdkMockActivityEnvironment {
-  constructor() {
-    super(undefined, { logger: new DefaultLogger('ERROR') });
-  }
-
-  execute<A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-    return this.run(activity, ...args);
-  }
-}
+import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 
 const POOL = 'pool.poolv1.near';
 const strangerKey = KeyPair.fromRandom('ed25519');
@@ -61,15 +49,6 @@ afterAll(async () => {
 
 const run = <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A) =>
   new MockActivityEnvironment().execute(activity, ...args);
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 async function eventually<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

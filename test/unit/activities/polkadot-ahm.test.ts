@@ -4,22 +4,11 @@
  * StakingOperator proxy lands on the relay and becomes active; the relay route is refused with CallFiltered.
  */
 import type { ApiPromise } from '@polkadot/api';
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment as SdkMockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
-
-class MockActivityEnvironment extends SdkMockActivityEnvironment {
-  constructor() {
-    super(undefined, { logger: new DefaultLogger('ERROR') });
-  }
-  execute<A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-    return this.run(activity, ...args);
-  }
-}
+import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 
 let bed: PolkadotTestbed;
 let activities: Activities;
@@ -29,15 +18,6 @@ let nodeB: PolkadotNodeRef;
 let stash: string;
 let rotated: RotatedKeys;
 const env = () => new MockActivityEnvironment();
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 const nextKeys = async () => (await relay.query.session.nextKeys(stash)).unwrapOr(undefined)?.toHex();
 

@@ -10,24 +10,13 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiPromise } from '@polkadot/api';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment as SdkMockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
 import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from '../../../src/devnet/polkadot/session-keys.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
 import { startRotateKeysWithOwnerRefusingProxy, type RpcFilterProxy } from '../../helpers/rpc-filter-proxy.js';
-
-class MockActivityEnvironment extends SdkMockActivityEnvironment {
-  constructor() {
-    super(undefined, { logger: new DefaultLogger('ERROR') });
-  }
-  execute<A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-    return this.run(activity, ...args);
-  }
-}
+import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 
 let bed: PolkadotTestbed;
 let activities: Activities;
@@ -37,15 +26,6 @@ let stash: string;
 /** A slot from which val-a signs for the validator: the record of missed slots and equivocations starts here. */
 let signingFromSlot: number;
 const env = () => new MockActivityEnvironment();
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 const nextKeys = async () => (await relay.query.session.nextKeys(stash)).unwrapOr(undefined)?.toHex();
 const txCount = async (address: string) => (await relay.rpc.system.accountNextIndex(address)).toNumber();

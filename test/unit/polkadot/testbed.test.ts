@@ -1,6 +1,5 @@
 import { polkadotValidatorSwapInput } from '../../../src/api/polkadot-inputs.js';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
+import { MockActivityEnvironment } from '../../helpers/activity-environment.js';
 import { createActivities } from '../../../activities/index.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
@@ -45,7 +44,7 @@ describe('Polkadot testbed', () => {
   it('host activities stop val-a, install the new binary and start it again, which then reports the new version', async () => {
     const activities = createActivities({ connections: bed.connections });
     const run = <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
-      new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(activity, ...args);
+      new MockActivityEnvironment().execute(activity, ...args);
     const a = bed.nodes['val-a']!;
     await run(activities.stopService, { host: a.ref.host, service: a.service });
     expect(bed.isRunning('val-a')).toBe(false);
