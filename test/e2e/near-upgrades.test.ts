@@ -24,7 +24,7 @@ import {
   type NearTestbed,
   type NearTestbedOptions,
   type TestbedNode,
-} from '../helpers/near-testbed.js';
+} from '../../src/devnet/testbeds/near.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
 

@@ -23,7 +23,7 @@ import {
   startPolkadotTestbed,
   type PolkadotTestbed,
   type PolkadotTestbedOptions,
-} from '../helpers/polkadot-testbed.js';
+} from '../../src/devnet/testbeds/polkadot.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
 

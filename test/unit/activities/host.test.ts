@@ -13,7 +13,7 @@ import type { HostSpec } from '../../../src/config/host.js';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import { serviceCtlManager, writeServiceDefinition } from '../../../src/devnet/hosts/service-manager.js';
 import { serviceFiles, stopService as stopLocalService } from '../../../src/devnet/hosts/service-ctl.js';
-import { fingerprintOfKeyLine, startSshHost, type SshHost } from '../../helpers/sshd.js';
+import { fingerprintOfKeyLine, startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
 import { runningPids } from '../../helpers/remote-processes.js';
 import { makeTree, snapshot } from '../../helpers/trees.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';

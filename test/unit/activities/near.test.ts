@@ -11,7 +11,7 @@ import { KeyPair } from 'near-api-js';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { NearNodeRef } from '../../../activities/near/types.js';
 import { nearSignerResolver } from '../../../src/secrets/near-signer.js';
-import { startNearTestbed, startTestbedService, type NearTestbed } from '../../helpers/near-testbed.js';
+import { startNearTestbed, startTestbedService, type NearTestbed } from '../../../src/devnet/testbeds/near.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 
 const POOL = 'pool.poolv1.near';

@@ -14,7 +14,7 @@ import { createActivities, type Activities } from '../../../activities/index.js'
 import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
 import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from '../../../src/devnet/polkadot/session-keys.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
-import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../../src/devnet/testbeds/polkadot.js';
 import { startRotateKeysWithOwnerRefusingProxy, type RpcFilterProxy } from '../../helpers/rpc-filter-proxy.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 

@@ -8,7 +8,7 @@ import { KeyPair } from 'near-api-js';
 import { writeNeardBinary } from '../../../src/devnet/near/index.js';
 import { readDatabaseVersions, readValidatorKeyOnHost } from '../../../src/near/node-files.js';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
-import { startSshHost, type SshHost } from '../../helpers/sshd.js';
+import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
 
 let host: SshHost;
 const pool = new SshConnectionPool();

@@ -2,7 +2,7 @@ import { polkadotValidatorSwapInput } from '../../../src/api/polkadot-inputs.js'
 import { MockActivityEnvironment } from '../../helpers/activity-environment.js';
 import { createActivities } from '../../../activities/index.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
-import { startPolkadotTestbed, type PolkadotTestbed } from '../../helpers/polkadot-testbed.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../../src/devnet/testbeds/polkadot.js';
 
 describe('Polkadot testbed', () => {
   let bed: PolkadotTestbed;

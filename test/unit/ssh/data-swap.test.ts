@@ -14,7 +14,7 @@ import {
   type SwapRunOptions,
   type SwapStep,
 } from '../../../src/ssh/data-swap.js';
-import { startSshHost, type SshHost } from '../../helpers/sshd.js';
+import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
 import { makeTree, snapshot, snapshotsOf } from '../../helpers/trees.js';
 
 let host: SshHost;

@@ -11,14 +11,8 @@ import {
   type ValidatorCounters,
 } from '../../../../src/devnet/near/index.js';
 import { initNodeHome } from '../../../../src/devnet/near/node-home.js';
-import {
-  freePort,
-  scratch,
-  startNeard,
-  waitUntil,
-  type NeardProcess,
-  type Scratch,
-} from '../../../helpers/neard-process.js';
+import { freePort } from '../../../../src/devnet/ports.js';
+import { scratch, startNeard, waitUntil, type NeardProcess, type Scratch } from '../../../helpers/neard-process.js';
 
 describe('NEAR devnet signing accounting', () => {
   let devnet: NearDevnet;

@@ -8,11 +8,12 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../ports.js';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { HostSpec, ServiceManagerSpec } from '../../src/config/host.js';
+import type { HostSpec, ServiceManagerSpec } from '../../config/host.js';
 
 const run = promisify(execFile);
 const SSHD = process.env.SSHD_PATH ?? '/usr/sbin/sshd';
@@ -122,18 +123,6 @@ async function startIn(dir: string, options: StartSshHostOptions): Promise<SshHo
 export function fingerprintOfKeyLine(line: string): string {
   const blob = Buffer.from(line.split(' ')[1] ?? '', 'base64');
   return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Ready means a TCP client receives the SSH protocol banner; gives up when sshd exits or after 30 s. */

@@ -33,9 +33,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
-import type { NearNodeRef } from '../../activities/near/types.js';
-import type { HostSpec } from '../../src/config/host.js';
-import type { SignerSpec } from '../../src/config/inventory.js';
+import type { NearNodeRef } from '../../../activities/near/types.js';
+import type { HostSpec } from '../../config/host.js';
+import type { SignerSpec } from '../../config/inventory.js';
 import {
   ONE_NEAR,
   initNodeHome,
@@ -44,13 +44,13 @@ import {
   type NearDevnet,
   type NeardBinary,
   type ValidatorCounters,
-} from '../../src/devnet/near/index.js';
-import { serviceCtlManager, writeServiceDefinition } from '../../src/devnet/hosts/service-manager.js';
-import { isServiceActive, stopService } from '../../src/devnet/hosts/service-ctl.js';
-import { SshConnectionPool } from '../../src/ssh/connection.js';
-import { startService } from '../../src/ssh/service-control.js';
-import { startSshHost, type SshHost } from './sshd.js';
-import { teardownStack } from './teardown.js';
+} from '../near/index.js';
+import { serviceCtlManager, writeServiceDefinition } from '../hosts/service-manager.js';
+import { isServiceActive, stopService } from '../hosts/service-ctl.js';
+import { SshConnectionPool } from '../../ssh/connection.js';
+import { startService } from '../../ssh/service-control.js';
+import { startSshHost, type SshHost } from '../hosts/sshd.js';
+import { teardownStack } from '../teardown.js';
 
 export interface TestbedValidatorOptions {
   accountId: string;
