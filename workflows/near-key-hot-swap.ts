@@ -20,23 +20,14 @@ import { parseWorkflowInput } from './common/input.js';
 import { ensureStopped, hostName, host, near, nearWaits, observeSigner, unsafe, upgradeTag } from './common/near.js';
 import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
 import { waitForChain } from './common/chain-wait.js';
+import { nearKeyHotSwapPlan } from '../src/api/plans.js';
 
 export interface NearKeyHotSwapResult {
   validatorKey: string;
   primaryKeyParkedAt: string;
 }
 
-const plan = [
-  { id: 'check-nodes', title: 'Check that the primary signs and the standby holds no key' },
-  { id: 'install-release', title: 'Install the new release on the standby and restart it' },
-  { id: 'start-standby', title: 'Make sure the standby runs' },
-  { id: 'wait-standby-synced', title: 'Wait until the standby is synced' },
-  { id: 'stop-primary', title: 'Stop the primary' },
-  { id: 'copy-key', title: 'Copy the validator key to the standby' },
-  { id: 'park-primary-key', title: "Move the primary's key file aside" },
-  { id: 'reload-standby', title: 'SIGHUP the standby to load the key' },
-  { id: 'wait-standby-signing', title: 'Wait until the standby produces' },
-];
+const plan = [...nearKeyHotSwapPlan];
 
 export async function nearValidatorKeyHotSwap(
   rawInput: NearKeyHotSwapInput,

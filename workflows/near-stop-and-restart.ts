@@ -33,6 +33,7 @@ import {
 } from './common/near.js';
 import { ApplicationFailure } from '@temporalio/workflow';
 import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
+import { nearStopAndRestartPlan } from '../src/api/plans.js';
 
 export interface NearStopAndRestartResult {
   validatorKey: string;
@@ -41,16 +42,7 @@ export interface NearStopAndRestartResult {
   migrated: boolean;
 }
 
-const plan = [
-  { id: 'check-node', title: 'Check the node and its database against the new release' },
-  { id: 'back-up-binary', title: 'Back up the binary the node runs now' },
-  { id: 'stop-node', title: 'Stop the node' },
-  { id: 'install-release', title: 'Install the new release' },
-  { id: 'start-node', title: 'Start the node on the new release' },
-  { id: 'wait-migration', title: 'Follow the database migration to its end (never interrupted)' },
-  { id: 'wait-synced', title: 'Wait until the node is synced' },
-  { id: 'wait-signing', title: 'Wait until the node produces again' },
-];
+const plan = [...nearStopAndRestartPlan];
 
 /** A year: the migration wait's "deadline" only exists because waits need one; nothing ever stops a migration. */
 const NEVER_MS = 365 * 24 * 3_600_000;
@@ -89,7 +81,9 @@ export async function nearStopAndRestartUpgrade(
     });
     if (database.migrationNeeded)
       run.note(
-        `release ${database.binaryVersion} migrates the database from version ${database.dataDbVersion} to ${database.binaryDbVersion} on start`,
+        database.dataDbVersion === undefined
+          ? `release ${database.binaryVersion} may migrate the database on start (its version is ${database.dataDbVersionSource}); the start is followed as a migration`
+          : `release ${database.binaryVersion} migrates the database from version ${database.dataDbVersion} to ${database.binaryDbVersion} on start`,
       );
 
     const backup = await run.step('back-up-binary', title('back-up-binary'), () =>

@@ -31,6 +31,7 @@ import {
   upgradeTag,
 } from './common/near.js';
 import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
+import { nearSyncAndSwapPlan } from '../src/api/plans.js';
 
 export interface NearSyncAndSwapResult {
   validatorKey: string;
@@ -39,19 +40,7 @@ export interface NearSyncAndSwapResult {
   oldDataBackup: string;
 }
 
-const plan = [
-  { id: 'check-nodes', title: 'Check the validator node and that the sync node holds no key' },
-  { id: 'install-sync-release', title: 'Install the new release for the sync node' },
-  { id: 'start-sync-node', title: 'Start the sync node' },
-  { id: 'wait-sync-node-synced', title: 'Wait until the sync node is synced' },
-  { id: 'stop-sync-node', title: 'Stop the sync node' },
-  { id: 'stop-validator', title: 'Stop the validator node' },
-  { id: 'swap-data-folder', title: "Swap the synced data folder into the validator's home" },
-  { id: 'install-release', title: 'Install the new release for the validator node' },
-  { id: 'start-validator', title: 'Start the validator node on the new release' },
-  { id: 'wait-validator-synced', title: 'Wait until the validator node is synced' },
-  { id: 'wait-validator-signing', title: 'Wait until the validator node produces again' },
-];
+const plan = [...nearSyncAndSwapPlan];
 
 export async function nearSyncAndSwapUpgrade(
   rawInput: NearSyncAndSwapInput,

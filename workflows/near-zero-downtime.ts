@@ -21,6 +21,7 @@ import { parseWorkflowInput } from './common/input.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, refusedByChain, unsafe } from './common/near.js';
 import { summarized } from './common/summaries.js';
 import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
+import { nearZeroDowntimePlan } from '../src/api/plans.js';
 
 export interface NearZeroDowntimeResult {
   oldKey: string;
@@ -28,17 +29,7 @@ export interface NearZeroDowntimeResult {
   stakeTxHash?: string;
 }
 
-const plan = [
-  { id: 'check-nodes', title: 'Check that only the old node signs for the account' },
-  { id: 'install-release', title: 'Install the new release on the new node' },
-  { id: 'generate-key', title: 'Generate the new validator key on the new host' },
-  { id: 'start-new-node', title: 'Start the new node (not staked yet, so it only syncs)' },
-  { id: 'wait-new-synced', title: 'Wait until the new node is synced' },
-  { id: 'stake-new-key', title: 'Stake with the new key' },
-  { id: 'wait-key-current', title: 'Wait until the new key is current (epoch T+2)' },
-  { id: 'wait-new-signing', title: 'Wait until the new node produces' },
-  { id: 'stop-old-node', title: 'Stop the old node' },
-];
+const plan = [...nearZeroDowntimePlan];
 
 export async function nearZeroDowntimeUpgrade(
   rawInput: NearZeroDowntimeInput,

@@ -41,7 +41,7 @@ import {
   stopVerified,
   unsafe,
 } from './common/polkadot.js';
-import type { PlannedStep } from './common/steps.js';
+import { polkadotValidatorSwapPlan } from '../src/api/plans.js';
 import { beginUpgrade, type CarriedState, type UpgradeRun } from './common/upgrade-run.js';
 
 export interface PolkadotValidatorSwapResult {
@@ -57,36 +57,6 @@ export interface PolkadotValidatorSwapResult {
   validatingNode: 'A' | 'B';
 }
 
-const takeOver: PlannedStep[] = [
-  { id: 'check-a', title: 'Check that A validates for the stash with settled keys' },
-  { id: 'start-b', title: 'Start B (holding none of A’s keys)' },
-  { id: 'wait-b-synced', title: 'Wait until B is synced' },
-  { id: 'rotate-keys-b', title: 'Generate session keys on B (owner: the stash)' },
-  { id: 'check-signers-b', title: 'Check that only B holds its new keys and B none of A’s' },
-  { id: 'set-keys-b', title: 'Set B’s keys on chain' },
-  { id: 'wait-keys-b-active', title: 'Wait until B’s keys are active and a block of that session is finalized' },
-  { id: 'stop-a', title: 'Stop A' },
-];
-const installB: PlannedStep = { id: 'install-b', title: 'Install the release on B' };
-const upgradeA: PlannedStep = { id: 'upgrade-a', title: 'Install the new release on A' };
-const handBack: PlannedStep[] = [
-  { id: 'start-a', title: 'Start A on the new release' },
-  { id: 'wait-a-synced', title: 'Wait until A is synced' },
-  { id: 'rotate-keys-a', title: 'Generate new session keys on A (owner: the stash)' },
-  { id: 'check-signers-a', title: 'Check that only A holds its new keys' },
-  { id: 'set-keys-a', title: 'Set A’s new keys on chain' },
-  { id: 'wait-keys-a-active', title: 'Wait until A’s keys are active and a block of that session is finalized' },
-  { id: 'stop-b', title: 'Stop B' },
-];
-
-function planOf(input: PolkadotValidatorSwapParsed): PlannedStep[] {
-  const plan = [...takeOver];
-  if (input.releaseB) plan.splice(1, 0, installB);
-  if (input.release) plan.push(upgradeA);
-  if (input.handBack) plan.push(...handBack);
-  return plan;
-}
-
 export async function polkadotValidatorSwapUpgrade(
   rawInput: PolkadotValidatorSwapInput,
   carried?: CarriedState,
@@ -94,7 +64,7 @@ export async function polkadotValidatorSwapUpgrade(
   const input = parseWorkflowInput(polkadotValidatorSwapInput, rawInput, 'polkadotValidatorSwapUpgrade');
   const { stash } = input.validator;
   const { nodeA, nodeB, relayRpcUrl: relay, timeouts } = input;
-  const plan = planOf(input);
+  const plan = polkadotValidatorSwapPlan(input);
   const title = (id: string) => plan.find((s) => s.id === id)!.title;
   const run = beginUpgrade(
     {
