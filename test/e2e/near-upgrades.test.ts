@@ -25,6 +25,7 @@ import {
   type NearTestbedOptions,
   type TestbedNode,
 } from '../../src/devnet/testbeds/near.js';
+import { startNearScenario, type NearStrategy } from '../../src/devnet/scenarios/near.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
 
@@ -79,6 +80,12 @@ async function validatorSigning(b: NearTestbed): Promise<ValidatorCounters> {
   const start = b.counters(POOL).producedBlocks;
   await eventually('the validator to sign', () => (b.counters(POOL).producedBlocks > start + 5 ? true : undefined));
   return settledCounters(b);
+}
+
+async function scenario<N extends NearStrategy>(strategy: N) {
+  const s = await startNearScenario(strategy, { epochLength: EPOCH_LENGTH, blockTimeMs: BLOCK_TIME_MS });
+  bed = s.bed;
+  return s;
 }
 
 interface Figures {
@@ -153,18 +160,9 @@ const timeouts = { sync: '5 minutes', signing: '5 minutes' };
 
 describe('NEAR upgrades end to end', () => {
   it('nearZeroDowntimeUpgrade: the new node takes over with its own key, without a missed block', async () => {
-    const b = await testbed({});
-    await startTestbedService(b, 'val-a');
+    const { bed: b, input } = await scenario('nearZeroDowntimeUpgrade');
     const v = b.validators[POOL]!;
-    const { result, figures, after } = await runStrategy(b, 'nearZeroDowntimeUpgrade', {
-      validator: { network: b.networkId, accountId: POOL },
-      networkRpcUrl: b.rpcUrl,
-      staking: v.stakingInput,
-      oldNode: nodeInput(b.nodes['val-a']!),
-      newNode: nodeInput(b.nodes['val-b']!),
-      release: b.binaries.new.release('val-b'),
-      timeouts: { ...timeouts, keyActive: '10 minutes' },
-    });
+    const { result, figures, after } = await runStrategy(b, 'nearZeroDowntimeUpgrade', input);
     const { newKey, oldKey } = result as { newKey: string; oldKey: string };
     expect(figures.doubleSigns).toBe(0);
     expect(figures.missedBlocks).toBe(0);
@@ -176,22 +174,8 @@ describe('NEAR upgrades end to end', () => {
   }, 600_000);
 
   it('nearSyncAndSwapUpgrade: the validator restarts on the synced data and the new binary', async () => {
-    const b = await testbed({
-      nodes: [
-        { id: 'val-a', host: 'val-a', validator: POOL, dbVersion: 41 },
-        { id: 'sync', host: 'val-a', service: 'neard-sync' },
-      ],
-      hosts: ['val-a'],
-    });
-    await startTestbedService(b, 'val-a');
-    const { figures, status } = await runStrategy(b, 'nearSyncAndSwapUpgrade', {
-      validator: { network: b.networkId, accountId: POOL },
-      networkRpcUrl: b.rpcUrl,
-      node: nodeInput(b.nodes['val-a']!),
-      syncNode: nodeInput(b.nodes['sync']!),
-      release: b.binaries.new.release('val-a'),
-      timeouts: { sync: '5 minutes', resync: '5 minutes', signing: '5 minutes' },
-    });
+    const { bed: b, input } = await scenario('nearSyncAndSwapUpgrade');
+    const { figures, status } = await runStrategy(b, 'nearSyncAndSwapUpgrade', input);
     expect(figures.doubleSigns).toBe(0);
     expect(figures.missedBlocks).toBeGreaterThan(0);
     expect(figures.missedBlocks).toBeLessThanOrEqual(downtimeBound(status, 'stop-validator', 'wait-validator-signing'));
@@ -200,21 +184,9 @@ describe('NEAR upgrades end to end', () => {
   }, 600_000);
 
   it('nearStopAndRestartUpgrade: stop, new binary, a migration past its limit followed to its end, signing again', async () => {
-    // Three migration steps of 3 s: longer than the 5 s the input allows, and still never interrupted.
-    const b = await testbed({
-      nodes: [{ id: 'val-a', host: 'val-a', validator: POOL, dbVersion: 41 }],
-      hosts: ['val-a'],
-      binaries: { new: { dbVersion: 44 } },
-      migrationStepMs: 3_000,
-    });
-    await startTestbedService(b, 'val-a');
-    const { result, figures, status } = await runStrategy(b, 'nearStopAndRestartUpgrade', {
-      validator: { network: b.networkId, accountId: POOL },
-      networkRpcUrl: b.rpcUrl,
-      node: nodeInput(b.nodes['val-a']!),
-      release: b.binaries.new.release('val-a'),
-      timeouts: { migration: '5s', sync: '5 minutes', signing: '5 minutes' },
-    });
+    // The scenario's migration: three steps of 3 s, longer than the 5 s its input allows.
+    const { bed: b, input } = await scenario('nearStopAndRestartUpgrade');
+    const { result, figures, status } = await runStrategy(b, 'nearStopAndRestartUpgrade', input);
     expect(result).toMatchObject({ migrated: true, database: { dataDbVersion: 41, binaryDbVersion: 44 } });
     const migration = status.steps.find((s) => s.id === 'wait-migration')!;
     expect(migration.state).toBe('done');
@@ -227,22 +199,8 @@ describe('NEAR upgrades end to end', () => {
   }, 600_000);
 
   it('nearValidatorKeyHotSwap: the standby takes the key once the primary is verifiably stopped', async () => {
-    const b = await testbed({
-      nodes: [
-        { id: 'val-a', host: 'val-a', validator: POOL },
-        { id: 'standby', host: 'val-b', service: 'neard-standby' },
-      ],
-    });
-    await startTestbedService(b, 'val-a');
-    await startTestbedService(b, 'standby');
-    const { figures, after, status } = await runStrategy(b, 'nearValidatorKeyHotSwap', {
-      validator: { network: b.networkId, accountId: POOL },
-      networkRpcUrl: b.rpcUrl,
-      primary: nodeInput(b.nodes['val-a']!),
-      standby: nodeInput(b.nodes['standby']!),
-      release: b.binaries.new.release('val-b'),
-      timeouts,
-    });
+    const { bed: b, input } = await scenario('nearValidatorKeyHotSwap');
+    const { figures, after, status } = await runStrategy(b, 'nearValidatorKeyHotSwap', input);
     expect(figures.doubleSigns).toBe(0);
     expect(after.doubleSigns).toEqual([]);
     // The key is on no running node from the primary's stop until the standby's SIGHUP (seconds, as in

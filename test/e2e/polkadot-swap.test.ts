@@ -16,7 +16,6 @@ import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { abortSignal, statusQuery } from '../../src/api/messages.js';
 import { polkadotIdentity, type PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
-import type { ValidatorCounters } from '../../src/devnet/polkadot/accounting.js';
 import { decodeExtrinsic } from '../../src/devnet/polkadot/extrinsics.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import {
@@ -24,6 +23,12 @@ import {
   type PolkadotTestbed,
   type PolkadotTestbedOptions,
 } from '../../src/devnet/testbeds/polkadot.js';
+import {
+  polkadotSteadySlot,
+  settledPolkadotCounters,
+  startPolkadotScenario,
+  type PolkadotScenarioName,
+} from '../../src/devnet/scenarios/polkadot.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
 
@@ -50,6 +55,12 @@ afterAll(async () => {
 async function testbed(options: PolkadotTestbedOptions = {}): Promise<PolkadotTestbed> {
   bed = await startPolkadotTestbed({ sessionLength: SESSION_LENGTH, blockTimeMs: BLOCK_TIME_MS, ...options });
   return bed;
+}
+
+async function scenario(name: PolkadotScenarioName) {
+  const s = await startPolkadotScenario(name, { sessionLength: SESSION_LENGTH, blockTimeMs: BLOCK_TIME_MS });
+  bed = s.bed;
+  return s;
 }
 
 let queues = 0;
@@ -92,26 +103,8 @@ async function runSwap(
   return { ...outcome, events, handle };
 }
 
-/** The validator's counters once every slot up to now has settled (past the devnet's signature grace). */
-async function settledCounters(b: PolkadotTestbed, fromSlot: number): Promise<ValidatorCounters> {
-  const until = b.currentSlot() + Math.ceil(4_000 / BLOCK_TIME_MS);
-  while (b.currentSlot() < until) await new Promise((r) => setTimeout(r, 100));
-  return b.counters(fromSlot);
-}
-
-/**
- * The slot from which to judge the run: once A's node, just started by the testbed, signs slot after slot
- * (its first slots, before it connected, are the testbed's and not the upgrade's).
- */
-async function steadySlot(b: PolkadotTestbed): Promise<number> {
-  const since = b.currentSlot();
-  const deadline = Date.now() + 60_000;
-  while (b.counters(since).signed < 3) {
-    if (Date.now() > deadline) throw new Error('val-a never signed for the validator');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return b.currentSlot();
-}
+const settledCounters = (b: PolkadotTestbed, fromSlot: number) => settledPolkadotCounters(b, fromSlot, BLOCK_TIME_MS);
+const steadySlot = (b: PolkadotTestbed) => polkadotSteadySlot(b);
 
 /** Every proxy.proxy / session.setKeys extrinsic in the relay's blocks so far (set-keys transactions). */
 function setKeysTransactions(b: PolkadotTestbed): string[] {
@@ -139,10 +132,10 @@ const stepStates = (status: UpgradeStatus) => Object.fromEntries(status.steps.ma
 
 describe('polkadotValidatorSwapUpgrade end to end', () => {
   it('hands the validator A → B → A through a Staking proxy with no missed slot and no equivocation', async () => {
-    const b = await testbed({ mode: 'relay' });
+    const { bed: b, input } = await scenario('relay-round-trip');
     const fromSlot = await steadySlot(b);
     const began = Date.now();
-    const { value, error, status, events, handle } = await runSwap(b, b.swapInput({ timeouts: waits }));
+    const { value, error, status, events, handle } = await runSwap(b, input);
     const wallMs = Date.now() - began;
     expect(error).toBeUndefined();
     expect(status.state).toBe('completed');
@@ -164,9 +157,9 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
   }, 300_000);
 
   it('ends after B takes over through Asset Hub (StakingOperator proxy, handBack false)', async () => {
-    const b = await testbed({ mode: 'ahm' });
+    const { bed: b, input } = await scenario('ahm-takeover');
     const fromSlot = await steadySlot(b);
-    const { value, error, status } = await runSwap(b, b.swapInput({ timeouts: waits, handBack: false }));
+    const { value, error, status } = await runSwap(b, input);
     expect(error).toBeUndefined();
     expect(status.state).toBe('completed');
     expect(value!.validatingNode).toBe('B');

@@ -1,0 +1,181 @@
+/**
+ * The NEAR strategies' scenarios on the local testbed: for each workflow type, the testbed layout it needs,
+ * the nodes running before it starts, and its workflow input. The end-to-end tests and the demo run the same
+ * scenarios; each judges the run by the network's counters (nearBaseline before, settledNearCounters after).
+ *
+ *   const { bed, input } = await startNearScenario('nearZeroDowntimeUpgrade', { epochLength: 12 });
+ *   const before = await nearBaseline(bed);
+ *   await startUpgrade(client, 'nearZeroDowntimeUpgrade', input);   // … until it ends
+ *   const after = await settledNearCounters(bed);                   // after.missedBlocks - before.missedBlocks
+ *   await bed.stop();
+ */
+import type { StrategyInput } from '../../api/strategies.js';
+import type { ValidatorCounters } from '../near/index.js';
+import {
+  startNearTestbed,
+  startTestbedService,
+  type NearTestbed,
+  type NearTestbedOptions,
+  type TestbedNode,
+} from '../testbeds/near.js';
+
+/** The validator every NEAR scenario upgrades: a staking pool owned by owner.near. */
+export const NEAR_SCENARIO_POOL = 'pool.poolv1.near';
+
+export type NearStrategy =
+  'nearZeroDowntimeUpgrade' | 'nearSyncAndSwapUpgrade' | 'nearStopAndRestartUpgrade' | 'nearValidatorKeyHotSwap';
+
+export interface NearScenarioOptions {
+  epochLength?: number;
+  blockTimeMs?: number;
+  /** Hold for an `approve` update before each irreversible step. */
+  manualApproval?: boolean;
+}
+
+export interface NearScenario<N extends NearStrategy> {
+  strategy: N;
+  bed: NearTestbed;
+  input: StrategyInput<N>;
+  /** What the run shows, in one line. */
+  description: string;
+}
+
+const nodeInput = (node: TestbedNode) => ({ ...node.ref, binary: node.binary });
+const nodeOf = (bed: NearTestbed, id: string) => {
+  const node = bed.nodes[id];
+  if (!node) throw new Error(`the testbed has no node ${id}`);
+  return node;
+};
+const timeouts = { sync: '5 minutes', signing: '5 minutes' };
+
+interface Layout<N extends NearStrategy> {
+  description: string;
+  testbed: NearTestbedOptions;
+  /** Nodes whose services run before the upgrade starts. */
+  running: string[];
+  input(bed: NearTestbed): Omit<StrategyInput<N>, 'validator' | 'networkRpcUrl'>;
+}
+
+const layouts: { [N in NearStrategy]: Layout<N> } = {
+  nearZeroDowntimeUpgrade: {
+    description: 'val-b syncs the new release with a key of its own, the pool stakes it, val-a stops at T+2',
+    testbed: {},
+    running: ['val-a'],
+    input: (bed) => ({
+      staking: bed.validators[NEAR_SCENARIO_POOL]!.stakingInput,
+      oldNode: nodeInput(nodeOf(bed, 'val-a')),
+      newNode: nodeInput(nodeOf(bed, 'val-b')),
+      release: bed.binaries.new.release('val-b'),
+      timeouts: { ...timeouts, keyActive: '10 minutes' },
+    }),
+  },
+  nearSyncAndSwapUpgrade: {
+    description: 'a keyless node on val-a syncs the new release; its data folder is swapped into the validator',
+    testbed: {
+      nodes: [
+        { id: 'val-a', host: 'val-a', validator: NEAR_SCENARIO_POOL, dbVersion: 41 },
+        { id: 'sync', host: 'val-a', service: 'neard-sync' },
+      ],
+      hosts: ['val-a'],
+    },
+    running: ['val-a'],
+    input: (bed) => ({
+      node: nodeInput(nodeOf(bed, 'val-a')),
+      syncNode: nodeInput(nodeOf(bed, 'sync')),
+      release: bed.binaries.new.release('val-a'),
+      timeouts: { sync: '5 minutes', resync: '5 minutes', signing: '5 minutes' },
+    }),
+  },
+  nearStopAndRestartUpgrade: {
+    // Three migration steps of 3 s: longer than the 5 s the input allows, and still never interrupted.
+    description: 'stop, install, start; a 9 s database migration is followed past its 5 s limit, never cut',
+    testbed: {
+      nodes: [{ id: 'val-a', host: 'val-a', validator: NEAR_SCENARIO_POOL, dbVersion: 41 }],
+      hosts: ['val-a'],
+      binaries: { new: { dbVersion: 44 } },
+      migrationStepMs: 3_000,
+    },
+    running: ['val-a'],
+    input: (bed) => ({
+      node: nodeInput(nodeOf(bed, 'val-a')),
+      release: bed.binaries.new.release('val-a'),
+      timeouts: { migration: '5s', sync: '5 minutes', signing: '5 minutes' },
+    }),
+  },
+  nearValidatorKeyHotSwap: {
+    description: 'a synced standby on val-b takes the key (file + SIGHUP) once val-a is verifiably stopped',
+    testbed: {
+      nodes: [
+        { id: 'val-a', host: 'val-a', validator: NEAR_SCENARIO_POOL },
+        { id: 'standby', host: 'val-b', service: 'neard-standby' },
+      ],
+    },
+    running: ['val-a', 'standby'],
+    input: (bed) => ({
+      primary: nodeInput(nodeOf(bed, 'val-a')),
+      standby: nodeInput(nodeOf(bed, 'standby')),
+      release: bed.binaries.new.release('val-b'),
+      timeouts,
+    }),
+  },
+};
+
+export const nearStrategies = Object.keys(layouts) as NearStrategy[];
+
+/** Stands up the strategy's testbed, starts the nodes that run before it, and builds its workflow input. */
+export async function startNearScenario<N extends NearStrategy>(
+  strategy: N,
+  options: NearScenarioOptions = {},
+): Promise<NearScenario<N>> {
+  const layout = layouts[strategy] as Layout<N>;
+  const bed = await startNearTestbed({
+    epochLength: options.epochLength ?? 12,
+    blockTimeMs: options.blockTimeMs ?? 150,
+    ...layout.testbed,
+  });
+  try {
+    for (const id of layout.running) await startTestbedService(bed, id);
+    const input = {
+      validator: { network: 'localnet', accountId: NEAR_SCENARIO_POOL },
+      networkRpcUrl: bed.rpcUrl,
+      ...(options.manualApproval ? { manualApproval: true } : {}),
+      ...layout.input(bed),
+    } as StrategyInput<N>;
+    return { strategy, bed, input, description: layout.description };
+  } catch (err) {
+    await bed.stop();
+    throw err;
+  }
+}
+
+/** The account's counters once every height up to now has settled (past the devnet's signature grace). */
+export async function settledNearCounters(
+  bed: NearTestbed,
+  accountId = NEAR_SCENARIO_POOL,
+  graceMs = 3_000,
+): Promise<ValidatorCounters> {
+  const head = bed.counters(accountId).settledHeight + Math.ceil(graceMs / bed.devnet.chain.options.blockTimeMs);
+  return eventually('the counters to settle', () => {
+    const c = bed.counters(accountId);
+    return c.settledHeight >= head ? c : undefined;
+  });
+}
+
+/** Waits until the validator has signed for a while, and returns its settled counters then (the baseline). */
+export async function nearBaseline(bed: NearTestbed, accountId = NEAR_SCENARIO_POOL): Promise<ValidatorCounters> {
+  const start = bed.counters(accountId).producedBlocks;
+  await eventually('the validator to sign', () =>
+    bed.counters(accountId).producedBlocks > start + 5 ? true : undefined,
+  );
+  return settledNearCounters(bed, accountId);
+}
+
+async function eventually<T>(what: string, look: () => T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = look();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
