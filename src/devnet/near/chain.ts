@@ -1,13 +1,16 @@
 /**
- * The simulated NEAR chain: a block clock, accounts with access keys, staking pools, epochs (epochs.ts) and
- * the signing ledger (signing-ledger.ts). The network itself always produces blocks (as the rest of the
- * validator set would); what the devnet measures is whether each validator's node signed them.
+ * The simulated NEAR chain: a block clock, accounts with access keys, staking pools, epochs (epochs.ts), who
+ * is expected to produce each height (producer-schedule.ts) and the signing ledger (signing-ledger.ts). The
+ * network itself always produces blocks (as the rest of the validator set would); what the devnet measures is
+ * whether the validator assigned to a height had a node that signed it. Validators the devnet runs itself
+ * (`devnetSigners`) sign every height, like the rest of a real validator set.
  */
 import { EventEmitter } from 'node:events';
 import { PublicKey, baseDecode, baseEncode } from 'near-api-js';
-import { EpochManager, type Epoch, type ValidatorStake } from './epochs.js';
+import { EpochManager, type ValidatorStake } from './epochs.js';
 import { sha256 } from './hashing.js';
 import { blockApprovalPayload, chunkPayload, type SignMessage } from './node-wire.js';
+import { ProducerSchedule } from './producer-schedule.js';
 import { SigningLedger, type DoubleSign } from './signing-ledger.js';
 import type { StakingPool } from './staking-pool.js';
 
@@ -63,6 +66,9 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
   readonly ledger = new SigningLedger();
   private readonly blocks: Block[] = [];
   private readonly blocksByHash = new Map<string, Block>();
+  private readonly schedules = new Map<number, ProducerSchedule>();
+  /** Validator keys the devnet signs with itself (always-producing validators), by public key. */
+  readonly devnetSigners = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -74,7 +80,7 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
     this.epochs = new EpochManager(options.epochLength, options.genesisHeight, genesis.hash, genesisValidators);
     genesis.epochId = this.epochs.current().id;
     genesis.nextEpochId = this.epochs.nextEpochId();
-    genesis.author = authorOf(this.epochs.current(), genesis.height);
+    genesis.author = this.producerAt(genesis.height)?.accountId ?? 'devnet';
     this.append(genesis);
   }
 
@@ -122,8 +128,9 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
     }
     const epoch = this.epochs.current();
     const block = this.makeBlock(height, prev.hash, epoch.index, epoch.id, this.epochs.nextEpochId());
-    block.author = authorOf(epoch, height);
+    block.author = this.producerAt(height)?.accountId ?? 'devnet';
     this.append(block);
+    this.signAsDevnet(block);
     this.settleSignatures();
     this.emit('block', block);
     return block;
@@ -166,6 +173,36 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
     return this.epochs.epochOfHeight(height)?.validators ?? [];
   }
 
+  /** The validator expected to produce the block and the chunk at a produced height. */
+  producerAt(height: number): ValidatorStake | undefined {
+    return this.scheduleOf(height)?.producerAt(height);
+  }
+
+  /** The stake-weighted assignment of the epoch a height belongs to (fixed for the epoch). */
+  scheduleOf(height: number): ProducerSchedule | undefined {
+    const epoch = this.epochs.epochOfHeight(height);
+    if (!epoch) return undefined;
+    let schedule = this.schedules.get(epoch.index);
+    if (!schedule) this.schedules.set(epoch.index, (schedule = new ProducerSchedule(epoch.validators)));
+    return schedule;
+  }
+
+  /** The devnet's own validators sign every height of their epochs, as a healthy validator set does. */
+  private signAsDevnet(block: Block): void {
+    for (const v of this.validatorsAt(block.height)) {
+      if (!this.devnetSigners.has(v.publicKey)) continue;
+      this.ledger.record({
+        height: block.height,
+        accountId: v.accountId,
+        publicKey: v.publicKey,
+        instanceId: 'devnet',
+        nodePublicKey: 'devnet',
+        block: true,
+        chunk: true,
+      });
+    }
+  }
+
   private settleSignatures(): void {
     const now = Date.now();
     // Nobody signs the genesis block.
@@ -174,7 +211,7 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
       const block = this.blockAt(h);
       if (!block) continue;
       if (block.producedAtMs + this.options.signatureGraceMs > now) break;
-      this.ledger.settle(h, block.epochIndex, this.validatorsAt(h));
+      this.ledger.settle(h, block.epochIndex, this.producerAt(h));
     }
   }
 
@@ -210,9 +247,4 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
     this.blocks.push(block);
     this.blocksByHash.set(block.hash, block);
   }
-}
-
-function authorOf(epoch: Epoch, height: number): string {
-  const validators = epoch.validators;
-  return validators.length ? validators[height % validators.length]!.accountId : 'devnet';
 }

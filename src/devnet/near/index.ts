@@ -3,7 +3,7 @@
  * JSON-RPC endpoint that near-api-js talks to unchanged, and a socket for simulated neard processes
  * (neard-sim.ts) to sign blocks on. See chain.ts for what is simulated.
  */
-import { PublicKey } from 'near-api-js';
+import { KeyPair, PublicKey } from 'near-api-js';
 import { NearChain, type AccountState, type Block } from './chain.js';
 import type { ValidatorStake } from './epochs.js';
 import { createRpcMethods } from './rpc-methods.js';
@@ -54,6 +54,11 @@ export interface NearDevnetOptions {
   accounts?: DevnetAccount[];
   /** The genesis validators: current in the first two epochs. */
   validators?: DevnetValidator[];
+  /**
+   * Genesis validators the devnet runs itself (direct stakers with keys only it knows): they sign every height,
+   * like the rest of a real validator set, so the validators under test own only their share of the heights.
+   */
+  devnetValidators?: { accountId: string; stake: bigint }[];
   log?: (line: string) => void;
 }
 
@@ -78,7 +83,13 @@ const DEFAULT_AMOUNT = 1000n * ONE_NEAR;
 
 export async function startNearDevnet(opts: NearDevnetOptions): Promise<NearDevnet> {
   const chainId = opts.chainId ?? 'localnet';
-  const genesisValidators: ValidatorStake[] = (opts.validators ?? []).map((v) => ({
+  const devnetRun: DevnetValidator[] = (opts.devnetValidators ?? []).map((v) => ({
+    accountId: v.accountId,
+    stakePublicKey: KeyPair.fromRandom('ed25519').getPublicKey().toString(),
+    stake: v.stake,
+  }));
+  const allValidators = [...(opts.validators ?? []), ...devnetRun];
+  const genesisValidators: ValidatorStake[] = allValidators.map((v) => ({
     accountId: v.accountId,
     publicKey: normalizeKey(v.stakePublicKey),
     stake: v.stake,
@@ -106,7 +117,8 @@ export async function startNearDevnet(opts: NearDevnetOptions): Promise<NearDevn
     return account;
   };
   for (const spec of opts.accounts ?? []) createAccount(spec);
-  for (const v of opts.validators ?? []) {
+  for (const v of devnetRun) chain.devnetSigners.add(normalizeKey(v.stakePublicKey));
+  for (const v of allValidators) {
     const account = createAccount(v);
     account.locked = v.stake;
     if (v.pool) {

@@ -1,10 +1,12 @@
 /**
  * Who signed what: the accounting behind missed blocks (downtime) and double signing (equivocation).
  *
- * Every validator in the current set is expected to sign each height: one block approval and one chunk (the
- * devnet has a single shard). A height is settled once its grace period is over; then an expected validator
- * that has no valid signature with its current key at that height has missed it. Two different node processes
- * signing one height with the same key is double signing, whenever it is seen (also after settlement).
+ * Nodes sign every height they see (nearcore's approvals), but only the validator assigned to a height
+ * (producer-schedule.ts) is expected to produce its block and its chunk (the devnet has a single shard). A
+ * height is settled once its grace period is over; then the assigned validator has missed its block (and its
+ * chunk) unless a node signed them with its current key. Two different node processes signing one height with
+ * the same key is double signing, at any height, assigned to that key or not, whenever it is seen (also after
+ * settlement).
  */
 import type { ValidatorStake } from './epochs.js';
 
@@ -28,7 +30,7 @@ export interface ValidatorCounters extends ProductionStats {
   settledHeight: number;
   missedBlocks: number;
   missedChunks: number;
-  /** Settled heights at which the account was expected to sign a block and did not (oldest first, capped). */
+  /** Settled heights assigned to the account whose block it did not produce (oldest first, capped). */
   missedBlockHeights: number[];
   /** Heights at which two node processes signed with the same key of this account. */
   doubleSignHeights: number[];
@@ -98,14 +100,14 @@ export class SigningLedger {
     return doubleSign;
   }
 
-  /** Settles one height against the validators expected to sign it. Heights settle once, in order. */
-  settle(height: number, epochIndex: number, expected: ValidatorStake[]): void {
+  /** Settles one height against the validator assigned to produce it. Heights settle once, in order. */
+  settle(height: number, epochIndex: number, producer: ValidatorStake | undefined): void {
     if (height <= this.settledUpTo) return;
     this.settledUpTo = height;
     const keys = this.byHeight.get(height);
     let epochStats = this.perEpoch.get(epochIndex);
     if (!epochStats) this.perEpoch.set(epochIndex, (epochStats = new Map<string, ProductionStats>()));
-    for (const v of expected) {
+    for (const v of producer ? [producer] : []) {
       const signers = keys?.get(v.publicKey);
       const block = (signers?.block.size ?? 0) > 0;
       const chunk = (signers?.chunk.size ?? 0) > 0;
