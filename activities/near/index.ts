@@ -9,6 +9,7 @@ import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
 import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
 import { generateValidatorKeyOnHost, readDatabaseVersions, readValidatorKeyOnHost } from '../../src/near/node-files.js';
+import { judgeDatabase } from '../../src/near/database-check.js';
 import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
 import { producedSince } from '../../src/near/production.js';
 import { messageOf, nearRpc, reading } from '../../src/near/rpc.js';
@@ -253,16 +254,12 @@ export function createNearActivities(deps: NearActivityDeps) {
       return reportingNearErrors(async () => {
         const versions = await readDatabaseVersions(
           await connect(node.host),
-          { home: node.home, binary: binaryPath },
+          { home: node.home, binary: binaryPath, installedBinary: node.binary ?? 'neard' },
           { signal: cancellationSignal() },
         );
-        return {
-          ...(versions.dataDbVersion === undefined ? {} : { dataDbVersion: versions.dataDbVersion }),
-          binaryDbVersion: versions.binaryDbVersion,
-          binaryVersion: versions.binaryVersion,
-          migrationNeeded: versions.dataDbVersion !== undefined && versions.dataDbVersion < versions.binaryDbVersion,
-          migrationSnapshot: versions.migrationSnapshot,
-        };
+        // A node that does not answer is taken as not running: its data was last opened by the installed binary.
+        const running = await readNodeStatus(node.rpcUrl).catch(() => undefined);
+        return judgeDatabase(versions, running?.version);
       });
     },
   } satisfies NearActivities;

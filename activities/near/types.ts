@@ -72,12 +72,14 @@ export interface StakeWithKeyResult {
 }
 
 export interface DatabaseCheck {
-  /** DB version of the node's data folder, if there is one. */
+  /** DB version of the node's data, when it is known (see src/near/database-check.ts). */
   dataDbVersion?: number;
+  /** Where dataDbVersion comes from, or why it is unknown, in words for the operator. */
+  dataDbVersionSource: string;
   /** DB version the binary writes. */
   binaryDbVersion: number;
   binaryVersion: string;
-  /** The new binary will migrate the data on start (and must not be interrupted). */
+  /** The new binary will (or, with an unknown data version, may) migrate the data on start; never interrupt it. */
   migrationNeeded: boolean;
   /** data/migration-snapshot exists: a migration runs now, or one was interrupted (neard then refuses to start). */
   migrationSnapshot?: boolean;

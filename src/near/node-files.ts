@@ -3,8 +3,8 @@
  * - validator_key.json is generated on the host by the node's own binary (`neard --home <tmp> init
  *   --account-id <id>`, as an operator would) and linked into place only if absent; only the account id
  *   and the public key are ever printed, so the secret key never crosses the wire;
- * - the database version of the data folder (data/DB_MARKER.json on the simulated neard) and the version
- *   banner of a binary (`neard --version`: "... (protocol 73) (db 42)").
+ * - the version banners (`neard --version`: "... (protocol 73) (db 42)") of the installed binary and of the
+ *   one to install, whether the node has a database, and whether a migration snapshot is there.
  */
 import { HostError } from '../ssh/errors.js';
 import { execCapture, type CapturedResult } from '../ssh/exec.js';
@@ -46,14 +46,16 @@ if ln "$tmp/home/validator_key.json" "$key" 2>/dev/null; then printf 'created ';
 elif [ -f "$key" ]; then printf 'existing '; key_fields "$key"
 else echo "cannot create $key" >&2; exit 12; fi`;
 
+// The data folder's own DB version sits inside RocksDB, which no shell tool reads; what is readable is the
+// `(db N)` of the installed binary, the one that last opened the data (neard migrates on open).
 const DATABASE_SCRIPT = `set -u
-home=$1; bin=$2
+home=$1; bin=$2; installed=$3
 banner=$("$bin" --version) || { echo "$bin --version failed" >&2; exit 11; }
 printf 'binary %s\\n' "$banner"
-marker="$home/data/DB_MARKER.json"
-if [ -f "$marker" ]; then
-  printf 'data %s\\n' "$(sed -n 's/.*"db_version"[[:space:]]*:[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' "$marker" | head -n 1)"
-else echo 'data none'; fi
+if [ -x "$installed" ] && installed_banner=$("$installed" --version 2>/dev/null); then
+  printf 'installed %s\\n' "$installed_banner"
+else echo 'installed none'; fi
+if [ -d "$home/data" ] && [ -n "$(ls -A "$home/data" 2>/dev/null)" ]; then echo 'data yes'; else echo 'data no'; fi
 if [ -e "$home/data/migration-snapshot" ]; then echo 'snapshot yes'; else echo 'snapshot no'; fi`;
 
 export async function readValidatorKeyOnHost(
@@ -82,49 +84,62 @@ export async function generateValidatorKeyOnHost(
   return { ...key, created: out.startsWith('created ') };
 }
 
-export interface DatabaseVersions {
+export interface NeardBanner {
   banner: string;
-  binaryVersion: string;
-  binaryDbVersion: number;
-  dataDbVersion?: number;
+  version: string;
+  dbVersion: number;
+}
+
+export interface DatabaseVersions {
+  /** The binary to be installed. */
+  target: NeardBanner;
+  /** The binary installed now (absent if there is none at that path). */
+  installed?: NeardBanner;
+  /** The node has a database (a non-empty data folder). */
+  hasData: boolean;
+  /** data/migration-snapshot exists: a migration runs now, or one was interrupted. */
   migrationSnapshot: boolean;
 }
 
 export async function readDatabaseVersions(
   connection: SshConnection,
-  input: { home: string; binary: string },
+  input: { home: string; binary: string; installedBinary: string },
   options: { signal?: AbortSignal } = {},
 ): Promise<DatabaseVersions> {
-  const out = await run(connection, 'vup-check-database', DATABASE_SCRIPT, [input.home, input.binary], options);
+  const out = await run(
+    connection,
+    'vup-check-database',
+    DATABASE_SCRIPT,
+    [input.home, input.binary, input.installedBinary],
+    options,
+  );
   const line = (tag: string) =>
     out
       .split('\n')
       .find((l) => l.startsWith(`${tag} `))
       ?.slice(tag.length + 1)
       .trim() ?? '';
-  const banner = line('binary');
-  const db = /\(db (\d+)\)/.exec(banner);
-  const release = /\(release ([^)]+)\)/.exec(banner) ?? /^neard\s+(\S+)/.exec(banner);
-  if (!db || !release) {
+  const target = parseBanner(line('binary'));
+  if (!target) {
     throw new NearError(
       'BadInput',
-      `${input.binary} on ${describeHost(connection.host)} is not a neard binary: "${banner}"`,
+      `${input.binary} on ${describeHost(connection.host)} is not a neard binary: "${line('binary')}"`,
     );
   }
-  const data = line('data');
-  if (data !== 'none' && !/^\d+$/.test(data)) {
-    throw new NearError(
-      'BadInput',
-      `the database marker in ${input.home}/data on ${describeHost(connection.host)} has no db_version`,
-    );
-  }
+  const installed = line('installed') === 'none' ? undefined : parseBanner(line('installed'));
   return {
-    banner,
-    binaryVersion: release[1]!,
-    binaryDbVersion: Number(db[1]),
-    ...(data === 'none' ? {} : { dataDbVersion: Number(data) }),
+    target,
+    ...(installed ? { installed } : {}),
+    hasData: line('data') === 'yes',
     migrationSnapshot: line('snapshot') === 'yes',
   };
+}
+
+/** `neard (release 2.4.0) (build ...) (protocol 73) (db 42)`; older builds print `neard 2.4.0 (... db 42)`. */
+function parseBanner(banner: string): NeardBanner | undefined {
+  const db = /\(?db (\d+)\)/.exec(banner);
+  const release = /\(release ([^)]+)\)/.exec(banner) ?? /^neard\s+(\S+)/.exec(banner);
+  return db && release ? { banner, version: release[1]!, dbVersion: Number(db[1]) } : undefined;
 }
 
 async function run(

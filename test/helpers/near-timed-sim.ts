@@ -251,6 +251,7 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
       const binaryDbVersion = Number(m[2]);
       return {
         dataDbVersion,
+        dataDbVersionSource: 'the simulated database',
         binaryDbVersion,
         binaryVersion: m[1]!,
         migrationNeeded: (dataDbVersion ?? binaryDbVersion) < binaryDbVersion,

@@ -120,13 +120,14 @@ describe('validator keys on the host', () => {
 });
 
 describe('checkDatabase', () => {
-  it('compares the data folder with the database version a binary writes', async () => {
+  it('compares the data with the database version a binary writes, by the installed binary that opened it', async () => {
     const newer = await run(activities.checkDatabase, {
       node: nodeA,
       binaryPath: bed.binaries.new.staged('val-a'),
     });
     expect(newer).toEqual({
       dataDbVersion: 41,
+      dataDbVersionSource: expect.stringContaining('the node is not running') as unknown,
       binaryDbVersion: 42,
       binaryVersion: '2.4.0',
       migrationNeeded: true,
@@ -136,11 +137,32 @@ describe('checkDatabase', () => {
     expect(same).toMatchObject({ dataDbVersion: 41, binaryDbVersion: 41, migrationNeeded: false });
     const fresh = await run(activities.checkDatabase, { node: nodeB, binaryPath: bed.binaries.new.staged('val-b') });
     expect(fresh).toEqual({
+      dataDbVersionSource: 'the node has no database',
       binaryDbVersion: 42,
       binaryVersion: '2.4.0',
       migrationNeeded: false,
       migrationSnapshot: false,
     });
+  });
+
+  it('takes the data version from the running release, and calls it unknown when the installed file differs', async () => {
+    await startTestbedService(bed, 'val-a');
+    const opened = await eventually('val-a to answer', async () => {
+      const check = await run(activities.checkDatabase, { node: nodeA, binaryPath: bed.binaries.new.staged('val-a') });
+      return check.dataDbVersionSource.startsWith('opened by the running release') ? check : undefined;
+    });
+    expect(opened).toMatchObject({ dataDbVersion: 41, migrationNeeded: true });
+
+    // As if someone had copied the new release over the path the running node was started from.
+    const replaced = await run(activities.checkDatabase, {
+      node: { ...nodeA, binary: bed.binaries.new.staged('val-a') },
+      binaryPath: bed.binaries.new.staged('val-a'),
+    });
+    expect(replaced.dataDbVersion).toBeUndefined();
+    expect(replaced.migrationNeeded).toBe(true);
+    expect(replaced.dataDbVersionSource).toMatch(/^unknown: the node runs release \S+ but 2\.4\.0 is installed$/);
+    // Later tests start from a stopped val-a.
+    await run(activities.stopService, { host: nodeA.host, service: nodeA.service });
   });
 
   it('refuses a file that is not a neard binary', async () => {

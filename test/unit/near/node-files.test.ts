@@ -50,21 +50,29 @@ it('reads the account and public key of a compact key file, and nothing of a fil
   expect(err?.message).not.toContain(key.toString().slice(8));
 });
 
-it('sees the migration snapshot of a database being migrated', async () => {
+it('reads the banners of the installed binary and the one to install, and sees a migration snapshot', async () => {
   const home = path.join(host.rootDir, 'migrating');
   await mkdir(path.join(home, 'data', 'migration-snapshot'), { recursive: true });
-  await writeFile(
-    path.join(home, 'data', 'DB_MARKER.json'),
-    JSON.stringify({ db_version: 40, head_height: 12, state: 'migrating', migrating_to: 42 }),
-  );
+  const installed = path.join(host.rootDir, 'bin', 'neard-old');
   const binary = path.join(host.rootDir, 'bin', 'neard');
+  writeNeardBinary(installed, { version: '2.3.1', build: 'sim', protocolVersion: 72, dbVersion: 40 });
   writeNeardBinary(binary, { version: '2.4.0', build: 'sim', protocolVersion: 73, dbVersion: 42 });
-  const versions = await readDatabaseVersions(await pool.get(host.spec), { home, binary });
+  const connection = await pool.get(host.spec);
+  const versions = await readDatabaseVersions(connection, { home, binary, installedBinary: installed });
   expect(versions).toMatchObject({
-    binaryVersion: '2.4.0',
-    binaryDbVersion: 42,
-    dataDbVersion: 40,
+    target: { version: '2.4.0', dbVersion: 42 },
+    installed: { version: '2.3.1', dbVersion: 40 },
+    hasData: true,
     migrationSnapshot: true,
   });
-  expect(versions.banner).toContain('(db 42)');
+  expect(versions.target.banner).toContain('(db 42)');
+
+  const fresh = path.join(host.rootDir, 'fresh');
+  await mkdir(path.join(fresh, 'data'), { recursive: true });
+  const none = await readDatabaseVersions(connection, {
+    home: fresh,
+    binary,
+    installedBinary: path.join(host.rootDir, 'bin', 'absent'),
+  });
+  expect(none).toEqual({ target: versions.target, hasData: false, migrationSnapshot: false });
 });
