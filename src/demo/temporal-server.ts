@@ -1,0 +1,73 @@
+/**
+ * The demo's Temporal: the dev server of the `temporal` CLI (found or built by src/devnet/temporal-servers.ts,
+ * else the SDK's download) with its web UI on a fixed port and the upgrades' search attributes registered,
+ * and the production worker in this process: the same workflows and createActivities as worker/main.ts.
+ */
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import { DEFAULT_TASK_QUEUE } from '../api/identity.js';
+import { upgradeSearchAttributes } from '../api/search-attributes.js';
+import { resolveTemporalCli, toSdkExecutable } from '../devnet/temporal-servers.js';
+import { SshConnectionPool } from '../ssh/connection.js';
+
+export interface DemoTemporal {
+  env: TestWorkflowEnvironment;
+  address: string;
+  uiUrl: string;
+  taskQueue: string;
+  stop: () => Promise<void>;
+}
+
+export async function startDemoTemporal(
+  ports: { server: number; ui: number },
+  log: (line: string) => void,
+): Promise<DemoTemporal> {
+  // Quiet the SDK's own logging before any connection: the demo prints its own story.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const cli = await resolveTemporalCli({ log });
+  log(`Temporal dev server: ${cli.type === 'existing-path' ? `${cli.path} (${cli.origin})` : cli.origin}`);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: toSdkExecutable(cli),
+      ip: '127.0.0.1',
+      port: ports.server,
+      ui: true,
+      uiPort: ports.ui,
+      searchAttributes: upgradeSearchAttributes,
+    },
+  });
+  return {
+    env,
+    address: `127.0.0.1:${ports.server}`,
+    uiUrl: `http://localhost:${ports.ui}`,
+    taskQueue: DEFAULT_TASK_QUEUE,
+    stop: () => env.teardown(),
+  };
+}
+
+export interface RunningWorker {
+  stop: () => Promise<void>;
+}
+
+/** The production worker (workflows/index.ts, createActivities) on the default task queue, in this process. */
+export async function startDemoWorker(temporal: DemoTemporal): Promise<RunningWorker> {
+  const ssh = new SshConnectionPool();
+  const worker = await Worker.create({
+    connection: temporal.env.nativeConnection,
+    namespace: temporal.env.namespace ?? 'default',
+    taskQueue: temporal.taskQueue,
+    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+    activities: createActivities({ connections: ssh }),
+    shutdownGraceTime: '10s',
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await ssh.closeAll();
+    },
+  };
+}
