@@ -264,7 +264,7 @@ function nextRollbackStep(paths: DataSwapPaths, o: Observed, swapId: string): Sw
 const RENAME_SCRIPT = `set -eu
 { [ -e "$1" ] || [ -L "$1" ]; } || { echo "$1 does not exist" >&2; exit 66; }
 if [ -e "$2" ] || [ -L "$2" ]; then echo "$2 already exists" >&2; exit 67; fi
-mv -T -- "$1" "$2"
+mv -T -- "$1" "$2" || exit 65
 sync -- "$(dirname -- "$2")" "$(dirname -- "$1")" 2>/dev/null || sync`;
 
 async function perform(
@@ -283,10 +283,14 @@ async function perform(
     signal,
   });
   if (result.exitCode !== 0) {
+    // The host refused the rename itself (permissions, an immutable or read-only folder, a busy mount):
+    // waiting does not change that, and the node stays down while the swap is retried, so the workflow
+    // rolls back at once. The races (exit 66, 67) are left to a retry, which observes the folders again.
     throw new HostError(
       'RemoteCommandFailed',
       `renaming ${paths[step.from]} to ${paths[step.to]} on ${describeHost(connection.host)} failed: ` +
         result.stderr.trim(),
+      { nonRetryable: result.exitCode === 65 },
     );
   }
 }
