@@ -8,6 +8,7 @@ import type { SubstrateSignerResolver } from '../src/secrets/substrate-signer.js
 import { createHostActivities } from './host/index.js';
 import { createNearActivities } from './near/index.js';
 import { createPolkadotActivities } from './polkadot/index.js';
+import { createPreflightActivities } from './preflight/index.js';
 
 export interface ActivityDeps {
   connections: SshConnectionProvider;
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHostActivities(deps),
     ...createNearActivities(deps),
     ...createPolkadotActivities(deps),
+    ...createPreflightActivities(deps),
   };
 }
 
@@ -35,8 +37,10 @@ type NoneShared<T extends never> = T;
 type HostActivitySet = ReturnType<typeof createHostActivities>;
 type NearActivitySet = ReturnType<typeof createNearActivities>;
 type PolkadotActivitySet = ReturnType<typeof createPolkadotActivities>;
+type PreflightActivitySet = ReturnType<typeof createPreflightActivities>;
 export type _ActivityNamesAreUnique = [
   NoneShared<Shared<HostActivitySet, NearActivitySet>>,
   NoneShared<Shared<HostActivitySet, PolkadotActivitySet>>,
   NoneShared<Shared<NearActivitySet, PolkadotActivitySet>>,
+  NoneShared<Shared<PreflightActivitySet, HostActivitySet & NearActivitySet & PolkadotActivitySet>>,
 ];

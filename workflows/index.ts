@@ -7,3 +7,4 @@ export { nearSyncAndSwapUpgrade } from './near-sync-and-swap.js';
 export { nearStopAndRestartUpgrade } from './near-stop-and-restart.js';
 export { nearValidatorKeyHotSwap } from './near-key-hot-swap.js';
 export { polkadotValidatorSwapUpgrade } from './polkadot-validator-swap.js';
+export { preflightUpgrade } from './preflight.js';

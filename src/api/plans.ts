@@ -87,3 +87,25 @@ export function polkadotValidatorSwapPlan(input: { releaseB?: unknown; release?:
   if (input.handBack) plan.push(...polkadotHandBack);
   return plan;
 }
+
+/** The steps a run of `strategy` with this (valid) input takes, as its `status` query lists them at the start. */
+export function plannedSteps(
+  strategy: string,
+  input: { releaseB?: unknown; release?: unknown; handBack?: boolean },
+): PlannedStep[] {
+  switch (strategy) {
+    case 'nearZeroDowntimeUpgrade':
+      return [...nearZeroDowntimePlan];
+    case 'nearSyncAndSwapUpgrade':
+      return [...nearSyncAndSwapPlan];
+    case 'nearStopAndRestartUpgrade':
+      return [...nearStopAndRestartPlan];
+    case 'nearValidatorKeyHotSwap':
+      return [...nearKeyHotSwapPlan];
+    case 'polkadotValidatorSwapUpgrade':
+      // The workflow's default (handBack: true) applies when the input leaves it out.
+      return polkadotValidatorSwapPlan({ ...input, handBack: input.handBack ?? true });
+    default:
+      throw new Error(`unknown strategy "${strategy}"`);
+  }
+}

@@ -15,6 +15,23 @@ export {
   type UpgradeFilter,
   type UpgradeSummary,
 } from './upgrades.js';
+export {
+  describeUpgrade,
+  fetchUpgradeHistory,
+  runningUpgrade,
+  type UpgradeHistory,
+  type UpgradeRun,
+} from './inspect.js';
+export { runPreflight } from './preflight.js';
+export {
+  DEFAULT_MIN_FREE_DISK_BYTES,
+  preflightWorkflowId,
+  type CheckOutcome,
+  type PreflightCheck,
+  type PreflightReport,
+  type PreflightRequest,
+} from '../api/preflight.js';
+export { plannedSteps, type PlannedStep } from '../api/plans.js';
 export { strategies, type StrategyInput, type StrategyName } from '../api/strategies.js';
 export { DEFAULT_TASK_QUEUE, upgradeWorkflowId, type ValidatorIdentity } from '../api/identity.js';
 export type { UpgradeStatus, StepStatus, RunState } from '../api/status.js';

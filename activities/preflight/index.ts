@@ -1,0 +1,69 @@
+/**
+ * Read-only checks for `vup plan` that no other activity answers: whether the worker can resolve a signer
+ * reference. They load the key to prove it is there and answer only with its public part; the secret never
+ * leaves the worker's memory.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { nearAccountId } from '../../src/config/identities.js';
+import { signerSchema } from '../../src/config/signers.js';
+import { SignerError } from '../../src/secrets/errors.js';
+import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
+import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
+import { parseInput } from '../host/failures.js';
+
+export interface PreflightActivityDeps {
+  resolveNearSigner?: NearSignerResolver;
+  resolveSubstrateSigner?: SubstrateSignerResolver;
+}
+
+export const nearSignerCheckInput = z.strictObject({
+  signer: signerSchema,
+  networkId: z.string().min(1),
+  accountId: nearAccountId,
+});
+
+export const substrateSignerCheckInput = z.strictObject({
+  signer: signerSchema,
+  /** The SS58 account the key must be of. */
+  address: z.string().min(1),
+  role: z.string().optional(),
+});
+
+export interface SignerFound {
+  /** The public key (NEAR) or the SS58 address (Substrate) of the key the reference leads to. */
+  publicKey: string;
+}
+
+async function reportingSignerErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof SignerError) throw ApplicationFailure.nonRetryable(err.message, err.type);
+    throw err;
+  }
+}
+
+export function createPreflightActivities(deps: PreflightActivityDeps) {
+  const resolveNear = deps.resolveNearSigner ?? nearSignerResolver();
+  const resolveSubstrate = deps.resolveSubstrateSigner ?? substrateSignerResolver();
+  return {
+    /** Resolves a NEAR signer reference for `accountId` as the stake would, and returns its public key only. */
+    checkNearSigner: async (raw: z.input<typeof nearSignerCheckInput>): Promise<SignerFound> => {
+      const input = parseInput(nearSignerCheckInput, raw, 'checkNearSigner');
+      return reportingSignerErrors(async () => {
+        const found = await resolveNear(input.signer, { networkId: input.networkId, accountId: input.accountId });
+        return { publicKey: found.publicKey };
+      });
+    },
+
+    /** Resolves a Substrate signer reference for `address` as set-keys would, and returns the address only. */
+    checkSubstrateSigner: async (raw: z.input<typeof substrateSignerCheckInput>): Promise<SignerFound> => {
+      const input = parseInput(substrateSignerCheckInput, raw, 'checkSubstrateSigner');
+      return reportingSignerErrors(async () => {
+        const pair = await resolveSubstrate(input.signer, { address: input.address, role: input.role });
+        return { publicKey: pair.address };
+      });
+    },
+  };
+}

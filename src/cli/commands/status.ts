@@ -1,0 +1,40 @@
+/**
+ * `vup status <id> [--watch]`: the run's steps from its `status` query. With --watch it looks again every
+ * interval and redraws (on a terminal) or prints again when something changed (in a pipe), until the run
+ * ends; it then exits 0 if the upgrade completed, 1 if it failed or was aborted.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getStatus } from '../../client/upgrades.js';
+import type { Connected } from '../connect.js';
+import { EXIT } from '../errors.js';
+import { FINAL_STATES, renderStatus } from '../render-status.js';
+
+export interface StatusOptions {
+  watch?: boolean;
+  interval: number;
+  json?: boolean;
+}
+
+export async function status(workflowId: string, connect: () => Promise<Connected>, options: StatusOptions) {
+  const { client, close } = await connect();
+  try {
+    if (!options.watch) {
+      const s = await getStatus(client, workflowId);
+      process.stdout.write(options.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s));
+      return EXIT.ok;
+    }
+    const redraw = process.stdout.isTTY && !options.json;
+    let last = '';
+    for (;;) {
+      const s = await getStatus(client, workflowId);
+      const seen = JSON.stringify(s);
+      if (redraw) process.stdout.write(`\x1b[2J\x1b[H${renderStatus(s)}`);
+      else if (seen !== last) process.stdout.write((options.json ? seen + '\n' : renderStatus(s)) + '\n');
+      last = seen;
+      if (FINAL_STATES.includes(s.state)) return s.state === 'completed' ? EXIT.ok : EXIT.failed;
+      await sleep(options.interval * 1000);
+    }
+  } finally {
+    await close();
+  }
+}

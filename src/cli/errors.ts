@@ -1,0 +1,70 @@
+/**
+ * How the CLI fails: one line on stderr and an exit code that says which kind of failure it was, so scripts
+ * can tell a typo from an outage.
+ */
+import {
+  QueryNotRegisteredError,
+  ServiceError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { InvalidUpgradeInput, UpgradeAlreadyRunning } from '../client/upgrades.js';
+import { InventoryError } from '../config/load-inventory.js';
+import { UpgradeRequestError } from '../config/upgrade-request.js';
+
+export const EXIT = {
+  ok: 0,
+  /** A check failed, or the server refused what was asked (an upgrade already runs, a wrong gate). */
+  failed: 1,
+  /** Bad usage or bad input: nothing was contacted. */
+  usage: 2,
+  /** The Temporal server could not be reached. */
+  unreachable: 3,
+  /** No upgrade with that id. */
+  notFound: 4,
+} as const;
+
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+const oneLine = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('; ');
+
+/** The line and exit code an error ends the CLI with. */
+export function describeFailure(err: unknown): { message: string; exitCode: number } {
+  if (err instanceof CliError) return { message: oneLine(err.message), exitCode: err.exitCode };
+  if (err instanceof InvalidUpgradeInput) {
+    return { message: `invalid ${err.strategy} input: ${err.problems.join('; ')}`, exitCode: EXIT.usage };
+  }
+  if (err instanceof InventoryError) {
+    return {
+      message: `${err.source}: ${err.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      exitCode: EXIT.usage,
+    };
+  }
+  if (err instanceof UpgradeRequestError) return { message: err.message, exitCode: EXIT.usage };
+  if (err instanceof UpgradeAlreadyRunning) return { message: err.message, exitCode: EXIT.failed };
+  if (err instanceof WorkflowNotFoundError) {
+    return { message: `no upgrade with id ${err.workflowId}`, exitCode: EXIT.notFound };
+  }
+  if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowFailedError) {
+    return { message: oneLine(err.cause?.message ?? err.message), exitCode: EXIT.failed };
+  }
+  if (err instanceof QueryNotRegisteredError) {
+    return { message: `the run does not answer the status query (${oneLine(err.message)})`, exitCode: EXIT.failed };
+  }
+  if (err instanceof ServiceError) return { message: oneLine(err.message), exitCode: EXIT.failed };
+  return { message: oneLine(err instanceof Error ? err.message : String(err)), exitCode: EXIT.failed };
+}

@@ -1,0 +1,80 @@
+/**
+ * The `status` screen: every step of the runbook with its state, times and last detail; what the run waits
+ * for and when it next looks at the chain; the gate that waits for `vup approve`.
+ */
+import type { RunState, StepState, UpgradeStatus } from '../api/status.js';
+import { clock, duration } from './format.js';
+
+const MARK: Record<StepState, string> = {
+  pending: '·',
+  running: '▶',
+  done: '✓',
+  skipped: '-',
+  failed: '✗',
+  compensating: '↺',
+  compensated: '↩',
+};
+
+const STATE_WORDS: Record<RunState, string> = {
+  running: 'running',
+  paused: 'paused',
+  'awaiting-approval': 'awaiting approval',
+  waiting: 'waiting for the chain',
+  completed: 'completed',
+  failed: 'failed',
+  aborted: 'aborted',
+};
+
+export const FINAL_STATES: readonly RunState[] = ['completed', 'failed', 'aborted'];
+
+export function renderStatus(status: UpgradeStatus, now = Date.now()): string {
+  const done = status.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
+  const lines = [
+    `${status.workflowId}  (${status.strategy})`,
+    `state: ${STATE_WORDS[status.state]}, ${done} of ${status.steps.length} steps done` +
+      `, started ${clock(status.startedAt)} UTC, updated ${clock(status.updatedAt)}` +
+      (status.continuedAsNew > 0 ? `, continued as new ${status.continuedAsNew}×` : ''),
+    '',
+  ];
+  const width = Math.max(...status.steps.map((s) => s.title.length));
+  status.steps.forEach((step, i) => {
+    const started = step.startedAt ? Date.parse(step.startedAt) : undefined;
+    const ended = step.endedAt ? Date.parse(step.endedAt) : undefined;
+    const timing =
+      started === undefined
+        ? ''
+        : ended === undefined
+          ? `${clock(step.startedAt)} +${duration(now - started)}`
+          : `${clock(step.startedAt)} ${duration(ended - started)}`;
+    const number = String(i + 1).padStart(2);
+    lines.push(
+      `${MARK[step.state]} ${number}. ${step.title.padEnd(width)}  ${step.state.padEnd(12)} ${timing}`.trimEnd(),
+    );
+    if (step.detail && step.state !== 'pending') lines.push(`       ${step.detail}`);
+  });
+  lines.push('');
+  if (status.waiting) {
+    const until = status.waiting.until ? Date.parse(status.waiting.until) : undefined;
+    const eta =
+      until === undefined
+        ? ''
+        : ` — next look at the chain ${clock(status.waiting.until)} UTC (${until > now ? `in ${duration(until - now)}` : 'now'})`;
+    lines.push(`waiting: ${status.waiting.reason}${eta}`);
+  }
+  if (status.pendingApproval) {
+    const { gate, description } = status.pendingApproval;
+    lines.push(`approval needed at gate "${gate}": ${description}`);
+    lines.push(`  vup approve ${status.workflowId} --gate ${gate}`);
+  }
+  if (status.pause) {
+    const who = status.pause.by ? ` by ${status.pause.by}` : '';
+    lines.push(
+      `paused${who} since ${clock(status.pause.since)} UTC${status.pause.reason ? `: ${status.pause.reason}` : ''}`,
+    );
+  }
+  if (status.abortRequested) {
+    const who = status.abortRequested.by ? ` by ${status.abortRequested.by}` : '';
+    lines.push(`abort requested${who} at ${clock(status.abortRequested.at)} UTC: ${status.abortRequested.reason}`);
+  }
+  return lines.join('\n').trimEnd() + '\n';
+}
