@@ -33,6 +33,8 @@ const sayAs = (who: string) => (line: string) => console.log(`${stamp()} [${who}
 const say = sayAs('demo');
 const cleanups = teardownStack();
 
+/** Once every strategy ran: 0 when all completed without a double sign, else 1 (Ctrl-C then ends --keep). */
+let outcome: number | undefined;
 let stopping: Promise<never> | undefined;
 const shutdown = (code: number) =>
   (stopping ??= (async () => {
@@ -40,8 +42,8 @@ const shutdown = (code: number) =>
     await cleanups.runAll();
     process.exit(code);
   })());
-process.once('SIGINT', () => void shutdown(130));
-process.once('SIGTERM', () => void shutdown(143));
+process.once('SIGINT', () => void shutdown(outcome ?? 130));
+process.once('SIGTERM', () => void shutdown(outcome ?? 143));
 
 try {
   const strategies = selectStrategies(args.strategy);
@@ -66,12 +68,12 @@ try {
   }
   console.log(`\n${formatTable(rows)}\n`);
   say(`total wall time ${((Date.now() - began) / 1000).toFixed(1)} s; every run is in the UI: ${temporal.uiUrl}`);
-  const ok = rows.every((r) => r.result === 'completed' && r.doubleSigns === 0);
+  outcome = rows.every((r) => r.result === 'completed' && r.doubleSigns === 0) ? 0 : 1;
   if (args.keep) {
     say('--keep: everything keeps running; press Ctrl-C to stop it all');
     await new Promise(() => {});
   }
-  await shutdown(ok ? 0 : 1);
+  await shutdown(outcome);
 } catch (err) {
   say(`failed: ${err instanceof Error ? err.message : String(err)}`);
   await shutdown(2);
