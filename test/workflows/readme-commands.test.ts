@@ -26,9 +26,18 @@ import type { rehearsalUpgrade } from './fixtures/index.js';
 
 const run = promisify(execFile);
 
-/** The `temporal workflow` commands of the README's shell blocks, continuation lines joined. */
-function readmeCommands(markdown: string): string[] {
-  return [...markdown.matchAll(/^```(?:sh|bash)\n([\s\S]*?)^```/gm)]
+/**
+ * The `temporal workflow` commands in the shell blocks of a README section (up to its next heading of any
+ * level, so subsections others write are not run here), continuation lines joined.
+ */
+function sectionCommands(markdown: string, heading: string): string[] {
+  const start = markdown.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`README has no "${heading}" section`);
+  const rest = markdown.slice(start + heading.length + 2);
+  // Headings are ## and deeper; a lone # starts a comment inside the shell blocks.
+  const end = rest.search(/^##+ /m);
+  const section = end >= 0 ? rest.slice(0, end) : rest;
+  return [...section.matchAll(/^```(?:sh|bash)\n([\s\S]*?)^```/gm)]
     .flatMap((block) => block[1]!.replace(/\\\n\s*/g, ' ').split('\n'))
     .map((line) => line.trim())
     .filter((line) => line.startsWith('temporal workflow '));
@@ -53,7 +62,11 @@ beforeAll(async () => {
   if (!cli) throw new Error('TEMPORAL_CLI_PATH is not set: run through `npm test` (its global setup finds the CLI)');
   binDir = await mkdtemp(path.join(tmpdir(), 'readme-cli-'));
   await symlink(cli, path.join(binDir, 'temporal'));
-  commands = readmeCommands(await readFile(path.join(repoRoot(), 'README.md'), 'utf8'));
+  const readme = await readFile(path.join(repoRoot(), 'README.md'), 'utf8');
+  commands = [
+    ...sectionCommands(readme, '## Strategies'),
+    ...sectionCommands(readme, '## Operating a running upgrade'),
+  ];
   env = await createDevServerEnv();
   worker = await startWorkflowsOnlyWorker(env, DEFAULT_TASK_QUEUE);
 }, 300_000);
