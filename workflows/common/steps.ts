@@ -76,11 +76,15 @@ export class StepBook {
   /** Current details are markdown the Temporal UI shows on the run's page. */
   publish(): void {
     const current = this.current;
-    const index = current ? this.steps.indexOf(current) + 1 : this.steps.filter((s) => s.state === 'done').length;
+    const done = this.steps.filter((s) => s.state === 'done').length;
+    // Between steps (at an approval gate, paused) the step about to run is what the operator is deciding on.
+    const next = !current && this.state === 'running' ? this.steps.find((s) => s.state === 'pending') : undefined;
     const lines = [
       current
-        ? `**Step ${index} of ${this.steps.length}: ${current.title}** (${current.state})`
-        : `**${this.state}**: ${index} of ${this.steps.length} steps done`,
+        ? `**Step ${this.steps.indexOf(current) + 1} of ${this.steps.length}: ${current.title}** (${current.state})`
+        : next
+          ? `**Step ${this.steps.indexOf(next) + 1} of ${this.steps.length}: ${next.title}** (not started; ${done} steps done)`
+          : `**${this.state}**: ${done} of ${this.steps.length} steps done`,
     ];
     if (current?.detail) lines.push(current.detail);
     if (this.waiting)
