@@ -38,13 +38,18 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-export async function createDevServerEnv(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+/** The dev server; with `uiPort` it also serves the Temporal UI there (http://127.0.0.1:<uiPort>). */
+export async function createDevServerEnv(
+  extraArgs: string[] = [],
+  options: { uiPort?: number } = {},
+): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: executable('TEMPORAL_CLI_PATH'),
       searchAttributes: upgradeSearchAttributes,
       extraArgs,
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },
   });
 }
