@@ -6,28 +6,42 @@
  *   1. check: the primary signs with the account's current key; the standby holds no validator key
  *   2. install the new release on the standby and restart it (if a release is given)
  *   3. make sure the standby runs, and wait until it is synced
- *   4. [approval] stop the primary (verified by observation: service inactive, RPC down)
- *   5. copy validator_key.json from the primary to the standby (host to host through the worker only)
- *   6. move the primary's key file aside, so nothing can start it as a second signer
- *   7. SIGHUP the standby and check that it now signs with the key
- *   8. wait until the standby produces
+ *   4. stage the key on the standby as validator_key.json.pending-<tag> (mode 0600, host to host through the
+ *      worker only), a file neard does not read, so a restart of the standby cannot pick it up
+ *   5. [approval] hand over, in one activity: wait until the validator has just produced the head block (its
+ *      next height is then as far away as it gets), stop the primary and see it stopped (service inactive,
+ *      RPC down), move its key file aside, rename the staged file to validator_key.json on the standby,
+ *      SIGHUP it and see its status report the key: the key is on no running node for a moment, never on two
+ *   6. wait until the standby produces
  *
- * Compensation takes the key off the standby (and reloads it) before it puts the primary's key back and
- * starts the primary: at no point do two running nodes hold the key.
+ * Compensation takes the key off the standby (the staged and the live file), reloads it and sees that it no
+ * longer signs before it puts the primary's key file back and starts the primary: at no point do two running
+ * nodes hold the key.
  */
 import { nearIdentity, nearKeyHotSwapInput, type NearKeyHotSwapInput } from '../src/api/near-inputs.js';
 import { parseWorkflowInput } from './common/input.js';
-import { ensureStopped, hostName, host, near, nearWaits, observeSigner, unsafe, upgradeTag } from './common/near.js';
+import { ensureNobodySignsWith, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
 import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
-import { waitForChain } from './common/chain-wait.js';
-import { nearKeyHotSwapPlan } from '../src/api/plans.js';
 
 export interface NearKeyHotSwapResult {
   validatorKey: string;
   primaryKeyParkedAt: string;
+  /** The head block the validator had just produced when the primary stopped (absent: none seen in time). */
+  handedOverAfterBlock?: number;
 }
 
-const plan = [...nearKeyHotSwapPlan];
+/** How long the hand-over waits for a block of the validator at the head before it goes ahead anyway. */
+const SLOT_WAIT_MS = 10 * 60_000;
+
+const plan = [
+  { id: 'check-nodes', title: 'Check that the primary signs and the standby holds no key' },
+  { id: 'install-release', title: 'Install the new release on the standby and restart it' },
+  { id: 'start-standby', title: 'Make sure the standby runs' },
+  { id: 'wait-standby-synced', title: 'Wait until the standby is synced' },
+  { id: 'stage-key', title: 'Stage the validator key on the standby, where neard does not read it' },
+  { id: 'hand-over', title: 'Right after a block of the validator: stop the primary, hand the key to the standby' },
+  { id: 'wait-standby-signing', title: 'Wait until the standby produces' },
+];
 
 export async function nearValidatorKeyHotSwap(
   rawInput: NearKeyHotSwapInput,
@@ -47,8 +61,16 @@ export async function nearValidatorKeyHotSwap(
     carried,
   );
   const title = (id: string) => plan.find((p) => p.id === id)!.title;
-  const keyFile = (home: string) => `${home}/validator_key.json`;
-  const parked = `${keyFile(primary.home)}.hot-swapped-${upgradeTag(run)}`;
+  const live = (node: typeof primary) => `${node.home}/validator_key.json`;
+  const parked = `${live(primary)}.hot-swapped-${upgradeTag(run)}`;
+
+  /** Compensation's first half: no key file on the standby, and the standby seen not signing with the key. */
+  const withdrawFromStandby = async (validatorKey: string) => {
+    await near.withdrawValidatorKey(standby, upgradeTag(run));
+    await ensureNobodySignsWith([standby], validatorKey, 'the primary stays stopped');
+    const left = await near.readValidatorKey(standby);
+    if (left) throw unsafe(`${hostName(standby)} still holds ${left.publicKey}; the primary stays stopped`);
+  };
 
   return run.execute(async () => {
     const { validatorKey } = await run.step('check-nodes', title('check-nodes'), async () => {
@@ -83,94 +105,37 @@ export async function nearValidatorKeyHotSwap(
       nearWaits.synced(run, 'standby-synced', standby, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
-    await run.approval('stop-primary', `Stop ${hostName(primary)} and hand the key of ${accountId} to the standby`);
     await run.step(
-      'stop-primary',
-      title('stop-primary'),
-      async () => {
-        await host.stop(primary);
-        await ensureStopped(primary, 'the standby may only get the key once the primary is stopped');
-      },
+      'stage-key',
+      title('stage-key'),
+      () => near.stageValidatorKey(primary, standby, accountId, validatorKey, upgradeTag(run)),
       {
         undo: {
-          title: 'Start the primary again',
+          title: 'Take the key off the standby, then give it back to the primary',
           run: async () => {
-            const seen = await observeSigner(standby);
-            if (seen.status?.validatorPublicKey === validatorKey)
-              throw unsafe(`${hostName(standby)} still signs with ${validatorKey}; the primary stays stopped`);
+            await withdrawFromStandby(validatorKey);
+            await host.run(primary, ['mv', '-n', parked, live(primary)], `put the key file back on ${primary.host.id}`);
+            const back = await near.readValidatorKey(primary);
+            if (back?.publicKey !== validatorKey)
+              throw unsafe(`the key file of ${hostName(primary)} is neither in place nor at ${parked}`);
             await host.start(primary);
           },
         },
       },
     );
 
-    await run.step(
-      'copy-key',
-      title('copy-key'),
-      async () => {
-        await ensureStopped(primary, 'the standby may only get the key once the primary is stopped');
-        return near.copyValidatorKey(primary, standby, accountId, validatorKey);
-      },
-      {
-        undo: {
-          title: 'Take the key off the standby',
-          run: async () => {
-            await host.run(
-              standby,
-              ['mv', '-f', keyFile(standby.home), `${keyFile(standby.home)}.withdrawn-${upgradeTag(run)}`],
-              `withdraw the validator key from ${standby.host.id}`,
-            );
-            await near.reloadValidatorKey(standby);
-            const seen = await observeSigner(standby);
-            if (seen.status?.validatorPublicKey === validatorKey)
-              throw unsafe(`${hostName(standby)} still signs with ${validatorKey} after the key was withdrawn`);
-          },
-        },
-      },
+    await run.approval('hand-over', `Stop ${hostName(primary)} and hand the key of ${accountId} to the standby`);
+    const handedOver = await run.step('hand-over', title('hand-over'), () =>
+      near.handOverValidatorKey({
+        primary,
+        standby,
+        networkRpcUrl,
+        accountId,
+        publicKey: validatorKey,
+        tag: upgradeTag(run),
+        slotWaitMs: SLOT_WAIT_MS,
+      }),
     );
-
-    await run.step(
-      'park-primary-key',
-      title('park-primary-key'),
-      async () => {
-        const moved = await host.run(
-          primary,
-          ['mv', '-n', keyFile(primary.home), parked],
-          `move ${keyFile(primary.home)} aside on ${primary.host.id}`,
-        );
-        if (moved.exitCode !== 0 && (await near.readValidatorKey(primary)))
-          throw unsafe(`could not move the primary's key file aside: ${moved.stderrTail.trim()}`);
-      },
-      {
-        undo: {
-          title: "Put the primary's key file back",
-          run: async () => {
-            await host.run(
-              primary,
-              ['mv', '-n', parked, keyFile(primary.home)],
-              `restore the key file on ${primary.host.id}`,
-            );
-          },
-        },
-      },
-    );
-
-    await run.step('reload-standby', title('reload-standby'), async () => {
-      await ensureStopped(primary, 'the standby may only load the key once the primary is stopped');
-      await near.reloadValidatorKey(standby);
-      return waitForChain(
-        run,
-        'standby-loaded-key',
-        `${hostName(standby)} to load the key`,
-        async () => {
-          const status = await near.nodeStatus(standby);
-          return status.validatorPublicKey === validatorKey
-            ? { reached: true, detail: `${hostName(standby)} signs with ${validatorKey}` }
-            : { reached: false, detail: `${hostName(standby)} reports ${status.validatorPublicKey ?? 'no key'}` };
-        },
-        { timeoutMs: 5 * 60_000, minRecheckMs: 1_000, maxSleepMs: 10_000 },
-      );
-    });
 
     await run.step('wait-standby-signing', title('wait-standby-signing'), async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
@@ -179,6 +144,10 @@ export async function nearValidatorKeyHotSwap(
       });
     });
 
-    return { validatorKey, primaryKeyParkedAt: parked };
+    return {
+      validatorKey,
+      primaryKeyParkedAt: handedOver.primaryKeyParkedAt,
+      ...(handedOver.afterOwnBlock === undefined ? {} : { handedOverAfterBlock: handedOver.afterOwnBlock }),
+    };
   });
 }

@@ -14,7 +14,12 @@ import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
 import { producedSince } from '../../src/near/production.js';
 import { messageOf, nearRpc, reading } from '../../src/near/rpc.js';
 import { stakeWithKey as submitStake } from '../../src/near/staking.js';
-import { copyValidatorKeyBetweenHosts, reloadValidatorKeyOnHost } from '../../src/near/validator-key-transfer.js';
+import { handOverValidatorKey as handOver, withdrawValidatorKey as withdraw } from '../../src/near/key-handover.js';
+import {
+  copyValidatorKeyBetweenHosts,
+  pendingKeyFile,
+  reloadValidatorKeyOnHost,
+} from '../../src/near/validator-key-transfer.js';
 import { NearError } from '../../src/near/errors.js';
 import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
 import { parseInput } from '../host/failures.js';
@@ -22,8 +27,8 @@ import { withHeartbeats } from '../host/heartbeat.js';
 import { reportingNearErrors } from './failures.js';
 import {
   checkDatabaseInput,
-  copyValidatorKeyInput,
   generateValidatorKeyInput,
+  handOverValidatorKeyInput,
   keyStandingInput,
   lookKeyStageInput,
   lookNodeSigningInput,
@@ -31,9 +36,19 @@ import {
   readValidatorKeyInput,
   reloadValidatorKeyInput,
   rpcInput,
+  stageValidatorKeyInput,
   stakeWithKeyInput,
+  withdrawValidatorKeyInput,
 } from './inputs.js';
-import type { DatabaseCheck, EpochInfo, KeyStage, KeyStanding, NearActivities, NodeStatus } from './types.js';
+import type {
+  DatabaseCheck,
+  EpochInfo,
+  HandOverValidatorKeyResult,
+  KeyStage,
+  KeyStanding,
+  NearActivities,
+  NodeStatus,
+} from './types.js';
 
 export interface NearActivityDeps {
   connections: SshConnectionProvider;
@@ -43,6 +58,8 @@ export interface NearActivityDeps {
 }
 
 const DEFAULT_MAX_LAG_BLOCKS = 5;
+/** On mainnet a validator with 0.5% of the seats produces about every 200 blocks (2 minutes). */
+const DEFAULT_SLOT_WAIT_MS = 10 * 60_000;
 /** When a look finds nothing that waits for a boundary, look again after this many blocks. */
 const RELOOK_BLOCKS = 10;
 
@@ -223,17 +240,70 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
-    copyValidatorKey: async (input) => {
-      const req = parseInput(copyValidatorKeyInput, input, 'copyValidatorKey');
-      const progress = () => ({ stage: 'copying the validator key', from: req.from.host.id, to: req.to.host.id });
+    stageValidatorKey: async (input) => {
+      const req = parseInput(stageValidatorKeyInput, input, 'stageValidatorKey');
+      const progress = () => ({ stage: 'staging the validator key', from: req.from.host.id, to: req.to.host.id });
       return reportingNearErrors(async () =>
         withHeartbeats(interval, progress, async () =>
           copyValidatorKeyBetweenHosts(
             { connection: await connect(req.from.host), home: req.from.home },
             { connection: await connect(req.to.host), home: req.to.home },
             { accountId: req.accountId, publicKey: req.expectedPublicKey },
-            { signal: cancellationSignal() },
+            { signal: cancellationSignal(), asName: pendingKeyFile(req.tag) },
           ),
+        ),
+      );
+    },
+
+    handOverValidatorKey: async (input): Promise<HandOverValidatorKeyResult> => {
+      const req = parseInput(handOverValidatorKeyInput, input, 'handOverValidatorKey');
+      let stage = 'starting';
+      const progress = () => ({ stage, primary: req.primary.host.id, standby: req.standby.host.id });
+      return reportingNearErrors(async () =>
+        withHeartbeats(interval, progress, async () => {
+          const node = async (n: typeof req.primary) => ({
+            connection: await connect(n.host),
+            manager: n.host.serviceManager,
+            service: n.service,
+            home: n.home,
+            rpcUrl: n.rpcUrl,
+          });
+          const result = await handOver(
+            await node(req.primary),
+            await node(req.standby),
+            {
+              networkRpcUrl: req.networkRpcUrl,
+              accountId: req.accountId,
+              publicKey: req.publicKey,
+              tag: req.tag,
+              slotWaitMs: req.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS,
+            },
+            {
+              signal: cancellationSignal(),
+              onStage: (s, detail) => {
+                stage = detail ? `${s}: ${detail}` : s;
+                log.info('hand-over', { stage });
+              },
+            },
+          );
+          log.info('handed the validator key over', { ...result });
+          return result;
+        }),
+      );
+    },
+
+    withdrawValidatorKey: async (input) => {
+      const { node, tag } = parseInput(withdrawValidatorKeyInput, input, 'withdrawValidatorKey');
+      return reportingNearErrors(async () =>
+        withdraw(
+          {
+            connection: await connect(node.host),
+            manager: node.host.serviceManager,
+            service: node.service,
+            home: node.home,
+          },
+          tag,
+          { signal: cancellationSignal() },
         ),
       );
     },

@@ -45,11 +45,24 @@ export const stakeWithKeyInput = z.strictObject({
   ]),
   newPublicKey: publicKey,
 });
-export const copyValidatorKeyInput = z.strictObject({
+/** Names the staged and parked key files of one hot swap (validator_key.json.pending-<tag>). */
+const keyFileTag = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _');
+export const stageValidatorKeyInput = z.strictObject({
   from: nearNodeRefSchema,
   to: nearNodeRefSchema,
   accountId: nearAccountId,
   expectedPublicKey: publicKey,
+  tag: keyFileTag,
+});
+export const handOverValidatorKeyInput = z.strictObject({
+  primary: nearNodeRefSchema,
+  standby: nearNodeRefSchema,
+  networkRpcUrl: httpRpcUrl,
+  accountId: nearAccountId,
+  publicKey,
+  tag: keyFileTag,
+  slotWaitMs: z.number().int().nonnegative().optional(),
 });
 export const reloadValidatorKeyInput = z.strictObject({ node: nearNodeRefSchema });
 export const checkDatabaseInput = z.strictObject({ node: nearNodeRefSchema, binaryPath: absolutePath });
+export const withdrawValidatorKeyInput = z.strictObject({ node: nearNodeRefSchema, tag: keyFileTag });

@@ -85,6 +85,26 @@ export interface DatabaseCheck {
   migrationSnapshot?: boolean;
 }
 
+export interface HandOverValidatorKeyInput {
+  primary: NearNodeRef;
+  standby: NearNodeRef;
+  networkRpcUrl: string;
+  accountId: string;
+  publicKey: string;
+  /** The tag the key was staged with; also names the primary's parked key file. */
+  tag: string;
+  /** How long to wait for a block of the account at the head before handing over anyway (default 10 min). */
+  slotWaitMs?: number;
+}
+
+export interface HandOverValidatorKeyResult {
+  primaryKeyParkedAt: string;
+  /** The head block the account had just produced when the primary was stopped; absent when none was seen. */
+  afterOwnBlock?: number;
+  /** False when a retry found the primary already stopped. */
+  stoppedPrimary: boolean;
+}
+
 /**
  * What the NEAR workflows call. Look* activities answer one look of a chain wait (see
  * workflows/common/chain-wait.ts): `reached`, a detail for the operator, and the ETA of the next boundary.
@@ -127,17 +147,35 @@ export interface NearActivities {
   stakeWithKey(req: StakeWithKeyInput): Promise<StakeWithKeyResult>;
 
   /**
-   * Hot swap: copies validator_key.json from one node's home to another's (mode 0600), through the worker
-   * only: the secret never enters an activity result or the history. Refuses (non-retryably) when the source
-   * key is not for `accountId`/`expectedPublicKey`; does nothing when the target already holds that key.
+   * Hot swap: stages the primary's validator_key.json on the standby as `validator_key.json.pending-<tag>`, a
+   * file neard does not read (mode 0600), through the worker only: the secret never enters an activity result
+   * or the history. Refuses (non-retryably) when the source key is not for `accountId`/`expectedPublicKey` or
+   * the standby's validator_key.json holds a key; does nothing when the staged file is already there.
    * Optional: the key hot swap workflow needs it.
    */
-  copyValidatorKey?(req: {
+  stageValidatorKey?(req: {
     from: NearNodeRef;
     to: NearNodeRef;
     accountId: string;
     expectedPublicKey: string;
+    tag: string;
   }): Promise<{ publicKey: string; copied: boolean }>;
+  /**
+   * Hot swap, in one go: waits (up to `slotWaitMs`) until the account has just produced the head block, stops
+   * the primary and sees it stopped (service inactive, RPC down), moves its key file aside, renames the staged
+   * key to validator_key.json on the standby, SIGHUPs it and sees its status report the key. Idempotent: a
+   * retry picks up where the last attempt stopped. Refuses non-retryably when the key would be on two running
+   * nodes or the stopped primary's RPC still answers.
+   */
+  handOverValidatorKey?(req: HandOverValidatorKeyInput): Promise<HandOverValidatorKeyResult>;
+  /**
+   * Hot swap compensation: moves validator_key.json and the key staged with `tag` off the node (into
+   * `validator_key.json.withdrawn-<tag>`) and SIGHUPs it if it runs. Idempotent.
+   */
+  withdrawValidatorKey?(req: {
+    node: NearNodeRef;
+    tag: string;
+  }): Promise<{ withdrawnFiles: number; reloaded: boolean }>;
   /** Hot swap: makes the running node reload validator_key.json (SIGHUP to neard), as nearcore's hot swap does. */
   reloadValidatorKey?(req: { node: NearNodeRef }): Promise<void>;
 

@@ -12,7 +12,10 @@ export type NearErrorType =
   | 'NotStaking'
   | 'StakeFailed'
   | 'ValidatorKeyConflict'
-  | 'UnknownAccount';
+  | 'UnknownAccount'
+  | 'KeyNotStaged'
+  | 'PrimaryStillRunning'
+  | 'TwoKeyHolders';
 
 const nonRetryableTypes: ReadonlySet<NearErrorType> = new Set([
   'BadInput',
@@ -21,6 +24,9 @@ const nonRetryableTypes: ReadonlySet<NearErrorType> = new Set([
   'NotStaking',
   'ValidatorKeyConflict',
   'UnknownAccount',
+  'KeyNotStaged',
+  'PrimaryStillRunning',
+  'TwoKeyHolders',
 ]);
 
 export class NearError extends Error {

@@ -3,7 +3,9 @@
  *
  * The key file is read over SSH into the worker's memory, checked (account, public key, and that the secret
  * derives that public key), written to the target through the atomic write (stdin, mode 0600) and wiped from
- * memory. Nothing but the public key is returned or put in an error.
+ * memory. Nothing but the public key is returned or put in an error. The target is a file neard does not read
+ * (`validator_key.json.pending-<tag>`): the key is staged on the standby ahead of the hand-over, and a restart
+ * of the standby cannot pick it up.
  */
 import { KeyPair, type KeyPairString } from 'near-api-js';
 import type { ServiceManagerSpec } from '../config/host.js';
@@ -19,14 +21,61 @@ export interface KeyTransferEnd {
   home: string;
 }
 
+/** The staged key's file name: neard reads only validator_key.json. */
+export function pendingKeyFile(tag: string): string {
+  return `validator_key.json.pending-${tag}`;
+}
+
+/** Prints "<account_id> <public_key>" of a key file, or "absent": never the secret. */
+const KEY_FILE_FIELDS_SCRIPT = `f=$1
+[ -f "$f" ] || { echo absent; exit 0; }
+a=$(sed -n 's/.*"account_id"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p' "$f" | head -n 1)
+p=$(sed -n 's/.*"public_key"[[:space:]]*:[[:space:]]*"\\(ed25519:[1-9A-HJ-NP-Za-km-z]*\\)".*/\\1/p' "$f" | head -n 1)
+printf 'present %s %s\\n' "$a" "$p"`;
+
+/** The account and public key of a key file on a host, or null when there is no such file. */
+export async function readKeyFileFields(
+  connection: SshConnection,
+  path: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ accountId: string; publicKey: string } | null> {
+  const result = await execCapture(connection, ['sh', '-c', KEY_FILE_FIELDS_SCRIPT, 'vup-key-fields', path], {
+    signal: options.signal,
+    timeoutMs: 60_000,
+  });
+  const line = result.stdout.toString('utf8').trim();
+  if (result.exitCode !== 0) {
+    throw new HostError('RemoteCommandFailed', `reading ${path} on ${describeHost(connection.host)} failed`);
+  }
+  if (line === 'absent') return null;
+  const [, accountId = '', publicKey = ''] = line.split(' ');
+  return { accountId, publicKey };
+}
+
+/**
+ * Copies the node's validator_key.json to `<to.home>/<asName>` (validator_key.json by default). Does nothing
+ * when the target already holds the expected key; refuses another key there, and refuses to stage while the
+ * target's validator_key.json holds a key.
+ */
 export async function copyValidatorKeyBetweenHosts(
   from: KeyTransferEnd,
   to: KeyTransferEnd,
   expected: { accountId: string; publicKey: string },
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; asName?: string } = {},
 ): Promise<{ publicKey: string; copied: boolean }> {
-  const present = await readValidatorKeyOnHost(to.connection, to.home, options);
-  const target = `${to.home}/validator_key.json on ${describeHost(to.connection.host)}`;
+  const asName = options.asName ?? 'validator_key.json';
+  if (asName !== 'validator_key.json') {
+    const live = await readValidatorKeyOnHost(to.connection, to.home, options);
+    if (live) {
+      throw new NearError(
+        'ValidatorKeyConflict',
+        `${to.home}/validator_key.json on ${describeHost(to.connection.host)} already holds ${live.publicKey} of ` +
+          `${live.accountId || '(no account)'}: not staging another key next to it`,
+      );
+    }
+  }
+  const present = await readKeyFileFields(to.connection, `${to.home}/${asName}`, options);
+  const target = `${to.home}/${asName} on ${describeHost(to.connection.host)}`;
   if (present) {
     if (present.accountId === expected.accountId && present.publicKey === expected.publicKey) {
       return { publicKey: present.publicKey, copied: false };
@@ -48,7 +97,7 @@ export async function copyValidatorKeyBetweenHosts(
       throw new HostError('RemoteFileMissing', `${source} cannot be read: ${read.stderr.trim()}`);
     }
     checkKeyFile(content, source, expected);
-    await writeFileAtomic(to.connection, `${to.home}/validator_key.json`, content, {
+    await writeFileAtomic(to.connection, `${to.home}/${asName}`, content, {
       mode: 0o600,
       signal: options.signal,
     });

@@ -55,6 +55,8 @@ export interface NearTimedSimOptions {
   staged: Record<string, SimRelease>;
   /** Make swapDataFolder fail after moving the old folder away (a full disk, a dying disk). */
   failSwap?: boolean;
+  /** Make handOverValidatorKey fail after it moved the key files, before the standby loads the key. */
+  failHandOver?: boolean;
 }
 
 interface SimNode {
@@ -136,6 +138,7 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
   const byService = (hostId: string, service: string) =>
     nodes.find((n) => n.opts.host === hostId && n.opts.service === service) ?? fail(`no ${service} on ${hostId}`);
   const keyFile = (n: SimNode) => at(n.opts.host, `${n.opts.home}/validator_key.json`);
+  const pendingFile = (n: SimNode, tag: string) => at(n.opts.host, `${n.opts.home}/validator_key.json.pending-${tag}`);
   const readKey = (n: SimNode) => {
     const text = fs.get(keyFile(n));
     return text ? (JSON.parse(text) as { accountId: string; publicKey: string }) : null;
@@ -257,14 +260,54 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
         migrationNeeded: (dataDbVersion ?? binaryDbVersion) < binaryDbVersion,
       };
     },
-    copyValidatorKey: async ({ from, to, expectedPublicKey }) => {
+    stageValidatorKey: async ({ from, to, expectedPublicKey, tag }) => {
       const key = readKey(byService(from.host.id, from.service));
       if (key?.publicKey !== expectedPublicKey)
         throw ApplicationFailure.nonRetryable('not the expected key', 'KeyMismatch');
       const target = byService(to.host.id, to.service);
-      const had = readKey(target)?.publicKey === key.publicKey;
-      fs.set(keyFile(target), JSON.stringify(key));
+      if (readKey(target)) throw ApplicationFailure.nonRetryable('the standby holds a key', 'ValidatorKeyConflict');
+      const staged = pendingFile(target, tag);
+      const had = fs.get(staged) === JSON.stringify(key);
+      fs.set(staged, JSON.stringify(key));
       return { publicKey: key.publicKey, copied: !had };
+    },
+    handOverValidatorKey: async ({ primary, standby, publicKey, tag }) => {
+      const p = byService(primary.host.id, primary.service);
+      const sb = byService(standby.host.id, standby.service);
+      const parked = `${p.opts.home}/validator_key.json.hot-swapped-${tag}`;
+      const { height, epoch } = await clock();
+      const stoppedPrimary = p.active;
+      if (p.active) {
+        stops.push({ node: p.opts.id, epoch });
+        p.active = false;
+        p.loadedKey = undefined;
+      }
+      const primaryKey = fs.get(keyFile(p));
+      if (primaryKey !== undefined) {
+        fs.set(at(p.opts.host, parked), primaryKey);
+        fs.delete(keyFile(p));
+      }
+      const staged = fs.get(pendingFile(sb, tag));
+      if (staged !== undefined && !readKey(sb)) {
+        fs.set(keyFile(sb), staged);
+        fs.delete(pendingFile(sb, tag));
+      }
+      if (readKey(sb)?.publicKey !== publicKey)
+        throw ApplicationFailure.nonRetryable('the key is not staged', 'KeyNotStaged');
+      if (opts.failHandOver)
+        throw ApplicationFailure.nonRetryable('the standby did not load the key after SIGHUP', 'StandbyDidNotLoad');
+      if (sb.active) sb.loadedKey = publicKey;
+      await checkSigners();
+      return { primaryKeyParkedAt: parked, afterOwnBlock: height, stoppedPrimary };
+    },
+    withdrawValidatorKey: async ({ node, tag }) => {
+      const n = byService(node.host.id, node.service);
+      let withdrawnFiles = 0;
+      for (const file of [keyFile(n), pendingFile(n, tag)]) {
+        if (fs.delete(file)) withdrawnFiles++;
+      }
+      if (n.active) n.loadedKey = undefined;
+      return { withdrawnFiles, reloaded: n.active };
     },
     reloadValidatorKey: async ({ node }) => {
       const n = byService(node.host.id, node.service);

@@ -428,7 +428,7 @@ describe('nearStopAndRestartUpgrade at mainnet timing', () => {
 });
 
 describe('nearValidatorKeyHotSwap at mainnet timing', () => {
-  it('moves the key to the synced standby only once the primary is stopped', async () => {
+  it('stages the key on the synced standby, then hands it over in one activity once the primary is stopped', async () => {
     const accountId = 'hot-swap.poolv1.near';
     const sim = simulate(accountId, 1200);
     const input: NearKeyHotSwapInput = {
@@ -438,18 +438,58 @@ describe('nearValidatorKeyHotSwap at mainnet timing', () => {
       standby: sim.ref('b'),
       release,
     };
-    const { value, error, status, events } = await runToEnd<{ primaryKeyParkedAt: string }>(
-      sim,
-      'nearValidatorKeyHotSwap',
-      input,
-    );
+    const { value, error, status, events } = await runToEnd<{
+      primaryKeyParkedAt: string;
+      handedOverAfterBlock?: number;
+    }>(sim, 'nearValidatorKeyHotSwap', input);
     expect(error).toBeUndefined();
     expect(sim.inspect('a')).toMatchObject({ active: false, keyFile: undefined });
-    expect(sim.inspect('b')).toMatchObject({ active: true, loadedKey: 'ed25519:sim-old', release: NEW.version });
+    expect(sim.inspect('b')).toMatchObject({
+      active: true,
+      loadedKey: 'ed25519:sim-old',
+      keyFile: 'ed25519:sim-old',
+      release: NEW.version,
+    });
     expect(sim.file('val-a', value!.primaryKeyParkedAt)).toContain('ed25519:sim-old');
+    expect(value!.handedOverAfterBlock).toBeGreaterThan(0);
+    // Staged after the standby synced, handed over in one activity; the primary is stopped by nothing else.
+    const calls = sim.calls.filter((c) => ['stageValidatorKey', 'handOverValidatorKey', 'lookNodeSynced'].includes(c));
+    expect(calls.slice(-2)).toEqual(['stageValidatorKey', 'handOverValidatorKey']);
+    expect(sim.stops.filter((s) => s.node === 'a')).toHaveLength(1);
+    expect(sim.calls).not.toContain('withdrawValidatorKey');
+    expect(stepStates(status)).toMatchObject({
+      'stage-key': 'done',
+      'hand-over': 'done',
+      'wait-standby-signing': 'done',
+    });
     expect(sim.doubleSigners).toEqual([]);
     expect(sim.stakes).toEqual([]);
     expect(events).toBeLessThan(HISTORY_BOUND);
     console.log(`hot swap: ${status.continuedAsNew} continue-as-new, ${events} events`);
+  });
+
+  it('takes the key off the standby and sees it not signing before the primary starts again', async () => {
+    const accountId = 'hot-swap-undo.poolv1.near';
+    // The hand-over stops the primary and moves both key files, then fails: the worst moment to fail.
+    const sim = simulate(accountId, 1200, { failHandOver: true });
+    const input: NearKeyHotSwapInput = {
+      validator: validator(accountId),
+      networkRpcUrl,
+      primary: sim.ref('a'),
+      standby: sim.ref('b'),
+      release,
+      timeouts: { sync: '1 day', signing: '1 hour' },
+    };
+    const { error, status } = await runToEnd(sim, 'nearValidatorKeyHotSwap', input);
+    expect(error).toBeDefined();
+    expect(stepStates(status)).toMatchObject({
+      'hand-over': 'failed',
+      'undo-stage-key': 'compensated',
+    });
+    const order = sim.calls.filter((c) => ['withdrawValidatorKey', 'startService'].includes(c));
+    expect(order.slice(-2)).toEqual(['withdrawValidatorKey', 'startService']);
+    expect(sim.inspect('b')).toMatchObject({ keyFile: undefined, loadedKey: undefined });
+    expect(sim.inspect('a')).toMatchObject({ active: true, keyFile: 'ed25519:sim-old', loadedKey: 'ed25519:sim-old' });
+    expect(sim.doubleSigners).toEqual([]);
   });
 });

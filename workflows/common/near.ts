@@ -7,7 +7,12 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
-import type { NearActivities, NearNodeRef, NodeStatus } from '../../activities/near/types.js';
+import type {
+  HandOverValidatorKeyInput,
+  NearActivities,
+  NearNodeRef,
+  NodeStatus,
+} from '../../activities/near/types.js';
 import { waitForChain } from './chain-wait.js';
 import {
   changeOptions,
@@ -65,16 +70,24 @@ export const near = {
     }),
   checkDatabase: (node: NearNodeRef, binaryPath: string) =>
     summarized(reads.checkDatabase, `database version on ${node.host.id} vs ${binaryPath}`)({ node, binaryPath }),
-  copyValidatorKey: (from: NearNodeRef, to: NearNodeRef, accountId: string, expectedPublicKey: string) =>
+  stageValidatorKey: (from: NearNodeRef, to: NearNodeRef, accountId: string, expectedPublicKey: string, tag: string) =>
     summarized(
-      changes.copyValidatorKey,
-      `copy the validator key of ${accountId} to ${to.host.id}`,
+      changes.stageValidatorKey,
+      `stage the validator key of ${accountId} on ${to.host.id}`,
     )({
       from,
       to,
       accountId,
       expectedPublicKey,
+      tag,
     }),
+  handOverValidatorKey: (req: HandOverValidatorKeyInput) =>
+    summarized(
+      changes.handOverValidatorKey,
+      `hand the key of ${req.accountId} from ${hostName(req.primary)} to ${hostName(req.standby)}`,
+    )(req),
+  withdrawValidatorKey: (node: NearNodeRef, tag: string) =>
+    summarized(changes.withdrawValidatorKey, `take the validator key off ${hostName(node)}`)({ node, tag }),
   reloadValidatorKey: (node: NearNodeRef) =>
     summarized(changes.reloadValidatorKey, `SIGHUP ${hostName(node)} to reload its validator key`)({ node }),
   stakeWithKey: staking.stakeWithKey,

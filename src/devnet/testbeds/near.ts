@@ -19,6 +19,10 @@
  *   createActivities({ connections: bed.connections });   // the worker's activities against the testbed
  *   await bed.stop();                       // services, sshd, devnet, connections and temp folders
  *
+ * The rest of the validator set: `otherValidators: [{ accountId: 'other-1.near', stake: 1900n * ONE_NEAR }]` are
+ * run by the devnet itself and sign every height, so the validators under test produce only their share of the
+ * heights (default: none, and the validators under test produce every height between them).
+ *
  * Other layouts: `validators: [{ accountId: 'direct.near', staking: 'direct' }]` for a direct staker;
  * `nodes: [{ id, host, service?, validator?, binary?: 'old' | 'new', dbVersion?, start? }]` to place nodes
  * (several on one host need different services); `binaries: { old: { dbVersion: 41 }, new: { ... } }`.
@@ -82,6 +86,8 @@ export interface NearTestbedOptions {
   blockTimeMs?: number;
   hosts?: string[];
   validators?: TestbedValidatorOptions[];
+  /** Validators the devnet runs itself (no machines): they sign every height. Default none. */
+  otherValidators?: { accountId: string; stake: bigint }[];
   nodes?: TestbedNodeOptions[];
   binaries?: { old?: Partial<NeardBinary>; new?: Partial<NeardBinary> };
   /** How long a started node reports syncing (default 1 s). */
@@ -184,7 +190,7 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
     // --- validators: their keys, accounts and signer files ---
     const validators: Record<string, TestbedValidator> = {};
     const accounts = new Map<string, KeyPair>();
-    const devnetValidators = [];
+    const validatorsUnderTest = [];
     for (const v of validatorOptions) {
       const staking = v.staking ?? 'pool';
       const ownerId = staking === 'pool' ? (v.ownerId ?? 'owner.near') : undefined;
@@ -192,7 +198,7 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
       const signerKey = accounts.get(signerAccountId) ?? KeyPair.fromRandom('ed25519');
       accounts.set(signerAccountId, signerKey);
       const validatorKey = KeyPair.fromRandom('ed25519');
-      devnetValidators.push({
+      validatorsUnderTest.push({
         accountId: v.accountId,
         stakePublicKey: validatorKey.getPublicKey().toString(),
         stake: v.stake ?? 100n * ONE_NEAR,
@@ -234,7 +240,8 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
       blockTimeMs: options.blockTimeMs ?? 100,
       signatureGraceMs: options.signatureGraceMs,
       accounts: ownerAccounts,
-      validators: devnetValidators,
+      validators: validatorsUnderTest,
+      devnetValidators: options.otherValidators,
     });
     cleanups.push(() => devnet.stop());
 

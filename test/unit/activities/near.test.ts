@@ -4,15 +4,18 @@
  * and only their public part comes back; staking is idempotent and refuses wrong owners; the looks of chain
  * waits reach when the chain does and give an ETA when it has not.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFile, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { NearNodeRef } from '../../../activities/near/types.js';
 import { nearSignerResolver } from '../../../src/secrets/near-signer.js';
 import { startNearTestbed, startTestbedService, type NearTestbed } from '../../../src/devnet/testbeds/near.js';
+import { initNodeHome } from '../../../src/devnet/near/index.js';
+import { freePort } from '../../../src/devnet/ports.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
+import { startNeard } from '../../helpers/neard-process.js';
 
 const POOL = 'pool.poolv1.near';
 const strangerKey = KeyPair.fromRandom('ed25519');
@@ -230,18 +233,33 @@ describe('chain reads and looks', () => {
 
 describe('key hot swap', () => {
   const genesisKey = () => bed.validators[POOL]!.validatorKey;
+  const publicKey = () => genesisKey().getPublicKey().toString();
+  const tag = 'vup-test1234';
+  const pending = () => path.join(standby.home, `validator_key.json.pending-${tag}`);
+  const handOver = (primary: NearNodeRef = nodeA) =>
+    run(activities.handOverValidatorKey, {
+      primary,
+      standby,
+      networkRpcUrl: bed.rpcUrl,
+      accountId: POOL,
+      publicKey: publicKey(),
+      tag,
+      slotWaitMs: 60_000,
+    });
 
-  it('refuses to copy a key that is not the expected one, copying nothing', async () => {
+  it('refuses to stage a key that is not the expected one, staging nothing', async () => {
     const failure = await failureOf(
-      run(activities.copyValidatorKey, {
+      run(activities.stageValidatorKey, {
         from: nodeA,
         to: standby,
         accountId: POOL,
         expectedPublicKey: KeyPair.fromRandom('ed25519').getPublicKey().toString(),
+        tag,
       }),
     );
     expect(failure).toMatchObject({ type: 'ValidatorKeyConflict', nonRetryable: true });
     expect(failure.message).not.toContain(genesisKey().toString().slice(8));
+    expect(existsSync(pending())).toBe(false);
     expect(await run(activities.readValidatorKey, { node: standby })).toBeNull();
   });
 
@@ -250,33 +268,102 @@ describe('key hot swap', () => {
     expect(failure).toMatchObject({ type: 'RemoteCommandFailed', nonRetryable: false });
   });
 
-  it("moves val-a's key to the standby once val-a is stopped, and the standby signs after SIGHUP", async () => {
+  it('refuses to hand over a key that was not staged, stopping nothing', async () => {
+    const failure = await failureOf(handOver());
+    expect(failure).toMatchObject({ type: 'KeyNotStaged', nonRetryable: true });
+    expect(bed.isRunning('val-a')).toBe(true);
+  });
+
+  it('stages the key where neard does not read it: the standby restarts without it', async () => {
+    const stage = { from: nodeA, to: standby, accountId: POOL, expectedPublicKey: publicKey(), tag };
+    expect(await run(activities.stageValidatorKey, stage)).toEqual({ publicKey: publicKey(), copied: true });
+    expect(statSync(pending()).mode & 0o777).toBe(0o600);
+    expect(await readFile(pending(), 'utf8')).toBe(await readFile(path.join(nodeA.home, 'validator_key.json'), 'utf8'));
+    expect(await run(activities.stageValidatorKey, stage)).toEqual({ publicKey: publicKey(), copied: false });
+
     await startTestbedService(bed, 'standby');
-    await run(activities.stopService, { host: nodeA.host, service: nodeA.service });
-    const publicKey = genesisKey().getPublicKey().toString();
+    const status = await eventually('the standby answering', () =>
+      run(activities.nodeStatus, { rpcUrl: standby.rpcUrl }).catch(() => undefined),
+    );
+    expect(status.validatorPublicKey).toBeUndefined();
+    expect(await run(activities.readValidatorKey, { node: standby })).toBeNull();
+  }, 120_000);
 
-    const copied = await run(activities.copyValidatorKey, {
-      from: nodeA,
-      to: standby,
-      accountId: POOL,
-      expectedPublicKey: publicKey,
+  it('refuses to hand over when the stopped primary still answers on its RPC, leaving the key where it was', async () => {
+    // A neard the service manager does not know about, answering on the address the primary's RPC is at.
+    const rogueAddr = `127.0.0.1:${await freePort()}`;
+    const rogueHome = path.join(bed.hosts['val-a']!.root, 'home', 'rogue', '.near');
+    initNodeHome({ home: rogueHome, chainId: bed.chainId, networkRpcUrl: bed.rpcUrl, rpcAddr: rogueAddr });
+    const rogue = startNeard(nodeA.binary!, rogueHome, rogueAddr);
+    try {
+      await rogue.waitForLog(/Starting http server/);
+      const failure = await failureOf(handOver({ ...nodeA, rpcUrl: `http://${rogueAddr}` }));
+      expect(failure).toMatchObject({ type: 'PrimaryStillRunning', nonRetryable: true });
+      expect(failure.message).toContain('still answers');
+    } finally {
+      await rogue.stop('SIGTERM');
+    }
+    expect(bed.isRunning('val-a')).toBe(false);
+    expect(existsSync(path.join(nodeA.home, 'validator_key.json'))).toBe(true);
+    expect(existsSync(pending())).toBe(true);
+    expect(existsSync(path.join(standby.home, 'validator_key.json'))).toBe(false);
+    expect((await run(activities.nodeStatus, { rpcUrl: standby.rpcUrl })).validatorPublicKey).toBeUndefined();
+    await startTestbedService(bed, 'val-a');
+  }, 120_000);
+
+  it('hands over right after a block of the validator, with the key never on two running nodes, and again as a no-op', async () => {
+    await eventually('val-a signing again', async () => {
+      const s = await run(activities.nodeStatus, { rpcUrl: nodeA.rpcUrl }).catch(() => undefined);
+      return s && !s.syncing && s.validatorPublicKey === publicKey() ? s : undefined;
     });
-    expect(copied).toEqual({ publicKey, copied: true });
-    const file = path.join(standby.home, 'validator_key.json');
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(await readFile(file, 'utf8')).toBe(await readFile(path.join(nodeA.home, 'validator_key.json'), 'utf8'));
-    expect(
-      await run(activities.copyValidatorKey, {
-        from: nodeA,
-        to: standby,
+    // Watch both machines all along: a running node whose home holds validator_key.json holds the key.
+    const holders: number[] = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        holders.push(
+          (['val-a', 'standby'] as const).filter(
+            (id) => bed.isRunning(id) && existsSync(path.join(bed.nodes[id]!.home, 'validator_key.json')),
+          ).length,
+        );
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    let result;
+    try {
+      result = await env.execute(activities.handOverValidatorKey, {
+        primary: nodeA,
+        standby,
+        networkRpcUrl: bed.rpcUrl,
         accountId: POOL,
-        expectedPublicKey: publicKey,
-      }),
-    ).toEqual({ publicKey, copied: false });
+        publicKey: publicKey(),
+        tag,
+        slotWaitMs: 60_000,
+      });
+    } finally {
+      watching = false;
+      await watch;
+    }
+    expect(Math.max(...holders)).toBe(1);
+    expect(holders).toContain(1);
+    expect(result.stoppedPrimary).toBe(true);
+    expect(bed.devnet.chain.blockAt(result.afterOwnBlock!)!.author).toBe(POOL);
+    expect(result.primaryKeyParkedAt).toBe(path.join(nodeA.home, `validator_key.json.hot-swapped-${tag}`));
+    expect(existsSync(result.primaryKeyParkedAt)).toBe(true);
+    expect(existsSync(pending())).toBe(false);
+    expect(bed.isRunning('val-a')).toBe(false);
+    expect((await run(activities.nodeStatus, { rpcUrl: standby.rpcUrl })).validatorPublicKey).toBe(publicKey());
+    expect(beats.length).toBeGreaterThan(0);
+    expect(JSON.stringify([result, beats])).not.toContain(genesisKey().toString().slice(8));
 
+    // A retry (the worker died after the hand-over) finds it done and changes nothing.
+    const again = await handOver();
+    expect(again).toEqual({ primaryKeyParkedAt: result.primaryKeyParkedAt, stoppedPrimary: false });
     const since = (await run(activities.nodeStatus, { rpcUrl: bed.rpcUrl })).latestBlockHeight;
-    await run(activities.reloadValidatorKey, { node: standby });
-    const signing = await eventually('the standby signing', async () => {
+    const signing = await eventually('the standby producing', async () => {
       const look = await run(activities.lookNodeSigning, {
         nodeRpcUrl: standby.rpcUrl,
         networkRpcUrl: bed.rpcUrl,
@@ -286,9 +373,50 @@ describe('key hot swap', () => {
       return look.reached ? look : undefined;
     });
     expect(signing.value!.producedSince).toBeGreaterThan(0);
-    expect((await run(activities.nodeStatus, { rpcUrl: standby.rpcUrl })).validatorPublicKey).toBe(publicKey);
     expect(bed.counters(POOL).doubleSigns).toEqual([]);
-  }, 120_000);
+  }, 180_000);
+
+  it('refuses to go on while the node to hand to holds the key in validator_key.json and the other runs', async () => {
+    // Back the other way, with someone having put the key back into val-a's validator_key.json by hand: going
+    // on would leave the key in two validator_key.json files with the standby running.
+    const valAKey = path.join(nodeA.home, 'validator_key.json');
+    await copyFile(path.join(nodeA.home, `validator_key.json.hot-swapped-${tag}`), valAKey);
+    try {
+      const failure = await failureOf(
+        run(activities.handOverValidatorKey, {
+          primary: standby,
+          standby: nodeA,
+          networkRpcUrl: bed.rpcUrl,
+          accountId: POOL,
+          publicKey: publicKey(),
+          tag,
+          slotWaitMs: 1_000,
+        }),
+      );
+      expect(failure).toMatchObject({ type: 'TwoKeyHolders', nonRetryable: true });
+    } finally {
+      await rm(valAKey);
+    }
+    expect(bed.isRunning('standby')).toBe(true);
+    expect((await run(activities.nodeStatus, { rpcUrl: standby.rpcUrl })).validatorPublicKey).toBe(publicKey());
+  });
+
+  it('withdraws the key from a node and reloads it, so that it no longer signs', async () => {
+    // On a copy of the standby's layout: val-b's own node, given the key as the hand-over would.
+    const keyOnB = path.join(nodeB.home, 'validator_key.json');
+    const generated = await readFile(keyOnB, 'utf8');
+    const withdrawTag = 'vup-withdraw1';
+    const result = await run(activities.withdrawValidatorKey, { node: nodeB, tag: withdrawTag });
+    expect(result).toEqual({ withdrawnFiles: 1, reloaded: false });
+    expect(existsSync(keyOnB)).toBe(false);
+    expect(await run(activities.withdrawValidatorKey, { node: nodeB, tag: withdrawTag })).toEqual({
+      withdrawnFiles: 0,
+      reloaded: false,
+    });
+    // Later tests stake val-b's generated key: put it back.
+    await rename(path.join(nodeB.home, `validator_key.json.withdrawn-${withdrawTag}`), keyOnB);
+    expect(await readFile(keyOnB, 'utf8')).toBe(generated);
+  });
 });
 
 describe('stakeWithKey and the key stages', () => {
