@@ -51,6 +51,13 @@ function flag(command: string, ...names: string[]): string | undefined {
   return undefined;
 }
 
+/** The approval gates the README names in the comment above a strategy's start command. */
+function readmeGates(type: StrategyName): string[] {
+  const comment = new RegExp(`^# [^\\n]*gates?: ([^\\n]*)\\ntemporal workflow start --type ${type} `, 'm').exec(readme);
+  return comment?.[1]?.match(/[a-z0-9]+(?:-[a-z0-9]+)+/g) ?? [];
+}
+
+let readme = '';
 let env: TestWorkflowEnvironment | undefined;
 let worker: WorkflowsOnlyWorker | undefined;
 let binDir: string | undefined;
@@ -62,7 +69,7 @@ beforeAll(async () => {
   if (!cli) throw new Error('TEMPORAL_CLI_PATH is not set: run through `npm test` (its global setup finds the CLI)');
   binDir = await mkdtemp(path.join(tmpdir(), 'readme-cli-'));
   await symlink(cli, path.join(binDir, 'temporal'));
-  const readme = await readFile(path.join(repoRoot(), 'README.md'), 'utf8');
+  readme = await readFile(path.join(repoRoot(), 'README.md'), 'utf8');
   commands = [
     ...sectionCommands(readme, '## Strategies'),
     ...sectionCommands(readme, '## Operating a running upgrade'),
@@ -150,8 +157,15 @@ describe('README start commands', () => {
       expect(flag(line, '--workflow-id', '-w')).toBe(checkUpgradeInput(type, input).workflowId);
 
       const { workflowId, accepted } = await startFromReadme(type);
-      expect(accepted.status).toMatchObject({ workflowId, strategy: type, state: 'running' });
-      await env!.client.workflow.getHandle(workflowId).terminate('readme test: next strategy');
+      try {
+        expect(accepted.status).toMatchObject({ workflowId, strategy: type, state: 'running' });
+        // Each gate is named after the step it holds: the README's gates are steps the run lists.
+        const gates = readmeGates(type);
+        expect(gates.length).toBeGreaterThan(0);
+        expect(accepted.status.steps.map((step) => step.id)).toEqual(expect.arrayContaining(gates));
+      } finally {
+        await terminateIfRunning(workflowId);
+      }
     },
   );
 });
