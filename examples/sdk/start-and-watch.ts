@@ -42,12 +42,12 @@ try {
       console.log(`upgrade ${status.state}`);
       break;
     }
-    const gate = status.pendingApproval?.gate;
-    if (gate && !flags.includes('--approve')) {
-      console.log(`waiting for approval of ${gate}: ${status.pendingApproval?.description}`);
-      break;
+    const pending = status.pendingApproval;
+    if (pending) {
+      console.log(`waiting for approval of ${pending.gate}: ${pending.description}`);
+      if (!flags.includes('--approve')) break;
+      console.log(`approved ${(await approve(client, workflowId, pending.gate, { by: 'start-and-watch' })).gate}`);
     }
-    if (gate) console.log(`approved ${(await approve(client, workflowId, gate, { by: 'start-and-watch' })).gate}`);
     // The status query keeps answering after a terminate or a timeout; the execution says it is over.
     const execution = (await client.workflow.getHandle(workflowId).describe()).status.name;
     if (execution !== 'RUNNING') {

@@ -1,0 +1,90 @@
+/**
+ * The SDK example (examples/sdk/start-and-watch.ts) with --approve, end to end: the production worker with
+ * its activities, real sshd hosts and the local NEAR network. The example starts a key hot swap that asks
+ * for manual approval, approves the gate when the run waits there, and watches it to completion; the
+ * network's counters then show the key moved without a height signed twice.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
+import { checkUpgradeInput } from '../../src/client/index.js';
+import { nearBaseline, settledNearCounters, startNearScenario } from '../../src/devnet/scenarios/near.js';
+import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
+import { repoRoot } from '../../src/repo-root.js';
+import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+
+let env: TestWorkflowEnvironment | undefined;
+let bed: NearTestbed | undefined;
+let scratch: string | undefined;
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'sdk-example-e2e-'));
+  env = await createDevServerEnv();
+}, 300_000);
+afterAll(async () => {
+  await bed?.stop();
+  await env?.teardown();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+function runExample(...args: string[]) {
+  const child = spawn(
+    path.join(repoRoot(), 'node_modules', '.bin', 'tsx'),
+    ['examples/sdk/start-and-watch.ts', ...args],
+    {
+      cwd: repoRoot(),
+      env: { ...process.env, TEMPORAL_ADDRESS: env!.address, TEMPORAL_NAMESPACE: env!.namespace ?? 'default' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { exited, output: () => ({ stdout, stderr }), kill: () => child.kill('SIGKILL') };
+}
+
+it('starts a hot swap that waits for approval, approves it with --approve and watches it complete', async () => {
+  const scenario = await startNearScenario('nearValidatorKeyHotSwap', { manualApproval: true });
+  bed = scenario.bed;
+  const inputFile = path.join(scratch!, 'hot-swap.input.json');
+  await writeFile(inputFile, JSON.stringify(scenario.input));
+  const { workflowId } = checkUpgradeInput('nearValidatorKeyHotSwap', scenario.input);
+  const before = await nearBaseline(bed);
+
+  const worker = await Worker.create({
+    connection: env!.nativeConnection,
+    taskQueue: DEFAULT_TASK_QUEUE,
+    workflowBundle: await bundleUpgradeWorkflows(),
+    activities: createActivities({ connections: bed.connections, heartbeatIntervalMs: 500 }),
+  });
+  const example = runExample('nearValidatorKeyHotSwap', inputFile, '--approve');
+  try {
+    const code = await worker.runUntil(example.exited);
+    const { stdout, stderr } = example.output();
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toBe(`started ${workflowId}`);
+    expect(lines.at(-1)).toBe('upgrade completed');
+    // One gate in a hot swap: the example approved it when the run waited there, and the step it holds
+    // ran only after the approval, to its end.
+    const approvals = lines.flatMap((l, i) => (/^approved \S+$/.test(l) ? [{ gate: l.slice(9), at: i }] : []));
+    expect(approvals).toHaveLength(1);
+    const { gate, at } = approvals[0]!;
+    expect(lines[at - 1]).toMatch(new RegExp(`^waiting for approval of ${gate}: `));
+    // Gates are named after the step they hold.
+    const held = lines.findIndex((l) => new RegExp(`^(running|done) ${gate}\\b`).test(l));
+    expect(held).toBeGreaterThan(at);
+    expect(lines.slice(at).some((l) => l.startsWith(`done ${gate}`))).toBe(true);
+  } finally {
+    example.kill();
+  }
+  const after = await settledNearCounters(bed);
+  expect(after.doubleSignHeights.length).toBe(before.doubleSignHeights.length);
+  expect(after.producedBlocks).toBeGreaterThan(before.producedBlocks);
+}, 600_000);
