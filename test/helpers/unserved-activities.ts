@@ -34,17 +34,15 @@ export async function startWorkflowsOnlyWorker(
   };
 }
 
-export interface Accepted {
-  status: UpgradeStatus;
-  /** The activity the first step scheduled and that nobody serves. */
-  pendingActivity: string;
-}
-
 /**
  * Waits until the run is past its input: its status query answers with the first step running and that
  * step's activity is scheduled. Fails with the run's failure if it closed instead (an InvalidInput, say).
  */
-export async function waitUntilAccepted(client: Client, workflowId: string, timeoutMs = 60_000): Promise<Accepted> {
+export async function waitUntilAccepted(
+  client: Client,
+  workflowId: string,
+  timeoutMs = 60_000,
+): Promise<UpgradeStatus> {
   const handle = client.workflow.getHandle(workflowId);
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
@@ -55,10 +53,9 @@ export async function waitUntilAccepted(client: Client, workflowId: string, time
       throw new Error(`${workflowId} closed as ${description.status.name} before its first activity`);
     }
     const pending = description.raw.pendingActivities ?? [];
-    const activityType = pending[0]?.activityType?.name;
-    if (activityType) {
+    if (pending.length > 0) {
       const status = await handle.query(statusQuery);
-      if (status.steps[0]?.state === 'running') return { status, pendingActivity: activityType };
+      if (status.steps[0]?.state === 'running') return status;
       last = `first step ${status.steps[0]?.id ?? '(none)'} is ${status.steps[0]?.state ?? 'missing'}`;
     } else last = 'no activity scheduled yet';
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -94,7 +94,7 @@ describe.each(examples)('examples/%s', (file, type) => {
     const handle = env!.client.workflow.getHandle(started.workflowId);
     try {
       // Past its input: the first step runs and has scheduled its activity (nothing serves it here).
-      const { status } = await waitUntilAccepted(env!.client, started.workflowId);
+      const status = await waitUntilAccepted(env!.client, started.workflowId);
       expect(status).toMatchObject({ workflowId: started.workflowId, strategy: type, state: 'running' });
     } finally {
       await handle.terminate('example accepted');

@@ -158,11 +158,11 @@ describe('README start commands', () => {
 
       const { workflowId, accepted } = await startFromReadme(type);
       try {
-        expect(accepted.status).toMatchObject({ workflowId, strategy: type, state: 'running' });
+        expect(accepted).toMatchObject({ workflowId, strategy: type, state: 'running' });
         // Each gate is named after the step it holds: the README's gates are steps the run lists.
         const gates = readmeGates(type);
         expect(gates.length).toBeGreaterThan(0);
-        expect(accepted.status.steps.map((step) => step.id)).toEqual(expect.arrayContaining(gates));
+        expect(accepted.steps.map((step) => step.id)).toEqual(expect.arrayContaining(gates));
       } finally {
         await terminateIfRunning(workflowId);
       }
