@@ -14,11 +14,17 @@ import type { ServiceManagerSpec } from '../config/host.js';
 import { describeHost, type SshConnection } from '../ssh/connection.js';
 import { HostError } from '../ssh/errors.js';
 import { execCapture } from '../ssh/exec.js';
-import { isServiceActive, stopService } from '../ssh/service-control.js';
+import { isServiceActive, serviceArgv } from '../ssh/service-control.js';
 import { NearError } from './errors.js';
 import { nodeStatus } from './node-status.js';
 import { nearRpc, reading } from './rpc.js';
-import { pendingKeyFile, readKeyFileFields, reloadValidatorKeyOnHost } from './validator-key-transfer.js';
+import {
+  KEY_FILE_FIELDS_SCRIPT,
+  parseKeyFileFields,
+  pendingKeyFile,
+  readKeyFileFields,
+  reloadValidatorKeyOnHost,
+} from './validator-key-transfer.js';
 
 export interface HandOverNode {
   connection: SshConnection;
@@ -64,6 +70,8 @@ export interface HandOverOptions {
 
 const STANDBY_CONFIRM_MS = 60_000;
 const RPC_DOWN_WAIT_MS = 5_000;
+/** How long the service manager may report the primary active after its stop command returned. */
+const STOP_OBSERVE_MS = 120_000;
 const POLL_MS = 100;
 
 export async function handOverValidatorKey(
@@ -114,33 +122,41 @@ export async function handOverValidatorKey(
     stage('waiting for an own block', `a block of ${req.accountId} at the head, up to ${req.slotWaitMs} ms`);
     afterOwnBlock = await waitForOwnBlock(req.networkRpcUrl, req.accountId, req.slotWaitMs, signal);
     stage('stopping the primary', afterOwnBlock === undefined ? 'no own block seen' : `after #${afterOwnBlock}`);
-    await stopService(primary.connection, primary.manager, primary.service, { signal, pollMs: POLL_MS });
+    // Straight to the stop command: every round trip from here on is time the key is on no running node.
+    const stop = await execCapture(primary.connection, serviceArgv(primary.manager, 'stop', primary.service), {
+      signal,
+      timeoutMs: 300_000,
+    });
+    if (stop.exitCode !== 0) {
+      throw new HostError('RemoteCommandFailed', `stopping ${where(primary)} failed: ${stop.stderr.trim()}`);
+    }
     stoppedPrimary = true;
   }
 
   stage('verifying the primary stopped');
-  if (await isServiceActive(primary.connection, primary.manager, primary.service, { signal })) {
-    throw new NearError('PrimaryStillRunning', `${where(primary)} is active again: not handing over`);
-  }
   const answering = await rpcStillAnswers(primary.rpcUrl, signal);
   if (answering) {
     throw new NearError(
       'PrimaryStillRunning',
-      `${where(primary)} is inactive but its RPC ${primary.rpcUrl} still answers (${answering}): a neard outside ` +
+      `${where(primary)}'s RPC ${primary.rpcUrl} still answers after the stop (${answering}): a neard outside ` +
         `the service manager may still sign; not handing over`,
     );
   }
-
-  stage('parking the primary key');
-  await moveUnlessDone(primary.connection, keyFile(primary.home), parked, signal);
+  // One round trip: the manager reports the service inactive, and only then is the key file moved aside.
+  await parkOnceInactive(primary, keyFile(primary.home), parked, where(primary), signal);
 
   stage('installing the staged key');
-  if (!live) await moveUnlessDone(standby.connection, pending, keyFile(standby.home), signal);
-  const installed = await readKeyFileFields(standby.connection, keyFile(standby.home), { signal });
-  if (!isExpected(installed)) {
+  const install = await execCapture(
+    standby.connection,
+    ['sh', '-c', INSTALL_SCRIPT, 'vup-install-key', pending, keyFile(standby.home)],
+    { signal, timeoutMs: 60_000 },
+  );
+  const installed = install.exitCode === 0 ? parseKeyFileFields(install.stdout.toString('utf8')) : null;
+  if (install.exitCode !== 0 || !isExpected(installed)) {
     throw new NearError(
       'ValidatorKeyConflict',
-      `${keyFile(standby.home)} on ${where(standby)} is ${installed?.publicKey ?? 'missing'} after the rename`,
+      `${keyFile(standby.home)} on ${where(standby)} is ${installed?.publicKey ?? 'missing'} after the rename ` +
+        `${install.stderr.trim()}`,
     );
   }
 
@@ -208,25 +224,65 @@ async function rpcStillAnswers(rpcUrl: string, signal?: AbortSignal): Promise<st
   }
 }
 
-/** `mv -n from to`, done when `from` is gone and `to` is there (also when an earlier attempt did it). */
-const MOVE_SCRIPT = `from=$1; to=$2
-if [ -e "$from" ]; then
-  [ -e "$to" ] && { echo "$to already exists" >&2; exit 3; }
-  mv -n -- "$from" "$to" || exit 4
-fi
-[ -e "$to" ] || { echo "neither $from nor $to exists" >&2; exit 5; }`;
+/** Renames the staged key into place unless an earlier attempt did, then prints the live key's fields. */
+const INSTALL_SCRIPT = `pending=$1; key=$2
+if [ ! -e "$key" ] && [ -e "$pending" ]; then mv -n -- "$pending" "$key" || exit 4; fi
+set -- "$key"
+${KEY_FILE_FIELDS_SCRIPT}`;
 
-async function moveUnlessDone(connection: SshConnection, from: string, to: string, signal?: AbortSignal) {
-  const result = await execCapture(connection, ['sh', '-c', MOVE_SCRIPT, 'vup-move', from, to], {
-    signal,
-    timeoutMs: 60_000,
-  });
-  if (result.exitCode !== 0) {
-    throw new HostError(
-      'RemoteCommandFailed',
-      `moving ${from} to ${to} on ${describeHost(connection.host)} failed: ${result.stderr.toString().trim()}`,
-      { nonRetryable: result.exitCode === 3 || result.exitCode === 5 },
-    );
+/**
+ * Asks the service manager (the argv after the first four arguments) whether the service is active, and moves
+ * the key file aside only when it answers "inactive". Prints "active", "unknown <exit code>" or "parked".
+ */
+const PARK_WHEN_INACTIVE_SCRIPT = `key=$1; parked=$2; manager=$3; shift 3
+"$@" >/dev/null 2>&1; rc=$?
+[ "$rc" -eq 0 ] && { echo active; exit 0; }
+case "$manager:$rc" in
+  systemd:3) ;;
+  systemd:*|*:126|*:127|*:255) echo "unknown $rc"; exit 0 ;;
+esac
+if [ -e "$key" ]; then
+  [ -e "$parked" ] && { echo "$parked already exists" >&2; exit 3; }
+  mv -n -- "$key" "$parked" || exit 4
+fi
+[ -e "$parked" ] || { echo "neither $key nor $parked exists" >&2; exit 5; }
+echo parked`;
+
+async function parkOnceInactive(
+  primary: HandOverNode,
+  key: string,
+  parked: string,
+  where: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const argv = [
+    'sh',
+    '-c',
+    PARK_WHEN_INACTIVE_SCRIPT,
+    'vup-park-key',
+    key,
+    parked,
+    primary.manager.type,
+    ...serviceArgv(primary.manager, 'isActive', primary.service),
+  ];
+  const deadline = Date.now() + STOP_OBSERVE_MS;
+  for (;;) {
+    const result = await execCapture(primary.connection, argv, { signal, timeoutMs: 60_000 });
+    const answer = result.stdout.toString('utf8').trim();
+    if (result.exitCode !== 0) {
+      throw new HostError('RemoteCommandFailed', `moving ${key} aside on ${where} failed: ${result.stderr.trim()}`, {
+        nonRetryable: result.exitCode === 3 || result.exitCode === 5,
+      });
+    }
+    if (answer === 'parked') return;
+    if (answer.startsWith('unknown')) {
+      throw new HostError('ServiceStateUnknown', `cannot tell whether ${where} runs (${answer}): key not moved`);
+    }
+    if (Date.now() >= deadline) {
+      throw new HostError('ServiceStillActive', `${where} is still active after its stop: not handing over`);
+    }
+    signal?.throwIfAborted();
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 

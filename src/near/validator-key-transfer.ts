@@ -26,8 +26,8 @@ export function pendingKeyFile(tag: string): string {
   return `validator_key.json.pending-${tag}`;
 }
 
-/** Prints "<account_id> <public_key>" of a key file, or "absent": never the secret. */
-const KEY_FILE_FIELDS_SCRIPT = `f=$1
+/** Prints "present <account_id> <public_key>" of the key file $1, or "absent": never the secret. */
+export const KEY_FILE_FIELDS_SCRIPT = `f=$1
 [ -f "$f" ] || { echo absent; exit 0; }
 a=$(sed -n 's/.*"account_id"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p' "$f" | head -n 1)
 p=$(sed -n 's/.*"public_key"[[:space:]]*:[[:space:]]*"\\(ed25519:[1-9A-HJ-NP-Za-km-z]*\\)".*/\\1/p' "$f" | head -n 1)
@@ -43,11 +43,16 @@ export async function readKeyFileFields(
     signal: options.signal,
     timeoutMs: 60_000,
   });
-  const line = result.stdout.toString('utf8').trim();
   if (result.exitCode !== 0) {
     throw new HostError('RemoteCommandFailed', `reading ${path} on ${describeHost(connection.host)} failed`);
   }
-  if (line === 'absent') return null;
+  return parseKeyFileFields(result.stdout.toString('utf8'));
+}
+
+/** The last line KEY_FILE_FIELDS_SCRIPT printed, as the key's account and public key (null: absent). */
+export function parseKeyFileFields(output: string): { accountId: string; publicKey: string } | null {
+  const line = output.trim().split('\n').pop() ?? '';
+  if (!line.startsWith('present ')) return null;
   const [, accountId = '', publicKey = ''] = line.split(' ');
   return { accountId, publicKey };
 }
