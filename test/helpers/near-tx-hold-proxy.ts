@@ -1,0 +1,120 @@
+/**
+ * An HTTP JSON-RPC relay in front of a NEAR RPC node that lets the first transaction through to the node and
+ * then holds the node's answer: the transaction is on the chain, and its sender never learns it. A test
+ * kills the sender in that moment. Every later request, transactions included, passes through unchanged,
+ * and every transaction the node accepted is recorded as the node answered it.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+/** nearcore's methods that submit a signed transaction. */
+const SUBMIT_METHODS = new Set(['send_tx', 'broadcast_tx_commit', 'broadcast_tx_async']);
+
+export interface LandedTransaction {
+  method: string;
+  hash: string;
+  signerId: string;
+  receiverId: string;
+  /** The function calls, or the other action kinds, of the transaction, as the node reported them. */
+  actions: string[];
+}
+
+export interface TxHoldProxy {
+  url: string;
+  /** The transaction whose answer is held, once the node has answered it (it landed). */
+  readonly heldTransaction: LandedTransaction | undefined;
+  /** Every transaction the node accepted through this relay, the held one included. */
+  readonly landed: LandedTransaction[];
+  close(): Promise<void>;
+}
+
+export async function startTxHoldProxy(upstreamUrl: string): Promise<TxHoldProxy> {
+  const landed: LandedTransaction[] = [];
+  const heldResponses: ServerResponse[] = [];
+  let heldTransaction: LandedTransaction | undefined;
+
+  const relay = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readBody(req);
+    const upstream = await fetch(upstreamUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const answer = await upstream.text();
+    const method = methodOf(body);
+    const tx = method && SUBMIT_METHODS.has(method) ? landedTransaction(method, answer) : undefined;
+    if (tx) landed.push(tx);
+    if (tx && !heldTransaction) {
+      heldTransaction = tx;
+      heldResponses.push(res);
+      return;
+    }
+    res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(answer);
+  };
+
+  const server = createServer((req, res) => {
+    relay(req, res).catch((err: unknown) => {
+      res.writeHead(502).end(String(err));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('unexpected server address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    get heldTransaction() {
+      return heldTransaction;
+    },
+    landed,
+    close: async () => {
+      for (const res of heldResponses) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function methodOf(body: string): string | undefined {
+  try {
+    const method = (JSON.parse(body) as { method?: unknown }).method;
+    return typeof method === 'string' ? method : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The transaction the node's answer describes, when the node accepted it (an error answer landed nothing). */
+function landedTransaction(method: string, answer: string): LandedTransaction | undefined {
+  interface Answer {
+    result?: {
+      transaction?: {
+        hash: string;
+        signer_id: string;
+        receiver_id: string;
+        actions: (string | Record<string, { method_name?: string }>)[];
+      };
+    };
+  }
+  let parsed: Answer;
+  try {
+    parsed = JSON.parse(answer) as Answer;
+  } catch {
+    return undefined;
+  }
+  const tx = parsed.result?.transaction;
+  if (!tx) return undefined;
+  return {
+    method,
+    hash: tx.hash,
+    signerId: tx.signer_id,
+    receiverId: tx.receiver_id,
+    actions: tx.actions.map((a) =>
+      typeof a === 'string' ? a : Object.entries(a).map(([kind, v]) => v.method_name ?? kind)[0]!,
+    ),
+  };
+}
