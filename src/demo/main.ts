@@ -40,10 +40,11 @@ const shutdown = (code: number) =>
   (stopping ??= (async () => {
     say('stopping the worker, the testbeds, their sshd hosts and the Temporal server');
     await cleanups.runAll();
+    say('everything stopped');
     process.exit(code);
   })());
-process.once('SIGINT', () => void shutdown(outcome ?? 130));
-process.once('SIGTERM', () => void shutdown(outcome ?? 143));
+process.on('SIGINT', () => void shutdown(outcome ?? 130));
+process.on('SIGTERM', () => void shutdown(outcome ?? 143));
 
 try {
   const strategies = selectStrategies(args.strategy);

@@ -63,12 +63,14 @@ class ChangeTracker {
       this.steps.set(step.id, step);
       if (before?.state === step.state && before.detail === step.detail) continue;
       if (!before && step.state === 'pending') continue;
+      // A waiting step's news is told by the waiting line below.
+      if (before?.state === step.state && status.waiting && step.id === status.currentStep) continue;
       const detail = step.detail && step.detail !== before?.detail ? ` — ${step.detail}` : '';
       this.say(`${step.state.padEnd(11)} ${step.id}${before?.state === step.state ? '' : `: ${step.title}`}${detail}`);
     }
     const waiting = status.waiting ? `waiting: ${status.waiting.reason}` : undefined;
     if (waiting && waiting !== this.waiting) {
-      const eta = status.waiting?.until ? ` (looks again in ${secondsUntil(status.waiting.until)})` : '';
+      const eta = status.waiting?.until ? ` (expected in ${secondsUntil(status.waiting.until)}, looks again then)` : '';
       this.say(`${waiting}${eta}`);
     }
     this.waiting = waiting;

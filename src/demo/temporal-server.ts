@@ -25,7 +25,7 @@ export async function startDemoTemporal(
   log: (line: string) => void,
 ): Promise<DemoTemporal> {
   // Quiet the SDK's own logging before any connection: the demo prints its own story.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const cli = await resolveTemporalCli({ log });
   log(`Temporal dev server: ${cli.type === 'existing-path' ? `${cli.path} (${cli.origin})` : cli.origin}`);
   const env = await TestWorkflowEnvironment.createLocal({
