@@ -22,6 +22,7 @@ import { nearIdentity, nearKeyHotSwapInput, type NearKeyHotSwapInput } from '../
 import { parseWorkflowInput } from './common/input.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
 import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
+import { nearKeyHotSwapPlan } from '../src/api/plans.js';
 
 export interface NearKeyHotSwapResult {
   validatorKey: string;
@@ -33,15 +34,7 @@ export interface NearKeyHotSwapResult {
 /** How long the hand-over waits for a block of the validator at the head before it goes ahead anyway. */
 const SLOT_WAIT_MS = 10 * 60_000;
 
-const plan = [
-  { id: 'check-nodes', title: 'Check that the primary signs and the standby holds no key' },
-  { id: 'install-release', title: 'Install the new release on the standby and restart it' },
-  { id: 'start-standby', title: 'Make sure the standby runs' },
-  { id: 'wait-standby-synced', title: 'Wait until the standby is synced' },
-  { id: 'stage-key', title: 'Stage the validator key on the standby, where neard does not read it' },
-  { id: 'hand-over', title: 'Right after a block of the validator: stop the primary, hand the key to the standby' },
-  { id: 'wait-standby-signing', title: 'Wait until the standby produces' },
-];
+const plan = [...nearKeyHotSwapPlan];
 
 export async function nearValidatorKeyHotSwap(
   rawInput: NearKeyHotSwapInput,

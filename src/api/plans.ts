@@ -50,10 +50,8 @@ export const nearKeyHotSwapPlan: readonly PlannedStep[] = [
   { id: 'install-release', title: 'Install the new release on the standby and restart it' },
   { id: 'start-standby', title: 'Make sure the standby runs' },
   { id: 'wait-standby-synced', title: 'Wait until the standby is synced' },
-  { id: 'stop-primary', title: 'Stop the primary' },
-  { id: 'copy-key', title: 'Copy the validator key to the standby' },
-  { id: 'park-primary-key', title: "Move the primary's key file aside" },
-  { id: 'reload-standby', title: 'SIGHUP the standby to load the key' },
+  { id: 'stage-key', title: 'Stage the validator key on the standby, where neard does not read it' },
+  { id: 'hand-over', title: 'Right after a block of the validator: stop the primary, hand the key to the standby' },
   { id: 'wait-standby-signing', title: 'Wait until the standby produces' },
 ];
 
