@@ -3,7 +3,7 @@
  * the next run (or undone by a rollback) and every file of both folders survives, compared by content.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import {
@@ -15,6 +15,7 @@ import {
   type SwapStep,
 } from '../../../src/ssh/data-swap.js';
 import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
+import { lockFolder } from '../../helpers/folder-lock.js';
 import { makeTree, snapshot, snapshotsOf } from '../../helpers/trees.js';
 
 let host: SshHost;
@@ -164,6 +165,31 @@ describe('swapDataFolder', () => {
 
     await swapDataFolder(await pool.get(host.spec), c.input);
     await expectSwapped(c);
+  });
+
+  it('fails without retry when the host refuses a rename, and the rollback restores the old folder', async () => {
+    const c = await freshCase();
+    // The new folder sits in a folder whose entries cannot change, so it cannot be moved out of it.
+    const syncHome = path.join(host.rootDir, `sync-${counter}`);
+    await mkdir(syncHome);
+    const staging = path.join(syncHome, 'data');
+    await rename(c.input.staging, staging);
+    const refused: Case = { ...c, input: { ...c.input, staging } };
+    const connection = await pool.get(host.spec);
+    const lock = await lockFolder(syncHome);
+    try {
+      await expect(swapDataFolder(connection, refused.input)).rejects.toMatchObject({
+        type: 'RemoteCommandFailed',
+        nonRetryable: true,
+        message: expect.stringMatching(/Operation not permitted|Permission denied/) as unknown,
+      });
+      expect(existsSync(c.input.target)).toBe(false);
+      const outcome = await rollbackDataFolder(connection, refused.input);
+      expect(outcome).toMatchObject({ state: 'rolled-back', newFolder: staging });
+    } finally {
+      await lock.unlock();
+    }
+    await expectRolledBack(refused);
   });
 });
 
