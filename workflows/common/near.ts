@@ -37,8 +37,11 @@ const swaps = proxyActivities<Activities>({
   retry: { initialInterval: '10 seconds', maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes },
 });
 
-/** The staking transaction: idempotent (checks the chain first), so a retry never stakes twice. */
-const staking = proxyActivities<Activities>(transactionOptions('5 minutes'));
+/**
+ * The staking transaction: idempotent (checks the chain first), so a retry never stakes twice. It heartbeats,
+ * so a worker that dies mid-transaction is noticed within a minute, not at the end of the five.
+ */
+const staking = proxyActivities<Activities>({ ...transactionOptions('5 minutes'), heartbeatTimeout: '1 minute' });
 
 export const hostName = (node: NearNodeRef) => `${node.service} on ${node.host.id}`;
 
