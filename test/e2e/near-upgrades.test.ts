@@ -25,21 +25,17 @@ import {
   type NearTestbedOptions,
   type TestbedNode,
 } from '../../src/devnet/testbeds/near.js';
-import { startNearScenario, type NearStrategy } from '../../src/devnet/scenarios/near.js';
+import {
+  NEAR_SCENARIO_OTHER_VALIDATORS,
+  startNearScenario,
+  type NearStrategy,
+} from '../../src/devnet/scenarios/near.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
 
 const POOL = 'pool.poolv1.near';
 const EPOCH_LENGTH = 12;
 const BLOCK_TIME_MS = 150;
-/**
- * The rest of the validator set, run by the devnet: with 100 NEAR of 4000 the pool owns 2 of the 98 seats, a
- * height every 49 blocks (about 7 s), as on mainnet where a validator's heights are many blocks apart.
- */
-const OTHER_VALIDATORS = [
-  { accountId: 'other-1.near', stake: 1950n * 10n ** 24n },
-  { accountId: 'other-2.near', stake: 1950n * 10n ** 24n },
-];
 
 let env: TestWorkflowEnvironment | undefined;
 let bundle: WorkflowBundle;
@@ -61,7 +57,7 @@ async function testbed(options: NearTestbedOptions): Promise<NearTestbed> {
   bed = await startNearTestbed({
     epochLength: EPOCH_LENGTH,
     blockTimeMs: BLOCK_TIME_MS,
-    otherValidators: OTHER_VALIDATORS,
+    otherValidators: NEAR_SCENARIO_OTHER_VALIDATORS,
     ...options,
   });
   return bed;
@@ -228,22 +224,8 @@ describe('NEAR upgrades end to end', () => {
   }, 600_000);
 
   it('nearValidatorKeyHotSwap: the standby takes the key right after a block of the validator, missing nothing', async () => {
-    const b = await testbed({
-      nodes: [
-        { id: 'val-a', host: 'val-a', validator: POOL },
-        { id: 'standby', host: 'val-b', service: 'neard-standby' },
-      ],
-    });
-    await startTestbedService(b, 'val-a');
-    await startTestbedService(b, 'standby');
-    const { result, figures, after } = await runStrategy(b, 'nearValidatorKeyHotSwap', {
-      validator: { network: b.networkId, accountId: POOL },
-      networkRpcUrl: b.rpcUrl,
-      primary: nodeInput(b.nodes['val-a']!),
-      standby: nodeInput(b.nodes['standby']!),
-      release: b.binaries.new.release('val-b'),
-      timeouts,
-    });
+    const { bed: b, input } = await scenario('nearValidatorKeyHotSwap');
+    const { result, figures, after } = await runStrategy(b, 'nearValidatorKeyHotSwap', input);
     const { handedOverAfterBlock } = result as { handedOverAfterBlock?: number };
     const chain = b.devnet.chain;
     const own = (h: number) => chain.producerAt(h)?.accountId === POOL;
