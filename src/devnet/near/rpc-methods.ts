@@ -117,7 +117,8 @@ function statusView(chain: NearChain, identity: DevnetIdentity) {
 }
 
 /** `validators` accepts [null], null, "latest", [epoch_id], [height], {block_id}, {epoch_id}. */
-function epochFor(chain: NearChain, params: unknown): Epoch {
+/** The epoch a `validators` request names, and the block it names if any (counts then stop at that block). */
+function epochFor(chain: NearChain, params: unknown): Epoch & { upToHeight?: number } {
   const unknown = () => handlerError('UNKNOWN_EPOCH', {});
   let ref: unknown = params;
   if (Array.isArray(params)) ref = (params as unknown[])[0] ?? null;
@@ -133,10 +134,12 @@ function epochFor(chain: NearChain, params: unknown): Epoch {
     if (byId) return byId;
   }
   const block = findBlock(chain, blockId);
-  return (block && chain.epochs.byIndex(block.epochIndex)) || throwIt(unknown());
+  const epoch = (block && chain.epochs.byIndex(block.epochIndex)) || throwIt(unknown());
+  return { ...epoch, upToHeight: block!.height };
 }
 
-function validatorsView(chain: NearChain, epoch: Epoch) {
+/** nearcore counts a block-addressed request up to that block (the epoch's aggregator up to it). */
+function validatorsView(chain: NearChain, epoch: Epoch & { upToHeight?: number }) {
   const stake = (v: ValidatorStake) => ({
     account_id: v.accountId,
     public_key: v.publicKey,
@@ -144,7 +147,7 @@ function validatorsView(chain: NearChain, epoch: Epoch) {
   });
   return {
     current_validators: epoch.validators.map((v) => {
-      const s = chain.ledger.epochStats(epoch.index, v.accountId);
+      const s = chain.ledger.epochStats(epoch.index, v.accountId, epoch.upToHeight);
       return {
         ...stake(v),
         is_slashed: false,

@@ -58,6 +58,8 @@ interface KeySigners {
   reported: boolean;
 }
 
+type StatsTrail = { height: number; stats: ProductionStats }[];
+
 const MAX_LISTED_HEIGHTS = 10_000;
 /** How long signatures are kept for double-sign detection after a height is settled, in heights. */
 const DOUBLE_SIGN_WINDOW = 10_000;
@@ -71,6 +73,8 @@ export class SigningLedger {
   private readonly totals = new Map<string, ValidatorCounters>();
   /** Per epoch index, per account: what the `validators` RPC reports. */
   private readonly perEpoch = new Map<number, Map<string, ProductionStats>>();
+  /** Per epoch index, per account: its stats after each settled height assigned to it (for `validators` at a block). */
+  private readonly history = new Map<number, Map<string, StatsTrail>>();
   private settledUpTo = -1;
 
   /** Records a verified signature; returns a double sign when this one makes the height equivocated. */
@@ -125,6 +129,11 @@ export class SigningLedger {
         if (total.missedBlockHeights.length < MAX_LISTED_HEIGHTS) total.missedBlockHeights.push(height);
       }
       if (!chunk) total.missedChunks++;
+      let epochHistory = this.history.get(epochIndex);
+      if (!epochHistory) this.history.set(epochIndex, (epochHistory = new Map<string, StatsTrail>()));
+      let trail = epochHistory.get(v.accountId);
+      if (!trail) epochHistory.set(v.accountId, (trail = []));
+      trail.push({ height, stats: { ...stats } });
     }
     this.byHeight.delete(height - DOUBLE_SIGN_WINDOW);
   }
@@ -133,8 +142,19 @@ export class SigningLedger {
     return this.settledUpTo;
   }
 
-  epochStats(epochIndex: number, accountId: string): ProductionStats {
-    return { ...(this.perEpoch.get(epochIndex)?.get(accountId) ?? emptyStats()) };
+  /** An account's stats in an epoch, counting the settled heights up to `upToHeight` (default: all). */
+  epochStats(epochIndex: number, accountId: string, upToHeight?: number): ProductionStats {
+    if (upToHeight === undefined) return { ...(this.perEpoch.get(epochIndex)?.get(accountId) ?? emptyStats()) };
+    const trail = this.history.get(epochIndex)?.get(accountId) ?? [];
+    let found: ProductionStats | undefined;
+    for (let lo = 0, hi = trail.length - 1; lo <= hi;) {
+      const mid = (lo + hi) >> 1;
+      if (trail[mid]!.height <= upToHeight) {
+        found = trail[mid]!.stats;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return { ...(found ?? emptyStats()) };
   }
 
   counters(accountId: string): ValidatorCounters {

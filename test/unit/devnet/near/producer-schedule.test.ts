@@ -63,6 +63,14 @@ describe('SigningLedger with assigned producers', () => {
       expectedChunks: 2,
       producedChunks: 1,
     });
+    // `validators` at a block counts up to that block, as nearcore's aggregator does.
+    expect(ledger.epochStats(0, small.accountId, 2)).toEqual({
+      expectedBlocks: 1,
+      producedBlocks: 1,
+      expectedChunks: 1,
+      producedChunks: 1,
+    });
+    expect(ledger.epochStats(0, small.accountId, 0).expectedBlocks).toBe(0);
   });
 
   it('counts a double sign at a height assigned to another validator', () => {
