@@ -49,7 +49,7 @@ export async function followUpgrade(client: Client, workflowId: string, options:
 }
 
 /** Remembers what was said about the run, to say only what changed. */
-class ChangeTracker {
+export class ChangeTracker {
   private steps = new Map<string, StepStatus>();
   private waiting?: string;
   private gate?: string;

@@ -3,6 +3,7 @@
  * else the SDK's download) with its web UI on a fixed port and the upgrades' search attributes registered,
  * and the production worker in this process: the same workflows and createActivities as worker/main.ts.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -47,6 +48,14 @@ export async function startDemoTemporal(
   };
 }
 
+/** workflows/index.ts when run from source (tsx), workflows/index.js when built into dist/ (as worker/main.ts). */
+function workflowsPath(): string {
+  const candidates = ['../../workflows/index.ts', '../../workflows/index.js'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  return candidates.find((p) => existsSync(p)) ?? candidates[1]!;
+}
+
 export interface RunningWorker {
   stop: () => Promise<void>;
 }
@@ -58,7 +67,7 @@ export async function startDemoWorker(temporal: DemoTemporal): Promise<RunningWo
     connection: temporal.env.nativeConnection,
     namespace: temporal.env.namespace ?? 'default',
     taskQueue: temporal.taskQueue,
-    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+    workflowsPath: workflowsPath(),
     activities: createActivities({ connections: ssh }),
     shutdownGraceTime: '10s',
   });
