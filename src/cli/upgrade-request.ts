@@ -49,7 +49,7 @@ export function upgradeRequestOptions(command: Command): Command {
     .option('--release-staged <path>', 'where the new binary waits on the host that installs it')
     .option('--release-sha256 <hex>', 'its sha256')
     .option('--release-version <version>', 'its version, for the operator')
-    .option('--manual-approval', 'hold for `vup approve` before each irreversible step')
+    .option('--manual-approval', 'hold for `vup approve` before each irreversible step (also over an input file)')
     .option('--no-hand-back', 'Polkadot: end once B validates instead of handing back to A');
 }
 
@@ -75,6 +75,9 @@ export async function resolveUpgradeRequest(options: UpgradeRequestOptions): Pro
       throw new CliError('give either --input-file or --inventory, not both', EXIT.usage);
     }
     input = await readInputFile(options.inputFile);
+    if (options.manualApproval && typeof input === 'object' && input !== null) {
+      input = { ...input, manualApproval: true };
+    }
   } else if (options.inventory !== undefined) {
     if (options.validator === undefined) throw new CliError('--inventory needs --validator <id>', EXIT.usage);
     const hasRelease = options.releaseStaged !== undefined || options.releaseSha256 !== undefined;

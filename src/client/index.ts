@@ -22,7 +22,7 @@ export {
   type UpgradeHistory,
   type UpgradeRun,
 } from './inspect.js';
-export { runPreflight } from './preflight.js';
+export { hasWorkflowPollers, runPreflight } from './preflight.js';
 export {
   DEFAULT_MIN_FREE_DISK_BYTES,
   preflightWorkflowId,

@@ -7,6 +7,16 @@ import { DEFAULT_TASK_QUEUE } from '../api/identity.js';
 import { preflightWorkflowId, type PreflightReport, type PreflightRequest } from '../api/preflight.js';
 import { checkUpgradeInput } from './upgrades.js';
 
+/** Whether any worker polls the task queue for workflow tasks now (the preflight needs one to run). */
+export async function hasWorkflowPollers(client: Client, taskQueue: string): Promise<boolean> {
+  // Unspecified task queue type means workflow tasks.
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+  });
+  return (pollers?.length ?? 0) > 0;
+}
+
 export async function runPreflight(
   client: Client,
   request: PreflightRequest,

@@ -6,9 +6,9 @@
 import { plannedSteps } from '../../api/plans.js';
 import type { PreflightCheck } from '../../api/preflight.js';
 import { runningUpgrade } from '../../client/inspect.js';
-import { runPreflight } from '../../client/preflight.js';
+import { hasWorkflowPollers, runPreflight } from '../../client/preflight.js';
 import type { Connected } from '../connect.js';
-import { EXIT } from '../errors.js';
+import { CliError, EXIT } from '../errors.js';
 import type { ResolvedUpgrade } from '../upgrade-request.js';
 
 const MARK = { pass: '✓', fail: '✗', note: '·' } as const;
@@ -22,6 +22,12 @@ export interface PlanOptions {
 export async function plan(upgrade: ResolvedUpgrade, connect: () => Promise<Connected>, options: PlanOptions) {
   const { client, close } = await connect();
   try {
+    if (!(await hasWorkflowPollers(client, options.taskQueue))) {
+      throw new CliError(
+        `no worker polls task queue "${options.taskQueue}": the checks run on the worker, start it first (npm run worker)`,
+        EXIT.failed,
+      );
+    }
     const [report, running] = await Promise.all([
       runPreflight(
         client,
