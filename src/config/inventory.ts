@@ -31,7 +31,9 @@ export const nearNodeSchema = z
       'The neard home folder (--home): config.json, node_key.json, validator_key.json and the data/ folder.',
     ),
     binary: absolutePath.describe('Where the service runs neard from; upgrades install the new binary here.'),
-    rpc: httpRpcUrl.describe('The node\'s JSON-RPC endpoint, e.g. "http://127.0.0.1:3030".'),
+    rpc: httpRpcUrl.describe(
+      'The node\'s JSON-RPC endpoint as the worker reaches it, e.g. "http://near-a.example.net:3030".',
+    ),
   })
   .describe('A neard node.');
 
@@ -46,7 +48,7 @@ export const polkadotNodeSchema = z
     binary: absolutePath.describe(
       'Where the service runs polkadot from; its polkadot-prepare-worker and polkadot-execute-worker sit beside it.',
     ),
-    rpc: rpcUrl.describe('The node\'s JSON-RPC endpoint, e.g. "ws://127.0.0.1:9944".'),
+    rpc: rpcUrl.describe('The node\'s RPC endpoint as the worker reaches it, e.g. "ws://dot-a.example.net:9944".'),
   })
   .describe('A Polkadot (relay-chain) node.');
 

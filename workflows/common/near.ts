@@ -264,7 +264,9 @@ export const nearWaits = {
 
 /** A name for this upgrade's backups and journals, fixed for the whole upgrade (across continue-as-new). */
 export function upgradeTag(run: UpgradeRun): string {
-  return run.remember('upgrade-tag', () => `vup-${workflowInfo().firstExecutionRunId.slice(0, 8)}`);
+  // The run id's random tail: its head is a timestamp on servers that hand out UUIDv7 run ids, so runs
+  // started within a minute of each other would share a tag (and find each other's backups).
+  return run.remember('upgrade-tag', () => `vup-${workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-12)}`);
 }
 
 export interface BinaryBackup {

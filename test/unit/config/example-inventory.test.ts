@@ -40,7 +40,7 @@ describe('examples/inventory.yaml', () => {
       service: 'neard',
       home: '/home/near/.near',
       binary: '/usr/local/bin/neard',
-      rpc: 'http://127.0.0.1:3030',
+      rpc: 'http://near-a.example.net:3030',
     });
     expect(inventory.nodes[3]).toEqual({
       id: 'dot-b',
@@ -49,7 +49,7 @@ describe('examples/inventory.yaml', () => {
       service: 'polkadot-validator',
       basePath: '/var/lib/polkadot',
       binary: '/usr/local/bin/polkadot',
-      rpc: 'ws://127.0.0.1:9944',
+      rpc: 'ws://dot-b.example.net:9944',
     });
 
     const [near, polkadot] = inventory.validators;

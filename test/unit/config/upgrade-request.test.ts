@@ -37,18 +37,26 @@ describe('resolveUpgradeInput', () => {
       manualApproval: true,
       staking: { type: 'pool', ownerId: 'mypool-owner.near', signer: { id: 'near-pool-owner', type: 'keystore-dir' } },
       oldNode: { host: { id: 'near-a', address: 'near-a.example.net' }, home: '/home/near/.near', service: 'neard' },
-      newNode: { host: { id: 'near-b', port: 2222 }, home: '/srv/near', rpcUrl: 'http://127.0.0.1:3030' },
+      newNode: { host: { id: 'near-b', port: 2222 }, home: '/srv/near', rpcUrl: 'http://10.20.0.12:3030' },
       release,
     });
   });
 
-  it('stop and restart resolves to an input its schema accepts; the hot swap’s schema refuses one RPC URL for both nodes', () => {
+  it('stop and restart and the hot swap resolve to inputs their schemas accept; one RPC URL for both nodes is refused', () => {
     const restart = resolve('nearStopAndRestartUpgrade');
     expect(() => checkUpgradeInput('nearStopAndRestartUpgrade', restart)).not.toThrow();
     expect(restart).toMatchObject({ node: { host: { id: 'near-a' }, binary: '/usr/local/bin/neard' } });
-    // The example's two NEAR nodes share an RPC address (each on its own host's localhost); the hot swap
-    // refuses that, as it would from an input file.
-    expect(() => checkUpgradeInput('nearValidatorKeyHotSwap', resolve('nearValidatorKeyHotSwap'))).toThrow(
+    expect(() => checkUpgradeInput('nearValidatorKeyHotSwap', resolve('nearValidatorKeyHotSwap'))).not.toThrow();
+    // Each node on its own host's localhost is one URL to the worker: the hot swap refuses that.
+    const localhost = structuredClone(inventory);
+    for (const node of localhost.nodes) if (node.chain === 'near') node.rpc = 'http://127.0.0.1:3030';
+    const hotSwap = resolveUpgradeInput(localhost, {
+      validator: 'mypool',
+      strategy: 'nearValidatorKeyHotSwap',
+      release,
+      networkRpcUrl: 'https://rpc.mainnet.near.org',
+    });
+    expect(() => checkUpgradeInput('nearValidatorKeyHotSwap', hotSwap)).toThrow(
       /standby: primary and standby must be different nodes/,
     );
   });
@@ -60,10 +68,7 @@ describe('resolveUpgradeInput', () => {
   });
 
   it('Polkadot: A and B, the set-keys route with its proxy signer, releases installed over each node’s binary', () => {
-    // The example gives both nodes their own host's localhost RPC; the worker reaches B through a tunnel here.
-    const tunnelled = structuredClone(inventory);
-    tunnelled.nodes.find((n) => n.id === 'dot-b')!.rpc = 'ws://127.0.0.1:19944';
-    const input = resolveUpgradeInput(tunnelled, {
+    const input = resolveUpgradeInput(inventory, {
       validator: 'dot-validator',
       strategy: 'polkadotValidatorSwapUpgrade',
       release,
@@ -73,9 +78,9 @@ describe('resolveUpgradeInput', () => {
     const { workflowId } = checkUpgradeInput('polkadotValidatorSwapUpgrade', input);
     expect(workflowId).toBe('upgrade-polkadot-polkadot-16gZkmxLqqshTxCpaAKegp8KTATwNa1S7SRhbSeuxU2Qw3Su');
     expect(input).toMatchObject({
-      nodeA: { host: { id: 'dot-a' }, basePath: '/var/lib/polkadot', rpcUrl: 'ws://127.0.0.1:9944' },
+      nodeA: { host: { id: 'dot-a' }, basePath: '/var/lib/polkadot', rpcUrl: 'ws://dot-a.example.net:9944' },
       relayRpcUrl: 'wss://rpc.polkadot.example.net',
-      nodeB: { host: { id: 'dot-b' }, rpcUrl: 'ws://127.0.0.1:19944' },
+      nodeB: { host: { id: 'dot-b' }, rpcUrl: 'ws://dot-b.example.net:9944' },
       release: { ...release, installTo: '/usr/local/bin/polkadot' },
       setKeys: {
         submitTo: 'asset-hub',
