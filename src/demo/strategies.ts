@@ -68,7 +68,7 @@ function near(alias: string, workflowType: NearStrategy, manualApproval = false)
           async judge() {
             const after = await settledNearCounters(bed);
             return {
-              missed: `${after.missedBlocks - before.missedBlocks} blocks, ${after.missedChunks - before.missedChunks} chunks`,
+              missed: `${count(after.missedBlocks - before.missedBlocks, 'block')}, ${count(after.missedChunks - before.missedChunks, 'chunk')}`,
               doubleSigns: after.doubleSignHeights.length,
             };
           },
@@ -104,7 +104,7 @@ function polkadot(alias: string, scenario: PolkadotScenarioName, manualApproval 
           ],
           async judge() {
             const c = await settledPolkadotCounters(bed, fromSlot, blockTimeMs);
-            return { missed: `${c.missed} of ${c.expected} slots`, doubleSigns: c.equivocations };
+            return { missed: `${c.missed} of ${count(c.expected, 'slot')}`, doubleSigns: c.equivocations };
           },
           stop: () => bed.stop(),
         };
@@ -115,6 +115,8 @@ function polkadot(alias: string, scenario: PolkadotScenarioName, manualApproval 
     },
   };
 }
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export const demoStrategies: DemoStrategy[] = [
   near('near-zero-downtime', 'nearZeroDowntimeUpgrade', true),
