@@ -154,11 +154,15 @@ describe('README start commands', () => {
       expect(flag(line, '--task-queue', '-t')).toBe(DEFAULT_TASK_QUEUE);
       const inputFile = flag(line, '--input-file')!;
       const input: unknown = JSON.parse(await readFile(path.join(repoRoot(), inputFile), 'utf8'));
-      expect(flag(line, '--workflow-id', '-w')).toBe(checkUpgradeInput(type, input).workflowId);
+      const { workflowId: derivedId, summary } = checkUpgradeInput(type, input);
+      expect(flag(line, '--workflow-id', '-w')).toBe(derivedId);
+      // The UI's line for the run: the README gives the one the SDK would set.
+      expect(/--static-summary\s+'([^']*)'/.exec(line)?.[1]).toBe(summary);
 
       const { workflowId, accepted } = await startFromReadme(type);
       try {
         expect(accepted).toMatchObject({ workflowId, strategy: type, state: 'running' });
+        expect(await (await env!.client.workflow.getHandle(workflowId).describe()).staticSummary()).toBe(summary);
         // Each gate is named after the step it holds: the README's gates are steps the run lists.
         const gates = readmeGates(type);
         expect(gates.length).toBeGreaterThan(0);
