@@ -18,11 +18,9 @@
  * longer signs before it puts the primary's key file back and starts the primary: at no point do two running
  * nodes hold the key.
  */
-import { nearIdentity, nearKeyHotSwapInput, type NearKeyHotSwapInput } from '../src/api/near-inputs.js';
-import { parseWorkflowInput } from './common/input.js';
+import type { NearKeyHotSwapInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
-import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
-import { nearKeyHotSwapPlan } from '../src/api/plans.js';
+import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearKeyHotSwapResult {
   validatorKey: string;
@@ -34,26 +32,13 @@ export interface NearKeyHotSwapResult {
 /** How long the hand-over waits for a block of the validator at the head before it goes ahead anyway. */
 const SLOT_WAIT_MS = 10 * 60_000;
 
-const plan = [...nearKeyHotSwapPlan];
-
 export async function nearValidatorKeyHotSwap(
   rawInput: NearKeyHotSwapInput,
   carried?: CarriedState,
 ): Promise<NearKeyHotSwapResult> {
-  const input = parseWorkflowInput(nearKeyHotSwapInput, rawInput, 'nearValidatorKeyHotSwap');
+  const { run, input } = beginStrategy('nearValidatorKeyHotSwap', rawInput, carried);
   const { accountId } = input.validator;
   const { primary, standby, networkRpcUrl, timeouts } = input;
-  const run = beginUpgrade(
-    {
-      strategy: 'nearValidatorKeyHotSwap',
-      identity: nearIdentity(input.validator),
-      plan,
-      manualApproval: input.manualApproval,
-    },
-    rawInput,
-    carried,
-  );
-  const title = (id: string) => plan.find((p) => p.id === id)!.title;
   const live = (node: typeof primary) => `${node.home}/validator_key.json`;
   const parked = `${live(primary)}.hot-swapped-${upgradeTag(run)}`;
 
@@ -66,7 +51,7 @@ export async function nearValidatorKeyHotSwap(
   };
 
   return run.execute(async () => {
-    const { validatorKey } = await run.step('check-nodes', title('check-nodes'), async () => {
+    const { validatorKey } = await run.step('check-nodes', async () => {
       const status = await near.nodeStatus(primary);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(primary)} does not validate for ${accountId}`);
@@ -83,24 +68,23 @@ export async function nearValidatorKeyHotSwap(
 
     if (input.release) {
       const release = input.release;
-      await run.step('install-release', title('install-release'), async () => {
+      await run.step('install-release', async () => {
         await host.install(standby, release.staged, standby.binary, release.sha256);
         if (await near.readValidatorKey(standby)) throw unsafe(`${hostName(standby)} holds a validator key`);
         await host.stop(standby);
         await host.start(standby);
       });
     } else {
-      run.steps.mark('install-release', title('install-release'), 'skipped', 'no release given');
+      run.skip('install-release', 'no release given');
     }
 
-    await run.step('start-standby', title('start-standby'), () => host.start(standby));
-    await run.step('wait-standby-synced', title('wait-standby-synced'), () =>
+    await run.step('start-standby', () => host.start(standby));
+    await run.step('wait-standby-synced', () =>
       nearWaits.synced(run, 'standby-synced', standby, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
     await run.step(
       'stage-key',
-      title('stage-key'),
       () => near.stageValidatorKey(primary, standby, accountId, validatorKey, upgradeTag(run)),
       {
         undo: {
@@ -118,7 +102,7 @@ export async function nearValidatorKeyHotSwap(
     );
 
     await run.approval('hand-over', `Stop ${hostName(primary)} and hand the key of ${accountId} to the standby`);
-    const handedOver = await run.step('hand-over', title('hand-over'), () =>
+    const handedOver = await run.step('hand-over', () =>
       near.handOverValidatorKey({
         primary,
         standby,
@@ -130,7 +114,7 @@ export async function nearValidatorKeyHotSwap(
       }),
     );
 
-    await run.step('wait-standby-signing', title('wait-standby-signing'), async () => {
+    await run.step('wait-standby-signing', async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
       return nearWaits.signing(run, 'standby-signing', standby, networkRpcUrl, accountId, epoch.headHeight, {
         timeoutMs: timeouts.signing,

@@ -16,10 +16,9 @@
  * the node on it. Once the new binary has touched the database the old binary cannot open it any more;
  * compensation then stops and leaves the node running for an operator.
  */
-import { nearIdentity, nearStopAndRestartInput, type NearStopAndRestartInput } from '../src/api/near-inputs.js';
+import type { NearStopAndRestartInput } from '../src/api/near-inputs.js';
 import type { DatabaseCheck } from '../activities/near/types.js';
 import { WAIT_TIMEOUT_ERROR_TYPE, waitForChain } from './common/chain-wait.js';
-import { parseWorkflowInput } from './common/input.js';
 import {
   backUpBinary,
   ensureStopped,
@@ -32,8 +31,7 @@ import {
   upgradeTag,
 } from './common/near.js';
 import { ApplicationFailure } from '@temporalio/workflow';
-import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
-import { nearStopAndRestartPlan } from '../src/api/plans.js';
+import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearStopAndRestartResult {
   validatorKey: string;
@@ -42,8 +40,6 @@ export interface NearStopAndRestartResult {
   migrated: boolean;
 }
 
-const plan = [...nearStopAndRestartPlan];
-
 /** A year: the migration wait's "deadline" only exists because waits need one; nothing ever stops a migration. */
 const NEVER_MS = 365 * 24 * 3_600_000;
 
@@ -51,24 +47,13 @@ export async function nearStopAndRestartUpgrade(
   rawInput: NearStopAndRestartInput,
   carried?: CarriedState,
 ): Promise<NearStopAndRestartResult> {
-  const input = parseWorkflowInput(nearStopAndRestartInput, rawInput, 'nearStopAndRestartUpgrade');
+  const { run, input } = beginStrategy('nearStopAndRestartUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { node, networkRpcUrl, timeouts, release } = input;
-  const run = beginUpgrade(
-    {
-      strategy: 'nearStopAndRestartUpgrade',
-      identity: nearIdentity(input.validator),
-      plan,
-      manualApproval: input.manualApproval,
-    },
-    rawInput,
-    carried,
-  );
-  const title = (id: string) => plan.find((p) => p.id === id)!.title;
   const tag = upgradeTag(run);
 
   return run.execute(async () => {
-    const { validatorKey, database } = await run.step('check-node', title('check-node'), async () => {
+    const { validatorKey, database } = await run.step('check-node', async () => {
       const status = await near.nodeStatus(node);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
@@ -86,14 +71,11 @@ export async function nearStopAndRestartUpgrade(
           : `release ${database.binaryVersion} migrates the database from version ${database.dataDbVersion} to ${database.binaryDbVersion} on start`,
       );
 
-    const backup = await run.step('back-up-binary', title('back-up-binary'), () =>
-      backUpBinary(node, `${node.binary}.pre-${tag}`),
-    );
+    const backup = await run.step('back-up-binary', () => backUpBinary(node, `${node.binary}.pre-${tag}`));
 
     await run.approval('stop-node', `Stop ${hostName(node)}: ${accountId} misses blocks until it runs again`);
     await run.step(
       'stop-node',
-      title('stop-node'),
       async () => {
         await host.stop(node);
         await ensureStopped(node, 'the binary cannot be replaced under a running node');
@@ -101,16 +83,12 @@ export async function nearStopAndRestartUpgrade(
       { undo: { title: 'Start the node again', run: () => host.start(node).then(() => undefined) } },
     );
 
-    await run.step(
-      'install-release',
-      title('install-release'),
-      () => host.install(node, release.staged, node.binary, release.sha256),
-      { undo: { title: 'Put the old binary back', run: () => restoreBinary(node, backup).then(() => undefined) } },
-    );
+    await run.step('install-release', () => host.install(node, release.staged, node.binary, release.sha256), {
+      undo: { title: 'Put the old binary back', run: () => restoreBinary(node, backup).then(() => undefined) },
+    });
 
     await run.step(
       'start-node',
-      title('start-node'),
       async () => {
         await ensureStopped(node, 'it must start only once, on the new release');
         return host.start(node);
@@ -130,15 +108,15 @@ export async function nearStopAndRestartUpgrade(
     );
 
     if (database.migrationNeeded) {
-      await run.step('wait-migration', title('wait-migration'), () => followMigration(timeouts.migration));
+      await run.step('wait-migration', () => followMigration(timeouts.migration));
     } else {
-      run.steps.mark('wait-migration', title('wait-migration'), 'skipped', 'the database needs no migration');
+      run.skip('wait-migration', 'the database needs no migration');
     }
 
-    await run.step('wait-synced', title('wait-synced'), () =>
+    await run.step('wait-synced', () =>
       nearWaits.synced(run, 'synced', node, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
-    await run.step('wait-signing', title('wait-signing'), async () => {
+    await run.step('wait-signing', async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
       return nearWaits.signing(run, 'signing', node, networkRpcUrl, accountId, epoch.headHeight, {
         timeoutMs: timeouts.signing,

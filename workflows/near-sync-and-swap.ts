@@ -17,8 +17,7 @@
  * On failure from step 6 on, compensation stops the validator node, puts the old binary back, restores
  * the old data folder and starts the validator node again on its old binary and data.
  */
-import { nearIdentity, nearSyncAndSwapInput, type NearSyncAndSwapInput } from '../src/api/near-inputs.js';
-import { parseWorkflowInput } from './common/input.js';
+import type { NearSyncAndSwapInput } from '../src/api/near-inputs.js';
 import {
   backUpBinary,
   ensureStopped,
@@ -30,8 +29,7 @@ import {
   unsafe,
   upgradeTag,
 } from './common/near.js';
-import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
-import { nearSyncAndSwapPlan } from '../src/api/plans.js';
+import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearSyncAndSwapResult {
   validatorKey: string;
@@ -40,32 +38,19 @@ export interface NearSyncAndSwapResult {
   oldDataBackup: string;
 }
 
-const plan = [...nearSyncAndSwapPlan];
-
 export async function nearSyncAndSwapUpgrade(
   rawInput: NearSyncAndSwapInput,
   carried?: CarriedState,
 ): Promise<NearSyncAndSwapResult> {
-  const input = parseWorkflowInput(nearSyncAndSwapInput, rawInput, 'nearSyncAndSwapUpgrade');
+  const { run, input } = beginStrategy('nearSyncAndSwapUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { node, syncNode, networkRpcUrl, timeouts, release } = input;
-  const run = beginUpgrade(
-    {
-      strategy: 'nearSyncAndSwapUpgrade',
-      identity: nearIdentity(input.validator),
-      plan,
-      manualApproval: input.manualApproval,
-    },
-    rawInput,
-    carried,
-  );
   const swapId = upgradeTag(run);
   const dataFolder = `${node.home}/data`;
   const syncedData = `${syncNode.home}/data`;
-  const title = (id: string) => plan.find((p) => p.id === id)!.title;
 
   return run.execute(async () => {
-    const { validatorKey } = await run.step('check-nodes', title('check-nodes'), async () => {
+    const { validatorKey } = await run.step('check-nodes', async () => {
       const status = await near.nodeStatus(node);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
@@ -77,13 +62,12 @@ export async function nearSyncAndSwapUpgrade(
       return { validatorKey: status.validatorPublicKey };
     });
 
-    await run.step('install-sync-release', title('install-sync-release'), () =>
+    await run.step('install-sync-release', () =>
       host.install(syncNode, release.staged, syncNode.binary, release.sha256),
     );
 
     await run.step(
       'start-sync-node',
-      title('start-sync-node'),
       async () => {
         if (await near.readValidatorKey(syncNode)) throw unsafe(`${hostName(syncNode)} now holds a validator key`);
         return host.start(syncNode);
@@ -91,7 +75,7 @@ export async function nearSyncAndSwapUpgrade(
       { undo: { title: 'Stop the sync node', run: () => host.stop(syncNode).then(() => undefined) } },
     );
 
-    await run.step('wait-sync-node-synced', title('wait-sync-node-synced'), () =>
+    await run.step('wait-sync-node-synced', () =>
       nearWaits.synced(run, 'sync-node-synced', syncNode, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
@@ -99,14 +83,13 @@ export async function nearSyncAndSwapUpgrade(
       'swap-data-folder',
       `Stop ${hostName(node)} (it misses blocks until it runs again) and swap in the synced data`,
     );
-    await run.step('stop-sync-node', title('stop-sync-node'), async () => {
+    await run.step('stop-sync-node', async () => {
       await host.stop(syncNode);
       await ensureStopped(syncNode, 'its data folder cannot move while it runs');
     });
 
     await run.step(
       'stop-validator',
-      title('stop-validator'),
       async () => {
         await host.stop(node);
         await ensureStopped(node, 'its data folder cannot move while it runs');
@@ -124,7 +107,6 @@ export async function nearSyncAndSwapUpgrade(
 
     const swap = await run.step(
       'swap-data-folder',
-      title('swap-data-folder'),
       async () => {
         try {
           return await host.swapData(node, dataFolder, syncedData, swapId);
@@ -144,7 +126,6 @@ export async function nearSyncAndSwapUpgrade(
 
     const backup = await run.step(
       'install-release',
-      title('install-release'),
       async () => {
         const kept = await backUpBinary(node, `${node.binary}.pre-${swapId}`);
         await host.install(node, release.staged, node.binary, release.sha256);
@@ -155,7 +136,6 @@ export async function nearSyncAndSwapUpgrade(
 
     await run.step(
       'start-validator',
-      title('start-validator'),
       async () => {
         await ensureStopped(syncNode, `${hostName(node)} may only start when no other node runs`);
         const key = await near.readValidatorKey(node);
@@ -166,10 +146,10 @@ export async function nearSyncAndSwapUpgrade(
       { undo: { title: 'Stop the validator node', run: () => host.stop(node).then(() => undefined) } },
     );
 
-    await run.step('wait-validator-synced', title('wait-validator-synced'), () =>
+    await run.step('wait-validator-synced', () =>
       nearWaits.synced(run, 'validator-synced', node, networkRpcUrl, { timeoutMs: timeouts.resync }),
     );
-    await run.step('wait-validator-signing', title('wait-validator-signing'), async () => {
+    await run.step('wait-validator-signing', async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
       return nearWaits.signing(run, 'validator-signing', node, networkRpcUrl, accountId, epoch.headHeight, {
         timeoutMs: timeouts.signing,

@@ -16,12 +16,10 @@
  * transaction, undoing means stopping the new node; after it the chain will hand the account to the new
  * key, so the new node must keep running and a failure waits for an operator.
  */
-import { nearIdentity, nearZeroDowntimeInput, type NearZeroDowntimeInput } from '../src/api/near-inputs.js';
-import { parseWorkflowInput } from './common/input.js';
+import type { NearZeroDowntimeInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, refusedByChain, unsafe } from './common/near.js';
 import { summarized } from './common/summaries.js';
-import { beginUpgrade, type CarriedState } from './common/upgrade-run.js';
-import { nearZeroDowntimePlan } from '../src/api/plans.js';
+import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearZeroDowntimeResult {
   oldKey: string;
@@ -29,31 +27,19 @@ export interface NearZeroDowntimeResult {
   stakeTxHash?: string;
 }
 
-const plan = [...nearZeroDowntimePlan];
-
 export async function nearZeroDowntimeUpgrade(
   rawInput: NearZeroDowntimeInput,
   carried?: CarriedState,
 ): Promise<NearZeroDowntimeResult> {
-  const input = parseWorkflowInput(nearZeroDowntimeInput, rawInput, 'nearZeroDowntimeUpgrade');
+  const { run, input } = beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { oldNode, newNode, networkRpcUrl, timeouts } = input;
-  const run = beginUpgrade(
-    {
-      strategy: 'nearZeroDowntimeUpgrade',
-      identity: nearIdentity(input.validator),
-      plan,
-      manualApproval: input.manualApproval,
-    },
-    rawInput,
-    carried,
-  );
   // Set while the staking transaction may be on its way; a refusal by the chain (non-retryable) clears it.
   let stakeInFlight = false;
   const stakeMayHaveLanded = () => stakeInFlight || run.steps.find('stake-new-key')?.state === 'done';
 
   return run.execute(async () => {
-    const { oldKey } = await run.step('check-nodes', plan[0]!.title, async () => {
+    const { oldKey } = await run.step('check-nodes', async () => {
       const old = await near.nodeStatus(oldNode);
       if (old.validatorAccountId !== accountId || !old.validatorPublicKey)
         throw unsafe(`${hostName(oldNode)} does not validate for ${accountId} (it reports ${describeKey(old)})`);
@@ -66,11 +52,11 @@ export async function nearZeroDowntimeUpgrade(
       return { oldKey: old.validatorPublicKey };
     });
 
-    await run.step('install-release', plan[1]!.title, () =>
+    await run.step('install-release', () =>
       host.install(newNode, input.release.staged, newNode.binary, input.release.sha256),
     );
 
-    const { publicKey: newKey } = await run.step('generate-key', plan[2]!.title, async () => {
+    const { publicKey: newKey } = await run.step('generate-key', async () => {
       const generated = await near.generateValidatorKey(newNode, accountId);
       if (generated.publicKey === oldKey)
         throw unsafe(`the new node's validator key is the old key ${oldKey}; the takeover needs a key of its own`);
@@ -79,7 +65,6 @@ export async function nearZeroDowntimeUpgrade(
 
     await run.step(
       'start-new-node',
-      plan[3]!.title,
       async () => {
         await ensureNobodySignsWith([oldNode], newKey, 'the new key must be on the new node only');
         return host.start(newNode);
@@ -98,12 +83,12 @@ export async function nearZeroDowntimeUpgrade(
       },
     );
 
-    await run.step('wait-new-synced', plan[4]!.title, () =>
+    await run.step('wait-new-synced', () =>
       nearWaits.synced(run, 'new-synced', newNode, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
     await run.approval('stake-new-key', `Stake ${accountId} with the new key ${newKey} (active from epoch T+2)`);
-    const stake = await run.step('stake-new-key', plan[5]!.title, async () => {
+    const stake = await run.step('stake-new-key', async () => {
       const onNew = await near.nodeStatus(newNode);
       if (onNew.validatorPublicKey !== newKey)
         throw unsafe(
@@ -132,20 +117,20 @@ export async function nearZeroDowntimeUpgrade(
     });
     if (stake.txHash) run.note(`staking transaction ${stake.txHash}`);
 
-    await run.step('wait-key-current', plan[6]!.title, () =>
+    await run.step('wait-key-current', () =>
       nearWaits.keyStage(run, 'key-current', networkRpcUrl, accountId, newKey, 'current', {
         timeoutMs: timeouts.keyActive,
       }),
     );
 
-    await run.step('wait-new-signing', plan[7]!.title, async () => {
+    await run.step('wait-new-signing', async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
       return nearWaits.signing(run, 'new-signing', newNode, networkRpcUrl, accountId, epoch.epochStartHeight, {
         timeoutMs: timeouts.signing,
       });
     });
 
-    await run.step('stop-old-node', plan[8]!.title, async () => {
+    await run.step('stop-old-node', async () => {
       const standing = await near.keyStanding(networkRpcUrl, accountId, oldKey);
       if (standing.currentKey === oldKey)
         throw unsafe(`${accountId} still validates with the old key ${oldKey}; the old node must keep running`);

@@ -22,13 +22,7 @@
  */
 import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { RotatedKeys, SetKeysResult } from '../activities/polkadot/types.js';
-import {
-  polkadotIdentity,
-  polkadotValidatorSwapInput,
-  type PolkadotValidatorSwapInput,
-  type PolkadotValidatorSwapParsed,
-} from '../src/api/polkadot-inputs.js';
-import { parseWorkflowInput } from './common/input.js';
+import type { PolkadotValidatorSwapInput, PolkadotValidatorSwapParsed } from '../src/api/polkadot-inputs.js';
 import {
   compensationWaits,
   dot,
@@ -41,8 +35,7 @@ import {
   stopVerified,
   unsafe,
 } from './common/polkadot.js';
-import { polkadotValidatorSwapPlan } from '../src/api/plans.js';
-import { beginUpgrade, type CarriedState, type UpgradeRun } from './common/upgrade-run.js';
+import { beginStrategy, type CarriedState, type UpgradeRun } from './common/upgrade-run.js';
 
 export interface PolkadotValidatorSwapResult {
   /** The keys A validated with before the swap. */
@@ -61,26 +54,15 @@ export async function polkadotValidatorSwapUpgrade(
   rawInput: PolkadotValidatorSwapInput,
   carried?: CarriedState,
 ): Promise<PolkadotValidatorSwapResult> {
-  const input = parseWorkflowInput(polkadotValidatorSwapInput, rawInput, 'polkadotValidatorSwapUpgrade');
+  const { run, input } = beginStrategy('polkadotValidatorSwapUpgrade', rawInput, carried);
   const { stash } = input.validator;
   const { nodeA, nodeB, relayRpcUrl: relay, timeouts } = input;
-  const plan = polkadotValidatorSwapPlan(input);
-  const title = (id: string) => plan.find((s) => s.id === id)!.title;
-  const run = beginUpgrade(
-    {
-      strategy: 'polkadotValidatorSwapUpgrade',
-      identity: polkadotIdentity(input.validator),
-      plan,
-      manualApproval: input.manualApproval,
-    },
-    rawInput,
-    carried,
-  );
   // Key generation is idempotent per id: a retry (or a new worker) gets back the keys already generated.
   const keysId = (node: string) =>
     run.remember(
       `keys-id-${node}`,
-      () => `${workflowInfo().workflowId}-${workflowInfo().firstExecutionRunId.slice(0, 8)}-${node}`,
+      // The run id's random tail: UUIDv7 run ids share their head for about a minute.
+      () => `${workflowInfo().workflowId}-${workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-12)}-${node}`,
     );
 
   // Set while B's keys may be on their way to the chain; a refusal by the chain (non-retryable) clears it.
@@ -89,7 +71,7 @@ export async function polkadotValidatorSwapUpgrade(
   const keysBMayBeOnChain = () => keysBInFlight || run.steps.find('set-keys-b')?.state === 'done';
 
   return run.execute(async () => {
-    const { keysA } = await run.step('check-a', title('check-a'), async () => {
+    const { keysA } = await run.step('check-a', async () => {
       const onChain = await dot.stashKeys(relay, stash);
       const keys = onChain.nextKeys;
       if (!keys) throw unsafe(`${stash} has no session keys on chain; it is not a validator to swap`);
@@ -109,12 +91,11 @@ export async function polkadotValidatorSwapUpgrade(
 
     if (input.releaseB) {
       const release = input.releaseB;
-      await run.step('install-b', title('install-b'), () => host.install(nodeB, release));
+      await run.step('install-b', () => host.install(nodeB, release));
     }
 
     await run.step(
       'start-b',
-      title('start-b'),
       async () => {
         await ensureNodeLacks(nodeB, keysA, 'B must not sign with A’s keys');
         await ensureKeystoreLacks(nodeB, keysA, 'B must not sign with A’s keys');
@@ -131,11 +112,9 @@ export async function polkadotValidatorSwapUpgrade(
       },
     );
 
-    await run.step('wait-b-synced', title('wait-b-synced'), () =>
-      dotWaits.synced(run, 'b-synced', nodeB, relay, { timeoutMs: timeouts.sync }),
-    );
+    await run.step('wait-b-synced', () => dotWaits.synced(run, 'b-synced', nodeB, relay, { timeoutMs: timeouts.sync }));
 
-    const rotatedB = await run.step('rotate-keys-b', title('rotate-keys-b'), async () => {
+    const rotatedB = await run.step('rotate-keys-b', async () => {
       const rotated = await dot.rotateKeys(nodeB, stash, keysId('b'));
       if (rotated.keys === keysA) throw unsafe(`B generated A's keys ${shortKeys(keysA)}; a swap needs new keys`);
       run.note(`B's keys ${shortKeys(rotated.keys)} (${rotated.method}${rotated.reused ? ', kept from before' : ''})`);
@@ -144,7 +123,7 @@ export async function polkadotValidatorSwapUpgrade(
     const keysB = rotatedB.keys;
     keysBGenerated = keysB;
 
-    await run.step('check-signers-b', title('check-signers-b'), async () => {
+    await run.step('check-signers-b', async () => {
       if (!(await dot.hasKeys(nodeB, keysB))) throw unsafe(`${nodeName(nodeB)} does not hold its new keys`);
       if (await dot.hasKeys(nodeA, keysB))
         throw unsafe(`${nodeName(nodeA)} holds B's new keys ${shortKeys(keysB)}; two nodes would sign with them`);
@@ -156,7 +135,7 @@ export async function polkadotValidatorSwapUpgrade(
       'set-keys-b',
       `Set B's keys ${shortKeys(keysB)} for ${stash} (active two sessions later; A keeps validating until then)`,
     );
-    const setB = await run.step('set-keys-b', title('set-keys-b'), async () => {
+    const setB = await run.step('set-keys-b', async () => {
       keysBInFlight = true;
       try {
         return await submitKeys(input, keysB, rotatedB);
@@ -166,13 +145,12 @@ export async function polkadotValidatorSwapUpgrade(
       }
     });
 
-    await run.step('wait-keys-b-active', title('wait-keys-b-active'), () =>
+    await run.step('wait-keys-b-active', () =>
       dotWaits.keysActive(run, 'keys-b-active', nodeB, relay, stash, keysB, { timeoutMs: timeouts.keysActive }),
     );
 
     await run.step(
       'stop-a',
-      title('stop-a'),
       async () => {
         const standing = await dot.keysStanding(relay, stash, keysB);
         if (standing.stage !== 'active')
@@ -189,24 +167,22 @@ export async function polkadotValidatorSwapUpgrade(
 
     if (input.release) {
       const release = input.release;
-      await run.step('upgrade-a', title('upgrade-a'), () => host.install(nodeA, release));
+      await run.step('upgrade-a', () => host.install(nodeA, release));
     }
 
     if (!input.handBack) return { keysA, keysB, setKeysBTx: setB.txHash, validatingNode: 'B' as const };
 
-    await run.step('start-a', title('start-a'), async () => {
+    await run.step('start-a', async () => {
       await ensureNodeLacks(nodeB, keysA, 'A’s old keys must stay on A only');
       return host.start(nodeA);
     });
-    await run.step('wait-a-synced', title('wait-a-synced'), () =>
-      dotWaits.synced(run, 'a-synced', nodeA, relay, { timeoutMs: timeouts.sync }),
-    );
-    const rotatedA = await run.step('rotate-keys-a', title('rotate-keys-a'), async () => {
+    await run.step('wait-a-synced', () => dotWaits.synced(run, 'a-synced', nodeA, relay, { timeoutMs: timeouts.sync }));
+    const rotatedA = await run.step('rotate-keys-a', async () => {
       const rotated = await dot.rotateKeys(nodeA, stash, keysId('a'));
       if (rotated.keys === keysB) throw unsafe(`A generated B's keys ${shortKeys(keysB)}`);
       return rotated;
     });
-    await run.step('check-signers-a', title('check-signers-a'), async () => {
+    await run.step('check-signers-a', async () => {
       if (!(await dot.hasKeys(nodeA, rotatedA.keys))) throw unsafe(`${nodeName(nodeA)} does not hold its new keys`);
       if (await dot.hasKeys(nodeB, rotatedA.keys))
         throw unsafe(`${nodeName(nodeB)} holds A's new keys ${shortKeys(rotatedA.keys)}`);
@@ -216,11 +192,11 @@ export async function polkadotValidatorSwapUpgrade(
       'set-keys-a',
       `Set A's new keys ${shortKeys(rotatedA.keys)} for ${stash} (B keeps validating until they are active)`,
     );
-    const setA = await run.step('set-keys-a', title('set-keys-a'), () => submitKeys(input, rotatedA.keys, rotatedA));
-    await run.step('wait-keys-a-active', title('wait-keys-a-active'), () =>
+    const setA = await run.step('set-keys-a', () => submitKeys(input, rotatedA.keys, rotatedA));
+    await run.step('wait-keys-a-active', () =>
       dotWaits.keysActive(run, 'keys-a-active', nodeA, relay, stash, rotatedA.keys, { timeoutMs: timeouts.keysActive }),
     );
-    await run.step('stop-b', title('stop-b'), async () => {
+    await run.step('stop-b', async () => {
       const standing = await dot.keysStanding(relay, stash, keysB);
       if (standing.stage !== 'unset')
         throw unsafe(`B's keys are still ${standing.stage} for ${stash}; B must keep running`);

@@ -56,6 +56,8 @@ export const strategies = {
 
 export type StrategyName = keyof typeof strategies;
 export type StrategyInput<N extends StrategyName> = z.input<(typeof strategies)[N]['input']>;
+/** The input as the workflow sees it, after parsing (defaults filled in). */
+export type ParsedStrategyInput<N extends StrategyName> = z.output<(typeof strategies)[N]['input']>;
 
 export function isStrategyName(name: string): name is StrategyName {
   return Object.hasOwn(strategies, name);

@@ -1,9 +1,9 @@
 /**
  * The frame every strategy runs in. A strategy reads like its runbook:
  *
- *   const run = beginUpgrade({ strategy, identity, plan, manualApproval }, carried);
+ *   const { run, input } = beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
  *   return run.execute(async () => {
- *     await run.step('stop-old-node', 'Stop the old node', () => host.stopService(...));
+ *     await run.step('stop-old-node', () => host.stopService(...));   // its title comes from the plan
  *     ...
  *   });
  *
@@ -26,9 +26,12 @@ import {
 } from '@temporalio/workflow';
 import { upgradeWorkflowId, type ValidatorIdentity } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
+import { plannedSteps } from '../../src/api/plans.js';
+import { strategies, type ParsedStrategyInput, type StrategyName } from '../../src/api/strategies.js';
 import { UpgradeChain, UpgradeNetwork, UpgradeStrategy, UpgradeValidator } from '../../src/api/search-attributes.js';
 import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
 import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
+import { parseWorkflowInput } from './input.js';
 import { StepBook, type PlannedStep } from './steps.js';
 
 /** State carried from one run of an upgrade to the next across continue-as-new. Plain JSON. */
@@ -116,7 +119,8 @@ export class UpgradeRun {
    * One step of the runbook. A step already finished in an earlier run (before continue-as-new) is not
    * run again: its recorded result is returned and its undo registered.
    */
-  async step<T>(id: string, title: string, fn: () => Promise<T>, opts: StepOptions<T> = {}): Promise<T> {
+  async step<T>(id: string, fn: () => Promise<T>, opts: StepOptions<T> = {}): Promise<T> {
+    const title = this.titleOf(id);
     const done = this.steps.find(id);
     if (done?.state === 'done' && id in this.carried.results) {
       const result = this.carried.results[id] as T;
@@ -131,6 +135,18 @@ export class UpgradeRun {
     this.steps.mark(id, title, 'done');
     this.registerUndo(id, result, opts);
     return result;
+  }
+
+  /** Marks a planned step that this run does not need (e.g. no release to install), with the reason. */
+  skip(id: string, reason: string): void {
+    this.steps.mark(id, this.titleOf(id), 'skipped', reason);
+  }
+
+  private titleOf(id: string): string {
+    const planned = this.spec.plan.find((step) => step.id === id);
+    // A step outside the plan is a bug in the strategy: fail the workflow task, so a fixed worker can go on.
+    if (!planned) throw new Error(`step "${id}" is not in the plan of ${this.spec.strategy}`);
+    return planned.title;
   }
 
   /** Says what the running step is doing now (shown in the status query and the UI). */
@@ -240,6 +256,28 @@ export function beginUpgrade(spec: UpgradeSpec, input: unknown, carried?: Carrie
   run.gates.install();
   run.steps.publish();
   return run;
+}
+
+/**
+ * Starts a strategy from the strategy table (src/api/strategies.ts): parses its input in the sandbox (a bad
+ * one fails the run at once, naming every wrong field), derives the validator, and plans the steps
+ * (src/api/plans.ts) before anything is touched.
+ */
+export function beginStrategy<N extends StrategyName>(
+  strategy: N,
+  rawInput: unknown,
+  carried?: CarriedState,
+): { run: UpgradeRun; input: ParsedStrategyInput<N> } {
+  const spec = strategies[strategy];
+  const input = parseWorkflowInput(spec.input, rawInput, strategy) as ParsedStrategyInput<N>;
+  // The table pairs each schema with functions of its own output; TypeScript cannot follow the pairing.
+  const identity = (spec.identity as (i: unknown) => ValidatorIdentity)(input);
+  const run = beginUpgrade(
+    { strategy, identity, plan: plannedSteps(strategy, input), manualApproval: input.manualApproval },
+    rawInput,
+    carried,
+  );
+  return { run, input };
 }
 
 function describe(err: unknown): string {
