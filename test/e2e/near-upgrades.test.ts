@@ -17,7 +17,6 @@ import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
 import { nearSignerResolver } from '../../src/secrets/near-signer.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
-import type { ValidatorCounters } from '../../src/devnet/near/index.js';
 import {
   startNearTestbed,
   startTestbedService,
@@ -27,6 +26,8 @@ import {
 } from '../../src/devnet/testbeds/near.js';
 import {
   NEAR_SCENARIO_OTHER_VALIDATORS,
+  nearBaseline,
+  settledNearCounters,
   startNearScenario,
   type NearStrategy,
 } from '../../src/devnet/scenarios/near.js';
@@ -75,22 +76,6 @@ async function eventually<T>(what: string, look: () => T | undefined, timeoutMs 
   }
 }
 
-/** The account's counters once every height up to now has settled (past the devnet's signature grace). */
-async function settledCounters(b: NearTestbed): Promise<ValidatorCounters> {
-  const head = b.devnet.counters(POOL).settledHeight + Math.ceil(3_000 / BLOCK_TIME_MS);
-  return eventually('the counters to settle', () => {
-    const c = b.counters(POOL);
-    return c.settledHeight >= head ? c : undefined;
-  });
-}
-
-/** Waits until the validator has signed for a while, and returns its counters then (the baseline). */
-async function validatorSigning(b: NearTestbed): Promise<ValidatorCounters> {
-  const start = b.counters(POOL).producedBlocks;
-  await eventually('the validator to sign', () => (b.counters(POOL).producedBlocks > start + 1 ? true : undefined));
-  return settledCounters(b);
-}
-
 async function scenario<N extends NearStrategy>(strategy: N) {
   const s = await startNearScenario(strategy, { epochLength: EPOCH_LENGTH, blockTimeMs: BLOCK_TIME_MS });
   bed = s.bed;
@@ -121,7 +106,7 @@ async function runStrategy(
     workflowBundle: bundle,
     activities,
   });
-  const before = await validatorSigning(b);
+  const before = await nearBaseline(b);
   const started = Date.now();
   const handle = await env!.client.workflow.start(workflowType, {
     args: [input],
@@ -138,7 +123,7 @@ async function runStrategy(
   });
   if (error && !expectFailure) throw error instanceof Error ? error : new Error('the workflow failed');
   const wallSeconds = (Date.now() - started) / 1000;
-  const after = await settledCounters(b);
+  const after = await settledNearCounters(b);
   const events = (await handle.fetchHistory()).events?.length ?? 0;
   if (!error) await recordHistory(handle, workflowType);
   const figures: Figures = {
@@ -259,7 +244,7 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
     const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500 });
     const taskQueue = 'e2e-worker-dies';
     const workerOptions = { connection: env!.nativeConnection, taskQueue, workflowBundle: bundle, activities };
-    await validatorSigning(b);
+    await nearBaseline(b);
     const nonceBefore = ownerNonce(b);
     const input = {
       validator: { network: b.networkId, accountId: POOL },
@@ -289,7 +274,7 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
 
     const second = await Worker.create(workerOptions);
     const result = (await second.runUntil(handle.result())) as { newKey: string };
-    const after = await settledCounters(b);
+    const after = await settledNearCounters(b);
     expect(ownerNonce(b) - nonceBefore).toBe(1n);
     expect(after.blocksSignedByKey[result.newKey]).toBeGreaterThan(0);
     expect(after.doubleSignHeights).toEqual([]);
@@ -335,7 +320,7 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
       resolveNearSigner: nearSignerResolver({ MALLORY_KEY: KeyPair.fromRandom('ed25519').toString() }),
     });
     const taskQueue = 'e2e-wrong-owner';
-    await validatorSigning(b);
+    await nearBaseline(b);
     const v = b.validators[POOL]!;
     const input = {
       validator: { network: b.networkId, accountId: POOL },
@@ -384,7 +369,7 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
     expect(history.filter((e) => e.activityTaskFailedEventAttributes).length).toBeGreaterThan(0);
     expect(b.isRunning('val-b')).toBe(false);
     expect(b.isRunning('val-a')).toBe(true);
-    const after = await settledCounters(b);
+    const after = await settledNearCounters(b);
     expect(Object.keys(after.blocksSignedByKey)).toEqual([v.validatorKey.getPublicKey().toString()]);
   }, 600_000);
 });
