@@ -18,7 +18,7 @@ import {
 import { strategies } from '../src/api/strategies.js';
 import type { SignerSpec } from '../src/config/signers.js';
 import type { HostSpec } from '../src/config/host.js';
-import { nonRetryableErrorTypes } from './common/activity-options.js';
+import { nonRetryableErrorTypes, probeOptions } from './common/activity-options.js';
 import { parseWorkflowInput } from './common/input.js';
 
 type Activities = HostActivities &
@@ -27,7 +27,7 @@ type Activities = HostActivities &
   ReturnType<typeof createPreflightActivities>;
 
 /** A look, once: a node that does not answer is a finding, not something to wait out. */
-const looks = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
+const looks = proxyActivities<Activities>(probeOptions);
 /** Host reads over SSH: one retry for a dropped connection, then the check fails. */
 const reads = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
