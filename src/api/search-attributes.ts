@@ -11,8 +11,11 @@ export const UpgradeChain = defineSearchAttributeKey('UpgradeChain', SearchAttri
 export const UpgradeNetwork = defineSearchAttributeKey('UpgradeNetwork', SearchAttributeType.KEYWORD);
 export const UpgradeValidator = defineSearchAttributeKey('UpgradeValidator', SearchAttributeType.KEYWORD);
 export const UpgradeStrategy = defineSearchAttributeKey('UpgradeStrategy', SearchAttributeType.KEYWORD);
-/** The step the run is in now (a step id of its runbook), or its final outcome. */
+/** The step the run is in now (a step id of its runbook), `awaiting-approval` at a gate, or its final outcome. */
 export const UpgradeStage = defineSearchAttributeKey('UpgradeStage', SearchAttributeType.KEYWORD);
+
+/** UpgradeStage while a run holds at an approval gate: what operators list to find runs waiting for them. */
+export const AWAITING_APPROVAL_STAGE = 'awaiting-approval';
 
 export const upgradeSearchAttributes = [UpgradeChain, UpgradeNetwork, UpgradeValidator, UpgradeStrategy, UpgradeStage];
 

@@ -101,7 +101,7 @@ program
   .option('--network <network>')
   .option('--validator <validator>', 'NEAR account id or Polkadot stash')
   .option('--strategy <name>')
-  .option('--stage <stage>', 'a step id, or a final outcome')
+  .option('--stage <stage>', 'a step id, awaiting-approval, or a final outcome')
   .option('--running', 'only open runs')
   .option('--limit <n>', 'at most this many', positiveNumber, 50)
   .option('--json')

@@ -32,6 +32,7 @@ import {
 import { repoRoot } from '../../src/repo-root.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { AWAITING_APPROVAL_STAGE } from '../../src/api/search-attributes.js';
 
 const POOL = 'pool.poolv1.near';
 const TASK_QUEUE = 'e2e-temporal-ui';
@@ -158,7 +159,8 @@ describe('the Temporal UI shows an upgrade held at its approval gate', () => {
     await drawer.getByRole('button', { name: /^Close/ }).click();
     await drawer.waitFor({ state: 'hidden' });
     await page.getByRole('columnheader', { name: 'UpgradeStage' }).waitFor();
-    const stage = atGate.steps.filter((s) => s.state === 'done').at(-1)!.id;
+    // A run holding at a gate is listed as awaiting approval.
+    const stage = AWAITING_APPROVAL_STAGE;
     await row.getByText(stage).waitFor();
 
     const cells = await row.getByRole('cell').allInnerTexts();

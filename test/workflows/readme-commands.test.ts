@@ -264,6 +264,10 @@ describe('README operating commands', () => {
         if (i > 400) throw new Error('the rehearsal never reached its gate');
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      const awaiting = command((c) => c.includes('UpgradeStage="awaiting-approval"'), 'list of runs at a gate');
+      expect(await listUntilFound(awaiting, workflowId)).toMatch(
+        new RegExp(`Running\\s+${workflowId.replace(/\./g, '\\.')}`),
+      );
       const stdout = await succeeds(line);
       expect(stdout).toMatch(/Result\s+map\[approvedAt:\S+ gate:switch\]/);
       for (

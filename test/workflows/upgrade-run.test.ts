@@ -16,7 +16,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId, type ValidatorIdentity } from '../../src/api/identity.js';
 import { abortSignal, approveUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/api/messages.js';
-import { UpgradeStage } from '../../src/api/search-attributes.js';
+import { AWAITING_APPROVAL_STAGE, UpgradeStage } from '../../src/api/search-attributes.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { bundleFixtures, createDevServerEnv, createTimeSkippingEnv } from '../helpers/temporal.js';
 import { rehearsalActivities, type RehearsalChainOptions } from '../helpers/rehearsal-chain.js';
@@ -213,6 +213,7 @@ describe('on the dev server', () => {
 
       const meta = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
       expect(meta.currentDetails).toContain('Awaiting approval of **switch**');
+      expect((await handle.describe()).typedSearchAttributes.get(UpgradeStage)).toBe(AWAITING_APPROVAL_STAGE);
 
       await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'finish' }] })).rejects.toThrow(
         WorkflowUpdateFailedError,

@@ -28,7 +28,13 @@ import { upgradeWorkflowId, type ValidatorIdentity } from '../../src/api/identit
 import { statusQuery } from '../../src/api/messages.js';
 import { plannedSteps } from '../../src/api/plans.js';
 import { strategies, type ParsedStrategyInput, type StrategyName } from '../../src/api/strategies.js';
-import { UpgradeChain, UpgradeNetwork, UpgradeStrategy, UpgradeValidator } from '../../src/api/search-attributes.js';
+import {
+  AWAITING_APPROVAL_STAGE,
+  UpgradeChain,
+  UpgradeNetwork,
+  UpgradeStrategy,
+  UpgradeValidator,
+} from '../../src/api/search-attributes.js';
 import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
 import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
 import { parseWorkflowInput } from './input.js';
@@ -88,7 +94,11 @@ export class UpgradeRun {
       gates: { approved: [] },
     };
     this.steps = new StepBook(spec.plan, this.carried.steps);
-    this.gates = new Gates(spec.manualApproval ?? false, this.carried.gates, () => this.steps.publish());
+    this.gates = new Gates(spec.manualApproval ?? false, this.carried.gates, () => {
+      // A run holding at a gate is listed as awaiting approval; the next step then sets its own stage.
+      if (this.gates.pendingApproval) this.steps.setStage(AWAITING_APPROVAL_STAGE);
+      this.steps.publish();
+    });
     this.steps.extraDetails = () => this.gateLines();
   }
 
