@@ -1,12 +1,17 @@
 /**
  * `vup status <id> [--watch]`: the run's steps from its `status` query. With --watch it looks again every
  * interval and redraws (on a terminal) or prints again when something changed (in a pipe), until the run
- * ends; it then exits 0 if the upgrade completed, 1 if it failed or was aborted.
+ * ends; it then exits 0 if the upgrade completed, 1 if it failed, was aborted or was ended from outside
+ * (terminated, timed out). A status query nobody answers (the worker restarting, say) is reported on stderr
+ * and looked at again, not a reason to stop watching.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { UpgradeStatus } from '../../api/status.js';
+import { describeUpgrade } from '../../client/inspect.js';
 import { getStatus } from '../../client/upgrades.js';
 import type { Connected } from '../connect.js';
-import { EXIT } from '../errors.js';
+import { EXIT, describeFailure } from '../errors.js';
 import { FINAL_STATES, renderStatus } from '../render-status.js';
 
 export interface StatusOptions {
@@ -25,13 +30,31 @@ export async function status(workflowId: string, connect: () => Promise<Connecte
     }
     const redraw = process.stdout.isTTY && !options.json;
     let last = '';
+    let lastProblem = '';
     for (;;) {
-      const s = await getStatus(client, workflowId);
-      const seen = JSON.stringify(s);
-      if (redraw) process.stdout.write(`\x1b[2J\x1b[H${renderStatus(s)}`);
-      else if (seen !== last) process.stdout.write((options.json ? seen + '\n' : renderStatus(s)) + '\n');
-      last = seen;
-      if (FINAL_STATES.includes(s.state)) return s.state === 'completed' ? EXIT.ok : EXIT.failed;
+      let s: UpgradeStatus | undefined;
+      try {
+        s = await getStatus(client, workflowId);
+        lastProblem = '';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw err;
+        const problem = `no status from ${workflowId} (${describeFailure(err).message}); looking again`;
+        if (problem !== lastProblem) process.stderr.write(`vup: ${problem}\n`);
+        lastProblem = problem;
+      }
+      if (s) {
+        const seen = JSON.stringify(s);
+        if (redraw) process.stdout.write(`\x1b[2J\x1b[H${renderStatus(s)}`);
+        else if (seen !== last) process.stdout.write((options.json ? seen + '\n' : renderStatus(s)) + '\n');
+        last = seen;
+        if (FINAL_STATES.includes(s.state)) return s.state === 'completed' ? EXIT.ok : EXIT.failed;
+      }
+      // A run ended from outside (terminated, timed out) never says so in its own status.
+      const run = await describeUpgrade(client, workflowId);
+      if (run && run.status !== 'RUNNING' && !(s && run.status === 'COMPLETED')) {
+        process.stderr.write(`vup: ${workflowId} ended: ${run.status.toLowerCase()}\n`);
+        return run.status === 'COMPLETED' ? EXIT.ok : EXIT.failed;
+      }
       await sleep(options.interval * 1000);
     }
   } finally {
