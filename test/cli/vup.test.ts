@@ -5,7 +5,7 @@
  * abort, list and history act on real runs of nearStopAndRestartUpgrade, which with manualApproval holds at
  * its stop-node gate.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { freePort } from '../../src/devnet/ports.js';
 import { startNearTestbed, startTestbedService, type NearTestbed } from '../../src/devnet/testbeds/near.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { runTsx } from '../helpers/tsx-process.js';
 import { startWorkflowsOnlyWorker } from '../helpers/unserved-activities.js';
 
 const POOL = 'pool.poolv1.near';
@@ -413,33 +414,24 @@ describe('start, status, approve, abort, list and history', () => {
     ]);
     expect(cliErrors(started)).toEqual([]);
     expect(started.code).toBe(0);
-    const watch = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(repoRoot(), 'src', 'cli', 'main.ts'), 'status', WORKFLOW_ID, '--watch'],
-      {
-        cwd: repoRoot(),
-        env: { ...process.env, TEMPORAL_ADDRESS: env!.address, TEMPORAL_NAMESPACE: env!.namespace ?? 'default' },
-      },
-    );
-    let out = '';
-    let err = '';
-    watch.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    watch.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => watch.once('exit', (code) => resolve(code)));
+    const watch = runTsx(env!, path.join('src', 'cli', 'main.ts'), ['status', WORKFLOW_ID, '--watch']);
+    const out = () => watch.output().stdout;
+    const err = () => watch.output().stderr;
     const until = async (what: string, ok: () => boolean) => {
       for (let i = 0; !ok(); i++) {
-        if (i > 1200) throw new Error(`timed out waiting for ${what}; stdout: ${out}; stderr: ${err}`);
+        if (i > 1200) throw new Error(`timed out waiting for ${what}; stdout: ${out()}; stderr: ${err()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    await until('the watch to report the unanswered query', () => err.includes(`vup: no status from ${WORKFLOW_ID} (`));
+    await until('the watch to report the unanswered query', () =>
+      err().includes(`vup: no status from ${WORKFLOW_ID} (`),
+    );
     const worker = await startWorkflowsOnlyWorker(env!, unserved);
     try {
-      await until('a status frame once a worker answers', () => out.includes(nearStopAndRestartPlan[0]!.title));
-      expect(watch.exitCode).toBeNull();
+      await until('a status frame once a worker answers', () => out().includes(nearStopAndRestartPlan[0]!.title));
       await env!.client.workflow.getHandle(WORKFLOW_ID).terminate('watch test over');
-      expect(await exited).toBe(1);
-      expect(err).toContain(`vup: ${WORKFLOW_ID} ended: terminated`);
+      expect(await watch.exited).toBe(1);
+      expect(err()).toContain(`vup: ${WORKFLOW_ID} ended: terminated`);
     } finally {
       watch.kill();
       await worker.stop();

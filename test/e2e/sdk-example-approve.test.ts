@@ -4,7 +4,6 @@
  * for manual approval, approves the gate when the run waits there, and watches it to completion; the
  * network's counters then show the key moved without a height signed twice.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,8 +14,8 @@ import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
 import { checkUpgradeInput } from '../../src/client/index.js';
 import { nearBaseline, settledNearCounters, startNearScenario } from '../../src/devnet/scenarios/near.js';
 import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
-import { repoRoot } from '../../src/repo-root.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { runTsx } from '../helpers/tsx-process.js';
 
 let env: TestWorkflowEnvironment | undefined;
 let bed: NearTestbed | undefined;
@@ -31,23 +30,7 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-function runExample(...args: string[]) {
-  const child = spawn(
-    path.join(repoRoot(), 'node_modules', '.bin', 'tsx'),
-    ['examples/sdk/start-and-watch.ts', ...args],
-    {
-      cwd: repoRoot(),
-      env: { ...process.env, TEMPORAL_ADDRESS: env!.address, TEMPORAL_NAMESPACE: env!.namespace ?? 'default' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { exited, output: () => ({ stdout, stderr }), kill: () => child.kill('SIGKILL') };
-}
+const runExample = (...args: string[]) => runTsx(env!, 'examples/sdk/start-and-watch.ts', args);
 
 it('starts a hot swap that waits for approval, approves it with --approve and watches it complete', async () => {
   const scenario = await startNearScenario('nearValidatorKeyHotSwap', { manualApproval: true });

@@ -3,7 +3,6 @@
  * server, so it cannot rot. The worker serves the production workflows with no activities: the upgrade
  * stops at its first activity, which never reaches the private-range hosts of the example input.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
 import { checkUpgradeInput, getStatus } from '../../src/client/index.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { createDevServerEnv } from '../helpers/temporal.js';
+import { runTsx } from '../helpers/tsx-process.js';
 import { startWorkflowsOnlyWorker, type WorkflowsOnlyWorker } from '../helpers/unserved-activities.js';
 
 const exampleScript = path.join('examples', 'sdk', 'start-and-watch.ts');
@@ -31,20 +31,7 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-/** Runs the example with tsx; `output()` is what it printed so far, `exited` its exit code. */
-function runExample(...args: string[]) {
-  const child = spawn(path.join(repoRoot(), 'node_modules', '.bin', 'tsx'), [exampleScript, ...args], {
-    cwd: repoRoot(),
-    env: { ...process.env, TEMPORAL_ADDRESS: env!.address, TEMPORAL_NAMESPACE: env!.namespace ?? 'default' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { output: () => ({ stdout, stderr }), exited, kill: () => child.kill('SIGKILL') };
-}
+const runExample = (...args: string[]) => runTsx(env!, exampleScript, args);
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
