@@ -28,7 +28,8 @@ import {
 } from '../../src/devnet/scenarios/near.js';
 import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
 import { lockFolder, type FolderLock } from '../helpers/folder-lock.js';
-import { eventually, rootCause, signerNonce, stepStates } from '../helpers/near-e2e.js';
+import { eventually } from '../helpers/eventually.js';
+import { rootCause, signerNonce, stepStates } from '../helpers/near-e2e.js';
 import { startTxHoldProxy, type TxHoldProxy } from '../helpers/near-tx-hold-proxy.js';
 import { createDevServerEnv } from '../helpers/temporal.js';
 import { makeTree, snapshot } from '../helpers/trees.js';

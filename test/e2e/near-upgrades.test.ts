@@ -32,6 +32,7 @@ import {
   type NearStrategy,
 } from '../../src/devnet/scenarios/near.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
+import { eventually } from '../helpers/eventually.js';
 import { recordHistory } from '../helpers/histories.js';
 
 const POOL = 'pool.poolv1.near';
@@ -65,16 +66,6 @@ async function testbed(options: NearTestbedOptions): Promise<NearTestbed> {
 }
 
 const nodeInput = (node: TestbedNode) => ({ ...node.ref, binary: node.binary });
-
-async function eventually<T>(what: string, look: () => T | undefined, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = look();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function scenario<N extends NearStrategy>(strategy: N) {
   const s = await startNearScenario(strategy, { epochLength: EPOCH_LENGTH, blockTimeMs: BLOCK_TIME_MS });

@@ -7,21 +7,6 @@ import type { UpgradeStatus } from '../../src/api/status.js';
 import { NEAR_SCENARIO_POOL } from '../../src/devnet/scenarios/near.js';
 import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
 
-/** Looks every 100 ms until `look` returns a value. */
-export async function eventually<T>(
-  what: string,
-  look: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await look();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The nonce of the staking signer's access key on the devnet: it moves once per transaction that lands. */
 export function signerNonce(b: NearTestbed, accountId = NEAR_SCENARIO_POOL): bigint {
   const signer = b.validators[accountId]!.signerAccountId;

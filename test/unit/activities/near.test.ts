@@ -15,6 +15,7 @@ import { startNearTestbed, startTestbedService, type NearTestbed } from '../../.
 import { initNodeHome } from '../../../src/devnet/near/index.js';
 import { freePort } from '../../../src/devnet/ports.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
+import { eventually } from '../../helpers/eventually.js';
 import { startNeard } from '../../helpers/neard-process.js';
 
 const POOL = 'pool.poolv1.near';
@@ -53,16 +54,6 @@ afterAll(async () => {
 
 const run = <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: A) =>
   new MockActivityEnvironment().execute(activity, ...args);
-
-async function eventually<T>(what: string, look: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await look();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function ownerNonce(): bigint {
   const owner = bed.validators[POOL]!;
