@@ -33,16 +33,21 @@ export async function waitForChain<T>(
   opts: ChainWaitOptions,
 ): Promise<T> {
   const deadline = run.remember(`wait:${waitId}:deadline`, () => Date.now() + opts.timeoutMs);
+  /** When the previous look (in this run) expected the answer could change: the base of the lateness metric. */
+  let expectedAt: number | undefined;
   for (;;) {
     await run.gates.checkpoint();
     const seen = await look();
     run.looksThisRun++;
     run.note(seen.detail);
+    run.metrics.chainLook(waitId, seen.reached);
     if (seen.reached) {
+      if (expectedAt !== undefined) run.metrics.chainWaitReached(waitId, Date.now() - expectedAt);
       run.steps.waiting = undefined;
       return seen.value as T;
     }
     const now = Date.now();
+    expectedAt = seen.etaMs === undefined ? undefined : now + seen.etaMs;
     if (now >= deadline)
       throw ApplicationFailure.nonRetryable(
         `timed out waiting for ${what} after ${Math.round(opts.timeoutMs / 60_000)} min; last seen: ${seen.detail}`,

@@ -17,6 +17,7 @@ import {
   type ApproveRequest,
 } from '../../src/api/messages.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
+import type { UpgradeMetrics } from './metrics.js';
 
 export const ABORTED_ERROR_TYPE = 'UpgradeAborted';
 
@@ -35,6 +36,7 @@ export class Gates {
   constructor(
     private readonly manualApproval: boolean,
     carried: GateState | undefined,
+    private readonly metrics: UpgradeMetrics | undefined,
     private readonly onChange: () => void,
   ) {
     this.approved = new Set(carried?.approved ?? []);
@@ -106,8 +108,11 @@ export class Gates {
     if (!this.manualApproval || this.approved.has(gate)) return;
     this.pendingApproval = { gate, description };
     this.onChange();
+    this.metrics?.gateWaitStarted(gate);
+    const since = Date.now();
     await condition(() => this.approved.has(gate) || !!this.abortRequested);
     this.pendingApproval = undefined;
+    this.metrics?.gateWaitEnded(gate, this.approved.has(gate) ? 'approved' : 'aborted', Date.now() - since);
     this.throwIfAborted();
   }
 

@@ -6,6 +6,7 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { UpgradeStage } from '../../src/api/search-attributes.js';
 import type { RunState, StepState, StepStatus, UpgradeStatus, WaitingFor } from '../../src/api/status.js';
+import type { UpgradeMetrics } from './metrics.js';
 
 export interface PlannedStep {
   id: string;
@@ -22,7 +23,11 @@ export class StepBook {
   /** Renders the lines that other parts (gates) add to the current details. */
   extraDetails: () => string[] = () => [];
 
-  constructor(plan: PlannedStep[], carried?: StepStatus[]) {
+  constructor(
+    plan: PlannedStep[],
+    carried?: StepStatus[],
+    private readonly metrics?: UpgradeMetrics,
+  ) {
     const known = new Map((carried ?? []).map((s) => [s.id, s]));
     this.steps = plan.map((p) => known.get(p.id) ?? { id: p.id, title: p.title, state: 'pending' });
     // Steps added on the way (not in the plan) survive a continue-as-new too.
@@ -54,6 +59,7 @@ export class StepBook {
       delete step.endedAt;
     } else if (state !== 'pending') {
       step.endedAt = nowIso();
+      this.metrics?.stepEnded(id, state, step.startedAt);
     }
     step.state = state;
     if (detail !== undefined) step.detail = detail;

@@ -38,6 +38,7 @@ import {
 import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
 import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
 import { parseWorkflowInput } from './input.js';
+import { UpgradeMetrics } from './metrics.js';
 import { StepBook, type PlannedStep } from './steps.js';
 
 /** State carried from one run of an upgrade to the next across continue-as-new. Plain JSON. */
@@ -75,6 +76,7 @@ export const UNSAFE_ERROR_TYPE = 'UnsafeToProceed';
 export class UpgradeRun {
   readonly steps: StepBook;
   readonly gates: Gates;
+  readonly metrics: UpgradeMetrics;
   private readonly undos: Undo[] = [];
   private readonly carried: CarriedState;
   /** Chain looks made in this run (see chain-wait.ts); a fresh run after continue-as-new starts at 0. */
@@ -85,6 +87,8 @@ export class UpgradeRun {
     private readonly input: unknown,
     carried?: CarriedState,
   ) {
+    this.metrics = new UpgradeMetrics(spec.strategy, spec.identity);
+    if (!carried) this.metrics.upgradeStarted();
     this.carried = carried ?? {
       startedAt: new Date().toISOString(),
       continuedAsNew: 0,
@@ -93,8 +97,8 @@ export class UpgradeRun {
       remembered: {},
       gates: { approved: [] },
     };
-    this.steps = new StepBook(spec.plan, this.carried.steps);
-    this.gates = new Gates(spec.manualApproval ?? false, this.carried.gates, () => {
+    this.steps = new StepBook(spec.plan, this.carried.steps, this.metrics);
+    this.gates = new Gates(spec.manualApproval ?? false, this.carried.gates, this.metrics, () => {
       // A run holding at a gate is listed as awaiting approval; the next step then sets its own stage.
       if (this.gates.pendingApproval) this.steps.setStage(AWAITING_APPROVAL_STAGE);
       this.steps.publish();
@@ -109,6 +113,7 @@ export class UpgradeRun {
       this.steps.state = 'completed';
       this.steps.setStage('completed');
       this.steps.publish();
+      this.metrics.upgradeEnded('completed', this.carried.startedAt);
       await condition(allHandlersFinished);
       return result;
     } catch (err) {
@@ -117,10 +122,12 @@ export class UpgradeRun {
       const current = this.steps.current;
       if (current) this.steps.mark(current.id, current.title, 'failed', describe(err));
       await CancellationScope.nonCancellable(() => this.compensate());
-      this.steps.state = aborted ? 'aborted' : 'failed';
+      const outcome = aborted ? 'aborted' : 'failed';
+      this.steps.state = outcome;
       this.steps.waiting = undefined;
       this.steps.setStage(this.steps.state);
       this.steps.publish();
+      this.metrics.upgradeEnded(outcome, this.carried.startedAt, errorType(err));
       throw err;
     }
   }
@@ -288,6 +295,14 @@ export function beginStrategy<N extends StrategyName>(
     carried,
   );
   return { run, input };
+}
+
+/** The failure's type for the failed-upgrades metric: an ApplicationFailure's type, else the error's name. */
+function errorType(err: unknown): string {
+  if (err instanceof ApplicationFailure) return err.type ?? 'ApplicationFailure';
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof ApplicationFailure && cause.type) return cause.type;
+  return err instanceof Error ? err.name : 'unknown';
 }
 
 function describe(err: unknown): string {

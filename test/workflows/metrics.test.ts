@@ -1,0 +1,198 @@
+/**
+ * The product's metrics, as Prometheus scrapes them from a worker: the runtime is installed the way the
+ * worker process installs it (worker/metrics.ts, with VUP_METRICS_ADDRESS's host:port), a worker with the
+ * activity-metrics interceptor and the gate gauge runs rehearsal upgrades on the dev server, and the test
+ * reads /metrics. A replay of the finished history must not count anything again.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { upgradeIdPolicy, upgradeWorkflowId, type ValidatorIdentity } from '../../src/api/identity.js';
+import { approveUpdate, statusQuery } from '../../src/api/messages.js';
+import { METRIC } from '../../workflows/common/metrics.js';
+import {
+  WORKER_METRIC,
+  activityMetricsInterceptor,
+  installRuntime,
+  metricsAddressFromEnv,
+  startAwaitingApprovalGauge,
+} from '../../worker/metrics.js';
+import { eventually } from '../helpers/eventually.js';
+import { freePort, scrape, valueOf, samplesOf, type Sample } from '../helpers/prometheus.js';
+import { rehearsalActivities } from '../helpers/rehearsal-chain.js';
+import { bundleFixtures, createDevServerEnv } from '../helpers/temporal.js';
+import type { RehearsalInput, rehearsalUpgrade } from './fixtures/index.js';
+
+let env: TestWorkflowEnvironment | undefined;
+let bundle: WorkflowBundle;
+let address: string;
+let stopGauge: (() => void) | undefined;
+
+beforeAll(async () => {
+  address = metricsAddressFromEnv({ VUP_METRICS_ADDRESS: `127.0.0.1:${await freePort()}` })!;
+  // Before any connection of this file, as the worker process does.
+  installRuntime({ logLevel: 'WARN', metricsAddress: address });
+  env = await createDevServerEnv();
+  bundle = await bundleFixtures();
+  stopGauge = startAwaitingApprovalGauge(env.nativeConnection, 'default', 200);
+}, 300_000);
+afterAll(async () => {
+  stopGauge?.();
+  await env?.teardown();
+});
+
+const identity = (validator: string): ValidatorIdentity => ({ chain: 'near', network: 'testnet', validator });
+const tags = { chain: 'near', network: 'testnet', strategy: 'rehearsalUpgrade' };
+
+async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
+  const chain = rehearsalActivities({ epochLength: 5, blockTimeMs: 50, now: () => Promise.resolve(Date.now()) });
+  const worker = await Worker.create({
+    connection: env!.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: {
+      ...chain.activities,
+      // The undo of "prepare" fails for good, for the activity metric's error type.
+      record: (what: string) =>
+        what === 'undo-prepare'
+          ? Promise.reject(ApplicationFailure.nonRetryable('the rehearsal host exploded', 'RehearsalExploded'))
+          : chain.activities.record(what),
+    },
+    interceptors: { activity: [activityMetricsInterceptor] },
+  });
+  return worker.runUntil(fn);
+}
+
+function start(taskQueue: string, input: RehearsalInput) {
+  return env!.client.workflow.start<typeof rehearsalUpgrade>('rehearsalUpgrade', {
+    args: [input],
+    taskQueue,
+    workflowId: upgradeWorkflowId(input.identity),
+    ...upgradeIdPolicy(),
+  });
+}
+
+/** Scrapes until `ok` holds for the samples (metrics are exported as they are emitted, but asynchronously). */
+async function scrapeUntil(what: string, ok: (s: Sample[]) => boolean): Promise<Sample[]> {
+  let last: Sample[] = [];
+  try {
+    return await eventually(
+      what,
+      async () => {
+        last = await scrape(address);
+        return ok(last) ? last : undefined;
+      },
+      30_000,
+    );
+  } catch (err) {
+    const ours = last
+      .filter((s) => s.name.startsWith('vup_'))
+      .map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`);
+    throw new Error(`${(err as Error).message}; vup_ samples seen:\n${ours.join('\n')}`);
+  }
+}
+
+it('counts an upgrade from start to end: gate, steps, chain wait, activities; a replay counts nothing', async () => {
+  const queue = `metrics-${randomUUID()}`;
+  const handle = await start(queue, {
+    identity: identity('metrics.near'),
+    manualApproval: true,
+    waitEpochs: 2,
+    minRecheckMs: 100,
+  });
+  await withWorker(queue, async () => {
+    // Held at the gate: the wait is counted, and the gauge (from visibility) says one run waits.
+    const holding = await scrapeUntil(
+      'the run holding at its gate',
+      (s) =>
+        valueOf(s, METRIC.gateWaits, { ...tags, gate: 'switch' }) === 1 &&
+        valueOf(s, WORKER_METRIC.awaitingApproval, { namespace: 'default' }) === 1,
+    );
+    expect(valueOf(holding, METRIC.started, tags)).toBe(1);
+    expect(valueOf(holding, `${METRIC.stepDuration}_count`, { ...tags, step: 'prepare', outcome: 'done' })).toBe(1);
+    expect(valueOf(holding, METRIC.completed, tags)).toBe(0);
+
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'switch', by: 'alice' }] });
+    await handle.result();
+  });
+
+  const s = await scrapeUntil('the completed run', (x) => valueOf(x, METRIC.completed, tags) === 1);
+  expect(valueOf(s, METRIC.started, tags)).toBe(1);
+  expect(valueOf(s, METRIC.failed, tags)).toBe(0);
+  // The SDK adds its own labels (camelCase, unlike its own metrics' task_queue) to every workflow metric.
+  expect(samplesOf(s, METRIC.completed, tags)[0]!.labels).toMatchObject({
+    namespace: 'default',
+    taskQueue: queue,
+    workflowType: 'rehearsalUpgrade',
+  });
+  for (const step of ['prepare', 'switch', 'wait-epochs', 'finish'])
+    expect(valueOf(s, `${METRIC.stepDuration}_count`, { ...tags, step, outcome: 'done' })).toBe(1);
+  // Two epochs of 250 ms: the wait step took real time, and a histogram bucket in seconds holds it.
+  expect(valueOf(s, `${METRIC.stepDuration}_sum`, { ...tags, step: 'wait-epochs' })).toBeGreaterThan(0.2);
+  expect(valueOf(s, `${METRIC.stepDuration}_bucket`, { ...tags, step: 'wait-epochs', le: '5' })).toBe(1);
+  expect(valueOf(s, `${METRIC.gateWaitDuration}_count`, { ...tags, gate: 'switch', outcome: 'approved' })).toBe(1);
+  expect(valueOf(s, METRIC.chainLooks, { ...tags, wait: 'epochs', reached: 'true' })).toBe(1);
+  expect(valueOf(s, METRIC.chainLooks, { ...tags, wait: 'epochs', reached: 'false' })).toBeGreaterThanOrEqual(1);
+  expect(valueOf(s, `${METRIC.chainWaitLateness}_count`, { ...tags, wait: 'epochs' })).toBe(1);
+  expect(valueOf(s, `${METRIC.upgradeDuration}_count`, { ...tags, outcome: 'completed' })).toBe(1);
+  // Activities: prepare, switch and finish recorded; the chain looked at (one look before the wait, then each look).
+  expect(valueOf(s, WORKER_METRIC.activityAttempts, { activityType: 'record', outcome: 'ok', taskQueue: queue })).toBe(
+    3,
+  );
+  expect(valueOf(s, WORKER_METRIC.activityAttempts, { activityType: 'lookAtChain', outcome: 'ok' })).toBe(
+    valueOf(s, METRIC.chainLooks, { ...tags, wait: 'epochs' }) + 1,
+  );
+  // Approved and ended: the gauge is back to 0.
+  await scrapeUntil('the gauge back at 0', (x) => valueOf(x, WORKER_METRIC.awaitingApproval) === 0);
+
+  // Replaying the whole history (as a restarted worker does) emits nothing: the SDK drops workflow metrics
+  // while replaying.
+  const before = (await scrape(address)).filter(
+    (x) => x.name.startsWith('vup_') && x.name !== WORKER_METRIC.awaitingApproval,
+  );
+  await Worker.runReplayHistory({ workflowBundle: bundle }, await handle.fetchHistory(), handle.workflowId);
+  await new Promise((r) => setTimeout(r, 1500));
+  const after = (await scrape(address)).filter(
+    (x) => x.name.startsWith('vup_') && x.name !== WORKER_METRIC.awaitingApproval,
+  );
+  expect(after).toEqual(before);
+});
+
+it('counts a failed upgrade with its error type, the failed step and its undo, and the failed activity', async () => {
+  const queue = `metrics-fail-${randomUUID()}`;
+  const handle = await start(queue, { identity: identity('broken.near'), waitEpochs: 1, failAfter: 'switch' });
+  await withWorker(queue, async () => {
+    await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    const status = await handle.query(statusQuery);
+    expect(status.state).toBe('failed');
+  });
+  const s = await scrapeUntil('the failed run', (x) => valueOf(x, METRIC.failed, tags) === 1);
+  expect(samplesOf(s, METRIC.failed, tags)[0]!.labels).toMatchObject({
+    outcome: 'failed',
+    error_type: 'RehearsalFailure',
+  });
+  expect(valueOf(s, `${METRIC.stepDuration}_count`, { ...tags, step: 'switch', outcome: 'failed' })).toBe(1);
+  expect(valueOf(s, `${METRIC.stepDuration}_count`, { ...tags, step: 'undo-prepare', outcome: 'failed' })).toBe(1);
+  expect(valueOf(s, `${METRIC.upgradeDuration}_count`, { ...tags, outcome: 'failed' })).toBe(1);
+  expect(
+    samplesOf(s, WORKER_METRIC.activityAttempts, {
+      activityType: 'record',
+      taskQueue: queue,
+      outcome: 'non_retryable',
+    }),
+  ).toEqual([
+    {
+      name: WORKER_METRIC.activityAttempts,
+      value: 1,
+      labels: {
+        activityType: 'record',
+        namespace: 'default',
+        taskQueue: queue,
+        outcome: 'non_retryable',
+        error_type: 'RehearsalExploded',
+      },
+    },
+  ]);
+});
