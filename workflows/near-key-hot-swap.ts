@@ -9,14 +9,15 @@
  *   4. stage the key on the standby as validator_key.json.pending-<tag> (mode 0600, host to host through the
  *      worker only), a file neard does not read, so a restart of the standby cannot pick it up
  *   5. [approval] hand over, in one activity: wait until the validator has just produced the head block (its
- *      next height is then as far away as it gets), stop the primary and see it stopped (service inactive,
- *      RPC down), move its key file aside, rename the staged file to validator_key.json on the standby,
- *      SIGHUP it and see its status report the key: the key is on no running node for a moment, never on two
+ *      next height is then as far away as it gets), fence the primary (move its key file aside, SIGHUP it and
+ *      see its RPC report no key; when it does not, stop it and see it stopped on its host), rename the staged
+ *      file to validator_key.json on the standby, SIGHUP it and see its status report the key, then stop the
+ *      primary: the key is on no signing node for a moment, never on two
  *   6. wait until the standby produces
  *
  * Compensation takes the key off the standby (the staged and the live file), reloads it and sees that it no
- * longer signs before it puts the primary's key file back and starts the primary: at no point do two running
- * nodes hold the key.
+ * longer signs before it puts the primary's key file back and starts (or, when it still runs keyless,
+ * reloads) the primary: at no point do two running nodes hold the key.
  */
 import type { NearKeyHotSwapInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
@@ -45,7 +46,7 @@ export async function nearValidatorKeyHotSwap(
   /** Compensation's first half: no key file on the standby, and the standby seen not signing with the key. */
   const withdrawFromStandby = async (validatorKey: string) => {
     await near.withdrawValidatorKey(standby, upgradeTag(run));
-    await ensureNobodySignsWith([standby], validatorKey, 'the primary stays stopped');
+    await ensureNobodySignsWith(run, [standby], validatorKey, 'the primary stays stopped');
     const left = await near.readValidatorKey(standby);
     if (left) throw unsafe(`${hostName(standby)} still holds ${left.publicKey}; the primary stays stopped`);
   };
@@ -95,7 +96,9 @@ export async function nearValidatorKeyHotSwap(
             const back = await near.readValidatorKey(primary);
             if (back?.publicKey !== validatorKey)
               throw unsafe(`the key file of ${hostName(primary)} is neither in place nor at ${parked}`);
-            await host.start(primary);
+            // A primary fenced but not yet stopped runs without its key: it takes it back on a reload.
+            const { wasActive } = await host.start(primary);
+            if (wasActive) await near.reloadValidatorKey(primary);
           },
         },
       },

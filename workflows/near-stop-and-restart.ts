@@ -78,7 +78,7 @@ export async function nearStopAndRestartUpgrade(
       'stop-node',
       async () => {
         await host.stop(node);
-        await ensureStopped(node, 'the binary cannot be replaced under a running node');
+        await ensureStopped(run, node, 'the binary cannot be replaced under a running node');
       },
       { undo: { title: 'Start the node again', run: () => host.start(node).then(() => undefined) } },
     );
@@ -90,7 +90,7 @@ export async function nearStopAndRestartUpgrade(
     await run.step(
       'start-node',
       async () => {
-        await ensureStopped(node, 'it must start only once, on the new release');
+        await ensureStopped(run, node, 'it must start only once, on the new release');
         return host.start(node);
       },
       {

@@ -85,20 +85,25 @@ export async function nearSyncAndSwapUpgrade(
     );
     await run.step('stop-sync-node', async () => {
       await host.stop(syncNode);
-      await ensureStopped(syncNode, 'its data folder cannot move while it runs');
+      await ensureStopped(run, syncNode, 'its data folder cannot move while it runs');
     });
 
     await run.step(
       'stop-validator',
       async () => {
         await host.stop(node);
-        await ensureStopped(node, 'its data folder cannot move while it runs');
+        await ensureStopped(run, node, 'its data folder cannot move while it runs');
       },
       {
         undo: {
           title: 'Start the validator node again on its old binary and data',
           run: async () => {
-            await ensureStopped(syncNode, 'the validator node may only start when no other node runs its key');
+            await ensureStopped(
+              run,
+              syncNode,
+              'the validator node may only start when no other node runs its key',
+              validatorKey,
+            );
             await host.start(node);
           },
         },
@@ -137,7 +142,7 @@ export async function nearSyncAndSwapUpgrade(
     await run.step(
       'start-validator',
       async () => {
-        await ensureStopped(syncNode, `${hostName(node)} may only start when no other node runs`);
+        await ensureStopped(run, syncNode, `${hostName(node)} may only start when no other node runs`, validatorKey);
         const key = await near.readValidatorKey(node);
         if (key?.publicKey !== validatorKey || key.accountId !== accountId)
           throw unsafe(`${hostName(node)} no longer holds the validator key ${validatorKey} for ${accountId}`);

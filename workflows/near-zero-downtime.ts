@@ -48,7 +48,9 @@ export async function nearZeroDowntimeUpgrade(
         throw unsafe(
           `${hostName(oldNode)} signs with ${old.validatorPublicKey}, but ${accountId} validates with ${standing.currentKey ?? 'no key'} this epoch`,
         );
-      await ensureNobodySignsWith([newNode], old.validatorPublicKey, 'the new node must not hold the old key');
+      await ensureNobodySignsWith(run, [newNode], old.validatorPublicKey, 'the new node must not hold the old key', [
+        oldNode,
+      ]);
       return { oldKey: old.validatorPublicKey };
     });
 
@@ -66,7 +68,7 @@ export async function nearZeroDowntimeUpgrade(
     await run.step(
       'start-new-node',
       async () => {
-        await ensureNobodySignsWith([oldNode], newKey, 'the new key must be on the new node only');
+        await ensureNobodySignsWith(run, [oldNode], newKey, 'the new key must be on the new node only', [newNode]);
         return host.start(newNode);
       },
       {
@@ -94,7 +96,7 @@ export async function nearZeroDowntimeUpgrade(
         throw unsafe(
           `${hostName(newNode)} signs with ${onNew.validatorPublicKey ?? 'no key'}, not the new key ${newKey}`,
         );
-      await ensureNobodySignsWith([oldNode], newKey, 'the new key must be on the new node only');
+      await ensureNobodySignsWith(run, [oldNode], newKey, 'the new key must be on the new node only', [newNode]);
       stakeInFlight = true;
       try {
         return await summarized(

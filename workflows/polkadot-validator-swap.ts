@@ -97,7 +97,7 @@ export async function polkadotValidatorSwapUpgrade(
     await run.step(
       'start-b',
       async () => {
-        await ensureNodeLacks(nodeB, keysA, 'B must not sign with A’s keys');
+        await ensureNodeLacks(run, nodeB, keysA, 'B must not sign with A’s keys', [nodeA]);
         await ensureKeystoreLacks(nodeB, keysA, 'B must not sign with A’s keys');
         return host.start(nodeB);
       },
@@ -106,7 +106,7 @@ export async function polkadotValidatorSwapUpgrade(
           title: 'Stop B (after giving the validator back to A if B’s keys may be on chain)',
           run: async () => {
             if (keysBGenerated && keysBMayBeOnChain()) await giveBackToA(run, input, keysBGenerated);
-            await stopVerified(nodeB);
+            await stopVerified(run, nodeB);
           },
         },
       },
@@ -155,7 +155,7 @@ export async function polkadotValidatorSwapUpgrade(
         const standing = await dot.keysStanding(relay, stash, keysB);
         if (standing.stage !== 'active')
           throw unsafe(`B's keys are ${standing.stage}, not active; A must keep validating`);
-        await stopVerified(nodeA);
+        await stopVerified(run, nodeA);
       },
       {
         undo: {
@@ -173,7 +173,7 @@ export async function polkadotValidatorSwapUpgrade(
     if (!input.handBack) return { keysA, keysB, setKeysBTx: setB.txHash, validatingNode: 'B' as const };
 
     await run.step('start-a', async () => {
-      await ensureNodeLacks(nodeB, keysA, 'A’s old keys must stay on A only');
+      await ensureNodeLacks(run, nodeB, keysA, 'A’s old keys must stay on A only', [nodeA]);
       return host.start(nodeA);
     });
     await run.step('wait-a-synced', () => dotWaits.synced(run, 'a-synced', nodeA, relay, { timeoutMs: timeouts.sync }));
@@ -200,7 +200,7 @@ export async function polkadotValidatorSwapUpgrade(
       const standing = await dot.keysStanding(relay, stash, keysB);
       if (standing.stage !== 'unset')
         throw unsafe(`B's keys are still ${standing.stage} for ${stash}; B must keep running`);
-      await stopVerified(nodeB);
+      await stopVerified(run, nodeB);
     });
 
     return {
@@ -241,7 +241,7 @@ async function giveBackToA(run: UpgradeRun, input: PolkadotValidatorSwapParsed, 
         () => `${workflowInfo().workflowId}-${workflowInfo().firstExecutionRunId.slice(0, 8)}-restore`,
       ),
     );
-    await ensureNodeLacks(input.nodeB, rotated.keys, 'A’s new keys must be on A only');
+    await ensureNodeLacks(run, input.nodeB, rotated.keys, 'A’s new keys must be on A only', [nodeA]);
     await submitKeys(input, rotated.keys, rotated);
     keys = rotated.keys;
   }

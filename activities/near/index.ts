@@ -11,6 +11,7 @@ import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../.
 import { generateValidatorKeyOnHost, readDatabaseVersions, readValidatorKeyOnHost } from '../../src/near/node-files.js';
 import { judgeDatabase } from '../../src/near/database-check.js';
 import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
+import { observeNearSigner } from '../../src/near/signer-evidence.js';
 import { producedSince } from '../../src/near/production.js';
 import { messageOf, nearRpc, reading } from '../../src/near/rpc.js';
 import { stakeWithKey as submitStake } from '../../src/near/staking.js';
@@ -33,6 +34,7 @@ import {
   lookKeyStageInput,
   lookNodeSigningInput,
   lookNodeSyncedInput,
+  observeSignerInput,
   readValidatorKeyInput,
   reloadValidatorKeyInput,
   rpcInput,
@@ -211,6 +213,21 @@ export function createNearActivities(deps: NearActivityDeps) {
       const { node } = parseInput(readValidatorKeyInput, input, 'readValidatorKey');
       return reportingNearErrors(async () =>
         readValidatorKeyOnHost(await connect(node.host), node.home, { signal: cancellationSignal() }),
+      );
+    },
+
+    observeSigner: async (input) => {
+      const { node, publicKey, knownHolderHomes } = parseInput(observeSignerInput, input, 'observeSigner');
+      return reportingNearErrors(async () =>
+        observeNearSigner(
+          {
+            connection: await connect(node.host),
+            home: node.home,
+            rpcUrl: node.rpcUrl,
+            name: `${node.service} on ${node.host.id}`,
+          },
+          { publicKey, knownHolderHomes, signal: cancellationSignal() },
+        ),
       );
     },
 

@@ -65,4 +65,9 @@ export const handOverValidatorKeyInput = z.strictObject({
 });
 export const reloadValidatorKeyInput = z.strictObject({ node: nearNodeRefSchema });
 export const checkDatabaseInput = z.strictObject({ node: nearNodeRefSchema, binaryPath: absolutePath });
+export const observeSignerInput = z.strictObject({
+  node: nearNodeRefSchema,
+  publicKey: publicKey.optional(),
+  knownHolderHomes: z.array(absolutePath).optional(),
+});
 export const withdrawValidatorKeyInput = z.strictObject({ node: nearNodeRefSchema, tag: keyFileTag });

@@ -6,6 +6,7 @@
 import type { HostSpec } from '../../src/config/host.js';
 import type { SignerSpec } from '../../src/config/inventory.js';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
+import type { SignerObservation } from '../../src/api/signer-evidence.js';
 
 /** A NEAR node as the activities see it: where it runs and how to reach its RPC. */
 export interface NearNodeRef {
@@ -99,6 +100,10 @@ export interface HandOverValidatorKeyInput {
 
 export interface HandOverValidatorKeyResult {
   primaryKeyParkedAt: string;
+  /** How the primary was shown not to sign before the standby got the key (absent when nothing was handed). */
+  primaryEvidence?: string;
+  /** From the fence (or stop) of the primary to the standby reporting the key, ms (absent on a retry). */
+  keyOffMs?: number;
   /** The head block the account had just produced when the primary was stopped; absent when none was seen. */
   afterOwnBlock?: number;
   /** False when a retry found the primary already stopped. */
@@ -142,6 +147,16 @@ export interface NearActivities {
   generateValidatorKey(req: { node: NearNodeRef; accountId: string }): Promise<{ publicKey: string; created: boolean }>;
   /** The public part of the node's validator_key.json, if it has one. */
   readValidatorKey(req: { node: NearNodeRef }): Promise<{ accountId: string; publicKey: string } | null>;
+  /**
+   * What the node's RPC says about `publicKey` and what its host shows (neard processes with its home, holders
+   * of its database lock, other neards whose home holds the key, except `knownHolderHomes`), looked at several
+   * times across a short window. The workflow judges it (src/api/signer-evidence.ts): silence is no evidence.
+   */
+  observeSigner(req: {
+    node: NearNodeRef;
+    publicKey?: string;
+    knownHolderHomes?: string[];
+  }): Promise<SignerObservation>;
 
   /** Stakes with the new key: pool owner `update_staking_key`, or a direct Stake action. Idempotent. */
   stakeWithKey(req: StakeWithKeyInput): Promise<StakeWithKeyResult>;

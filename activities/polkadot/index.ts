@@ -3,7 +3,7 @@
  * (signer references) and src/ssh (the node's files on its host). Look* activities answer one look of a chain
  * wait: whether the chain reached what the workflow waits for, in words, and when the answer can next change.
  */
-import { heartbeat } from '@temporalio/activity';
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { z } from 'zod';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import { withApi } from '../../src/polkadot/connection.js';
@@ -16,6 +16,7 @@ import {
   stashKeys as readStashKeys,
 } from '../../src/polkadot/session.js';
 import { buildSetKeysCall, submitAndFinalize } from '../../src/polkadot/set-keys.js';
+import { observePolkadotSigner } from '../../src/polkadot/signer-evidence.js';
 import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { describeHost, type SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';
@@ -27,6 +28,7 @@ import {
   lookKeysActiveInput,
   lookNodeSyncedInput,
   nodeHasKeysInput,
+  observePolkadotSignerInput,
   rotateKeysInput,
   rpcInput,
   setKeysInput,
@@ -187,6 +189,21 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     nodeHasKeys: async (input): Promise<boolean> => {
       const { nodeRpcUrl, keys } = parseInput(nodeHasKeysInput, input, 'nodeHasKeys');
       return reportingPolkadotErrors(() => hasSessionKeys(nodeRpcUrl, keys));
+    },
+
+    observePolkadotSigner: async (input) => {
+      const { node, keys, knownHolderHomes } = parseInput(observePolkadotSignerInput, input, 'observePolkadotSigner');
+      return reportingPolkadotErrors(async () =>
+        observePolkadotSigner(
+          {
+            connection: await deps.connections.get(node.host),
+            basePath: node.basePath,
+            rpcUrl: node.rpcUrl,
+            name: `${node.service} on ${node.host.id}`,
+          },
+          { keys, knownHolderHomes, signal: cancellationSignal() },
+        ),
+      );
     },
 
     setKeys: async (input): Promise<SetKeysResult> => {

@@ -30,6 +30,11 @@ export const lookNodeSyncedInput = z.strictObject({
 });
 export const rotateKeysInput = z.strictObject({ node: polkadotNodeRefSchema, stash: ss58Address, upgradeId });
 export const nodeHasKeysInput = z.strictObject({ nodeRpcUrl: rpcUrl, keys: hexBytes });
+export const observePolkadotSignerInput = z.strictObject({
+  node: polkadotNodeRefSchema,
+  keys: hexBytes.optional(),
+  knownHolderHomes: z.array(absolutePath).optional(),
+});
 export const setKeysInput = z.strictObject({
   route: z.strictObject({
     submitTo: z.enum(['relay', 'asset-hub']),

@@ -3,6 +3,7 @@
  * activities that touch Substrate nodes and the chain. Plain JSON, no secrets: signers are references, and
  * session keys are public keys (their secrets stay in the node's keystore).
  */
+import type { SignerObservation } from '../../src/api/signer-evidence.js';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import type { HostSpec } from '../../src/config/host.js';
 import type { SignerSpec } from '../../src/config/inventory.js';
@@ -112,6 +113,16 @@ export interface PolkadotActivities {
   rotateKeys(req: { node: PolkadotNodeRef; stash: string; upgradeId: string }): Promise<RotatedKeys>;
   /** author_hasSessionKeys on the node. */
   nodeHasKeys(req: { nodeRpcUrl: string; keys: string }): Promise<boolean>;
+  /**
+   * What the node's RPC says about `keys` and what its host shows (processes with its base path, holders of its
+   * database lock, other nodes whose keystore holds one of the keys, except `knownHolderHomes`), looked at
+   * several times across a short window. The workflow judges it (src/api/signer-evidence.ts).
+   */
+  observePolkadotSigner(req: {
+    node: PolkadotNodeRef;
+    keys?: string;
+    knownHolderHomes?: string[];
+  }): Promise<SignerObservation>;
 
   /**
    * Sets the stash's session keys through the route. Idempotent: reads NextKeys first and submits nothing if

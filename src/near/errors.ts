@@ -15,7 +15,9 @@ export type NearErrorType =
   | 'UnknownAccount'
   | 'KeyNotStaged'
   | 'PrimaryStillRunning'
-  | 'TwoKeyHolders';
+  | 'TwoKeyHolders'
+  /** Whether a node signs cannot be told yet (it neither answers nor is shown stopped): refused, retryably. */
+  | 'SignerStateUnknown';
 
 const nonRetryableTypes: ReadonlySet<NearErrorType> = new Set([
   'BadInput',

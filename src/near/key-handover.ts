@@ -1,23 +1,33 @@
 /**
- * The hot swap's hand-over, done the way a careful operator does it, in one go: with the key already staged
- * on the standby in a file neard does not read, wait until the validator has just produced a block at the
- * head (its next assigned height is then as far away as it gets), stop the primary and see it stopped
- * (service inactive and its RPC down), move the primary's key file aside, rename the staged file to
- * validator_key.json on the standby, SIGHUP it and see its status report the key. The key sits on no running
- * node for the seconds in between, and never on two.
+ * The hot swap's hand-over, done the way a careful operator does it, in one go, with the key already staged
+ * on the standby in a file neard does not read:
  *
- * Every sub-step first looks at the state it would produce, so a retry after any interruption picks up where
- * the last attempt stopped. What can never be right (the key on the standby while the primary runs, a primary
- * whose service is stopped but whose RPC still answers) is refused without a retry.
+ *   1. check: nothing on either host holds the key but the primary; the standby runs, synced, with no key;
+ *   2. wait until the validator has just produced a block at the head (its next height is then as far away as
+ *      it gets);
+ *   3. fence the primary: move its key file aside and SIGHUP it, and see its RPC report no validator key
+ *      (nearcore once kept signing after such a reload, #11995: when it does not report so, stop it and see
+ *      it stopped on its host instead);
+ *   4. rename the staged file to validator_key.json on the standby, SIGHUP it and see it report the key;
+ *   5. stop the primary (keyless by now) and see it stopped.
+ *
+ * Every "the primary does not sign" rests on positive evidence (src/api/signer-evidence.ts): its RPC saying
+ * it runs with no key, or its host showing nothing running with its home. A primary that does not answer
+ * proves nothing. Every sub-step first looks at the state it would produce, so a retry after any interruption
+ * picks up where the last attempt stopped. What can never be right (the key live on the standby while the
+ * primary's key file is in place, a process holding the key that nobody accounts for) is refused without a
+ * retry; what cannot be told yet (a primary that neither answers nor is shown stopped) is refused with one.
  */
+import { judgeSigner, type SignerObservation, type SignerRequirement } from '../api/signer-evidence.js';
 import type { ServiceManagerSpec } from '../config/host.js';
 import { describeHost, type SshConnection } from '../ssh/connection.js';
 import { HostError } from '../ssh/errors.js';
 import { execCapture } from '../ssh/exec.js';
-import { isServiceActive, serviceArgv } from '../ssh/service-control.js';
+import { isServiceActive, stopService } from '../ssh/service-control.js';
 import { NearError } from './errors.js';
 import { nodeStatus } from './node-status.js';
 import { nearRpc, reading } from './rpc.js';
+import { observeNearSigner } from './signer-evidence.js';
 import {
   KEY_FILE_FIELDS_SCRIPT,
   parseKeyFileFields,
@@ -47,18 +57,22 @@ export interface HandOverRequest {
 export interface HandOverResult {
   /** The primary's key file, moved aside. */
   primaryKeyParkedAt: string;
-  /** The head block the validator had just produced when the primary was stopped (absent: no wait). */
+  /** The head block the validator had just produced when the primary was fenced (absent: no wait). */
   afterOwnBlock?: number;
   /** False on a retry that found the primary already stopped. */
   stoppedPrimary: boolean;
+  /** How the primary was shown not to sign before the standby got the key. */
+  primaryEvidence?: string;
+  /** From the fence (or the stop) of the primary to the standby reporting the key, in ms (absent on a retry). */
+  keyOffMs?: number;
 }
 
 export type HandOverStage =
   | 'checking'
   | 'waiting for an own block'
+  | 'fencing the primary'
   | 'stopping the primary'
-  | 'verifying the primary stopped'
-  | 'parking the primary key'
+  | 'verifying the primary'
   | 'installing the staged key'
   | 'reloading the standby'
   | 'confirming the standby';
@@ -69,9 +83,8 @@ export interface HandOverOptions {
 }
 
 const STANDBY_CONFIRM_MS = 60_000;
-const RPC_DOWN_WAIT_MS = 5_000;
-/** How long the service manager may report the primary active after its stop command returned. */
-const STOP_OBSERVE_MS = 120_000;
+/** How long a reloaded primary may take to report that it runs without its key. */
+const FENCE_CONFIRM_MS = 3_000;
 const POLL_MS = 100;
 
 export async function handOverValidatorKey(
@@ -88,14 +101,29 @@ export async function handOverValidatorKey(
   const where = (n: HandOverNode) => `${n.service} on ${describeHost(n.connection.host)}`;
   const isExpected = (k: { accountId: string; publicKey: string } | null) =>
     k !== null && k.accountId === req.accountId && k.publicKey === req.publicKey;
+  const observe = (n: HandOverNode, knownHolderHomes: string[] = []) =>
+    observeNearSigner(
+      { connection: n.connection, home: n.home, rpcUrl: n.rpcUrl, name: where(n) },
+      { publicKey: req.publicKey, knownHolderHomes, signal },
+    );
 
   stage('checking');
-  const live = await readKeyFileFields(standby.connection, keyFile(standby.home), { signal });
+  const [live, onPrimary] = await Promise.all([
+    readKeyFileFields(standby.connection, keyFile(standby.home), { signal }),
+    readKeyFileFields(primary.connection, keyFile(primary.home), { signal }),
+  ]);
   if (live && !isExpected(live)) {
     throw new NearError(
       'ValidatorKeyConflict',
       `${keyFile(standby.home)} on ${where(standby)} holds ${live.publicKey} of ${live.accountId || '(no account)'}, ` +
         `not ${req.publicKey}: not handing over`,
+    );
+  }
+  if (live && onPrimary) {
+    throw new NearError(
+      'TwoKeyHolders',
+      `${keyFile(primary.home)} of ${where(primary)} and ${keyFile(standby.home)} of ${where(standby)} both hold ` +
+        `${onPrimary.publicKey === req.publicKey ? req.publicKey : 'a key'}: refusing`,
     );
   }
   if (!live) {
@@ -110,54 +138,75 @@ export async function handOverValidatorKey(
   }
 
   let afterOwnBlock: number | undefined;
-  let stoppedPrimary = false;
-  if (await isServiceActive(primary.connection, primary.manager, primary.service, { signal })) {
-    if (live) {
+  let primaryEvidence: string | undefined;
+  let keyOffAt: number | undefined;
+  if (!live) {
+    if (onPrimary) {
+      if (!isExpected(onPrimary)) {
+        throw new NearError(
+          'ValidatorKeyConflict',
+          `${keyFile(primary.home)} on ${where(primary)} holds ${onPrimary.publicKey}, not ${req.publicKey}`,
+        );
+      }
+      if (await isServiceActive(primary.connection, primary.manager, primary.service, { signal })) {
+        // On both hosts nothing but the primary may hold the key (a neard started by hand, a copy), and the
+        // standby must be ready; a refusal about signers goes first, since it is the one a person must see.
+        const checks = await Promise.allSettled([
+          observe(standby, [primary.home]).then((seen) => evidenceOrRefusal(seen, 'not-signing')),
+          observe(primary).then(refuseOtherHolders),
+          ensureStandbyReady(standby, req, where(standby)),
+        ]);
+        for (const check of checks) if (check.status === 'rejected') throw check.reason;
+        stage('waiting for an own block', `a block of ${req.accountId} at the head, up to ${req.slotWaitMs} ms`);
+        afterOwnBlock = await waitForOwnBlock(req.networkRpcUrl, req.accountId, req.slotWaitMs, signal);
+        stage('fencing the primary', afterOwnBlock === undefined ? 'no own block seen' : `after #${afterOwnBlock}`);
+        keyOffAt = Date.now();
+        const fenced = await fence(primary, keyFile(primary.home), parked, req, where(primary), signal);
+        if (fenced.evidence) primaryEvidence = fenced.evidence;
+        else {
+          stage('stopping the primary', `the reload did not take the key away (${fenced.seen})`);
+          await stopService(primary.connection, primary.manager, primary.service, { signal });
+          primaryEvidence = evidenceOrRefusal(await observe(primary), 'stopped');
+        }
+      } else {
+        // Stopped before this attempt (by a person, or an attempt that died after its stop): shown, not assumed.
+        stage('verifying the primary');
+        primaryEvidence = evidenceOrRefusal(await observe(primary), 'stopped');
+        await park(primary, keyFile(primary.home), parked, where(primary), signal);
+        keyOffAt = Date.now();
+      }
+    } else {
+      const parkedKey = await readKeyFileFields(primary.connection, parked, { signal });
+      if (!isExpected(parkedKey)) {
+        throw new HostError(
+          'RemoteCommandFailed',
+          `neither ${keyFile(primary.home)} nor ${parked} on ${where(primary)} holds ${req.publicKey}`,
+          { nonRetryable: true },
+        );
+      }
+      // A retry after the fence: the primary must still be seen not signing (keyless, or stopped).
+      stage('verifying the primary');
+      primaryEvidence = evidenceOrRefusal(await observe(primary), 'not-signing');
+    }
+
+    stage('installing the staged key');
+    const install = await execCapture(
+      standby.connection,
+      ['sh', '-c', INSTALL_SCRIPT, 'vup-install-key', pending, keyFile(standby.home)],
+      { signal, timeoutMs: 60_000 },
+    );
+    const installed = install.exitCode === 0 ? parseKeyFileFields(install.stdout.toString('utf8')) : null;
+    if (install.exitCode !== 0 || !isExpected(installed)) {
       throw new NearError(
-        'TwoKeyHolders',
-        `${where(primary)} runs while ${where(standby)} holds ${req.publicKey} in validator_key.json: refusing`,
+        'ValidatorKeyConflict',
+        `${keyFile(standby.home)} on ${where(standby)} is ${installed?.publicKey ?? 'missing'} after the rename ` +
+          `${install.stderr.trim()}`,
       );
     }
-    await ensureStandbyReady(standby, req, where(standby));
-    stage('waiting for an own block', `a block of ${req.accountId} at the head, up to ${req.slotWaitMs} ms`);
-    afterOwnBlock = await waitForOwnBlock(req.networkRpcUrl, req.accountId, req.slotWaitMs, signal);
-    stage('stopping the primary', afterOwnBlock === undefined ? 'no own block seen' : `after #${afterOwnBlock}`);
-    // Straight to the stop command: every round trip from here on is time the key is on no running node.
-    const stop = await execCapture(primary.connection, serviceArgv(primary.manager, 'stop', primary.service), {
-      signal,
-      timeoutMs: 300_000,
-    });
-    if (stop.exitCode !== 0) {
-      throw new HostError('RemoteCommandFailed', `stopping ${where(primary)} failed: ${stop.stderr.trim()}`);
-    }
-    stoppedPrimary = true;
-  }
-
-  stage('verifying the primary stopped');
-  const answering = await rpcStillAnswers(primary.rpcUrl, signal);
-  if (answering) {
-    throw new NearError(
-      'PrimaryStillRunning',
-      `${where(primary)}'s RPC ${primary.rpcUrl} still answers after the stop (${answering}): a neard outside ` +
-        `the service manager may still sign; not handing over`,
-    );
-  }
-  // One round trip: the manager reports the service inactive, and only then is the key file moved aside.
-  await parkOnceInactive(primary, keyFile(primary.home), parked, where(primary), signal);
-
-  stage('installing the staged key');
-  const install = await execCapture(
-    standby.connection,
-    ['sh', '-c', INSTALL_SCRIPT, 'vup-install-key', pending, keyFile(standby.home)],
-    { signal, timeoutMs: 60_000 },
-  );
-  const installed = install.exitCode === 0 ? parseKeyFileFields(install.stdout.toString('utf8')) : null;
-  if (install.exitCode !== 0 || !isExpected(installed)) {
-    throw new NearError(
-      'ValidatorKeyConflict',
-      `${keyFile(standby.home)} on ${where(standby)} is ${installed?.publicKey ?? 'missing'} after the rename ` +
-        `${install.stderr.trim()}`,
-    );
+  } else {
+    // A retry after the install: the primary's key file is aside; it must still be seen not signing.
+    stage('verifying the primary');
+    primaryEvidence = evidenceOrRefusal(await observe(primary, [standby.home]), 'not-signing');
   }
 
   stage('reloading the standby');
@@ -168,7 +217,97 @@ export async function handOverValidatorKey(
   );
   stage('confirming the standby');
   await confirmStandbySigns(standby, req, where(standby), signal);
-  return { primaryKeyParkedAt: parked, stoppedPrimary, ...(afterOwnBlock === undefined ? {} : { afterOwnBlock }) };
+  const keyOffMs = keyOffAt === undefined ? undefined : Date.now() - keyOffAt;
+
+  stage('stopping the primary');
+  const { wasActive } = await stopService(primary.connection, primary.manager, primary.service, { signal });
+  const afterStop = await observe(primary, [standby.home]);
+  refuseOtherHolders(afterStop);
+  // The primary is keyless by now: one that lingers after its stop is for a retry to see again, not a refusal
+  // that would undo a finished hand-over.
+  const stopped = judgeSigner(afterStop, 'stopped');
+  if (stopped.verdict !== 'safe') throw new NearError('SignerStateUnknown', `after its stop, ${stopped.because}`);
+  return {
+    primaryKeyParkedAt: parked,
+    stoppedPrimary: wasActive,
+    ...(afterOwnBlock === undefined ? {} : { afterOwnBlock }),
+    ...(primaryEvidence === undefined ? {} : { primaryEvidence }),
+    ...(keyOffMs === undefined ? {} : { keyOffMs }),
+  };
+}
+
+/**
+ * The verdict on an observation as the hand-over needs it: its evidence when safe; a non-retryable refusal
+ * when unsafe; a retryable one when it cannot be told yet.
+ */
+function evidenceOrRefusal(seen: SignerObservation, requirement: SignerRequirement): string {
+  const { verdict, because } = judgeSigner(seen, requirement);
+  if (verdict === 'safe') return because;
+  if (seen.otherHolders.length > 0) throw new NearError('TwoKeyHolders', `${because}: not handing over`);
+  if (verdict === 'unsafe') throw new NearError('PrimaryStillRunning', `${because}: not handing over`);
+  throw new NearError('SignerStateUnknown', `${because}: not handing over until it can be told`);
+}
+
+/** For a node that is meant to hold the key: only other processes on its host matter. */
+function refuseOtherHolders(seen: SignerObservation): void {
+  if (seen.otherHolders.length > 0)
+    throw new NearError(
+      'TwoKeyHolders',
+      `besides ${seen.node}, ${seen.otherHolders.join('; ')} holds the key: not handing over`,
+    );
+  if (seen.unreadable.length > 0)
+    throw new NearError('SignerStateUnknown', `on the host of ${seen.node}, ${seen.unreadable.join('; ')}`);
+}
+
+/**
+ * Takes the key away from the running primary: its key file aside, SIGHUP, and its RPC reporting no key. The
+ * evidence, or (when it does not report that in time: it does not answer, or still runs the key) what was
+ * seen instead, for the caller to stop it.
+ */
+async function fence(
+  primary: HandOverNode,
+  key: string,
+  parked: string,
+  req: HandOverRequest,
+  where: string,
+  signal?: AbortSignal,
+): Promise<{ evidence?: string; seen: string }> {
+  await park(primary, key, parked, where, signal);
+  let seen = 'no answer';
+  const reloaded = await reloadValidatorKeyOnHost(
+    primary.connection,
+    { manager: primary.manager, service: primary.service, home: primary.home },
+    { signal },
+  ).then(
+    () => true,
+    (err: unknown) => ((seen = `its reload failed: ${(err as Error).message}`), false),
+  );
+  const deadline = Date.now() + FENCE_CONFIRM_MS;
+  while (reloaded) {
+    const status = await nodeStatus(primary.rpcUrl).catch((err: unknown) => (err as Error).message);
+    if (typeof status !== 'string' && status.validatorPublicKey !== req.publicKey) {
+      const runs = status.validatorPublicKey ?? 'no validator key';
+      return { evidence: `${where} reported ${runs} once its key file was moved aside and it reloaded`, seen };
+    }
+    seen = typeof status === 'string' ? status : `it still reports ${req.publicKey}`;
+    if (Date.now() >= deadline) break;
+    signal?.throwIfAborted();
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return { seen };
+}
+
+/** Moves the primary's key file aside (a no-op when an earlier attempt did). */
+async function park(primary: HandOverNode, key: string, parked: string, where: string, signal?: AbortSignal) {
+  const moved = await execCapture(primary.connection, ['sh', '-c', FENCE_SCRIPT, 'vup-park', key, parked], {
+    signal,
+    timeoutMs: 60_000,
+  });
+  if (moved.exitCode !== 0) {
+    throw new HostError('RemoteCommandFailed', `moving ${key} aside on ${where} failed: ${moved.stderr.trim()}`, {
+      nonRetryable: moved.exitCode === 3,
+    });
+  }
 }
 
 /** The standby must answer, be synced and run no validator key before the primary stops. */
@@ -201,90 +340,19 @@ async function waitForOwnBlock(
   }
 }
 
-/** What the RPC said if it still answers within a few seconds of the stop, undefined once it is down. */
-async function rpcStillAnswers(rpcUrl: string, signal?: AbortSignal): Promise<string | undefined> {
-  const deadline = Date.now() + RPC_DOWN_WAIT_MS;
-  for (;;) {
-    let answer: string | undefined;
-    try {
-      const res = await fetch(rpcUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 'vup-down', method: 'status', params: [] }),
-        signal: AbortSignal.timeout(2_000),
-      });
-      const body = (await res.json().catch(() => ({}))) as { result?: { validator_public_key?: string | null } };
-      answer = `HTTP ${res.status}, validator key ${body.result?.validator_public_key ?? 'none'}`;
-    } catch {
-      return undefined;
-    }
-    if (Date.now() >= deadline) return answer;
-    signal?.throwIfAborted();
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** Renames the staged key into place unless an earlier attempt did, then prints the live key's fields. */
 const INSTALL_SCRIPT = `pending=$1; key=$2
 if [ ! -e "$key" ] && [ -e "$pending" ]; then mv -n -- "$pending" "$key" || exit 4; fi
 set -- "$key"
 ${KEY_FILE_FIELDS_SCRIPT}`;
 
-/**
- * Asks the service manager (the argv after the first four arguments) whether the service is active, and moves
- * the key file aside only when it answers "inactive". Prints "active", "unknown <exit code>" or "parked".
- */
-const PARK_WHEN_INACTIVE_SCRIPT = `key=$1; parked=$2; manager=$3; shift 3
-"$@" >/dev/null 2>&1; rc=$?
-[ "$rc" -eq 0 ] && { echo active; exit 0; }
-case "$manager:$rc" in
-  systemd:3) ;;
-  systemd:*|*:126|*:127|*:255) echo "unknown $rc"; exit 0 ;;
-esac
+/** Moves the key file aside unless an earlier attempt did; refuses to overwrite a parked file. */
+const FENCE_SCRIPT = `key=$1; parked=$2
 if [ -e "$key" ]; then
   [ -e "$parked" ] && { echo "$parked already exists" >&2; exit 3; }
   mv -n -- "$key" "$parked" || exit 4
 fi
-[ -e "$parked" ] || { echo "neither $key nor $parked exists" >&2; exit 5; }
-echo parked`;
-
-async function parkOnceInactive(
-  primary: HandOverNode,
-  key: string,
-  parked: string,
-  where: string,
-  signal?: AbortSignal,
-): Promise<void> {
-  const argv = [
-    'sh',
-    '-c',
-    PARK_WHEN_INACTIVE_SCRIPT,
-    'vup-park-key',
-    key,
-    parked,
-    primary.manager.type,
-    ...serviceArgv(primary.manager, 'isActive', primary.service),
-  ];
-  const deadline = Date.now() + STOP_OBSERVE_MS;
-  for (;;) {
-    const result = await execCapture(primary.connection, argv, { signal, timeoutMs: 60_000 });
-    const answer = result.stdout.toString('utf8').trim();
-    if (result.exitCode !== 0) {
-      throw new HostError('RemoteCommandFailed', `moving ${key} aside on ${where} failed: ${result.stderr.trim()}`, {
-        nonRetryable: result.exitCode === 3 || result.exitCode === 5,
-      });
-    }
-    if (answer === 'parked') return;
-    if (answer.startsWith('unknown')) {
-      throw new HostError('ServiceStateUnknown', `cannot tell whether ${where} runs (${answer}): key not moved`);
-    }
-    if (Date.now() >= deadline) {
-      throw new HostError('ServiceStillActive', `${where} is still active after its stop: not handing over`);
-    }
-    signal?.throwIfAborted();
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
+[ -e "$parked" ] || { echo "neither $key nor $parked exists" >&2; exit 3; }`;
 
 async function confirmStandbySigns(standby: HandOverNode, req: HandOverRequest, where: string, signal?: AbortSignal) {
   const deadline = Date.now() + STANDBY_CONFIRM_MS;

@@ -236,6 +236,36 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
       return { publicKey, created: true };
     },
     readValidatorKey: async ({ node }) => readKey(byService(node.host.id, node.service)),
+    observeSigner: async ({ node, publicKey, knownHolderHomes }) => {
+      const n = byService(node.host.id, node.service);
+      const rpc = await status(n).then(
+        (s) => ({
+          answered: true as const,
+          holdsKey: publicKey !== undefined && s.validatorPublicKey === publicKey,
+          says: s.validatorPublicKey ? `runs with ${s.validatorPublicKey}` : 'runs with no validator key',
+        }),
+        (err: Error) => ({ answered: false as const, error: err.message }),
+      );
+      // The host's records: a running node's process holds its home; another running node on the same host
+      // whose key file holds the key is another holder.
+      const others = nodes.filter(
+        (o) =>
+          o !== n &&
+          o.opts.host === n.opts.host &&
+          o.active &&
+          publicKey !== undefined &&
+          readKey(o)?.publicKey === publicKey &&
+          !knownHolderHomes?.includes(o.opts.home),
+      );
+      return {
+        node: `${n.opts.service} on ${n.opts.host}`,
+        rpc,
+        running: n.active ? [`the process of ${n.opts.id} runs with this home`] : [],
+        otherHolders: others.map((o) => `the process of ${o.opts.id} runs with ${o.opts.home}, which holds it`),
+        unreadable: [],
+        window: '1 look',
+      };
+    },
     stakeWithKey: async ({ staking, newPublicKey }) => {
       if (staking.type === 'pool' && staking.signer.id !== opts.ownerSignerId)
         throw ApplicationFailure.nonRetryable(

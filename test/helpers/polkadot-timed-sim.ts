@@ -209,6 +209,21 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
       if (!n.running) throw refused();
       return n.keystore.has(keys);
     },
+    observePolkadotSigner: async ({ node, keys }) => {
+      await account();
+      const n = byHost(node.host.id);
+      return {
+        node: `${node.service} on ${node.host.id}`,
+        rpc: n.running
+          ? { answered: true, holdsKey: keys !== undefined && n.keystore.has(keys), says: 'answers' }
+          : { answered: false, error: 'connect ECONNREFUSED' },
+        // One node per host here: the host's records show its own process only.
+        running: n.running ? [`the process of node ${n.opts.id} runs with this base path`] : [],
+        otherHolders: [],
+        unreadable: [],
+        window: '1 look',
+      };
+    },
     setKeys: async ({ stash, keys, proof }) => {
       const { session } = await account();
       if (opts.refuseSetKeys)

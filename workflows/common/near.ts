@@ -2,8 +2,9 @@
  * What the four NEAR runbooks share: the activity proxies (grouped by how long a call may take and how it
  * is retried), the "never two signers" checks, and the chain waits every runbook makes.
  *
- * A node is "not signing" only by observation: its service is inactive on the host, and its RPC is down or
- * reports no validator key. The exit code of a stop command proves nothing.
+ * A node is "not signing" only on positive evidence (common/signer-evidence.ts): its RPC says it runs with no
+ * key or another one, or its host shows nothing running with its home. Neither the exit code of a stop
+ * command nor an RPC that does not answer proves anything.
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
@@ -11,9 +12,9 @@ import type {
   HandOverValidatorKeyInput,
   NearActivities,
   NearNodeRef,
-  NodeStatus,
 } from '../../activities/near/types.js';
 import { waitForChain } from './chain-wait.js';
+import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
 import {
   changeOptions,
   nonRetryableErrorTypes,
@@ -63,6 +64,17 @@ export const near = {
     }),
   readValidatorKey: (node: NearNodeRef) =>
     summarized(reads.readValidatorKey, `validator key on ${hostName(node)}`)({ node }),
+  observeSigner: (node: NearNodeRef, publicKey?: string, knownHolders: NearNodeRef[] = []) =>
+    summarized(
+      reads.observeSigner,
+      publicKey
+        ? `does ${hostName(node)} or anything on its host sign with ${publicKey.slice(0, 16)}…?`
+        : `is ${hostName(node)} stopped on its host?`,
+    )({
+      node,
+      ...(publicKey ? { publicKey } : {}),
+      ...(knownHolders.length > 0 ? { knownHolderHomes: knownHolders.map((n) => n.home) } : {}),
+    }),
   generateValidatorKey: (node: NearNodeRef, accountId: string) =>
     summarized(
       changes.generateValidatorKey,
@@ -151,21 +163,45 @@ export function unsafe(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, UNSAFE_ERROR_TYPE);
 }
 
-/** What a node is doing, as observed: is its service running, does its RPC answer, which key it signs with. */
-export interface SignerObservation {
-  active: boolean;
-  status?: NodeStatus;
+/**
+ * Fails unless the node is shown stopped: its RPC does not answer and its host shows nothing running with
+ * its home or holding its database (and, given the key it signed with, no other process holding that key).
+ */
+export async function ensureStopped(
+  run: UpgradeRun,
+  node: NearNodeRef,
+  why: string,
+  publicKey?: string,
+): Promise<void> {
+  if (!usesSignerEvidence()) return legacyEnsureStopped(node, why);
+  await requireSignerEvidence(run, () => near.observeSigner(node, publicKey), 'stopped', why);
 }
 
-export async function observeSigner(node: NearNodeRef): Promise<SignerObservation> {
+/**
+ * Fails unless none of `nodes`, nor anything else on their hosts, signs with `publicKey`. `knownHolders` are
+ * the upgrade's own nodes that may hold it (the old node of a takeover), not counted as other holders.
+ */
+export async function ensureNobodySignsWith(
+  run: UpgradeRun,
+  nodes: NearNodeRef[],
+  publicKey: string,
+  why: string,
+  knownHolders: NearNodeRef[] = [],
+): Promise<void> {
+  if (!usesSignerEvidence()) return legacyEnsureNobodySignsWith(nodes, publicKey, why);
+  for (const node of nodes)
+    await requireSignerEvidence(run, () => near.observeSigner(node, publicKey, knownHolders), 'not-signing', why);
+}
+
+/** The checks of histories recorded before SIGNER_EVIDENCE_PATCH, replayed as they ran. */
+async function legacyObserve(node: NearNodeRef) {
   const active = await host.isActive(node);
   const status = await near.probeStatus(node).catch(() => undefined);
   return { active, status };
 }
 
-/** Fails unless the node is verifiably not signing: service inactive, and RPC down or without a key. */
-export async function ensureStopped(node: NearNodeRef, why: string): Promise<void> {
-  const seen = await observeSigner(node);
+async function legacyEnsureStopped(node: NearNodeRef, why: string): Promise<void> {
+  const seen = await legacyObserve(node);
   if (seen.active) throw unsafe(`${hostName(node)} is still running; ${why}`);
   if (seen.status?.validatorPublicKey)
     throw unsafe(
@@ -173,10 +209,9 @@ export async function ensureStopped(node: NearNodeRef, why: string): Promise<voi
     );
 }
 
-/** Fails if any of `nodes` is signing with `publicKey` now (the key may only ever be on one signer). */
-export async function ensureNobodySignsWith(nodes: NearNodeRef[], publicKey: string, why: string): Promise<void> {
+async function legacyEnsureNobodySignsWith(nodes: NearNodeRef[], publicKey: string, why: string): Promise<void> {
   for (const node of nodes) {
-    const seen = await observeSigner(node);
+    const seen = await legacyObserve(node);
     if (seen.status?.validatorPublicKey === publicKey)
       throw unsafe(`${hostName(node)} already signs with ${publicKey}; ${why}`);
     if (seen.active && !seen.status)

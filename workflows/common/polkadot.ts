@@ -2,15 +2,18 @@
  * What the Polkadot runbook needs around its activities: the proxies (grouped by how long a call may take
  * and how it is retried), one-line summaries, the "never two signers" checks, and the session waits.
  *
- * A node is "stopped" only by observation: its service is inactive and its RPC does not answer. A node
- * "holds" keys when its own RPC says so (author_hasSessionKeys), or, before it runs, when its keystore has a
- * file for one of the public keys.
+ * A node is "stopped" only on positive evidence (common/signer-evidence.ts): its RPC does not answer and its
+ * host shows nothing running with its base path or holding its database. A node "holds" keys when its own RPC
+ * says so (author_hasSessionKeys), or when its keystore has a file for one of the public keys; a node that
+ * runs but does not answer holds what it holds, which is unknown, never "nothing".
  */
 import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
 import type { PolkadotActivities, PolkadotNodeRef, SetKeysRoute } from '../../activities/polkadot/types.js';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { keystoreEntriesHolding } from '../../src/api/signer-evidence.js';
 import { waitForChain } from './chain-wait.js';
+import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
 import { changeOptions, probeOptions, readOptions, transactionOptions } from './activity-options.js';
 import { summarized } from './summaries.js';
 import { UNSAFE_ERROR_TYPE, type UpgradeRun } from './upgrade-run.js';
@@ -40,6 +43,17 @@ export const dot = {
     summarized(reads.stashKeys, `session keys of ${stash} on chain`)({ rpcUrl, stash }),
   keysStanding: (rpcUrl: string, stash: string, keys: string) =>
     summarized(reads.keysStanding, `where ${shortKeys(keys)} stands for ${stash}`)({ rpcUrl, stash, keys }),
+  observeSigner: (node: PolkadotNodeRef, keys?: string, knownHolders: PolkadotNodeRef[] = []) =>
+    summarized(
+      reads.observePolkadotSigner,
+      keys
+        ? `does ${nodeName(node)} or anything on its host hold ${shortKeys(keys)}?`
+        : `is ${nodeName(node)} stopped on its host?`,
+    )({
+      node,
+      ...(keys ? { keys } : {}),
+      ...(knownHolders.length > 0 ? { knownHolderHomes: knownHolders.map((n) => n.basePath) } : {}),
+    }),
   hasKeys: (node: PolkadotNodeRef, keys: string) =>
     summarized(reads.nodeHasKeys, `does ${nodeName(node)} hold ${shortKeys(keys)}?`)({ nodeRpcUrl: node.rpcUrl, keys }),
   rotateKeys: (node: PolkadotNodeRef, stash: string, upgradeId: string) =>
@@ -83,9 +97,13 @@ export function unsafe(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, UNSAFE_ERROR_TYPE);
 }
 
-/** Stops the node and proves it: the service is inactive and its RPC no longer answers. */
-export async function stopVerified(node: PolkadotNodeRef): Promise<void> {
+/** Stops the node and proves it: its RPC no longer answers and its host shows nothing running with its base path. */
+export async function stopVerified(run: UpgradeRun, node: PolkadotNodeRef): Promise<void> {
   await host.stop(node);
+  if (usesSignerEvidence()) {
+    await requireSignerEvidence(run, () => dot.observeSigner(node), 'stopped', `${nodeName(node)} must be stopped`);
+    return;
+  }
   if (await host.isActive(node)) throw unsafe(`${nodeName(node)} is still running after the stop`);
   const answered = await dot.probeHealth(node).then(
     () => true,
@@ -94,28 +112,33 @@ export async function stopVerified(node: PolkadotNodeRef): Promise<void> {
   if (answered) throw unsafe(`${nodeName(node)} is reported stopped but its RPC still answers`);
 }
 
-/**
- * Fails if the node's keystore (read on its host, the node need not run) holds any of the public keys in
- * `keys`. Keystore files are named <key type hex><public key hex>, and SCALE-encoded session keys are the
- * public keys one after the other, so a public key of `keys` appears in its hex.
- */
+/** Fails if the node's keystore (read on its host, the node need not run) holds any of the public keys in `keys`. */
 export async function ensureKeystoreLacks(node: PolkadotNodeRef, keys: string, why: string): Promise<void> {
   const listed = await host.keystoreFiles(node);
   // find exits 1 when the base path does not exist yet: an empty keystore.
   if (listed.exitCode !== 0 && !/No such file/.test(listed.stderrTail))
     throw unsafe(`cannot read the keystore of ${nodeName(node)}: ${listed.stderrTail.trim()}`);
-  const sessionKeysHex = keys.toLowerCase().replace(/^0x/, '');
-  const found = listed.stdoutTail
-    .split('\n')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => /^[0-9a-f]{72,}$/.test(name))
-    .filter((name) => sessionKeysHex.includes(name.slice(8)));
+  const found = keystoreEntriesHolding(listed.stdoutTail.split('\n'), keys);
   if (found.length > 0)
     throw unsafe(`${nodeName(node)} has ${found.length} of the keys ${shortKeys(keys)} in its keystore; ${why}`);
 }
 
-/** Fails if the node answers and holds `keys` (a node that does not answer holds nothing it can sign with). */
-export async function ensureNodeLacks(node: PolkadotNodeRef, keys: string, why: string): Promise<void> {
+/**
+ * Fails unless the node, and anything else on its host, is shown not to hold `keys`: its RPC says so, or it is
+ * shown not running. `knownHolders` are the upgrade's own nodes that may hold them.
+ */
+export async function ensureNodeLacks(
+  run: UpgradeRun,
+  node: PolkadotNodeRef,
+  keys: string,
+  why: string,
+  knownHolders: PolkadotNodeRef[] = [],
+): Promise<void> {
+  if (usesSignerEvidence()) {
+    await requireSignerEvidence(run, () => dot.observeSigner(node, keys, knownHolders), 'not-signing', why);
+    return;
+  }
+  // Histories recorded before SIGNER_EVIDENCE_PATCH: a node that did not answer was taken to hold nothing.
   const answering = await dot.probeHealth(node).then(
     () => true,
     () => false,

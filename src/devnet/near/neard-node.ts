@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { KeyPair } from 'near-api-js';
 import { baseEncode } from 'near-api-js';
 import WebSocket from 'ws';
+import { holdDatabaseLock } from '../database-lock.js';
 import { base58Sha256 } from './hashing.js';
 import { openDatabase } from './node-db.js';
 import {
@@ -73,6 +74,7 @@ export class SimulatedNeard {
   private syncedAtMs: number | undefined;
   private signingState = '';
   private problem = '';
+  private releaseDatabase: (() => void) | undefined;
 
   constructor(
     private readonly home: string,
@@ -90,6 +92,7 @@ export class SimulatedNeard {
       this.config.simulator.migration_step_ms,
       this.log,
     );
+    this.releaseDatabase = holdDatabaseLock(dataDir(this.home, this.config));
     this.syncStartHeight = this.db.head_height;
     this.syncClockMs = Date.now();
     this.nodeKey = readKeyFile(`${this.home}/${this.config.node_key_file}`).keyPair;
@@ -111,6 +114,7 @@ export class SimulatedNeard {
     clearTimeout(this.reconnectTimer);
     this.socket?.terminate();
     this.persistHead();
+    this.releaseDatabase?.();
     if (this.server) {
       this.server.closeAllConnections();
       await new Promise<void>((resolve) => this.server!.close(() => resolve()));

@@ -13,6 +13,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { bnToU8a, hexToU8a, isHex, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
 import WebSocket from 'ws';
+import { holdDatabaseLock } from '../database-lock.js';
 import { DUTY_KEY_TYPES, type SlotSignature } from './accounting.js';
 import { Keystore } from './keystore.js';
 import { type RelayChainName, loadRuntime } from './metadata.js';
@@ -67,6 +68,7 @@ function forwardTo(upstreamUrl: string) {
 export class SimNode {
   private server: RpcServer | undefined;
   private network: WsProvider | undefined;
+  private releaseDatabase: (() => void) | undefined;
   private readonly startedAt = Date.now();
   private latest: SlotAnnouncement | undefined;
   private startingBlock: number | undefined;
@@ -93,6 +95,7 @@ export class SimNode {
     const runtime = loadRuntime(info.chain as RelayChainName);
     const node = new SimNode(opts, nodeId, new Keystore(opts.basePath, info.chain), sessionKeyLayout(runtime), info);
     node.network = network;
+    node.releaseDatabase = holdDatabaseLock(path.join(opts.basePath, 'chains', info.chain, 'db', 'full'));
     await node.listen();
     await network.subscribe('network_slot', 'network_subscribeSlots', [], (error, announcement: SlotAnnouncement) => {
       if (!error) void node.onSlot(announcement);
@@ -211,6 +214,7 @@ export class SimNode {
   }
 
   async stop(): Promise<void> {
+    this.releaseDatabase?.();
     await this.network?.disconnect();
     await this.server?.close();
   }

@@ -5,6 +5,7 @@
  * waits reach when the chain does and give an ETA when it has not.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { copyFile, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
@@ -281,27 +282,130 @@ describe('key hot swap', () => {
     expect(await run(activities.readValidatorKey, { node: standby })).toBeNull();
   }, 120_000);
 
-  it('refuses to hand over when the stopped primary still answers on its RPC, leaving the key where it was', async () => {
-    // A neard the service manager does not know about, answering on the address the primary's RPC is at.
-    const rogueAddr = `127.0.0.1:${await freePort()}`;
-    const rogueHome = path.join(bed.hosts['val-a']!.root, 'home', 'rogue', '.near');
-    initNodeHome({ home: rogueHome, chainId: bed.chainId, networkRpcUrl: bed.rpcUrl, rpcAddr: rogueAddr });
-    const rogue = startNeard(nodeA.binary!, rogueHome, rogueAddr);
-    try {
-      await rogue.waitForLog(/Starting http server/);
-      const failure = await failureOf(handOver({ ...nodeA, rpcUrl: `http://${rogueAddr}` }));
-      expect(failure).toMatchObject({ type: 'PrimaryStillRunning', nonRetryable: true });
-      expect(failure.message).toContain('still answers');
-    } finally {
-      await rogue.stop('SIGTERM');
-    }
-    expect(bed.isRunning('val-a')).toBe(false);
+  /** The key files that must not move when a hand-over is refused. */
+  const expectNoKeyMoved = async () => {
     expect(existsSync(path.join(nodeA.home, 'validator_key.json'))).toBe(true);
+    expect(existsSync(path.join(nodeA.home, `validator_key.json.hot-swapped-${tag}`))).toBe(false);
     expect(existsSync(pending())).toBe(true);
     expect(existsSync(path.join(standby.home, 'validator_key.json'))).toBe(false);
     expect((await run(activities.nodeStatus, { rpcUrl: standby.rpcUrl })).validatorPublicKey).toBeUndefined();
-    await startTestbedService(bed, 'val-a');
+  };
+
+  /**
+   * A neard started by hand, outside the service manager, with `home` (val-a's own, or a copy with its key),
+   * answering on `rpcAddr`. `freeze` stops it (SIGSTOP) as soon as its command line shows its home: it is then
+   * a node in the middle of starting that never answers.
+   */
+  async function startRogue(home: string, opts: { freeze?: boolean } = {}) {
+    const rogue = startNeard(nodeA.binary!, home, '');
+    if (opts.freeze) {
+      await eventually('the rogue showing its home', async () =>
+        (await readFile(`/proc/${rogue.child.pid}/cmdline`, 'utf8').catch(() => '')).includes(home) ? true : undefined,
+      );
+      rogue.child.kill('SIGSTOP');
+    }
+    return rogue;
+  }
+
+  /** The old check, which this one replaced: the primary is down when one status call fails, for any reason. */
+  const oldCheckSaysDown = (rpcUrl: string) =>
+    fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'old', method: 'status', params: [] }),
+      signal: AbortSignal.timeout(2_000),
+    }).then(
+      () => false,
+      () => true,
+    );
+
+  it('refuses, stopping nothing, while a neard started by hand with a copy of the key and another home runs', async () => {
+    const rogueHome = path.join(bed.hosts['val-a']!.root, 'home', 'rogue', '.near');
+    initNodeHome({
+      home: rogueHome,
+      chainId: bed.chainId,
+      networkRpcUrl: bed.rpcUrl,
+      rpcAddr: `127.0.0.1:${await freePort()}`,
+    });
+    await copyFile(path.join(nodeA.home, 'validator_key.json'), path.join(rogueHome, 'validator_key.json'));
+    // Frozen while it starts: its RPC never answers, so only the host's records show it.
+    const rogue = await startRogue(rogueHome, { freeze: true });
+    try {
+      const failure = await failureOf(handOver());
+      expect(failure).toMatchObject({ type: 'TwoKeyHolders', nonRetryable: true });
+      expect(failure.message).toContain(`pid ${rogue.child.pid} runs with home ${rogueHome}, which holds it`);
+    } finally {
+      await rogue.stop('SIGKILL');
+    }
+    expect(bed.isRunning('val-a')).toBe(true);
+    await expectNoKeyMoved();
   }, 120_000);
+
+  describe('a stopped primary whose neard still runs outside the service manager', () => {
+    let hang: Server;
+    let reset: Server;
+    const hangUrl = () => `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+    const resetUrl = () => `http://127.0.0.1:${(reset.address() as AddressInfo).port}`;
+
+    beforeAll(async () => {
+      // Stopped through its service manager, as an operator would have it: the manager says inactive.
+      await run(activities.stopService, { host: nodeA.host, service: nodeA.service });
+      hang = createServer(() => undefined);
+      reset = createServer((socket) => socket.resetAndDestroy());
+      await Promise.all([hang, reset].map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))));
+    });
+
+    afterAll(async () => {
+      for (const srv of [hang, reset]) {
+        srv.close();
+      }
+      await startTestbedService(bed, 'val-a');
+    }, 120_000);
+
+    it.each([
+      ['its RPC port closed', async () => `http://127.0.0.1:${await freePort()}`, false],
+      ['its RPC answering slower than any timeout', () => Promise.resolve(hangUrl()), false],
+      ['its RPC resetting every connection', () => Promise.resolve(resetUrl()), false],
+      ['it frozen in the middle of starting, before its RPC listens', () => Promise.resolve(nodeA.rpcUrl), true],
+      ['it frozen after its RPC listens (a busy node)', () => Promise.resolve(nodeA.rpcUrl), 'after-listen'],
+    ] as const)(
+      'refuses with %s, and no key file moves',
+      async (_case, rpcUrl, freeze) => {
+        const url = await rpcUrl();
+        // val-a's own home: the rogue opens its database and holds its key, as a second copy of the node would.
+        const rogue = await startRogue(nodeA.home, { freeze: freeze === true });
+        try {
+          if (freeze === 'after-listen') {
+            await rogue.waitForLog(/Starting http server/);
+            rogue.child.kill('SIGSTOP');
+          }
+          // What the old check saw: no answer, so "down".
+          expect(await oldCheckSaysDown(url)).toBe(true);
+          const failure = await failureOf(handOver({ ...nodeA, rpcUrl: url }));
+          expect(failure).toMatchObject({ type: 'PrimaryStillRunning', nonRetryable: true });
+          expect(failure.message).toContain(`pid ${rogue.child.pid}`);
+        } finally {
+          await rogue.stop('SIGKILL');
+        }
+        expect(bed.isRunning('val-a')).toBe(false);
+        await expectNoKeyMoved();
+      },
+      120_000,
+    );
+
+    it('refuses while the stopped primary still answers on its RPC', async () => {
+      const rogue = await startRogue(nodeA.home);
+      try {
+        await rogue.waitForLog(/Starting http server/);
+        const failure = await failureOf(handOver());
+        expect(failure).toMatchObject({ type: 'PrimaryStillRunning', nonRetryable: true });
+        expect(failure.message).toContain('still answers');
+      } finally {
+        await rogue.stop('SIGTERM');
+      }
+      await expectNoKeyMoved();
+    }, 120_000);
+  });
 
   it('hands over right after a block of the validator, with the key never on two running nodes, and again as a no-op', async () => {
     await eventually('val-a signing again', async () => {
@@ -342,6 +446,9 @@ describe('key hot swap', () => {
     expect(Math.max(...holders)).toBe(1);
     expect(holders).toContain(1);
     expect(result.stoppedPrimary).toBe(true);
+    // The fence: the primary, its key file moved aside and reloaded, said it runs with no key.
+    expect(result.primaryEvidence).toContain('reported no validator key once its key file was moved aside');
+    expect(result.keyOffMs).toBeGreaterThan(0);
     expect(bed.devnet.chain.blockAt(result.afterOwnBlock!)!.author).toBe(POOL);
     expect(result.primaryKeyParkedAt).toBe(path.join(nodeA.home, `validator_key.json.hot-swapped-${tag}`));
     expect(existsSync(result.primaryKeyParkedAt)).toBe(true);
@@ -353,7 +460,9 @@ describe('key hot swap', () => {
 
     // A retry (the worker died after the hand-over) finds it done and changes nothing.
     const again = await handOver();
-    expect(again).toEqual({ primaryKeyParkedAt: result.primaryKeyParkedAt, stoppedPrimary: false });
+    expect(again).toMatchObject({ primaryKeyParkedAt: result.primaryKeyParkedAt, stoppedPrimary: false });
+    expect(again.keyOffMs).toBeUndefined();
+    expect(again.primaryEvidence).toContain('is not running');
     const since = (await run(activities.nodeStatus, { rpcUrl: bed.rpcUrl })).latestBlockHeight;
     const signing = await eventually('the standby producing', async () => {
       const look = await run(activities.lookNodeSigning, {
