@@ -7,7 +7,9 @@
  *
  * With RECORD_HISTORIES=1 each happy path's history is kept under test/histories/ for replay.test.ts.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { KeyPair } from 'near-api-js';
@@ -34,6 +36,10 @@ import {
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { eventually } from '../helpers/eventually.js';
 import { recordHistory } from '../helpers/histories.js';
+import { rootCause, stepStates } from '../helpers/near-e2e.js';
+import { startFrozenNeard } from '../helpers/neard-process.js';
+import { initNodeHome } from '../../src/devnet/near/index.js';
+import { freePort } from '../../src/devnet/ports.js';
 
 const POOL = 'pool.poolv1.near';
 const EPOCH_LENGTH = 12;
@@ -133,8 +139,6 @@ async function runStrategy(
   return { result, error, status, figures, after };
 }
 
-const stepStates = (status: UpgradeStatus) => Object.fromEntries(status.steps.map((s) => [s.id, s.state]));
-
 /**
  * What the validator could miss while it was down: the heights assigned to it from the start of `fromStep`
  * (the validator stops; heights produced just before are still in flight) to the end of `toStep` (it signs
@@ -228,6 +232,41 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
     const owner = b.validators[POOL]!;
     return [...b.devnet.chain.accounts.get(owner.signerAccountId)!.keys.values()][0]!.nonce;
   };
+
+  it('nearValidatorKeyHotSwap refuses to hand over while a neard started by hand holds a copy of the key', async () => {
+    const { bed: b, input } = await scenario('nearValidatorKeyHotSwap');
+    const primary = b.nodes['val-a']!;
+    // On the primary's machine, another home with a copy of the key, frozen while it starts: it never answers
+    // and never signs, so only the host's records show it.
+    const rogueHome = path.join(b.hosts['val-a']!.root, 'home', 'by-hand', '.near');
+    initNodeHome({
+      home: rogueHome,
+      chainId: b.chainId,
+      networkRpcUrl: b.rpcUrl,
+      rpcAddr: `127.0.0.1:${await freePort()}`,
+    });
+    copyFileSync(path.join(primary.home, 'validator_key.json'), path.join(rogueHome, 'validator_key.json'));
+    const rogue = await startFrozenNeard(primary.binary, rogueHome);
+    try {
+      const { error, status, figures } = await runStrategy(b, 'nearValidatorKeyHotSwap', input, {
+        expectFailure: true,
+      });
+      const cause = rootCause(error) as ApplicationFailure;
+      expect(cause).toMatchObject({ type: 'TwoKeyHolders', nonRetryable: true });
+      expect(cause.message).toContain(`pid ${rogue.child.pid} runs with home ${rogueHome}, which holds it`);
+      expect(stepStates(status)).toMatchObject({ 'stage-key': 'done', 'hand-over': 'failed' });
+      // Nothing was handed over: the primary kept its key file and signing, the standby has no key file.
+      expect(b.isRunning('val-a')).toBe(true);
+      expect(existsSync(path.join(primary.home, 'validator_key.json'))).toBe(true);
+      expect(
+        readdirSync(b.nodes['standby']!.home).filter((f) => /^validator_key\.json(\.pending-.*)?$/.test(f)),
+      ).toEqual([]);
+      expect(figures.doubleSigns).toBe(0);
+      expect(figures.missedBlocks).toBe(0);
+    } finally {
+      await rogue.stop('SIGKILL');
+    }
+  }, 600_000);
 
   it('resumes on a new worker after the first one died right after staking; exactly one staking tx lands', async () => {
     const b = await testbed({});

@@ -57,6 +57,14 @@ export interface NearTimedSimOptions {
   failSwap?: boolean;
   /** Make handOverValidatorKey fail after it moved the key files, before the standby loads the key. */
   failHandOver?: boolean;
+  /**
+   * Processes on a host that no node of the upgrade accounts for, as the host's records show them: one whose
+   * home holds `key` (a neard started by hand), or one whose home cannot be read for its first `unreadableLooks`
+   * observations (then it is gone).
+   */
+  strangers?: { host: string; home: string; key?: string; unreadableLooks?: number }[];
+  /** Called on each observeSigner, with how many came before it (a test queries the run's status there). */
+  onObserveSigner?: (count: number) => Promise<void>;
 }
 
 interface SimNode {
@@ -93,6 +101,7 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
   const stops: { node: string; epoch: number }[] = [];
   let genesisMs: number | undefined;
   let keyCounter = 0;
+  let observations = 0;
 
   const nodes: SimNode[] = opts.nodes.map((n) => {
     fs.set(at(n.host, n.binary), releaseText(n.release));
@@ -237,7 +246,9 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
     },
     readValidatorKey: async ({ node }) => readKey(byService(node.host.id, node.service)),
     observeSigner: async ({ node, publicKey, knownHolderHomes }) => {
+      await opts.onObserveSigner?.(observations++);
       const n = byService(node.host.id, node.service);
+      const strangers = (opts.strangers ?? []).filter((p) => p.host === n.opts.host);
       const rpc = await status(n).then(
         (s) => ({
           answered: true as const,
@@ -261,8 +272,19 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
         node: `${n.opts.service} on ${n.opts.host}`,
         rpc,
         running: n.active ? [`the process of ${n.opts.id} runs with this home`] : [],
-        otherHolders: others.map((o) => `the process of ${o.opts.id} runs with ${o.opts.home}, which holds it`),
-        unreadable: [],
+        otherHolders: [
+          ...others.map((o) => `the process of ${o.opts.id} runs with ${o.opts.home}, which holds it`),
+          ...strangers
+            .filter((p) => publicKey !== undefined && p.key === publicKey)
+            .map((p) => `a process runs with home ${p.home}, which holds it`),
+        ],
+        unreadable: strangers
+          .filter((p) => {
+            const left = p.unreadableLooks ?? 0;
+            p.unreadableLooks = Math.max(0, left - 1);
+            return left > 0;
+          })
+          .map((p) => `a process runs with home ${p.home}, which cannot be read`),
         window: '1 look',
       };
     },

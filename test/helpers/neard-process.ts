@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeNeardBinary, type NeardBinary } from '../../src/devnet/near/neard-binary.js';
@@ -102,6 +103,20 @@ export function startNeard(binaryFile: string, home: string, rpcAddr: string): N
       return exit;
     },
   };
+}
+
+/**
+ * A neard started by hand (outside any service manager) with `home`, stopped with SIGSTOP as soon as its
+ * command line shows the home: a node in the middle of starting that never answers on its RPC and never signs,
+ * which only the host's own records can reveal.
+ */
+export async function startFrozenNeard(binaryFile: string, home: string): Promise<NeardProcess> {
+  const neard = startNeard(binaryFile, home, '');
+  await waitUntil('the neard to show its home', async () =>
+    (await readFile(`/proc/${neard.child.pid}/cmdline`, 'utf8')).includes(home),
+  );
+  neard.child.kill('SIGSTOP');
+  return neard;
 }
 
 /** Polls `check` until it returns a value other than undefined/false. */

@@ -184,6 +184,43 @@ describe('nearZeroDowntimeUpgrade at mainnet timing', () => {
     },
   );
 
+  it('refuses to begin while a process nobody accounts for on the new node’s host holds the old key', async () => {
+    const accountId = 'zd-rogue.poolv1.near';
+    // A neard started by hand on val-b with a copy of the old key: the host's records show it, its RPC is unknown.
+    const sim = simulate(accountId, 1000, {
+      strangers: [{ host: 'val-b', home: '/home/ops/rogue/.near', key: 'ed25519:sim-old' }],
+    });
+    const { error, status } = await runToEnd(sim, 'nearZeroDowntimeUpgrade', zeroDowntimeInput(sim, accountId));
+    const failure = failureOf(error);
+    expect(failure.type).toBe('UnsafeToProceed');
+    expect(failure.message).toContain('/home/ops/rogue/.near, which holds it');
+    expect(stepStates(status)['check-nodes']).toBe('failed');
+    expect(sim.calls).not.toContain('installBinary');
+    expect(sim.stakes).toEqual([]);
+  });
+
+  it('holds while a host cannot tell who runs there, says why in the status, and goes on once it can', async () => {
+    const accountId = 'zd-unknown.poolv1.near';
+    const workflowId = upgradeWorkflowId(nearIdentity(validator(accountId)));
+    const seenWhileHeld: UpgradeStatus[] = [];
+    const sim = simulate(accountId, 1000, {
+      strangers: [{ host: 'val-b', home: '/home/other/.near', unreadableLooks: 2 }],
+      onObserveSigner: async (count) => {
+        if (count === 1) seenWhileHeld.push(await env!.client.workflow.getHandle(workflowId).query(statusQuery));
+      },
+    });
+    const { error, status, handle } = await runToEnd(sim, 'nearZeroDowntimeUpgrade', zeroDowntimeInput(sim, accountId));
+    expect(error).toBeUndefined();
+    expect(status.state).toBe('completed');
+    // Held at the first check, with the reason where operators look.
+    expect(seenWhileHeld[0]).toMatchObject({ state: 'waiting', currentStep: 'check-nodes' });
+    expect(seenWhileHeld[0]!.waiting?.reason).toContain('/home/other/.near, which cannot be read');
+    const held = (await handle.fetchHistory()).events!.filter(
+      (e) => e.timerStartedEventAttributes && e.userMetadata?.summary?.data,
+    );
+    expect(held.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('refuses a bad input before any activity runs', async () => {
     const accountId = 'bad-input.poolv1.near';
     const sim = simulate(accountId, 1000);

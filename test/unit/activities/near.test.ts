@@ -17,7 +17,7 @@ import { initNodeHome } from '../../../src/devnet/near/index.js';
 import { freePort } from '../../../src/devnet/ports.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 import { eventually } from '../../helpers/eventually.js';
-import { startNeard } from '../../helpers/neard-process.js';
+import { startFrozenNeard, startNeard } from '../../helpers/neard-process.js';
 
 const POOL = 'pool.poolv1.near';
 const strangerKey = KeyPair.fromRandom('ed25519');
@@ -291,21 +291,9 @@ describe('key hot swap', () => {
     expect((await run(activities.nodeStatus, { rpcUrl: standby.rpcUrl })).validatorPublicKey).toBeUndefined();
   };
 
-  /**
-   * A neard started by hand, outside the service manager, with `home` (val-a's own, or a copy with its key),
-   * answering on `rpcAddr`. `freeze` stops it (SIGSTOP) as soon as its command line shows its home: it is then
-   * a node in the middle of starting that never answers.
-   */
-  async function startRogue(home: string, opts: { freeze?: boolean } = {}) {
-    const rogue = startNeard(nodeA.binary!, home, '');
-    if (opts.freeze) {
-      await eventually('the rogue showing its home', async () =>
-        (await readFile(`/proc/${rogue.child.pid}/cmdline`, 'utf8').catch(() => '')).includes(home) ? true : undefined,
-      );
-      rogue.child.kill('SIGSTOP');
-    }
-    return rogue;
-  }
+  /** A neard started by hand, outside the service manager, with `home`; frozen as it starts when asked. */
+  const startRogue = (home: string, opts: { freeze?: boolean } = {}) =>
+    opts.freeze ? startFrozenNeard(nodeA.binary!, home) : Promise.resolve(startNeard(nodeA.binary!, home, ''));
 
   /** The old check, which this one replaced: the primary is down when one status call fails, for any reason. */
   const oldCheckSaysDown = (rpcUrl: string) =>
@@ -449,6 +437,7 @@ describe('key hot swap', () => {
     // The fence: the primary, its key file moved aside and reloaded, said it runs with no key.
     expect(result.primaryEvidence).toContain('reported no validator key once its key file was moved aside');
     expect(result.keyOffMs).toBeGreaterThan(0);
+    console.log(`hand-over: the key was on no signing node for ${result.keyOffMs} ms (${result.primaryEvidence})`);
     expect(bed.devnet.chain.blockAt(result.afterOwnBlock!)!.author).toBe(POOL);
     expect(result.primaryKeyParkedAt).toBe(path.join(nodeA.home, `validator_key.json.hot-swapped-${tag}`));
     expect(existsSync(result.primaryKeyParkedAt)).toBe(true);
