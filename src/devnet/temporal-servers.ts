@@ -76,6 +76,68 @@ export async function resolveTemporalCli(opts: { build?: boolean; log?: (line: s
   return { type: 'cached-download', origin: 'SDK download' } satisfies ServerExecutable;
 }
 
+/**
+ * The Temporal server of the production twin (src/devnet/stack/): `go.temporal.io/server` v1.30.4 (its go.mod
+ * asks for Go 1.25.8, so this machine's Go builds it; 1.31+ need a newer toolchain), the same 1.30 line as
+ * the temporalio/server image docker-compose.yml runs. Its cmd/server and cmd/tools/sql (the SQL schema tool,
+ * with the PostgreSQL schemas embedded) are built together and cached by version.
+ */
+export const TEMPORAL_SERVER_VERSION = 'v1.30.4';
+const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
+
+export interface TemporalServerBinaries {
+  /** temporal-server (cmd/server). */
+  server: string;
+  /** temporal-sql-tool (cmd/tools/sql). */
+  sqlTool: string;
+  origin: string;
+}
+
+export function cachedTemporalServerDir(): string {
+  return path.join(cacheDir(), 'temporal-server', TEMPORAL_SERVER_VERSION);
+}
+
+/**
+ * Resolution order: TEMPORAL_SERVER_PATH with TEMPORAL_SQL_TOOL_PATH, the cached build, a fresh build when
+ * Go is present (about 5 minutes on 2 cores with empty Go caches), else undefined.
+ */
+export async function resolveTemporalServer(
+  opts: { build?: boolean; log?: (line: string) => void } = {},
+): Promise<TemporalServerBinaries | undefined> {
+  const log = opts.log ?? (() => {});
+  const fromEnv = { server: process.env.TEMPORAL_SERVER_PATH, sqlTool: process.env.TEMPORAL_SQL_TOOL_PATH };
+  if (fromEnv.server || fromEnv.sqlTool) {
+    for (const [name, p] of Object.entries({
+      TEMPORAL_SERVER_PATH: fromEnv.server,
+      TEMPORAL_SQL_TOOL_PATH: fromEnv.sqlTool,
+    })) {
+      if (!p || !existsSync(p)) throw new Error(`${name}=${p ?? ''} does not exist (set both or neither)`);
+    }
+    return { server: fromEnv.server!, sqlTool: fromEnv.sqlTool!, origin: 'TEMPORAL_SERVER_PATH' };
+  }
+  const dir = cachedTemporalServerDir();
+  const cached = { server: path.join(dir, 'temporal-server'), sqlTool: path.join(dir, 'temporal-sql-tool') };
+  if (existsSync(cached.server) && existsSync(cached.sqlTool)) return { ...cached, origin: 'cache' };
+  if (opts.build === false || !(await commandPath('go'))) return undefined;
+  log(`building the Temporal server ${TEMPORAL_SERVER_VERSION} from the Go module proxy (once; cached in ${dir})`);
+  const staging = `${dir}.tmp-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  const packages = ['cmd/server', 'cmd/tools/sql'].map(
+    (p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`,
+  );
+  await run('go', ['install', ...packages], {
+    env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  await rename(path.join(staging, 'server'), path.join(staging, 'temporal-server'));
+  await rename(path.join(staging, 'sql'), path.join(staging, 'temporal-sql-tool'));
+  await mkdir(path.dirname(dir), { recursive: true });
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir);
+  return { ...cached, origin: 'built' };
+}
+
 const testServerPom = () => path.join(repoRoot(), 'tools', 'temporal-test-server', 'pom.xml');
 const testServerWrapper = () => path.join(repoRoot(), 'tools', 'temporal-test-server', 'temporal-test-server');
 
