@@ -99,8 +99,11 @@ EOF
   root=$(readlink "/proc/$pid/root" 2>/dev/null)
   [ -n "$root" ] && [ "$root" != / ] && home="/proc/$pid/root$home"
   if [ "$home" = "$folder" ] || [ "$home" = "$real" ]; then same=1
-  else id=$(stat -L -c '%d:%i' -- "$home" 2>/dev/null) || id=unreadable
-    if [ "$id" = unreadable ]; then same=unreadable; elif [ "$id" = "$folder_id" ]; then same=1; else same=0; fi
+  elif id=$(stat -L -c '%d:%i' -- "$home" 2>/dev/null); then
+    if [ "$id" = "$folder_id" ]; then same=1; else same=0; fi
+  else
+    # A home that does not exist is not this folder; one that cannot be looked at may be.
+    case $(LC_ALL=C stat -L -c '%i' -- "$home" 2>&1) in *"Permission denied"*) same=unreadable ;; *) same=0 ;; esac
   fi
   printf 'proc\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$pid" "$same" "$validator" "$(keys_of "$home")" "$home"
 }

@@ -7,11 +7,14 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { ApiPromise } from '@polkadot/api';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
+import { judgeSigner } from '../../../src/api/signer-evidence.js';
+import { simNodeCommand } from '../../../src/devnet/polkadot/node-process.js';
 import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from '../../../src/devnet/polkadot/session-keys.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../../src/devnet/testbeds/polkadot.js';
@@ -319,6 +322,62 @@ describe('setKeys', () => {
     await waitFor('slots signed by val-a settled', () => bed.counters(since).signed >= 3, 60_000);
     expect(bed.counters(signingFromSlot)).toMatchObject({ missed: 0, equivocations: 0 });
   }, 180_000);
+});
+
+describe('observePolkadotSigner: positive evidence only', () => {
+  const judge = async (node: PolkadotNodeRef, keys: string | undefined, known: PolkadotNodeRef[] = []) => {
+    const seen = await env().execute(activities.observePolkadotSigner, {
+      node,
+      ...(keys ? { keys } : {}),
+      ...(known.length ? { knownHolderHomes: known.map((n) => n.basePath) } : {}),
+    });
+    return { seen, stopped: judgeSigner(seen, 'stopped'), notSigning: judgeSigner(seen, 'not-signing') };
+  };
+
+  it('sees the validating node hold its keys, and another node’s keystore holding them as another holder', async () => {
+    const nodeA = bed.nodes['val-a']!.ref;
+    const keys = (await nextKeys())!;
+    const onA = await judge(nodeA, keys);
+    expect(onA.seen.rpc).toMatchObject({ answered: true, holdsKey: true });
+    expect(onA.notSigning.verdict).toBe('unsafe');
+    // From val-b's side (one machine here): val-a's process is a holder nobody named, unless it is known.
+    const onB = await judge(nodeB, keys);
+    expect(onB.seen.rpc).toMatchObject({ answered: true, holdsKey: false });
+    expect(onB.notSigning).toMatchObject({ verdict: 'unsafe' });
+    expect(onB.seen.otherHolders.join()).toContain(`runs with home ${nodeA.basePath}, which holds it`);
+    expect((await judge(nodeB, keys, [nodeA])).notSigning.verdict).toBe('safe');
+  }, 60_000);
+
+  it('does not take a stopped service and a silent RPC for a stop while its node still runs by hand', async () => {
+    await env().execute(activities.stopService, { host: nodeB.host, service: nodeB.service });
+    const stopped = await judge(nodeB, undefined);
+    expect(stopped.seen.unreadable).toEqual([]);
+    expect(stopped.stopped.verdict).toBe('safe');
+    // The same node started by hand with B's base path, frozen while it starts: the service manager says
+    // inactive and the RPC does not answer (all the old check looked at), yet it runs.
+    const [command, ...args] = simNodeCommand({ basePath: nodeB.basePath, networkUrl: bed.devnet.networkUrl });
+    const rogue = spawn(command!, args, { stdio: 'ignore' });
+    try {
+      await waitFor(
+        'the rogue to show its base path',
+        async () => (await readFile(`/proc/${rogue.pid}/cmdline`, 'utf8').catch(() => '')).includes(nodeB.basePath),
+        30_000,
+      );
+      rogue.kill('SIGSTOP');
+      expect(await env().execute(activities.isServiceActive, { host: nodeB.host, service: nodeB.service })).toBe(false);
+      const frozen = await judge(nodeB, undefined);
+      expect(frozen.seen.rpc.answered).toBe(false);
+      expect(frozen.stopped).toMatchObject({ verdict: 'unsafe' });
+      expect(frozen.stopped.because).toContain(`pid ${rogue.pid} runs with this home`);
+      expect((await judge(nodeB, bed.validator.genesisKeys, [bed.nodes['val-a']!.ref])).notSigning.verdict).toBe(
+        'unknown',
+      );
+    } finally {
+      rogue.kill('SIGKILL');
+      await new Promise((r) => rogue.once('exit', r));
+    }
+    expect((await judge(nodeB, undefined)).stopped.verdict).toBe('safe');
+  }, 90_000);
 });
 
 /** The keys rotateKeys generated for upgrade-1 (persisted on val-b). */
