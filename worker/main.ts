@@ -1,24 +1,37 @@
 /**
  * The worker process. Connects like the `temporal` CLI does (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
- * TEMPORAL_PROFILE and temporal.toml, through @temporalio/envconfig), serves the upgrade workflows and
- * their activities on one task queue, and on SIGINT/SIGTERM stops polling, lets running activities finish
- * for up to the grace time, and exits 0.
+ * TEMPORAL_PROFILE and temporal.toml, through @temporalio/envconfig), refuses a namespace without the
+ * project's search attributes (cluster-check.ts), serves the upgrade workflows and their activities on one
+ * task queue, optionally as a Worker Deployment version (versioning.ts) and with Prometheus metrics on
+ * VUP_METRICS_ADDRESS (metrics.ts), and on SIGINT/SIGTERM stops polling, lets running activities finish for
+ * up to the grace time, and exits 0.
  *
  *   npm run worker -- [--task-queue validator-upgrades] [--shutdown-grace 30s]
+ *                     [--deployment-name validator-upgrades --build-id <id>]
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../src/api/identity.js';
 import { SshConnectionPool } from '../src/ssh/connection.js';
+import { checkCluster } from './cluster-check.js';
+import {
+  activityMetricsInterceptor,
+  installRuntime,
+  metricsAddressFromEnv,
+  startAwaitingApprovalGauge,
+} from './metrics.js';
+import { deploymentOptions } from './versioning.js';
 
 const { values: args } = parseArgs({
   options: {
     'task-queue': { type: 'string', default: process.env.VUP_TASK_QUEUE ?? DEFAULT_TASK_QUEUE },
     'shutdown-grace': { type: 'string', default: '30s' },
+    'deployment-name': { type: 'string', default: process.env.VUP_DEPLOYMENT_NAME },
+    'build-id': { type: 'string', default: process.env.VUP_BUILD_ID },
   },
 });
 
@@ -31,21 +44,35 @@ function workflowsPath(): string {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger((process.env.VUP_LOG_LEVEL as LogLevel | undefined) ?? 'INFO') });
+  const metricsAddress = metricsAddressFromEnv();
+  installRuntime({ logLevel: process.env.VUP_LOG_LEVEL as LogLevel | undefined, metricsAddress });
   const config = loadClientConnectConfig();
+  const namespace = config.namespace ?? 'default';
   const connection = await NativeConnection.connect(config.connectionOptions);
   const ssh = new SshConnectionPool();
   try {
+    for (const note of (await checkCluster(connection, namespace)).notes) console.warn(`worker: ${note}`);
+    const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: Runtime.instance().logger });
+    const deployment = deploymentOptions(
+      { deploymentName: args['deployment-name'], buildId: args['build-id'] },
+      () => bundle.code,
+    );
     const worker = await Worker.create({
       connection,
-      namespace: config.namespace ?? 'default',
+      namespace,
       taskQueue: args['task-queue'],
-      workflowsPath: workflowsPath(),
+      workflowBundle: bundle,
       activities: createActivities({ connections: ssh }),
+      interceptors: { activity: [activityMetricsInterceptor] },
+      workerDeploymentOptions: deployment,
       shutdownGraceTime: args['shutdown-grace'],
     });
-    console.log(`worker polling task queue "${args['task-queue']}" in namespace "${config.namespace ?? 'default'}"`);
+    const stopGauge = metricsAddress ? startAwaitingApprovalGauge(connection, namespace) : undefined;
+    const version = deployment ? ` as ${deployment.version.deploymentName}.${deployment.version.buildId}` : '';
+    const metrics = metricsAddress ? `; metrics on http://${metricsAddress}/metrics` : '';
+    console.log(`worker polling task queue "${args['task-queue']}" in namespace "${namespace}"${version}${metrics}`);
     await worker.run();
+    stopGauge?.();
     console.log('worker stopped');
   } finally {
     await ssh.closeAll();

@@ -9,6 +9,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { createSearchAttributesCommand } from '../client/cluster.js';
 import { InvalidUpgradeInput, UpgradeAlreadyRunning } from '../client/upgrades.js';
 import { InventoryError } from '../config/load-inventory.js';
 import { UpgradeRequestError } from '../config/upgrade-request.js';
@@ -65,6 +66,20 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
   if (err instanceof QueryNotRegisteredError) {
     return { message: `the run does not answer the status query (${oneLine(err.message)})`, exitCode: EXIT.failed };
   }
-  if (err instanceof ServiceError) return { message: oneLine(err.message), exitCode: EXIT.failed };
+  if (err instanceof ServiceError) return { message: oneLine(serviceFailure(err)), exitCode: EXIT.failed };
   return { message: oneLine(err instanceof Error ? err.message : String(err)), exitCode: EXIT.failed };
+}
+
+/**
+ * The SDK's ServiceError says only what failed ("Failed to start Workflow"); the server's reason is in its
+ * gRPC cause. A search attribute the namespace does not know gets the command that registers them.
+ */
+function serviceFailure(err: ServiceError): string {
+  const cause = err.cause as { details?: unknown; message?: unknown } | undefined;
+  const reason = typeof cause?.details === 'string' && cause.details ? cause.details : cause?.message;
+  if (typeof reason !== 'string' || !reason) return err.message;
+  const line = `${err.message}: ${reason}`;
+  return /search attribute/i.test(reason)
+    ? `${line}; the namespace lacks the upgrades' search attributes: ${createSearchAttributesCommand()}`
+    : line;
 }

@@ -23,6 +23,7 @@ export {
   type UpgradeRun,
 } from './inspect.js';
 export { hasWorkflowPollers, runPreflight } from './preflight.js';
+export { createSearchAttributesCommand } from './cluster.js';
 export {
   DEFAULT_MIN_FREE_DISK_BYTES,
   preflightWorkflowId,

@@ -1,15 +1,23 @@
 /**
  * The worker process, as operators run it: it finds the server through Temporal's environment
  * configuration (TEMPORAL_ADDRESS, or a temporal.toml profile) like the `temporal` CLI does, polls the
- * configured task queue, and stops gracefully on SIGTERM and SIGINT.
+ * configured task queue, and stops gracefully on SIGTERM and SIGINT. It refuses a cluster it cannot serve
+ * (no namespace, no search attributes) in one line, serves metrics on VUP_METRICS_ADDRESS, and polls as a
+ * Worker Deployment version when VUP_DEPLOYMENT_NAME is set.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createDevServerEnv } from '../helpers/temporal.js';
+import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
+import { WORKER_METRIC } from '../../worker/metrics.js';
+import { defaultBuildId } from '../../worker/versioning.js';
+import { eventually } from '../helpers/eventually.js';
+import { freePort, scrape, valueOf } from '../helpers/prometheus.js';
+import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 
 const run = promisify(execFile);
 let env: TestWorkflowEnvironment | undefined;
@@ -37,17 +45,24 @@ function startWorker(taskQueue: string, extraEnv: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
+const temporalCli = (args: string[]) =>
+  run(process.env.TEMPORAL_CLI_PATH ?? 'temporal', [...args, '--address', env!.address]);
+
 /** Asks the server (through the temporal CLI) until a worker polls the queue for workflow tasks. */
-async function waitForPoller(taskQueue: string, worker: { child: ChildProcess; output: () => string }) {
+async function waitForPoller(
+  taskQueue: string,
+  worker: { child: ChildProcess; output: () => string },
+  namespace = 'default',
+) {
   for (let i = 0; i < 240; i++) {
     if (worker.child.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
-    const { stdout } = await run(process.env.TEMPORAL_CLI_PATH ?? 'temporal', [
+    const { stdout } = await temporalCli([
       'task-queue',
       'describe',
       '--task-queue',
       taskQueue,
-      '--address',
-      env!.address,
+      '--namespace',
+      namespace,
       '-o',
       'json',
     ]);
@@ -86,4 +101,119 @@ it('fails with one clear line when the named profile does not exist', async () =
   const worker = startWorker('worker-missing', { TEMPORAL_CONFIG_FILE: config, TEMPORAL_PROFILE: 'nope' });
   expect(await worker.exited).toBe(1);
   expect(worker.output()).toMatch(/worker failed: .*nope/);
+});
+
+/** `vup <args>` in `namespace`: its exit code and what it wrote on stderr. */
+async function vup(namespace: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
+  try {
+    const { stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      env: { ...clean, TEMPORAL_ADDRESS: env!.address, TEMPORAL_NAMESPACE: namespace },
+    });
+    return { code: 0, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stderr: string };
+    return { code: failed.code, stderr: failed.stderr };
+  }
+}
+
+describe('a cluster the worker cannot serve', () => {
+  it('refuses a namespace without the search attributes in one line naming them and the command; that command makes it start', async () => {
+    const namespace = `bare-${randomUUID().slice(0, 8)}`;
+    await temporalCli(['operator', 'namespace', 'create', '--namespace', namespace]);
+    const address = { TEMPORAL_ADDRESS: env!.address, TEMPORAL_NAMESPACE: namespace };
+
+    const refused = startWorker('worker-bare', address);
+    expect(await refused.exited).toBe(1);
+    const lines = refused.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const names = upgradeSearchAttributes.map((k) => k.name).join(', ');
+    const match = new RegExp(
+      `^worker failed: namespace "${namespace}" lacks the search attributes ${names}; create them with: (temporal operator search-attribute create .*)$`,
+    ).exec(lines[0]!);
+    expect(match).not.toBeNull();
+
+    // vup says why the server refused, not just "Failed to start Workflow" / "Failed to list workflows".
+    const started = await vup(namespace, [
+      'start',
+      '--strategy',
+      'nearZeroDowntimeUpgrade',
+      '--input-file',
+      'examples/near-zero-downtime.input.json',
+    ]);
+    expect(started.code).toBe(1);
+    expect(started.stderr).toMatch(
+      /^vup: Failed to start Workflow: .*search attribute Upgrade\w+.*; .*temporal operator search-attribute create --name UpgradeChain --type Keyword/,
+    );
+    const listed = await vup(namespace, ['list', '--chain', 'near']);
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toMatch(/^vup: Failed to list workflows: .*Upgrade\w+.* is not a valid search attribute/);
+
+    // The command it names, run as printed (with this server's address), registers them.
+    await temporalCli(match![1]!.split(' ').slice(1));
+    const worker = startWorker('worker-bare', address);
+    await waitForPoller('worker-bare', worker, namespace);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  });
+
+  it('refuses a namespace that does not exist, with the command that creates it', async () => {
+    const worker = startWorker('worker-nowhere', { TEMPORAL_ADDRESS: env!.address, TEMPORAL_NAMESPACE: 'nowhere' });
+    expect(await worker.exited).toBe(1);
+    expect(worker.output().trim()).toBe(
+      'worker failed: namespace "nowhere" does not exist; create it with: temporal operator namespace create --namespace nowhere',
+    );
+  });
+});
+
+it('serves Prometheus metrics on VUP_METRICS_ADDRESS, and refuses an address that is not host:port', async () => {
+  const address = `127.0.0.1:${await freePort()}`;
+  const worker = startWorker('worker-metrics', {
+    TEMPORAL_ADDRESS: env!.address,
+    VUP_METRICS_ADDRESS: address,
+  });
+  await waitForPoller('worker-metrics', worker);
+  expect(worker.output()).toContain(`metrics on http://${address}/metrics`);
+  const samples = await scrape(address);
+  expect(
+    valueOf(samples, 'temporal_num_pollers', { task_queue: 'worker-metrics', poller_type: 'workflow_task' }),
+  ).toBeGreaterThan(0);
+  expect(samples.filter((s) => s.name === WORKER_METRIC.awaitingApproval)).toEqual([
+    { name: WORKER_METRIC.awaitingApproval, labels: { namespace: 'default' }, value: 0 },
+  ]);
+  worker.child.kill('SIGTERM');
+  expect(await worker.exited).toBe(0);
+
+  const bad = startWorker('worker-metrics', { TEMPORAL_ADDRESS: env!.address, VUP_METRICS_ADDRESS: '9464' });
+  expect(await bad.exited).toBe(1);
+  expect(bad.output().trim()).toBe(
+    'worker failed: VUP_METRICS_ADDRESS must be host:port (such as 0.0.0.0:9464), not "9464"',
+  );
+});
+
+it('polls as a Worker Deployment version named by VUP_DEPLOYMENT_NAME, its build id from the workflow bundle', async () => {
+  const deployment = `vup-${randomUUID().slice(0, 8)}`;
+  const worker = startWorker('worker-versioned', { TEMPORAL_ADDRESS: env!.address, VUP_DEPLOYMENT_NAME: deployment });
+  // The same workflow code gives the same build id: the test's own bundle of workflows/ hashes the same.
+  const buildId = defaultBuildId((await bundleUpgradeWorkflows()).code);
+  expect(buildId).toMatch(/^\d+\.\d+\.\d+-[0-9a-f]{12}$/);
+  // The server knows the version once its pollers arrive (a versioned poller is not listed by task-queue describe).
+  const described = await eventually('the version on the server', () =>
+    temporalCli([
+      'worker',
+      'deployment',
+      'describe-version',
+      '--deployment-name',
+      deployment,
+      '--build-id',
+      buildId,
+    ]).then(
+      ({ stdout }) => (stdout.includes('worker-versioned') ? stdout : undefined),
+      () => (worker.child.exitCode !== null ? Promise.reject(new Error(worker.output())) : undefined),
+    ),
+  );
+  expect(described).toContain(buildId);
+  expect(worker.output()).toContain(`in namespace "default" as ${deployment}.${buildId}`);
+  worker.child.kill('SIGTERM');
+  expect(await worker.exited).toBe(0);
 });
