@@ -2,14 +2,18 @@
  * The product's metrics, as Prometheus scrapes them from a worker: the runtime is installed the way the
  * worker process installs it (worker/metrics.ts, with VUP_METRICS_ADDRESS's host:port), a worker with the
  * activity-metrics interceptor and the gate gauge runs rehearsal upgrades on the dev server, and the test
- * reads /metrics. A replay of the finished history must not count anything again.
+ * reads /metrics. A replay of the finished history must not count anything again. The Grafana dashboard's
+ * queries are checked against what the worker served.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId, type ValidatorIdentity } from '../../src/api/identity.js';
+import { repoRoot } from '../../src/repo-root.js';
 import { approveUpdate, statusQuery } from '../../src/api/messages.js';
 import { METRIC } from '../../workflows/common/metrics.js';
 import {
@@ -195,4 +199,48 @@ it('counts a failed upgrade with its error type, the failed step and its undo, a
       },
     },
   ]);
+});
+
+/** Metric names and label names a PromQL expression uses (label names: in `by (...)` and in selectors). */
+function promqlNames(expr: string): { metrics: string[]; labels: string[] } {
+  const metrics = [...expr.matchAll(/\b((?:vup|temporal)_[a-z_]+)\b/g)].map((m) => m[1]!);
+  const labels = [
+    ...[...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim())),
+    ...[...expr.matchAll(/([a-zA-Z_]+)\s*(?:=~|!=|!~|=)\s*"/g)].map((m) => m[1]!),
+  ];
+  const labelValues = /label_values\(\s*[a-z_]+\s*,\s*([a-zA-Z_]+)\s*\)/.exec(expr);
+  if (labelValues) labels.push(labelValues[1]!);
+  return { metrics, labels: labels.filter((l) => l && l !== 'le') };
+}
+
+it('the Grafana dashboard queries only metrics and labels the worker served in the runs above', async () => {
+  const file = path.join(repoRoot(), 'deploy', 'grafana', 'validator-upgrades.json');
+  const dashboard = JSON.parse(await readFile(file, 'utf8')) as {
+    panels: { title: string; targets: { expr: string }[] }[];
+    templating: { list: { query?: unknown }[] };
+  };
+  const exprs = [
+    ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+    ...dashboard.templating.list.flatMap((v) =>
+      typeof v.query === 'object' && v.query ? [(v.query as { query: string }).query] : [],
+    ),
+  ];
+  expect(exprs.length).toBeGreaterThan(10);
+  const served = await scrape(address);
+  const problems: string[] = [];
+  const used = new Set<string>();
+  for (const expr of exprs) {
+    const { metrics, labels } = promqlNames(expr);
+    if (metrics.length === 0) problems.push(`names no metric: ${expr}`);
+    for (const metric of metrics) {
+      used.add(metric.replace(/_(bucket|count|sum)$/, ''));
+      if (samplesOf(served, metric).length === 0) problems.push(`${metric} was not served (in ${expr})`);
+    }
+    for (const label of labels)
+      if (!metrics.some((m) => samplesOf(served, m).some((sample) => label in sample.labels)))
+        problems.push(`no series of ${metrics.join(', ')} has the label ${label} (in ${expr})`);
+  }
+  expect(problems).toEqual([]);
+  // Every product metric has a panel.
+  expect([...Object.values(METRIC), ...Object.values(WORKER_METRIC)].filter((m) => !used.has(m))).toEqual([]);
 });
