@@ -4,12 +4,13 @@
 # is left alone.
 #
 # The temporal CLI connects as any client does: through a temporal.toml profile (TEMPORAL_CONFIG_FILE and
-# TEMPORAL_PROFILE: address, namespace, tls.*) or TEMPORAL_ADDRESS / TEMPORAL_TLS_* variables.
+# TEMPORAL_PROFILE: address, tls.*) or TEMPORAL_ADDRESS / TEMPORAL_TLS_* variables; TEMPORAL_NAMESPACE names the
+# namespace (the one the workers' profile names).
 # docker-compose.yml runs it in the temporalio/admin-tools image; the production twin runs it with the
 # temporal CLI built from the Go module proxy (TEMPORAL_CLI).
 set -eu
 temporal=${TEMPORAL_CLI:-temporal}
-namespace=${VUP_NAMESPACE:-${TEMPORAL_NAMESPACE:-default}}
+namespace=${TEMPORAL_NAMESPACE:?set TEMPORAL_NAMESPACE to the namespace the workers poll}
 retention=${VUP_NAMESPACE_RETENTION:-30d}
 search_attributes="UpgradeChain UpgradeNetwork UpgradeValidator UpgradeStrategy UpgradeStage"
 

@@ -17,15 +17,19 @@ export SQL_HOST SQL_PORT SQL_USER SQL_PASSWORD
 sql() { "$tool" --plugin postgres12 --quiet "$@"; }
 # The first creation also waits for PostgreSQL to accept connections.
 tries=0
-until sql --db temporal create-database --default-db postgres; do
+until sql --db temporal create-database --defaultdb postgres >/dev/null 2>&1; do
   tries=$((tries + 1))
-  [ "$tries" -lt 60 ] || { echo "PostgreSQL at $SQL_HOST:$SQL_PORT did not accept us" >&2; exit 1; }
+  if [ "$tries" -ge 60 ]; then
+    echo "PostgreSQL at $SQL_HOST:$SQL_PORT did not accept us:" >&2
+    sql --db temporal create-database --defaultdb postgres
+    exit 1
+  fi
   sleep 1
 done
 for pair in temporal:temporal temporal_visibility:visibility; do
   db=${pair%%:*}
   schema=${pair#*:}
-  sql --db "$db" create-database --default-db postgres
+  sql --db "$db" create-database --defaultdb postgres
   sql --db "$db" setup-schema -v 0.0
   sql --db "$db" update-schema --schema-name "postgresql/v12/$schema"
 done

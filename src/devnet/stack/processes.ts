@@ -1,0 +1,122 @@
+/**
+ * Child processes of the production twin and of the tests that run real workers: each in a process group of
+ * its own, so one kill stops it and everything it spawned (as a crashed machine or an OOM kill would), with
+ * its output kept for failure messages. Every group still alive when this Node process exits is SIGKILLed,
+ * so an aborted test or a Ctrl-C leaves nothing behind.
+ *
+ *   const p = startProcess('temporal-server', server, ['start'], { env });
+ *   await p.waitFor(/started/, 60_000);
+ *   await p.kill();    // SIGKILL to the group; resolves once the process has exited
+ *   await p.stop();    // SIGTERM, then SIGKILL after the grace; a no-op when it has already exited
+ */
+import { spawn } from 'node:child_process';
+
+export interface ProcessOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Run as this user and group (e.g. PostgreSQL refuses to run as root). */
+  uid?: number;
+  gid?: number;
+}
+
+export interface ManagedProcess {
+  name: string;
+  pid: number;
+  /** The last megabyte the process wrote on stdout and stderr. */
+  output(): string;
+  running(): boolean;
+  /** Resolves with the exit signal (null after a normal exit) once the process is gone. */
+  exited: Promise<NodeJS.Signals | null>;
+  /** Resolves once the output matches; rejects with the output when the process exits first or time runs out. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<void>;
+  /** SIGKILL to the process group. */
+  kill(): Promise<NodeJS.Signals | null>;
+  /** SIGTERM to the group, SIGKILL after graceMs. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function killGroup(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+const MAX_OUTPUT = 1024 * 1024;
+
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: ProcessOptions = {},
+): ManagedProcess {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+    });
+  }
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+  });
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    if (output.length > MAX_OUTPUT) output = output.slice(-MAX_OUTPUT);
+  };
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
+  let running = true;
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => {
+    child.once('exit', (_code, signal) => {
+      running = false;
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
+      resolve(signal);
+    });
+    child.once('error', (err) => {
+      running = false;
+      output += `\n${name}: ${err.message}`;
+      resolve(null);
+    });
+  });
+  const pid = child.pid ?? -1;
+  if (pid > 0) liveGroups.add(pid);
+
+  const kill = async () => {
+    if (running) killGroup(pid, 'SIGKILL');
+    return exited;
+  };
+  return {
+    name,
+    pid,
+    output: () => output,
+    running: () => running,
+    exited,
+    kill,
+    async stop(graceMs = 10_000) {
+      if (!running) return;
+      killGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+      // Whatever the process left in its group goes too.
+      killGroup(pid, 'SIGKILL');
+    },
+    async waitFor(pattern, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(output)) {
+        if (!running) throw new Error(`${name} exited before ${pattern}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`${name} did not show ${pattern} in time:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}

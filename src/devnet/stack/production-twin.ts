@@ -1,0 +1,371 @@
+/**
+ * The production twin: the services docker-compose.yml deploys, as processes on this machine, from the same
+ * configuration files under deploy/, on loopback only:
+ *
+ *   postgresql          Debian's PostgreSQL in a private cluster (initdb in a temp folder, its own port;
+ *                       as the `postgres` user when we are root)
+ *   temporal-server     go.temporal.io/server built from the Go module proxy (npm run servers), on
+ *                       deploy/temporal/config.yaml and dynamicconfig.yaml; schema by deploy/temporal/setup-schema.sh
+ *                       with the module's temporal-sql-tool; mutual TLS on the frontend with certificates
+ *                       made by deploy/tls/make-certs.sh (openssl)
+ *   (namespace step)    deploy/temporal/create-namespace.sh with the temporal CLI, through the twin's
+ *                       temporal.toml profile: the namespace and the project's search attributes
+ *   worker-1, worker-2  node dist/worker/main.js (the code the image runs), connected through the profile
+ *   prometheus          Debian's prometheus on deploy/prometheus/prometheus.yml, scraping the server and
+ *                       the workers
+ *
+ *   const twin = await startProductionTwin({ workers: 2 });
+ *   const client = await twin.client();        // connects through the profile, as the workers do
+ *   await twin.workers[0].kill();              // SIGKILL a worker; twin.startWorker() adds one
+ *   await twin.restartServer({ kill: true });  // SIGKILL the server and start it again on the same database
+ *   await twin.stop();                         // everything, newest first, and the temp folder
+ */
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { DEFAULT_TASK_QUEUE } from '../../api/identity.js';
+import { repoRoot } from '../../repo-root.js';
+import { freePort } from '../ports.js';
+import { teardownStack } from '../teardown.js';
+import { resolveTemporalCli, resolveTemporalServer } from '../temporal-servers.js';
+import { startProcess, type ManagedProcess } from './processes.js';
+
+const run = promisify(execFile);
+
+export const TWIN_NAMESPACE = 'validator-upgrades';
+export const TWIN_PROFILE = 'stack';
+
+export interface ProductionTwinOptions {
+  /** Worker processes to start (default 2). */
+  workers?: number;
+  taskQueue?: string;
+  /** Run `npm run build` first (default: only when dist/worker/main.js is missing). */
+  build?: boolean;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface ProductionTwin {
+  /** The temporal.toml the workers and the CLI connect through, and its profile. */
+  configFile: string;
+  profile: string;
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  postgres: { host: string; port: number; user: string };
+  prometheusUrl: string;
+  serverMetricsUrl: string;
+  /** The running worker processes (a killed one stays in the list, not running). */
+  workers: TwinWorker[];
+  /** The environment that points a client (temporal CLI, vup, a worker) at the twin. */
+  clientEnv: Record<string, string>;
+  server(): ManagedProcess;
+  startWorker(): Promise<TwinWorker>;
+  /** Stops the server (SIGKILL with kill: true, else SIGTERM) and starts it again on the same database. */
+  restartServer(opts?: { kill?: boolean; downMs?: number }): Promise<void>;
+  /** A client connected through the profile (closed by stop()). */
+  client(): Promise<Client>;
+  stop(): Promise<void>;
+}
+
+export interface TwinWorker extends ManagedProcess {
+  /** Where it serves Prometheus metrics (VUP_METRICS_ADDRESS). */
+  metricsAddress: string;
+}
+
+/** The Temporal server's other ports are its defaults shifted by one offset (TEMPORAL_PORT_OFFSET). */
+const SHIFTED_PORTS = [6933, 6934, 6935, 6939, 7234, 7235, 7239];
+
+async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** An offset under which all of the server's shifted ports are free, below the OS's ephemeral range. */
+async function freePortOffset(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const offset = 3000 + Math.floor(Math.random() * 19000);
+    const free = await Promise.all(SHIFTED_PORTS.map((p) => portIsFree(p + offset)));
+    if (free.every(Boolean)) return offset;
+  }
+  throw new Error('no free block of ports for the Temporal server');
+}
+
+/** Debian's PostgreSQL binaries (newest major version installed), or those on PATH. */
+async function postgresBin(): Promise<string> {
+  const base = '/usr/lib/postgresql';
+  if (existsSync(base)) {
+    const versions = (await readdir(base)).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) if (existsSync(path.join(base, v, 'bin', 'postgres'))) return path.join(base, v, 'bin');
+  }
+  const { stdout } = await run('sh', ['-c', 'dirname "$(command -v postgres)"']).catch(() => ({ stdout: '' }));
+  if (!stdout.trim() || stdout.trim() === '.') throw new Error('PostgreSQL is not installed (Debian: postgresql)');
+  return stdout.trim();
+}
+
+/** PostgreSQL refuses root: run it as the `postgres` user then. */
+async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const { stdout } = await run('id', ['-u', 'postgres']).catch(() => {
+    throw new Error('running as root, and there is no `postgres` user to run PostgreSQL as');
+  });
+  const { stdout: gid } = await run('id', ['-g', 'postgres']);
+  return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
+}
+
+export async function startProductionTwin(options: ProductionTwinOptions = {}): Promise<ProductionTwin> {
+  const log = options.log ?? (() => {});
+  const root = repoRoot();
+  const deploy = (...p: string[]) => path.join(root, 'deploy', ...p);
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const cleanups = teardownStack();
+  const work = await mkdtemp(path.join(tmpdir(), 'vup-stack-'));
+  cleanups.push(() => rm(work, { recursive: true, force: true }));
+  let client: Client | undefined;
+  let server: ManagedProcess | undefined;
+  const workers: TwinWorker[] = [];
+
+  try {
+    const binaries = await resolveTemporalServer({ log });
+    if (!binaries) throw new Error('no Temporal server: `npm run servers` builds it (needs Go)');
+    const cli = await resolveTemporalCli({ log });
+    if (cli.type !== 'existing-path') throw new Error('no temporal CLI: `npm run servers` builds it (needs Go)');
+    if (options.build ?? !existsSync(path.join(root, 'dist', 'worker', 'main.js'))) {
+      log('building dist/ (npm run build)');
+      await run('npm', ['run', '--silent', 'build'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+    }
+
+    // --- TLS: the stack's CA, the frontend's and the clients' certificates ---
+    const tls = path.join(work, 'tls');
+    await run('sh', [deploy('tls', 'make-certs.sh'), tls], { env: { ...process.env, TLS_SERVER_NAME: 'temporal' } });
+
+    // --- PostgreSQL: a private cluster ---
+    const bin = await postgresBin();
+    const pgUser = await postgresUser();
+    const asPg = pgUser ?? {};
+    await chmod(work, 0o711); // the postgres user passes through to its own folder
+    const pgData = path.join(work, 'postgresql');
+    await mkdir(pgData, { mode: 0o700 });
+    const password = randomBytes(18).toString('base64url');
+    const pwFile = path.join(work, 'pg-password');
+    await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+    if (pgUser) {
+      await chown(pgData, pgUser.uid, pgUser.gid);
+      await chown(pwFile, pgUser.uid, pgUser.gid);
+    }
+    const pgPort = await freePort();
+    await run(
+      path.join(bin, 'initdb'),
+      ['-D', pgData, '-U', 'temporal', '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-instructions'],
+      { ...asPg, env: { ...process.env, LC_ALL: 'C' } },
+    );
+    await rm(pwFile);
+    const postgres = startProcess(
+      'postgresql',
+      path.join(bin, 'postgres'),
+      ['-D', pgData, '-p', String(pgPort), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      { ...asPg, env: { ...process.env, LC_ALL: 'C' } },
+    );
+    cleanups.push(() => postgres.stop(20_000)); // SIGTERM: PostgreSQL's smart shutdown
+    await postgres.waitFor(/ready to accept connections/, 60_000);
+    log(`postgresql on 127.0.0.1:${pgPort}`);
+
+    // --- the schema, by the same script compose runs ---
+    await run('sh', [deploy('temporal', 'setup-schema.sh')], {
+      env: {
+        ...process.env,
+        TEMPORAL_SQL_TOOL: binaries.sqlTool,
+        SQL_HOST: '127.0.0.1',
+        SQL_PORT: String(pgPort),
+        SQL_USER: 'temporal',
+        SQL_PASSWORD: password,
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+
+    // --- the Temporal server on deploy/temporal/config.yaml ---
+    const grpcPort = await freePort();
+    const httpPort = await freePort();
+    const metricsPort = await freePort();
+    const portOffset = await freePortOffset();
+    const serverEnv = {
+      ...process.env,
+      POSTGRES_SEEDS: '127.0.0.1',
+      DB_PORT: String(pgPort),
+      POSTGRES_USER: 'temporal',
+      POSTGRES_PWD: password,
+      BIND_ON_IP: '127.0.0.1',
+      FRONTEND_GRPC_PORT: String(grpcPort),
+      FRONTEND_HTTP_PORT: String(httpPort),
+      TEMPORAL_PORT_OFFSET: String(portOffset),
+      TEMPORAL_TLS_DIR: tls,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal',
+      PROMETHEUS_ENDPOINT: `127.0.0.1:${metricsPort}`,
+      DYNAMIC_CONFIG_FILE_PATH: deploy('temporal', 'dynamicconfig.yaml'),
+      LOG_LEVEL: 'warn',
+    };
+    const startServer = async () => {
+      server = startProcess(
+        'temporal-server',
+        binaries.server,
+        ['--config-file', deploy('temporal', 'config.yaml'), '--allow-no-auth', 'start'],
+        { env: serverEnv, cwd: work },
+      );
+      await waitForPort(grpcPort, server, 120_000);
+    };
+    cleanups.push(async () => server?.stop(15_000));
+    await startServer();
+    const address = `127.0.0.1:${grpcPort}`;
+    log(`temporal server on ${address} (mutual TLS), metrics on 127.0.0.1:${metricsPort}`);
+
+    // --- the connection profile every client uses ---
+    const configFile = path.join(work, 'temporal.toml');
+    await writeFile(
+      configFile,
+      [
+        `[profile.${TWIN_PROFILE}]`,
+        `address = "${address}"`,
+        `namespace = "${TWIN_NAMESPACE}"`,
+        '',
+        `[profile.${TWIN_PROFILE}.tls]`,
+        `client_cert_path = "${path.join(tls, 'client.pem')}"`,
+        `client_key_path = "${path.join(tls, 'client-key.pem')}"`,
+        `server_ca_cert_path = "${path.join(tls, 'ca.pem')}"`,
+        `server_name = "temporal"`,
+        '',
+      ].join('\n'),
+    );
+    const clientEnv = { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: TWIN_PROFILE };
+
+    // --- the namespace and search attributes, by the same script compose runs ---
+    await run('sh', [deploy('temporal', 'create-namespace.sh')], {
+      env: { ...process.env, ...clientEnv, TEMPORAL_NAMESPACE: TWIN_NAMESPACE, TEMPORAL_CLI: cli.path },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    log(`namespace ${TWIN_NAMESPACE} with the upgrade search attributes`);
+
+    // --- Prometheus on deploy/prometheus/prometheus.yml (linked, so its targets/ are the twin's) ---
+    const promDir = path.join(work, 'prometheus');
+    await mkdir(path.join(promDir, 'targets'), { recursive: true });
+    await symlink(deploy('prometheus', 'prometheus.yml'), path.join(promDir, 'prometheus.yml'));
+    const writeTargets = async () => {
+      const target = (addresses: string[]) => JSON.stringify([{ targets: addresses, labels: { deployment: 'twin' } }]);
+      await writeFile(path.join(promDir, 'targets', 'temporal.json'), target([`127.0.0.1:${metricsPort}`]));
+      await writeFile(path.join(promDir, 'targets', 'worker.json'), target(workers.map((w) => w.metricsAddress)));
+    };
+    await writeTargets();
+    const promPort = await freePort();
+    const prometheus = startProcess(
+      'prometheus',
+      'prometheus',
+      [
+        `--config.file=${path.join(promDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(work, 'prometheus-data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      { cwd: work },
+    );
+    cleanups.push(() => prometheus.stop(10_000));
+    await prometheus.waitFor(/Server is ready to receive web requests/, 60_000);
+    log(`prometheus on http://127.0.0.1:${promPort}`);
+
+    // --- the workers: the built worker, connected through the profile ---
+    let workerCount = 0;
+    const startWorker = async (): Promise<TwinWorker> => {
+      workerCount++;
+      const metricsAddress = `127.0.0.1:${await freePort()}`;
+      const p = startProcess(
+        `worker-${workerCount}`,
+        process.execPath,
+        [path.join(root, 'dist', 'worker', 'main.js'), '--task-queue', taskQueue],
+        {
+          cwd: root,
+          env: { ...process.env, ...clientEnv, VUP_METRICS_ADDRESS: metricsAddress, VUP_LOG_LEVEL: 'WARN' },
+        },
+      );
+      const worker: TwinWorker = Object.assign(p, { metricsAddress });
+      workers.push(worker);
+      await writeTargets();
+      await p.waitFor(/worker polling task queue/, 180_000);
+      return worker;
+    };
+    cleanups.push(async () => {
+      for (const w of workers) await w.stop(10_000);
+    });
+    // Started one after the other: bundling the workflows takes both cores for a while.
+    for (let i = 0; i < (options.workers ?? 2); i++) {
+      const w = await startWorker();
+      log(`${w.name} (pid ${w.pid}) polling "${taskQueue}", metrics on ${w.metricsAddress}`);
+    }
+
+    cleanups.push(async () => {
+      await client?.connection.close();
+    });
+    return {
+      configFile,
+      profile: TWIN_PROFILE,
+      address,
+      namespace: TWIN_NAMESPACE,
+      taskQueue,
+      postgres: { host: '127.0.0.1', port: pgPort, user: 'temporal' },
+      prometheusUrl: `http://127.0.0.1:${promPort}`,
+      serverMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      workers,
+      clientEnv,
+      server: () => server!,
+      startWorker,
+      async restartServer({ kill = false, downMs = 0 } = {}) {
+        if (kill) await server!.kill();
+        else await server!.stop(15_000);
+        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+        await startServer();
+      },
+      async client() {
+        if (!client) {
+          const config = loadClientConnectConfig({
+            profile: TWIN_PROFILE,
+            configSource: { path: configFile },
+            disableEnv: true,
+          });
+          const connection = await Connection.connect(config.connectionOptions);
+          client = new Client({ connection, namespace: config.namespace ?? TWIN_NAMESPACE });
+        }
+        return client;
+      },
+      stop: () => cleanups.runAll(),
+    };
+  } catch (err) {
+    await cleanups.runAll();
+    throw err;
+  }
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port; rejects if the process exits first. */
+async function waitForPort(port: number, owner: ManagedProcess, timeoutMs: number): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (!owner.running()) throw new Error(`${owner.name} exited:\n${owner.output()}`);
+    if (Date.now() > deadline) throw new Error(`${owner.name} did not listen on ${port} in time:\n${owner.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
