@@ -92,6 +92,14 @@ async function workflowTaskBuilds(handle: WorkflowHandle): Promise<string[]> {
     .map((e) => e.workflowTaskCompletedEventAttributes?.deploymentVersion?.buildId ?? '(none)');
 }
 
+/** The drain check of docs/worker-release.md: running upgrades pinned to a build. */
+async function runningOn(buildId: string): Promise<string[]> {
+  const query = `TemporalWorkerDeploymentVersion="${deploymentName}:${buildId}" AND ExecutionStatus="Running"`;
+  const ids: string[] = [];
+  for await (const w of env!.client.workflow.list({ query })) ids.push(w.workflowId);
+  return ids;
+}
+
 async function pinnedTo(handle: WorkflowHandle): Promise<{ behavior: unknown; buildId: unknown }> {
   const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
   return { behavior: info?.behavior, buildId: info?.deploymentVersion?.buildId };
@@ -111,6 +119,14 @@ it('an upgrade started on build 1 finishes on build 1 after build 2 is made curr
   await startBuild('build-2');
   await setCurrentVersion('build-2');
 
+  // Build 1 cannot be stopped yet: an upgrade is pinned to it.
+  expect(
+    await eventually('the in-flight upgrade listed on build 1', async () => {
+      const ids = await runningOn('build-1');
+      return ids.length > 0 ? ids : undefined;
+    }),
+  ).toEqual([first.workflowId]);
+
   await first.executeUpdate(approveUpdate, { args: [{ gate: 'switch', by: 'alice' }] });
   await first.result();
   const second = await start('afterwards.near');
@@ -129,4 +145,6 @@ it('an upgrade started on build 1 finishes on build 1 after build 2 is made curr
   expect(await pinnedTo(second)).toEqual({ behavior: PINNED, buildId: 'build-2' });
   expect(new Set(await workflowTaskBuilds(first))).toEqual(new Set(['build-1']));
   expect(new Set(await workflowTaskBuilds(second))).toEqual(new Set(['build-2']));
+  // Drained: nothing runs on build 1 any more, its workers may stop.
+  await eventually('build 1 drained', async () => ((await runningOn('build-1')).length === 0 ? true : undefined));
 });
