@@ -30,7 +30,7 @@ const run = promisify(execFile);
  * The `temporal workflow` commands in the shell blocks of a README section (up to its next heading of any
  * level, so subsections others write are not run here), continuation lines joined.
  */
-function sectionCommands(markdown: string, heading: string): string[] {
+function sectionCommands(markdown: string, heading: string, prefix = 'temporal workflow '): string[] {
   const start = markdown.indexOf(`\n${heading}\n`);
   if (start < 0) throw new Error(`README has no "${heading}" section`);
   const rest = markdown.slice(start + heading.length + 2);
@@ -40,7 +40,7 @@ function sectionCommands(markdown: string, heading: string): string[] {
   return [...section.matchAll(/^```(?:sh|bash)\n([\s\S]*?)^```/gm)]
     .flatMap((block) => block[1]!.replace(/\\\n\s*/g, ' ').split('\n'))
     .map((line) => line.trim())
-    .filter((line) => line.startsWith('temporal workflow '));
+    .filter((line) => line.startsWith(prefix));
 }
 
 function flag(command: string, ...names: string[]): string | undefined {
@@ -281,5 +281,20 @@ describe('README operating commands', () => {
       await env!.client.workflow.getHandle(workflowId).terminate('readme test over');
     });
     expect(fixture.log).toContain('switch');
+  });
+});
+
+describe('README vup plan examples', () => {
+  it('run as written up to the worker: the inventory, the validator and the release are accepted', async () => {
+    const plans = sectionCommands(readme, '## The vup CLI', 'npm run vup -- plan ');
+    expect(plans.length).toBeGreaterThanOrEqual(2);
+    expect(plans.some((p) => p.includes('--inventory '))).toBe(true);
+    for (const line of plans) {
+      // A queue no worker polls: plan resolves and checks everything it can without one, then says so (exit 1);
+      // bad usage or input would exit 2 before contacting the server.
+      const result = await temporal(`VUP_TASK_QUEUE=readme-no-worker ${line}`);
+      expect(result.ok).toBe(false);
+      expect(result.stderr).toContain('vup: no worker polls task queue "readme-no-worker"');
+    }
   });
 });
