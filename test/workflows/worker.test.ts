@@ -7,16 +7,18 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
+import { checkUpgradeInput } from '../../src/client/index.js';
+import { repoRoot } from '../../src/repo-root.js';
 import { WORKER_METRIC } from '../../worker/metrics.js';
 import { defaultBuildId } from '../../worker/versioning.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePort, scrape, valueOf } from '../helpers/prometheus.js';
+import { freePort, samplesOf, scrape, valueOf } from '../helpers/prometheus.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 
 const run = promisify(execFile);
@@ -166,7 +168,7 @@ describe('a cluster the worker cannot serve', () => {
   });
 });
 
-it('serves Prometheus metrics on VUP_METRICS_ADDRESS, and refuses an address that is not host:port', async () => {
+it('serves Prometheus metrics on VUP_METRICS_ADDRESS (a real strategy counted with its labels), and refuses an address that is not host:port', async () => {
   const address = `127.0.0.1:${await freePort()}`;
   const worker = startWorker('worker-metrics', {
     TEMPORAL_ADDRESS: env!.address,
@@ -181,6 +183,43 @@ it('serves Prometheus metrics on VUP_METRICS_ADDRESS, and refuses an address tha
   expect(samples.filter((s) => s.name === WORKER_METRIC.awaitingApproval)).toEqual([
     { name: WORKER_METRIC.awaitingApproval, labels: { namespace: 'default' }, value: 0 },
   ]);
+
+  // A real strategy on this worker, its node and host on a closed local port: the run starts (counted, with its
+  // chain, network and strategy) and its first activity fails, retryably (counted with its error type).
+  const closed = await freePort();
+  const example = JSON.parse(
+    await readFile(path.join(repoRoot(), 'examples', 'near-stop-and-restart.input.json'), 'utf8'),
+  ) as { node: { host: Record<string, unknown>; rpcUrl: string }; networkRpcUrl: string };
+  example.node.host = { ...example.node.host, address: '127.0.0.1', port: closed };
+  example.node.rpcUrl = example.networkRpcUrl = `http://127.0.0.1:${closed}`;
+  const { workflowId } = checkUpgradeInput('nearStopAndRestartUpgrade', example);
+  const handle = await env!.client.workflow.start('nearStopAndRestartUpgrade', {
+    args: [example],
+    taskQueue: 'worker-metrics',
+    workflowId,
+  });
+  const seen = await eventually('the upgrade and its failing activity on /metrics', async () => {
+    const now = await scrape(address);
+    const started = samplesOf(now, 'vup_upgrades_started', { strategy: 'nearStopAndRestartUpgrade' });
+    const failed = samplesOf(now, WORKER_METRIC.activityAttempts, { outcome: 'failed', taskQueue: 'worker-metrics' });
+    return started.length > 0 && failed.length > 0 ? { started, failed } : undefined;
+  });
+  await handle.terminate('metrics seen');
+  expect(seen.started).toEqual([
+    {
+      name: 'vup_upgrades_started',
+      labels: {
+        chain: 'near',
+        network: 'mainnet',
+        strategy: 'nearStopAndRestartUpgrade',
+        namespace: 'default',
+        taskQueue: 'worker-metrics',
+        workflowType: 'nearStopAndRestartUpgrade',
+      },
+      value: 1,
+    },
+  ]);
+  expect(seen.failed[0]!.labels.error_type).not.toBe('');
   worker.child.kill('SIGTERM');
   expect(await worker.exited).toBe(0);
 
