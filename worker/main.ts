@@ -24,7 +24,7 @@ import {
   metricsAddressFromEnv,
   startAwaitingApprovalGauge,
 } from './metrics.js';
-import { deploymentOptions } from './versioning.js';
+import { deploymentOptions, routingNote } from './versioning.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,6 +57,8 @@ async function main(): Promise<void> {
       { deploymentName: args['deployment-name'], buildId: args['build-id'] },
       () => bundle.code,
     );
+    const routing = deployment && (await routingNote(connection, namespace, deployment));
+    if (routing) console.warn(`worker: ${routing}`);
     const worker = await Worker.create({
       connection,
       namespace,

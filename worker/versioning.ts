@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkerDeploymentOptions } from '@temporalio/worker';
+import type { NativeConnection, WorkerDeploymentOptions } from '@temporalio/worker';
 import { repoRoot } from '../src/repo-root.js';
 
 export interface VersioningSettings {
@@ -60,4 +60,32 @@ export function deploymentOptions(
     useWorkerVersioning: true,
     defaultVersioningBehavior: 'PINNED',
   };
+}
+
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * What an operator must know about where new upgrades go, said before this build polls: new upgrades go to
+ * the deployment's current version only, so a build that is not current serves nothing but the runs pinned
+ * to it. Undefined when this build is the current version.
+ */
+export async function routingNote(
+  connection: NativeConnection,
+  namespace: string,
+  options: WorkerDeploymentOptions,
+): Promise<string | undefined> {
+  const { deploymentName, buildId } = options.version;
+  const makeCurrent = `temporal worker deployment set-current-version --deployment-name ${deploymentName} --build-id ${buildId}`;
+  let current: { buildId?: string | null } | null | undefined;
+  try {
+    const answer = await connection.workflowService.describeWorkerDeployment({ namespace, deploymentName });
+    current = answer.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== GRPC_NOT_FOUND) throw err;
+  }
+  if (current?.buildId === buildId) return undefined;
+  const now = current?.buildId
+    ? `new upgrades go to its current version ${deploymentName}.${current.buildId}`
+    : 'it has no current version, so new upgrades go to unversioned workers only';
+  return `build ${buildId} is not the current version of deployment ${deploymentName}: ${now}; once this worker polls, make it current with: ${makeCurrent}`;
 }

@@ -17,7 +17,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId, type ValidatorIdentity } from '../../src/api/identity.js';
 import { approveUpdate, statusQuery } from '../../src/api/messages.js';
-import { deploymentOptions } from '../../worker/versioning.js';
+import { deploymentOptions, routingNote } from '../../worker/versioning.js';
 import { eventually } from '../helpers/eventually.js';
 import { rehearsalActivities } from '../helpers/rehearsal-chain.js';
 import { bundleFixtures, createDevServerEnv } from '../helpers/temporal.js';
@@ -115,9 +115,15 @@ it('an upgrade started on build 1 finishes on build 1 after build 2 is made curr
   );
   expect(ran).toEqual(['build-1: prepare']);
 
-  // The release: build 2 starts polling and becomes current while the first upgrade waits.
+  // The release: build 2 starts polling and becomes current while the first upgrade waits. Until then a
+  // worker of build 2 says where new upgrades go (worker/main.ts prints this at start).
+  const build2 = deploymentOptions({ deploymentName, buildId: 'build-2' }, () => bundle.code)!;
+  expect(await routingNote(env!.nativeConnection, 'default', build2)).toContain(
+    `new upgrades go to its current version ${deploymentName}.build-1;`,
+  );
   await startBuild('build-2');
   await setCurrentVersion('build-2');
+  expect(await routingNote(env!.nativeConnection, 'default', build2)).toBeUndefined();
 
   // Build 1 cannot be stopped yet: an upgrade is pinned to it.
   expect(

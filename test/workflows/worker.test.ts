@@ -253,6 +253,12 @@ it('polls as a Worker Deployment version named by VUP_DEPLOYMENT_NAME, its build
   );
   expect(described).toContain(buildId);
   expect(worker.output()).toContain(`in namespace "default" as ${deployment}.${buildId}`);
+  // A new deployment has no current version: the worker says that new upgrades will not reach it, and how to fix it.
+  expect(worker.output()).toContain(
+    `worker: build ${buildId} is not the current version of deployment ${deployment}: it has no current version, ` +
+      `so new upgrades go to unversioned workers only; once this worker polls, make it current with: ` +
+      `temporal worker deployment set-current-version --deployment-name ${deployment} --build-id ${buildId}`,
+  );
   worker.child.kill('SIGTERM');
   expect(await worker.exited).toBe(0);
 });
