@@ -9,6 +9,7 @@
  * - The Temporal server is SIGKILLed and started again while the run waits on the chain: the run completes,
  *   and it is still listed by its search attributes afterwards (PostgreSQL holds history and visibility).
  */
+import { existsSync } from 'node:fs';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
@@ -158,4 +159,35 @@ describe('upgrades on the production twin', () => {
     expect(counted).toEqual({ stakingTransactions: 1n, doubleSigns: 0, missedBlocks: 0 });
     expect(b.isRunning('val-b')).toBe(true);
   }, 600_000);
+
+  it('stops without leaving a process or its folder behind, and Prometheus scraped the server and the workers', async () => {
+    const targets = await eventually('Prometheus to have scraped every target', async () => {
+      const up = await twin!.queryPrometheus('up');
+      return up.length >= 3 ? up : undefined;
+    });
+    const byJob = (job: string) => targets.filter((t) => t.metric.job === job);
+    expect(byJob('temporal').map((t) => t.value[1])).toEqual(['1']);
+    // Every worker the twin started is a target; the ones the tests killed are down.
+    expect(byJob('validator-upgrades-worker').length).toBe(twin!.workers.length);
+    const serverMetric = await twin!.queryPrometheus('count({job="temporal", __name__=~"persistence_requests.*"})');
+    expect(Number(serverMetric[0]?.value[1] ?? 0)).toBeGreaterThan(0);
+
+    const processes = twin!.processes();
+    expect(processes.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['postgresql', 'temporal-server', 'prometheus', 'worker-1', 'worker-2']),
+    );
+    const workDir = twin!.workDir;
+    await twin!.stop();
+    twin = undefined;
+    const alive = processes.filter((p) => {
+      try {
+        process.kill(p.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(alive.map((p) => `${p.name} (${p.pid})`)).toEqual([]);
+    expect(existsSync(workDir)).toBe(false);
+  }, 120_000);
 });

@@ -67,6 +67,12 @@ export interface ProductionTwin {
   /** The environment that points a client (temporal CLI, vup, a worker) at the twin. */
   clientEnv: Record<string, string>;
   server(): ManagedProcess;
+  /** Every process the twin started (PostgreSQL, the server, Prometheus, the workers), for checks. */
+  processes(): ManagedProcess[];
+  /** The twin's temp folder (PostgreSQL's data, TLS, the profile, Prometheus's data); removed by stop(). */
+  workDir: string;
+  /** Prometheus's HTTP API: the result of an instant query. */
+  queryPrometheus(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
   startWorker(): Promise<TwinWorker>;
   /** Stops the server (SIGKILL with kill: true, else SIGTERM) and starts it again on the same database. */
   restartServer(opts?: { kill?: boolean; downMs?: number }): Promise<void>;
@@ -134,6 +140,7 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
   let client: Client | undefined;
   let server: ManagedProcess | undefined;
   const workers: TwinWorker[] = [];
+  const started: ManagedProcess[] = [];
 
   try {
     const binaries = await resolveTemporalServer({ log });
@@ -176,6 +183,7 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
       ['-D', pgData, '-p', String(pgPort), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       { ...asPg, env: { ...process.env, LC_ALL: 'C' } },
     );
+    started.push(postgres);
     cleanups.push(() => postgres.stop(20_000)); // SIGTERM: PostgreSQL's smart shutdown
     await postgres.waitFor(/ready to accept connections/, 60_000);
     log(`postgresql on 127.0.0.1:${pgPort}`);
@@ -221,6 +229,7 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
         ['--config-file', deploy('temporal', 'config.yaml'), '--allow-no-auth', 'start'],
         { env: serverEnv, cwd: work },
       );
+      started.push(server);
       await waitForPort(grpcPort, server, 120_000);
     };
     cleanups.push(async () => server?.stop(15_000));
@@ -275,6 +284,7 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
       ],
       { cwd: work },
     );
+    started.push(prometheus);
     cleanups.push(() => prometheus.stop(10_000));
     await prometheus.waitFor(/Server is ready to receive web requests/, 60_000);
     log(`prometheus on http://127.0.0.1:${promPort}`);
@@ -294,6 +304,7 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
         },
       );
       const worker: TwinWorker = Object.assign(p, { metricsAddress });
+      started.push(worker);
       workers.push(worker);
       await writeTargets();
       await p.waitFor(/worker polling task queue/, 180_000);
@@ -323,6 +334,18 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
       workers,
       clientEnv,
       server: () => server!,
+      processes: () => [...started],
+      workDir: work,
+      async queryPrometheus(promql) {
+        const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(promql)}`);
+        const body = (await res.json()) as {
+          status: string;
+          error?: string;
+          data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+        };
+        if (body.status !== 'success') throw new Error(`prometheus: ${promql}: ${body.error ?? res.status}`);
+        return body.data!.result;
+      },
       startWorker,
       async restartServer({ kill = false, downMs = 0 } = {}) {
         if (kill) await server!.kill();
