@@ -24,7 +24,7 @@ import {
   metricsAddressFromEnv,
   startAwaitingApprovalGauge,
 } from './metrics.js';
-import { deploymentOptions, routingNote } from './versioning.js';
+import { becomeCurrentInBackground, deploymentOptions, routingNote } from './versioning.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -73,7 +73,9 @@ async function main(): Promise<void> {
     const version = deployment ? ` as ${deployment.version.deploymentName}.${deployment.version.buildId}` : '';
     const metrics = metricsAddress ? `; metrics on http://${metricsAddress}/metrics` : '';
     console.log(`worker polling task queue "${args['task-queue']}" in namespace "${namespace}"${version}${metrics}`);
-    await worker.run();
+    const running = worker.run();
+    if (deployment) becomeCurrentInBackground(connection, namespace, deployment);
+    await running;
     stopGauge?.();
     console.log('worker stopped');
   } finally {

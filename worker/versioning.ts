@@ -64,6 +64,24 @@ export function deploymentOptions(
 
 const GRPC_NOT_FOUND = 5;
 
+interface Routing {
+  /** The build id of the deployment's current version, if it has one. */
+  current?: string;
+  conflictToken?: Uint8Array | null;
+}
+
+async function describeRouting(connection: NativeConnection, namespace: string, deploymentName: string) {
+  try {
+    const answer = await connection.workflowService.describeWorkerDeployment({ namespace, deploymentName });
+    const current = answer.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId;
+    return { current: current || undefined, conflictToken: answer.conflictToken } satisfies Routing;
+  } catch (err) {
+    // The deployment exists once one of its workers has polled.
+    if ((err as { code?: unknown }).code === GRPC_NOT_FOUND) return {} satisfies Routing;
+    throw err;
+  }
+}
+
 /**
  * What an operator must know about where new upgrades go, said before this build polls: new upgrades go to
  * the deployment's current version only, so a build that is not current serves nothing but the runs pinned
@@ -75,17 +93,66 @@ export async function routingNote(
   options: WorkerDeploymentOptions,
 ): Promise<string | undefined> {
   const { deploymentName, buildId } = options.version;
+  const { current } = await describeRouting(connection, namespace, deploymentName);
+  if (current === buildId) return undefined;
+  if (!current)
+    return `deployment ${deploymentName} has no current version yet: build ${buildId} becomes it once this worker polls`;
   const makeCurrent = `temporal worker deployment set-current-version --deployment-name ${deploymentName} --build-id ${buildId}`;
-  let current: { buildId?: string | null } | null | undefined;
-  try {
-    const answer = await connection.workflowService.describeWorkerDeployment({ namespace, deploymentName });
-    current = answer.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion;
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== GRPC_NOT_FOUND) throw err;
+  return `build ${buildId} is not the current version of deployment ${deploymentName}: new upgrades go to its current version ${deploymentName}.${current}; make this build current with: ${makeCurrent}`;
+}
+
+/**
+ * The first build of a deployment makes itself its current version: with none, new upgrades would go to
+ * unversioned workers only, and a fresh stack (compose, the systemd unit) would start upgrades that no
+ * worker takes. Once a deployment has a current version, a new build never takes over by itself: that is
+ * the release step an operator takes (docs/worker-release.md). Retries until this worker's pollers have
+ * reached the server; the conflict token keeps it from overriding a choice made meanwhile.
+ */
+export async function becomeCurrentIfNone(
+  connection: NativeConnection,
+  namespace: string,
+  options: WorkerDeploymentOptions,
+  timeoutMs = 60_000,
+): Promise<'made-current' | 'has-current'> {
+  const { deploymentName, buildId } = options.version;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const routing = await describeRouting(connection, namespace, deploymentName);
+    if (routing.current) return 'has-current';
+    try {
+      await connection.workflowService.setWorkerDeploymentCurrentVersion({
+        namespace,
+        deploymentName,
+        buildId,
+        conflictToken: routing.conflictToken ?? undefined,
+        identity: `vup worker ${buildId}`,
+      });
+      return 'made-current';
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `could not make build ${buildId} the current version of deployment ${deploymentName} (${(err as Error).message}); ` +
+            `do it with: temporal worker deployment set-current-version --deployment-name ${deploymentName} --build-id ${buildId}`,
+        );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  if (current?.buildId === buildId) return undefined;
-  const now = current?.buildId
-    ? `new upgrades go to its current version ${deploymentName}.${current.buildId}`
-    : 'it has no current version, so new upgrades go to unversioned workers only';
-  return `build ${buildId} is not the current version of deployment ${deploymentName}: ${now}; once this worker polls, make it current with: ${makeCurrent}`;
+}
+
+/** becomeCurrentIfNone once the worker polls, saying what it did (on stdout) or why it could not (stderr). */
+export function becomeCurrentInBackground(
+  connection: NativeConnection,
+  namespace: string,
+  options: WorkerDeploymentOptions,
+): void {
+  const { deploymentName, buildId } = options.version;
+  becomeCurrentIfNone(connection, namespace, options).then(
+    (done) => {
+      if (done === 'made-current')
+        console.log(
+          `worker: build ${buildId} is now the current version of deployment ${deploymentName} (it had none)`,
+        );
+    },
+    (err: Error) => console.warn(`worker: ${err.message}`),
+  );
 }

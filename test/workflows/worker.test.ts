@@ -253,12 +253,45 @@ it('polls as a Worker Deployment version named by VUP_DEPLOYMENT_NAME, its build
   );
   expect(described).toContain(buildId);
   expect(worker.output()).toContain(`in namespace "default" as ${deployment}.${buildId}`);
-  // A new deployment has no current version: the worker says that new upgrades will not reach it, and how to fix it.
+  // A new deployment has no current version: its first build says so, then makes itself current, so that
+  // new upgrades reach it (a fresh compose stack has nobody to run set-current-version).
   expect(worker.output()).toContain(
-    `worker: build ${buildId} is not the current version of deployment ${deployment}: it has no current version, ` +
-      `so new upgrades go to unversioned workers only; once this worker polls, make it current with: ` +
-      `temporal worker deployment set-current-version --deployment-name ${deployment} --build-id ${buildId}`,
+    `worker: deployment ${deployment} has no current version yet: build ${buildId} becomes it once this worker polls`,
   );
+  await eventually('the build made current', () =>
+    worker
+      .output()
+      .includes(`worker: build ${buildId} is now the current version of deployment ${deployment} (it had none)`)
+      ? true
+      : undefined,
+  );
+  const { stdout: current } = await temporalCli([
+    'worker',
+    'deployment',
+    'describe',
+    '--name',
+    deployment,
+    '-o',
+    'json',
+  ]);
+  expect(JSON.parse(current)).toMatchObject({ routingConfig: { currentVersionBuildID: buildId } });
+
+  // A second build of it starts beside: it says where new upgrades go and does not take over by itself.
+  const next = startWorker('worker-versioned', {
+    TEMPORAL_ADDRESS: env!.address,
+    VUP_DEPLOYMENT_NAME: deployment,
+    VUP_BUILD_ID: 'next',
+  });
+  await eventually('the second build polling', () => (next.output().includes('worker polling') ? true : undefined));
+  expect(next.output()).toContain(
+    `worker: build next is not the current version of deployment ${deployment}: new upgrades go to its current version ${deployment}.${buildId}; ` +
+      `make this build current with: temporal worker deployment set-current-version --deployment-name ${deployment} --build-id next`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const { stdout: after } = await temporalCli(['worker', 'deployment', 'describe', '--name', deployment, '-o', 'json']);
+  expect(JSON.parse(after)).toMatchObject({ routingConfig: { currentVersionBuildID: buildId } });
+  next.child.kill('SIGTERM');
+  expect(await next.exited).toBe(0);
   worker.child.kill('SIGTERM');
   expect(await worker.exited).toBe(0);
 });
