@@ -8,12 +8,19 @@
  *   key to become current: the other worker finishes it; one staking transaction, no double sign.
  * - The Temporal server is SIGKILLed and started again while the run waits on the chain: the run completes,
  *   and it is still listed by its search attributes afterwards (PostgreSQL holds history and visibility).
+ * - Prometheus, on deploy/prometheus/prometheus.yml, returns the product's metrics (docs/metrics.md) for the
+ *   first run from the worker that finished it.
+ * - A worker release (docs/worker-release.md): workers of build 1 and build 2 of one Worker Deployment; an
+ *   upgrade started on build 1 holds at its approval gate while build 2 is made current with the CLI, then
+ *   finishes on build 1; the next upgrade runs on build 2.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
+import { promisify } from 'node:util';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
-import { statusQuery } from '../../src/api/messages.js';
+import { approveUpdate, statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import {
@@ -22,7 +29,7 @@ import {
   settledNearCounters,
   startNearScenario,
 } from '../../src/devnet/scenarios/near.js';
-import { startProductionTwin, type ProductionTwin } from '../../src/devnet/stack/production-twin.js';
+import { startProductionTwin, type ProductionTwin, type TwinWorker } from '../../src/devnet/stack/production-twin.js';
 import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
 import { eventually } from '../helpers/eventually.js';
 import { signerNonce, stepStates } from '../helpers/near-e2e.js';
@@ -45,16 +52,23 @@ afterAll(async () => {
 }, 120_000);
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const exec = promisify(execFile);
 
-/** Starts the zero-downtime upgrade of the scenario's pool on the twin; epochs long enough to act in a wait. */
-async function startZeroDowntime() {
-  const scenario = await startNearScenario('nearZeroDowntimeUpgrade', { epochLength: 30 });
+/**
+ * Starts the zero-downtime upgrade of the scenario's pool on the twin; by default with epochs long enough to
+ * act in a wait.
+ */
+async function startZeroDowntime(options: { epochLength?: number; manualApproval?: boolean; taskQueue?: string } = {}) {
+  const scenario = await startNearScenario('nearZeroDowntimeUpgrade', {
+    epochLength: options.epochLength ?? 30,
+    ...(options.manualApproval ? { manualApproval: true } : {}),
+  });
   bed = scenario.bed;
   const before = await nearBaseline(bed);
   const nonceBefore = signerNonce(bed);
   const handle = await client.workflow.start('nearZeroDowntimeUpgrade', {
     args: [scenario.input],
-    taskQueue: twin!.taskQueue,
+    taskQueue: options.taskQueue ?? twin!.taskQueue,
     workflowId: upgradeWorkflowId(nearIdentity(scenario.input.validator)),
     ...upgradeIdPolicy(),
   });
@@ -89,6 +103,63 @@ async function judge(b: NearTestbed, before: Awaited<ReturnType<typeof nearBasel
   };
 }
 
+/** Approves every gate the run holds at until it ends; its result. */
+async function approveUntilDone(handle: WorkflowHandle): Promise<unknown> {
+  const result = handle.result();
+  let ended = false;
+  void result.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
+  while (!ended) {
+    const status: UpgradeStatus = await handle.query(statusQuery).catch(() => ({}) as UpgradeStatus);
+    if (status.pendingApproval)
+      await handle.executeUpdate(approveUpdate, { args: [{ gate: status.pendingApproval.gate, by: 'release-test' }] });
+    else await new Promise((r) => setTimeout(r, 200));
+  }
+  return result;
+}
+
+/**
+ * Which build ran the run: the version it is pinned to, the build ids that completed its workflow tasks (from
+ * its history) and the worker processes that ran its activities (their identities are pid@host).
+ */
+async function ranBy(started: WorkflowHandleWithFirstExecutionRunId, workers: TwinWorker[]) {
+  // This run, not the newest of its workflow id (the next upgrade of the validator has the same id).
+  const handle = client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+  const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
+  const events = (await handle.fetchHistory()).events ?? [];
+  const workflowTasks = events.flatMap((e) =>
+    e.workflowTaskCompletedEventAttributes
+      ? [e.workflowTaskCompletedEventAttributes.deploymentVersion?.buildId ?? '(unversioned)']
+      : [],
+  );
+  const activityWorkers = events.flatMap((e) => {
+    const identity = e.activityTaskStartedEventAttributes?.identity;
+    if (identity === undefined || identity === null) return [];
+    return [workers.find((w) => identity.startsWith(`${w.pid}@`))?.name ?? identity];
+  });
+  const PINNED = temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED;
+  return {
+    pinnedTo: info?.behavior === PINNED ? info.deploymentVersion?.buildId : `not pinned (${String(info?.behavior)})`,
+    workflowTasks: [...new Set(workflowTasks)],
+    activityWorkers: [...new Set(activityWorkers)],
+  };
+}
+
+type PromSeries = Awaited<ReturnType<ProductionTwin['queryPrometheus']>>[number];
+
+/** The query's series once Prometheus has scraped some (every 15 s, deploy/prometheus/prometheus.yml). */
+const scraped = (promql: string) =>
+  eventually(
+    `Prometheus to return ${promql}`,
+    async () => {
+      const r = await twin!.queryPrometheus(promql);
+      return r.length > 0 ? r : undefined;
+    },
+    120_000,
+  );
+
 describe('upgrades on the production twin', () => {
   it('the worker holding a run is SIGKILLed in a chain wait: the other worker finishes it, one staking tx, no double sign', async () => {
     const started = Date.now();
@@ -120,6 +191,34 @@ describe('upgrades on the production twin', () => {
     expect(counted).toEqual({ stakingTransactions: 1n, doubleSigns: 0, missedBlocks: 0 });
     expect(b.isRunning('val-a')).toBe(false);
     expect(b.isRunning('val-b')).toBe(true);
+
+    // Prometheus scraped the product's metrics of this run from the worker that finished it (the killed
+    // one's series are stale). The run is the first upgrade on the twin, so each count is this run's.
+    const run = `chain="near",network="localnet",strategy="nearZeroDowntimeUpgrade"`;
+    const worker = `job="validator-upgrades-worker",instance="${other.metricsAddress}"`;
+    const completed = await scraped(`vup_upgrades_completed{${run}}`);
+    const duration = await scraped(`vup_upgrade_duration_seconds_sum{${run},outcome="completed"}`);
+    const steps = await scraped(`vup_step_duration_seconds_count{${run},${worker}}`);
+    const looks = await scraped(`vup_chain_wait_looks{${run},${worker}}`);
+    const attempts = await scraped(`sum by (activityType, outcome) (vup_activity_attempts{${worker}})`);
+    const series = (r: PromSeries[], label: string) =>
+      Object.fromEntries(r.map((x) => [x.metric[label] ?? '', Number(x.value[1])]));
+    console.log(
+      `twin, Prometheus for that run (${other.name}, ${other.metricsAddress}): vup_upgrades_completed ` +
+        `${completed[0]!.value[1]}; vup_upgrade_duration_seconds_sum ${Number(duration[0]!.value[1]).toFixed(1)}; ` +
+        `steps ${JSON.stringify(series(steps, 'step'))}; chain-wait looks ` +
+        `${JSON.stringify(looks.map((l) => `${l.metric.wait}/${l.metric.reached}: ${l.value[1]}`))}; activity attempts ` +
+        `${JSON.stringify(attempts.map((a) => `${a.metric.activityType}/${a.metric.outcome}: ${a.value[1]}`))}`,
+    );
+    expect(completed.map((c) => [c.metric.instance, c.metric.job, c.metric.taskQueue, c.value[1]])).toEqual([
+      [other.metricsAddress, 'validator-upgrades-worker', twin!.taskQueue, '1'],
+    ]);
+    expect(Number(duration[0]!.value[1])).toBeGreaterThan(0);
+    expect(Number(duration[0]!.value[1])).toBeLessThanOrEqual((Date.now() - started) / 1000);
+    // The steps the survivor ran: the ones after the kill, each once.
+    expect(series(steps, 'step')).toMatchObject({ 'wait-key-current': 1, 'wait-new-signing': 1, 'stop-old-node': 1 });
+    expect(looks.some((l) => l.metric.reached === 'true' && Number(l.value[1]) >= 1)).toBe(true);
+    expect(attempts.filter((a) => a.metric.outcome === 'ok').length).toBeGreaterThan(0);
   }, 600_000);
 
   it('the Temporal server is SIGKILLed and restarted in a chain wait: the run completes and is still listed by search attribute', async () => {
@@ -159,6 +258,93 @@ describe('upgrades on the production twin', () => {
     expect(counted).toEqual({ stakingTransactions: 1n, doubleSigns: 0, missedBlocks: 0 });
     expect(b.isRunning('val-b')).toBe(true);
   }, 600_000);
+
+  it('a worker release: an upgrade started on build 1 finishes on build 1 after build 2 is made current; the next runs on build 2', async () => {
+    // As compose and the systemd unit run it (VUP_DEPLOYMENT_NAME), each build with its VUP_BUILD_ID; on a
+    // task queue of its own, so the unversioned workers of the tests above take none of it.
+    const deploymentName = 'validator-upgrades';
+    const taskQueue = `release-${process.pid}`;
+    const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
+    const temporalCli = (args: string[]) =>
+      exec(cli, args, { env: { ...process.env, ...twin!.clientEnv }, maxBuffer: 16 * 1024 * 1024 });
+    // The release step of docs/worker-release.md; retried until the build's pollers have reached the server.
+    // The release step of docs/worker-release.md; retried until the build's pollers have reached the server
+    // (a first build may also have made itself current already).
+    const currentBuild = async () =>
+      (await client.workflowService.describeWorkerDeployment({ namespace: twin!.namespace, deploymentName }))
+        .workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId;
+    const setCurrent = (buildId: string) =>
+      eventually(`${buildId} to become current`, async () => {
+        const args = ['worker', 'deployment', 'set-current-version', '--deployment-name', deploymentName];
+        const set = await temporalCli([...args, '--build-id', buildId, '--yes']).then(
+          () => true,
+          () => false,
+        );
+        return set || (await currentBuild().catch(() => undefined)) === buildId ? true : undefined;
+      });
+    // The drain check of docs/worker-release.md, as written there.
+    const runningOn = async (buildId: string) => {
+      const query = `TemporalWorkerDeploymentVersion="${deploymentName}:${buildId}" AND ExecutionStatus="Running"`;
+      const { stdout } = await temporalCli(['workflow', 'list', '--query', query, '--output', 'json']);
+      return (JSON.parse(stdout || '[]') as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId);
+    };
+    const started = Date.now();
+
+    const build1 = await twin!.startWorker({ taskQueue, deploymentName, buildId: 'build-1' });
+    await setCurrent('build-1');
+    const first = await startZeroDowntime({ epochLength: 12, manualApproval: true, taskQueue });
+    const held = await eventually(
+      'the first upgrade at its approval gate',
+      async () => (await first.handle.query(statusQuery)).pendingApproval,
+      300_000,
+    );
+
+    expect(held.gate).toBe('stake-new-key');
+
+    // The release, while the first upgrade holds: build 2 starts beside build 1 and says where new upgrades
+    // go until it is made current.
+    const build2 = await twin!.startWorker({ taskQueue, deploymentName, buildId: 'build-2' });
+    expect(build2.output()).toContain(
+      `build build-2 is not the current version of deployment ${deploymentName}: new upgrades go to its current version ${deploymentName}.build-1`,
+    );
+    await setCurrent('build-2');
+    // build 1 must stay: the first upgrade is pinned to it.
+    expect(
+      await eventually('the held upgrade listed on build 1', async () => {
+        const ids = await runningOn('build-1');
+        return ids.length > 0 ? ids : undefined;
+      }),
+    ).toEqual([first.handle.workflowId]);
+
+    await first.handle.executeUpdate(approveUpdate, { args: [{ gate: held.gate, by: 'release-test' }] });
+    await approveUntilDone(first.handle);
+    const firstCounted = await judge(first.bed, first.before, first.nonceBefore);
+    await first.bed.stop();
+    bed = undefined;
+
+    const second = await startZeroDowntime({ epochLength: 12, taskQueue });
+    await second.handle.result();
+    const secondCounted = await judge(second.bed, second.before, second.nonceBefore);
+
+    const firstRan = await ranBy(first.handle, [build1, build2]);
+    const secondRan = await ranBy(second.handle, [build1, build2]);
+    console.log(
+      `twin, worker release: ${((Date.now() - started) / 1000).toFixed(1)} s; first upgrade (held at ` +
+        `${held.gate} while build-2 was made current): ${JSON.stringify(firstRan)}, ` +
+        `${firstCounted.stakingTransactions} staking tx, ${firstCounted.doubleSigns} double signs; second: ` +
+        `${JSON.stringify(secondRan)}, ${secondCounted.stakingTransactions} staking tx, ${secondCounted.doubleSigns} double signs`,
+    );
+
+    expect(build1.version).toEqual({ deploymentName, buildId: 'build-1' });
+    expect(build2.version).toEqual({ deploymentName, buildId: 'build-2' });
+    expect(await currentBuild()).toBe('build-2');
+    expect(firstRan).toEqual({ pinnedTo: 'build-1', workflowTasks: ['build-1'], activityWorkers: [build1.name] });
+    expect(secondRan).toEqual({ pinnedTo: 'build-2', workflowTasks: ['build-2'], activityWorkers: [build2.name] });
+    for (const counted of [firstCounted, secondCounted])
+      expect(counted).toEqual({ stakingTransactions: 1n, doubleSigns: 0, missedBlocks: 0 });
+    // Drained: build 1's workers may stop.
+    await eventually('build 1 drained', async () => ((await runningOn('build-1')).length === 0 ? true : undefined));
+  }, 900_000);
 
   it('stops without leaving a process or its folder behind, and Prometheus scraped the server and the workers', async () => {
     const targets = await eventually('Prometheus to have scraped every target', async () => {

@@ -73,7 +73,8 @@ export interface ProductionTwin {
   workDir: string;
   /** Prometheus's HTTP API: the result of an instant query. */
   queryPrometheus(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
-  startWorker(): Promise<TwinWorker>;
+  /** Starts one more worker process (by default like the first ones: unversioned, on the twin's task queue). */
+  startWorker(options?: TwinWorkerOptions): Promise<TwinWorker>;
   /** Stops the server (SIGKILL with kill: true, else SIGTERM) and starts it again on the same database. */
   restartServer(opts?: { kill?: boolean; downMs?: number }): Promise<void>;
   /** A client connected through the profile (closed by stop()). */
@@ -84,6 +85,18 @@ export interface ProductionTwin {
 export interface TwinWorker extends ManagedProcess {
   /** Where it serves Prometheus metrics (VUP_METRICS_ADDRESS). */
   metricsAddress: string;
+  taskQueue: string;
+  /** The Worker Deployment version it polls as, when started with a deployment name. */
+  version?: { deploymentName: string; buildId: string };
+}
+
+export interface TwinWorkerOptions {
+  /** Default: the twin's task queue. */
+  taskQueue?: string;
+  /** Poll as a version of this Worker Deployment (VUP_DEPLOYMENT_NAME), as compose and the systemd unit do. */
+  deploymentName?: string;
+  /** VUP_BUILD_ID; without it the worker derives one from its workflow code. */
+  buildId?: string;
 }
 
 /** The Temporal server's other ports are its defaults shifted by one offset (TEMPORAL_PORT_OFFSET). */
@@ -291,23 +304,42 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
 
     // --- the workers: the built worker, connected through the profile ---
     let workerCount = 0;
-    const startWorker = async (): Promise<TwinWorker> => {
+    const startWorker = async (opts: TwinWorkerOptions = {}): Promise<TwinWorker> => {
       workerCount++;
       const metricsAddress = `127.0.0.1:${await freePort()}`;
+      const queue = opts.taskQueue ?? taskQueue;
+      const versioning = {
+        ...(opts.deploymentName ? { VUP_DEPLOYMENT_NAME: opts.deploymentName } : {}),
+        ...(opts.buildId ? { VUP_BUILD_ID: opts.buildId } : {}),
+      };
       const p = startProcess(
         `worker-${workerCount}`,
         process.execPath,
-        [path.join(root, 'dist', 'worker', 'main.js'), '--task-queue', taskQueue],
+        [path.join(root, 'dist', 'worker', 'main.js'), '--task-queue', queue],
         {
           cwd: root,
-          env: { ...process.env, ...clientEnv, VUP_METRICS_ADDRESS: metricsAddress, VUP_LOG_LEVEL: 'WARN' },
+          env: {
+            ...withoutWorkerSettings(process.env),
+            ...clientEnv,
+            ...versioning,
+            VUP_METRICS_ADDRESS: metricsAddress,
+            VUP_LOG_LEVEL: 'WARN',
+          },
         },
       );
-      const worker: TwinWorker = Object.assign(p, { metricsAddress });
+      const worker: TwinWorker = Object.assign(p, { metricsAddress, taskQueue: queue });
       started.push(worker);
       workers.push(worker);
       await writeTargets();
       await p.waitFor(/worker polling task queue/, 180_000);
+      if (opts.deploymentName) {
+        // "... as <deployment>.<build id>; metrics on ...": the build id the worker polls as.
+        const polling = new RegExp(`worker polling task queue .* as ${opts.deploymentName}\\.([^;\\s]+)`).exec(
+          p.output(),
+        );
+        if (!polling) throw new Error(`${p.name} does not say which version it polls as:\n${p.output()}`);
+        worker.version = { deploymentName: opts.deploymentName, buildId: polling[1]! };
+      }
       return worker;
     };
     cleanups.push(async () => {
@@ -371,6 +403,12 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
     await cleanups.runAll();
     throw err;
   }
+}
+
+/** The environment without the worker settings a developer may have exported: the twin sets its own. */
+function withoutWorkerSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { VUP_DEPLOYMENT_NAME: _d, VUP_BUILD_ID: _b, VUP_TASK_QUEUE: _q, ...rest } = env;
+  return rest;
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port; rejects if the process exits first. */
