@@ -46,7 +46,7 @@ export async function nearValidatorKeyHotSwap(
   /** Compensation's first half: no key file on the standby, and the standby seen not signing with the key. */
   const withdrawFromStandby = async (validatorKey: string) => {
     await near.withdrawValidatorKey(standby, upgradeTag(run));
-    await ensureNobodySignsWith(run, [standby], validatorKey, 'the primary stays stopped');
+    await ensureNobodySignsWith(run, [standby], validatorKey, 'the primary stays stopped', [primary]);
     const left = await near.readValidatorKey(standby);
     if (left) throw unsafe(`${hostName(standby)} still holds ${left.publicKey}; the primary stays stopped`);
   };

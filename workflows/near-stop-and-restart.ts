@@ -31,6 +31,7 @@ import {
   upgradeTag,
 } from './common/near.js';
 import { ApplicationFailure } from '@temporalio/workflow';
+import { usesSignerEvidence } from './common/signer-evidence.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearStopAndRestartResult {
@@ -80,7 +81,16 @@ export async function nearStopAndRestartUpgrade(
         await host.stop(node);
         await ensureStopped(run, node, 'the binary cannot be replaced under a running node');
       },
-      { undo: { title: 'Start the node again', run: () => host.start(node).then(() => undefined) } },
+      {
+        undo: {
+          title: 'Start the node again',
+          run: async () => {
+            if (usesSignerEvidence())
+              await ensureStopped(run, node, 'it may only start again when nothing else signs with its key', validatorKey);
+            await host.start(node);
+          },
+        },
+      },
     );
 
     await run.step('install-release', () => host.install(node, release.staged, node.binary, release.sha256), {
@@ -90,7 +100,7 @@ export async function nearStopAndRestartUpgrade(
     await run.step(
       'start-node',
       async () => {
-        await ensureStopped(run, node, 'it must start only once, on the new release');
+        await ensureStopped(run, node, 'it must start only once, on the new release', validatorKey);
         return host.start(node);
       },
       {

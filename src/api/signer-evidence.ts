@@ -61,6 +61,15 @@ export function judgeSigner(seen: SignerObservation, require: SignerRequirement)
 }
 
 /**
+ * The homes of the upgrade's own nodes that a scan of `node`'s machine may count as known holders: only those
+ * on the same machine (one SSH address, one /proc). Homes are often the same path on every machine
+ * (~/.near), so a known home elsewhere must not excuse a process with that path here.
+ */
+export function knownHomesOnMachine(node: { address: string }, known: { address: string; home: string }[]): string[] {
+  return known.filter((k) => k.address === node.address).map((k) => k.home);
+}
+
+/**
  * Keystore files are named <key type hex (8 digits)><public key hex>, and SCALE-encoded session keys are the
  * public keys one after another: the names among `names` that hold a key of `sessionKeys`.
  */

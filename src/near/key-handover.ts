@@ -18,7 +18,12 @@
  * primary's key file is in place, a process holding the key that nobody accounts for) is refused without a
  * retry; what cannot be told yet (a primary that neither answers nor is shown stopped) is refused with one.
  */
-import { judgeSigner, type SignerObservation, type SignerRequirement } from '../api/signer-evidence.js';
+import {
+  judgeSigner,
+  knownHomesOnMachine,
+  type SignerObservation,
+  type SignerRequirement,
+} from '../api/signer-evidence.js';
 import type { ServiceManagerSpec } from '../config/host.js';
 import { describeHost, type SshConnection } from '../ssh/connection.js';
 import { HostError } from '../ssh/errors.js';
@@ -101,10 +106,17 @@ export async function handOverValidatorKey(
   const where = (n: HandOverNode) => `${n.service} on ${describeHost(n.connection.host)}`;
   const isExpected = (k: { accountId: string; publicKey: string } | null) =>
     k !== null && k.accountId === req.accountId && k.publicKey === req.publicKey;
-  const observe = (n: HandOverNode, knownHolderHomes: string[] = []) =>
+  const observe = (n: HandOverNode, knownHolders: HandOverNode[] = []) =>
     observeNearSigner(
       { connection: n.connection, home: n.home, rpcUrl: n.rpcUrl, name: where(n) },
-      { publicKey: req.publicKey, knownHolderHomes, signal },
+      {
+        publicKey: req.publicKey,
+        knownHolderHomes: knownHomesOnMachine(
+          n.connection.host,
+          knownHolders.map((k) => ({ address: k.connection.host.address, home: k.home })),
+        ),
+        signal,
+      },
     );
 
   stage('checking');
@@ -152,7 +164,7 @@ export async function handOverValidatorKey(
         // On both hosts nothing but the primary may hold the key (a neard started by hand, a copy), and the
         // standby must be ready; a refusal about signers goes first, since it is the one a person must see.
         const checks = await Promise.allSettled([
-          observe(standby, [primary.home]).then((seen) => evidenceOrRefusal(seen, 'not-signing')),
+          observe(standby, [primary]).then((seen) => evidenceOrRefusal(seen, 'not-signing')),
           observe(primary).then(refuseOtherHolders),
           ensureStandbyReady(standby, req, where(standby)),
         ]);
@@ -206,7 +218,7 @@ export async function handOverValidatorKey(
   } else {
     // A retry after the install: the primary's key file is aside; it must still be seen not signing.
     stage('verifying the primary');
-    primaryEvidence = evidenceOrRefusal(await observe(primary, [standby.home]), 'not-signing');
+    primaryEvidence = evidenceOrRefusal(await observe(primary, [standby]), 'not-signing');
   }
 
   stage('reloading the standby');
@@ -221,7 +233,7 @@ export async function handOverValidatorKey(
 
   stage('stopping the primary');
   const { wasActive } = await stopService(primary.connection, primary.manager, primary.service, { signal });
-  const afterStop = await observe(primary, [standby.home]);
+  const afterStop = await observe(primary, [standby]);
   refuseOtherHolders(afterStop);
   // The primary is keyless by now: one that lingers after its stop is for a retry to see again, not a refusal
   // that would undo a finished hand-over.

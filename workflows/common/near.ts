@@ -8,12 +8,9 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
-import type {
-  HandOverValidatorKeyInput,
-  NearActivities,
-  NearNodeRef,
-} from '../../activities/near/types.js';
+import type { HandOverValidatorKeyInput, NearActivities, NearNodeRef } from '../../activities/near/types.js';
 import { waitForChain } from './chain-wait.js';
+import { knownHomesOnMachine } from '../../src/api/signer-evidence.js';
 import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
 import {
   changeOptions,
@@ -73,7 +70,10 @@ export const near = {
     )({
       node,
       ...(publicKey ? { publicKey } : {}),
-      ...(knownHolders.length > 0 ? { knownHolderHomes: knownHolders.map((n) => n.home) } : {}),
+      knownHolderHomes: knownHomesOnMachine(
+        node.host,
+        knownHolders.map((n) => ({ address: n.host.address, home: n.home })),
+      ),
     }),
   generateValidatorKey: (node: NearNodeRef, accountId: string) =>
     summarized(

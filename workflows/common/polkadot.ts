@@ -11,7 +11,7 @@ import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow
 import type { HostActivities } from '../../activities/host/index.js';
 import type { PolkadotActivities, PolkadotNodeRef, SetKeysRoute } from '../../activities/polkadot/types.js';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
-import { keystoreEntriesHolding } from '../../src/api/signer-evidence.js';
+import { keystoreEntriesHolding, knownHomesOnMachine } from '../../src/api/signer-evidence.js';
 import { waitForChain } from './chain-wait.js';
 import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
 import { changeOptions, probeOptions, readOptions, transactionOptions } from './activity-options.js';
@@ -52,7 +52,10 @@ export const dot = {
     )({
       node,
       ...(keys ? { keys } : {}),
-      ...(knownHolders.length > 0 ? { knownHolderHomes: knownHolders.map((n) => n.basePath) } : {}),
+      knownHolderHomes: knownHomesOnMachine(
+        node.host,
+        knownHolders.map((n) => ({ address: n.host.address, home: n.basePath })),
+      ),
     }),
   hasKeys: (node: PolkadotNodeRef, keys: string) =>
     summarized(reads.nodeHasKeys, `does ${nodeName(node)} hold ${shortKeys(keys)}?`)({ nodeRpcUrl: node.rpcUrl, keys }),

@@ -387,7 +387,8 @@ describe('key hot swap', () => {
         await rogue.waitForLog(/Starting http server/);
         const failure = await failureOf(handOver());
         expect(failure).toMatchObject({ type: 'PrimaryStillRunning', nonRetryable: true });
-        expect(failure.message).toContain('still answers');
+        // Whether its RPC answered in time or not, the host shows it: no timing decides the outcome.
+        expect(failure.message).toMatch(new RegExp(`still answers|pid ${rogue.child.pid}`));
       } finally {
         await rogue.stop('SIGTERM');
       }

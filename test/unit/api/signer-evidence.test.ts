@@ -2,7 +2,12 @@
  * The judgement of "nobody else signs with this key": only positive evidence is safe. A node that does not
  * answer is safe only when its host shows nothing running with its home; whatever cannot be read is unknown.
  */
-import { judgeSigner, keystoreEntriesHolding, type SignerObservation } from '../../../src/api/signer-evidence.js';
+import {
+  judgeSigner,
+  keystoreEntriesHolding,
+  knownHomesOnMachine,
+  type SignerObservation,
+} from '../../../src/api/signer-evidence.js';
 
 const silent = { answered: false as const, error: 'connect ECONNREFUSED 127.0.0.1:3030' };
 const seen = (over: Partial<SignerObservation>): SignerObservation => ({
@@ -72,5 +77,16 @@ describe('keystoreEntriesHolding', () => {
     const names = [`62616265${babe}`, `6772616e${'cc'.repeat(32)}`, 'not-a-key', ''];
     expect(keystoreEntriesHolding(names, keys)).toEqual([`62616265${babe}`]);
     expect(keystoreEntriesHolding([`6772616e${gran.toUpperCase()}`], keys)).toHaveLength(1);
+  });
+});
+
+describe('knownHomesOnMachine', () => {
+  it('excuses a known holder only on its own machine: the same home path elsewhere is someone else', () => {
+    const known = [
+      { address: '10.0.0.1', home: '/home/near/.near' },
+      { address: '10.0.0.2', home: '/srv/standby/.near' },
+    ];
+    expect(knownHomesOnMachine({ address: '10.0.0.2' }, known)).toEqual(['/srv/standby/.near']);
+    expect(knownHomesOnMachine({ address: '10.0.0.3' }, known)).toEqual([]);
   });
 });
