@@ -12,6 +12,16 @@ export interface ValidatorIdentity {
   validator: string;
 }
 
+/** A validator written in a form other than its one canonical form, naming the input field. */
+export interface IdentityIssue {
+  path: string;
+  message: string;
+}
+
+export function describeIdentityIssue(issue: IdentityIssue): string {
+  return `✖ ${issue.message}\n  → at ${issue.path}`;
+}
+
 export function upgradeWorkflowId(id: ValidatorIdentity): string {
   return `upgrade-${id.chain}-${id.network}-${id.validator}`;
 }

@@ -8,30 +8,24 @@
  */
 import { z } from 'zod';
 import { hostSchema } from '../config/host.js';
-import { polkadotNetwork } from '../config/identities.js';
+import { polkadotNetwork, type PolkadotNetwork } from '../config/identities.js';
 import { absolutePath, duration, rpcUrl, serviceName, sha256Hex } from '../config/primitives.js';
 import { signerSchema } from '../config/signers.js';
-import type { ValidatorIdentity } from './identity.js';
+import { ss58Address, stashPrefixIssue } from '../config/ss58.js';
+import type { IdentityIssue, ValidatorIdentity } from './identity.js';
 
 /** The node's RPC: polkadot serves HTTP and WebSocket on one port. */
 const nodeRpcUrl = rpcUrl;
 
-/**
- * An SS58 address of a 32-byte account: base58 of 35 or 36 bytes. Its checksum (blake2b) is checked by the
- * worker when it reads the chain; the sandbox has no hashing library.
- */
-export const ss58Address = z
-  .string()
-  .regex(
-    /^[1-9A-HJ-NP-Za-km-z]{46,49}$/,
-    'must be the SS58 address of an account (e.g. "1…" on Polkadot, a capital letter on Kusama, "5…" on Westend)',
-  );
+export { ss58Address };
 
 export const polkadotValidatorRef = z
   .strictObject({
     chain: z.literal('polkadot').default('polkadot'),
     network: polkadotNetwork.describe('The relay chain; "local" is a local test network.'),
-    stash: ss58Address.describe('The stash account: the session keys and their ownership proof are for it.'),
+    stash: ss58Address.describe(
+      "The stash account, in its network's SS58 form: the session keys and their ownership proof are for it.",
+    ),
   })
   .describe('The validator identity; the workflow id must be upgrade-polkadot-<network>-<stash>.');
 
@@ -141,6 +135,18 @@ export type PolkadotValidatorSwapParsed = z.output<typeof polkadotValidatorSwapI
 export const polkadotWorkflowInputs = {
   polkadotValidatorSwapUpgrade: polkadotValidatorSwapInput,
 } as const;
+
+/**
+ * The stash is one identity written one way, its network's SS58 form (see src/config/ss58.ts). Kept out of the
+ * schema so that runs started before the rule replay as they ran (the workflow applies it behind a patch).
+ */
+export function polkadotIdentityIssue(validator: {
+  network: PolkadotNetwork;
+  stash: string;
+}): IdentityIssue | undefined {
+  const message = stashPrefixIssue(validator.network, validator.stash);
+  return message ? { path: 'validator.stash', message } : undefined;
+}
 
 export function polkadotIdentity(validator: { network: string; stash: string }): ValidatorIdentity {
   return { chain: 'polkadot', network: validator.network, validator: validator.stash };

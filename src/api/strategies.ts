@@ -3,7 +3,7 @@
  * Clients (the SDK, the CLI) validate inputs and derive workflow ids from this one table.
  */
 import type { z } from 'zod';
-import type { ValidatorIdentity } from './identity.js';
+import type { IdentityIssue, ValidatorIdentity } from './identity.js';
 import {
   nearIdentity,
   nearKeyHotSwapInput,
@@ -11,11 +11,13 @@ import {
   nearSyncAndSwapInput,
   nearZeroDowntimeInput,
 } from './near-inputs.js';
-import { polkadotIdentity, polkadotValidatorSwapInput } from './polkadot-inputs.js';
+import { polkadotIdentity, polkadotIdentityIssue, polkadotValidatorSwapInput } from './polkadot-inputs.js';
 
 interface Strategy<S extends z.ZodType> {
   input: S;
   identity(input: z.output<S>): ValidatorIdentity;
+  /** Why the validator is not written in its one canonical form (so that it is one workflow id), if it is not. */
+  identityIssue?(input: z.output<S>): IdentityIssue | undefined;
   /** One line for the Temporal UI's summary of the run. */
   summary(input: z.output<S>): string;
 }
@@ -49,6 +51,7 @@ export const strategies = {
   polkadotValidatorSwapUpgrade: strategy({
     input: polkadotValidatorSwapInput,
     identity: (i) => polkadotIdentity(i.validator),
+    identityIssue: (i) => polkadotIdentityIssue(i.validator),
     summary: (i) =>
       `Polkadot A/B swap: ${i.validator.stash.slice(0, 8)}… ${i.handBack === false ? 'moves to B' : 'round trip A→B→A'}`,
   }),

@@ -9,7 +9,13 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE, upgradeIdPolicy, upgradeWorkflowId, type ValidatorIdentity } from '../api/identity.js';
+import {
+  DEFAULT_TASK_QUEUE,
+  upgradeIdPolicy,
+  upgradeWorkflowId,
+  type IdentityIssue,
+  type ValidatorIdentity,
+} from '../api/identity.js';
 import {
   abortSignal,
   approveUpdate,
@@ -63,6 +69,8 @@ export function checkUpgradeInput<N extends StrategyName>(strategy: N, input: un
     throw new InvalidUpgradeInput(strategy, problems);
   }
   // The table pairs each schema with functions of its own output; TypeScript cannot follow the pairing.
+  const issue = (spec as { identityIssue?: (i: unknown) => IdentityIssue | undefined }).identityIssue?.(parsed.data);
+  if (issue) throw new InvalidUpgradeInput(strategy, [`${issue.path}: ${issue.message}`]);
   const identity = (spec.identity as (i: unknown) => ValidatorIdentity)(parsed.data);
   const summary = (spec.summary as (i: unknown) => string)(parsed.data);
   return { identity, summary, workflowId: upgradeWorkflowId(identity) };

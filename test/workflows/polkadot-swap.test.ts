@@ -5,11 +5,13 @@
  * no slot missed and none signed twice, one set-keys transaction per hand-over and a bounded history; a bad
  * input fails before any activity; the failure paths and an abort end in the safe state the runbook promises.
  */
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
+import { ss58PrefixOfNetwork } from '../../src/config/ss58.js';
 import { abortSignal, statusQuery } from '../../src/api/messages.js';
 import { polkadotIdentity, type PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
@@ -49,9 +51,13 @@ const stashes = {
   workerKilled: '16ZL8yLyXv3V3L3z9ofR1ovFLziyXaN1DPq4yffMAZ9czzBD',
 };
 
+/** The stash in its network's one form (the workflow refuses any other). */
+const inForm = (stash: string, network: keyof typeof timing) =>
+  encodeAddress(decodeAddress(stash), ss58PrefixOfNetwork[network]);
+
 function simulate(stash: string, network: keyof typeof timing, over: Partial<PolkadotTimedSimOptions> = {}) {
   return polkadotTimedSim({
-    stash,
+    stash: inForm(stash, network),
     ...timing[network],
     finalityLag: 3,
     now: () => env!.currentTimeMs(),
@@ -71,7 +77,7 @@ const swapInput = (
   network: 'polkadot' | 'kusama',
   over: Partial<PolkadotValidatorSwapInput> = {},
 ): PolkadotValidatorSwapInput => ({
-  validator: { chain: 'polkadot', network, stash },
+  validator: { chain: 'polkadot', network, stash: inForm(stash, network) },
   relayRpcUrl: 'ws://relay.sim:9944',
   nodeA: sim.ref('a'),
   nodeB: sim.ref('b'),
@@ -202,6 +208,22 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
     expect(sim.calls).toEqual([]);
   });
 
+  it('refuses the stash written in another form (the same account, another workflow id) before any activity runs', async () => {
+    const stash = stashes.badInput;
+    const sim = simulate(stash, 'polkadot');
+    const generic = encodeAddress(decodeAddress(stash), 42);
+    const input = {
+      ...swapInput(sim, stash, 'polkadot'),
+      validator: { chain: 'polkadot', network: 'polkadot', stash: generic },
+    };
+    const { error } = await runToEnd(sim, input as never);
+    const failure = failureOf(error);
+    expect(failure).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect(failure.message).toContain('→ at validator.stash');
+    expect(failure.message).toContain('must be written for polkadot (SS58 prefix 0), not prefix 42');
+    expect(sim.calls).toEqual([]);
+  });
+
   it.each(['proxy.NotProxy', 'session.InvalidProof', 'system.CallFiltered'] as const)(
     'stops B and leaves A validating when the chain refuses the keys (%s)',
     async (refusal) => {
@@ -261,7 +283,7 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
     await first.run();
     const second = await Worker.create({
       connection: env!.nativeConnection,
-      taskQueue: `dot-swap-${stash}`,
+      taskQueue: `dot-swap-${input.validator.stash}`,
       workflowBundle: bundle,
       activities: sim.activities,
     });

@@ -20,11 +20,18 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { upgradeWorkflowId, type ValidatorIdentity } from '../../src/api/identity.js';
+import {
+  describeIdentityIssue,
+  upgradeWorkflowId,
+  type IdentityIssue,
+  type ValidatorIdentity,
+} from '../../src/api/identity.js';
+import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { plannedSteps } from '../../src/api/plans.js';
 import { strategies, type ParsedStrategyInput, type StrategyName } from '../../src/api/strategies.js';
@@ -72,6 +79,7 @@ interface Undo {
 }
 
 export const UNSAFE_ERROR_TYPE = 'UnsafeToProceed';
+export const CANONICAL_IDENTITY_PATCH = 'canonical-identity';
 
 export class UpgradeRun {
   readonly steps: StepBook;
@@ -287,6 +295,14 @@ export function beginStrategy<N extends StrategyName>(
 ): { run: UpgradeRun; input: ParsedStrategyInput<N> } {
   const spec = strategies[strategy];
   const input = parseWorkflowInput(spec.input, rawInput, strategy) as ParsedStrategyInput<N>;
+  // A validator written in a second form would be a second workflow id: two hands on one key. Runs started
+  // before this rule replay without it.
+  const issue = (spec as { identityIssue?: (i: unknown) => IdentityIssue | undefined }).identityIssue?.(input);
+  if (issue && patched(CANONICAL_IDENTITY_PATCH))
+    throw ApplicationFailure.nonRetryable(
+      `invalid input to ${strategy}:\n${describeIdentityIssue(issue)}`,
+      INVALID_INPUT_ERROR_TYPE,
+    );
   // The table pairs each schema with functions of its own output; TypeScript cannot follow the pairing.
   const identity = (spec.identity as (i: unknown) => ValidatorIdentity)(input);
   const run = beginUpgrade(

@@ -26,11 +26,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { randomAsHex } from '@polkadot/util-crypto';
+import { encodeAddress, randomAsHex } from '@polkadot/util-crypto';
 import type { PolkadotNodeRef, SetKeysRoute } from '../../../activities/polkadot/types.js';
 import type { PolkadotValidatorSwapInput } from '../../api/polkadot-inputs.js';
 import type { HostSpec } from '../../config/host.js';
 import type { SignerSpec } from '../../config/inventory.js';
+import { ss58PrefixOfNetwork } from '../../config/ss58.js';
 import type { ValidatorCounters } from '../polkadot/accounting.js';
 import { startPolkadotDevnet, type PolkadotDevnet } from '../polkadot/index.js';
 import { Keystore } from '../polkadot/keystore.js';
@@ -325,7 +326,12 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
           signer: proxySigner,
         });
         return {
-          validator: { chain: 'polkadot', network: 'local', stash: stash.address },
+          // A local network's one form of an account is the generic prefix (src/config/ss58.ts).
+          validator: {
+            chain: 'polkadot',
+            network: 'local',
+            stash: encodeAddress(stash.publicKey, ss58PrefixOfNetwork.local),
+          },
           relayRpcUrl: devnet.relayUrl,
           nodeA: a.ref,
           nodeB: b.ref,

@@ -2,12 +2,14 @@
  * The polkadotValidatorSwapUpgrade input: the example passes the zod schema and the committed JSON Schema
  * (a real JSON Schema validator), defaults are filled in, and wrong inputs get messages naming the field.
  */
+import { decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { z } from 'zod';
 import { polkadotValidatorSwapInput } from '../../../src/api/polkadot-inputs.js';
+import { checkUpgradeInput } from '../../../src/client/upgrades.js';
 import { repoRoot } from '../../../src/repo-root.js';
 
 const readJson = async (...parts: string[]) =>
@@ -51,6 +53,25 @@ describe('polkadotValidatorSwapUpgrade input', () => {
     expect(messages({ ...input, nodeB: input.nodeA })).toContain('nodeA and nodeB must be different nodes');
   });
 
+  it('takes a stash in one form only, its network’s: the same account written another way is refused', async () => {
+    const input = await example();
+    const { stash } = (input as { validator: { stash: string } }).validator;
+    const generic = encodeAddress(decodeAddress(stash), 42);
+    expect(checkUpgradeInput('polkadotValidatorSwapUpgrade', input).workflowId).toContain(stash);
+    // The SDK and the CLI refuse it before anything starts; the workflow does too (test/workflows/polkadot-swap).
+    expect(() =>
+      checkUpgradeInput('polkadotValidatorSwapUpgrade', {
+        ...input,
+        validator: { network: 'polkadot', stash: generic },
+      }),
+    ).toThrow('validator.stash: must be written for polkadot (SS58 prefix 0), not prefix 42');
+    // A wrong checksum is refused in the sandbox too (blake2b, not only the shape).
+    const last = stash.at(-1) === 'A' ? 'B' : 'A';
+    expect(messages({ ...input, validator: { network: 'polkadot', stash: `${stash.slice(0, -1)}${last}` } })).toContain(
+      'with a valid checksum',
+    );
+  });
+
   it('names the field and the problem when an input is wrong', async () => {
     const input = await example();
     const text = messages({
@@ -60,7 +81,7 @@ describe('polkadotValidatorSwapUpgrade input', () => {
       release: { staged: 'polkadot', sha256: 'abc', installTo: '/usr/local/bin/polkadot' },
     });
     expect(text).toContain('→ at validator.stash');
-    expect(text).toContain('must be the SS58 address of an account');
+    expect(text).toContain('must be an SS58 address of an account');
     expect(text).toContain('→ at setKeys.submitTo');
     expect(text).toContain('→ at release.staged');
     expect(text).toContain('must be an absolute path');
