@@ -4,8 +4,8 @@
  * (neard processes with its home, holders of its database lock, other neards whose home holds the key).
  */
 import type { SignerObservation } from '../api/signer-evidence.js';
-import { describeHost, type SshConnection } from '../ssh/connection.js';
-import { scanEvidence, scanFolderUsers } from '../ssh/process-scan.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { observeSigner } from '../ssh/process-scan.js';
 import { messageOf } from './rpc.js';
 
 export interface ObservedNearNode {
@@ -39,29 +39,19 @@ export async function observeNearSigner(
   node: ObservedNearNode,
   q: NearSignerQuestion = {},
 ): Promise<SignerObservation> {
-  const [rpc, scan] = await Promise.all([
-    askNodeStatus(node.rpcUrl, q.publicKey, q.signal),
-    scanFolderUsers(
-      node.connection,
-      {
-        folder: node.home,
-        homeFlags: ['--home'],
-        programName: 'neard',
-        defaultHome: '.near',
-        keysOfScript: NEAR_KEYS_OF,
-      },
-      { looks: q.looks, gapMs: q.gapMs, signal: q.signal },
-    ),
-  ]);
-  const publicKey = q.publicKey;
-  return {
-    node: node.name ?? `the node at ${node.home} on ${describeHost(node.connection.host)}`,
-    rpc,
-    ...scanEvidence(scan, {
-      ...(publicKey ? { holdsKey: (keys: string) => keys === publicKey } : {}),
-      knownHolderHomes: q.knownHolderHomes,
-    }),
-  };
+  const { publicKey, ...rest } = q;
+  return observeSigner(
+    node,
+    {
+      folder: node.home,
+      homeFlags: ['--home'],
+      programName: 'neard',
+      defaultHome: '.near',
+      keysOfScript: NEAR_KEYS_OF,
+    },
+    () => askNodeStatus(node.rpcUrl, publicKey, q.signal),
+    { ...rest, ...(publicKey ? { holdsKey: (keys: string) => keys === publicKey } : {}) },
+  );
 }
 
 /** One `status` call, no retries: an answer is evidence, and anything else is only "did not answer". */

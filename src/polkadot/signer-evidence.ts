@@ -6,8 +6,8 @@
  * otherwise.
  */
 import { keystoreEntriesHolding, type SignerObservation } from '../api/signer-evidence.js';
-import { describeHost, type SshConnection } from '../ssh/connection.js';
-import { scanEvidence, scanFolderUsers } from '../ssh/process-scan.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { observeSigner } from '../ssh/process-scan.js';
 import { withProvider } from './connection.js';
 import { PolkadotError, messageOf } from './errors.js';
 import { hasSessionKeys } from './node.js';
@@ -45,29 +45,22 @@ export async function observePolkadotSigner(
   node: ObservedPolkadotNode,
   q: PolkadotSignerQuestion = {},
 ): Promise<SignerObservation> {
-  const [rpc, scan] = await Promise.all([
-    askHasKeys(node.rpcUrl, q.keys),
-    scanFolderUsers(
-      node.connection,
-      {
-        folder: node.basePath,
-        homeFlags: ['--base-path', '-d'],
-        programName: 'polkadot',
-        defaultHome: '.local/share/polkadot',
-        keysOfScript: POLKADOT_KEYS_OF,
-      },
-      { looks: q.looks, gapMs: q.gapMs, signal: q.signal },
-    ),
-  ]);
-  const keys = q.keys;
-  return {
-    node: node.name ?? `the node at ${node.basePath} on ${describeHost(node.connection.host)}`,
-    rpc,
-    ...scanEvidence(scan, {
+  const { keys, ...rest } = q;
+  return observeSigner(
+    node,
+    {
+      folder: node.basePath,
+      homeFlags: ['--base-path', '-d'],
+      programName: 'polkadot',
+      defaultHome: '.local/share/polkadot',
+      keysOfScript: POLKADOT_KEYS_OF,
+    },
+    () => askHasKeys(node.rpcUrl, keys),
+    {
+      ...rest,
       ...(keys ? { holdsKey: (listed: string) => keystoreEntriesHolding(listed.split(','), keys).length > 0 } : {}),
-      knownHolderHomes: q.knownHolderHomes,
-    }),
-  };
+    },
+  );
 }
 
 /** One question to the node, with a short timeout: an answer is evidence, anything else only "no answer". */

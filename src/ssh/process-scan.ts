@@ -218,3 +218,33 @@ export function scanEvidence(
     window: `${scan.looks} looks over ${(scan.windowMs / 1000).toFixed(1)} s`,
   };
 }
+
+export interface SignerScanQuestion {
+  /** Judges a keys_of line: does that home hold the key asked about? Absent: no key is asked about. */
+  holdsKey?: (keys: string) => boolean;
+  knownHolderHomes?: string[];
+  looks?: number;
+  gapMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * One observation of a node as a signer: what its own RPC answered (`askRpc`, run alongside) and what its
+ * host's records show about its folder and the key, in the shape the judgement takes (src/api/signer-evidence.ts).
+ */
+export async function observeSigner(
+  node: { connection: SshConnection; name?: string },
+  spec: FolderScanSpec,
+  askRpc: () => Promise<SignerObservation['rpc']>,
+  q: SignerScanQuestion = {},
+): Promise<SignerObservation> {
+  const [rpc, scan] = await Promise.all([
+    askRpc(),
+    scanFolderUsers(node.connection, spec, { looks: q.looks, gapMs: q.gapMs, signal: q.signal }),
+  ]);
+  return {
+    node: node.name ?? `the node at ${spec.folder} on ${describeHost(node.connection.host)}`,
+    rpc,
+    ...scanEvidence(scan, { holdsKey: q.holdsKey, knownHolderHomes: q.knownHolderHomes }),
+  };
+}
