@@ -58,7 +58,9 @@ const exec = promisify(execFile);
  * Starts the zero-downtime upgrade of the scenario's pool on the twin; by default with epochs long enough to
  * act in a wait.
  */
-async function startZeroDowntime(options: { epochLength?: number; manualApproval?: boolean; taskQueue?: string } = {}) {
+async function startZeroDowntime(
+  options: { epochLength?: number; manualApproval?: boolean; taskQueue?: string; after?: Promise<unknown> } = {},
+) {
   const scenario = await startNearScenario('nearZeroDowntimeUpgrade', {
     epochLength: options.epochLength ?? 30,
     ...(options.manualApproval ? { manualApproval: true } : {}),
@@ -66,6 +68,7 @@ async function startZeroDowntime(options: { epochLength?: number; manualApproval
   bed = scenario.bed;
   const before = await nearBaseline(bed);
   const nonceBefore = signerNonce(bed);
+  await options.after; // what must be ready before the run starts (its workers)
   const handle = await client.workflow.start('nearZeroDowntimeUpgrade', {
     args: [scenario.input],
     taskQueue: options.taskQueue ?? twin!.taskQueue,
@@ -290,20 +293,30 @@ describe('upgrades on the production twin', () => {
     };
     const started = Date.now();
 
-    const build1 = await twin!.startWorker({ taskQueue, deploymentName, buildId: 'build-1' });
-    await setCurrent('build-1');
-    const first = await startZeroDowntime({ epochLength: 12, manualApproval: true, taskQueue });
+    // Build 1 starts and is made current while the devnet comes up; build 2 starts beside it (step 1 of the
+    // procedure: nothing goes to it yet) while the first upgrade starts on build 1 and reaches its gate.
+    const build1Current = (async () => {
+      const w = await twin!.startWorker({ taskQueue, deploymentName, buildId: 'build-1' });
+      await setCurrent('build-1');
+      return w;
+    })();
+    const build2Started = build1Current.then(() =>
+      twin!.startWorker({ taskQueue, deploymentName, buildId: 'build-2' }),
+    );
+    build1Current.catch(() => undefined); // both awaited below
+    build2Started.catch(() => undefined);
+    const first = await startZeroDowntime({ epochLength: 12, manualApproval: true, taskQueue, after: build1Current });
+    const build1 = await build1Current;
     const held = await eventually(
       'the first upgrade at its approval gate',
       async () => (await first.handle.query(statusQuery)).pendingApproval,
       300_000,
     );
-
     expect(held.gate).toBe('stake-new-key');
 
-    // The release, while the first upgrade holds: build 2 starts beside build 1 and says where new upgrades
-    // go until it is made current.
-    const build2 = await twin!.startWorker({ taskQueue, deploymentName, buildId: 'build-2' });
+    // The release, while the first upgrade holds: build 2, which said at start where new upgrades go, is
+    // made current.
+    const build2 = await build2Started;
     expect(build2.output()).toContain(
       `build build-2 is not the current version of deployment ${deploymentName}: new upgrades go to its current version ${deploymentName}.build-1`,
     );
