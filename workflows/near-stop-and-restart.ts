@@ -86,7 +86,12 @@ export async function nearStopAndRestartUpgrade(
           title: 'Start the node again',
           run: async () => {
             if (usesSignerEvidence())
-              await ensureStopped(run, node, 'it may only start again when nothing else signs with its key', validatorKey);
+              await ensureStopped(
+                run,
+                node,
+                'it may only start again when nothing else signs with its key',
+                validatorKey,
+              );
             await host.start(node);
           },
         },

@@ -7,7 +7,7 @@
  * its proxy.
  *
  *   const bed = await startPolkadotTestbed({ mode: 'relay', sessionLength: 10, blockTimeMs: 200 });
- *   // defaults: hosts val-a and val-b; validator Alice (stash //Alice//stash) active at genesis with keys
+ *   // defaults: hosts val-a and val-b; validator Alice<random> (stash //Alice<random>//stash) active at genesis with keys
  *   // from val-a's keystore; val-a's node started, val-b's node not started (empty keystore).
  *   const a = bed.nodes['val-a']!;          // { ref: PolkadotNodeRef, host, basePath, service, rpcUrl, binary }
  *   bed.routes.stash / bed.routes.proxy;    // SetKeysRoute signed by the stash / by its Staking(Operator) proxy
@@ -144,7 +144,9 @@ let testbedCount = 0;
 export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {}): Promise<PolkadotTestbed> {
   const mode = options.mode ?? 'relay';
   const hostNames = options.hosts ?? ['val-a', 'val-b'];
-  const validatorName = options.validator ?? 'Alice';
+  // Its own name by default, so its session keys are its own: the signer checks scan the whole machine, and
+  // another testbed running beside this one (a second test run) must not look like a second signer.
+  const validatorName = options.validator ?? `Alice${randomAsHex(4).slice(2)}`;
   const proxyName = options.proxy ?? 'Dave';
   const strangerName = options.stranger ?? 'Eve';
   const proxyType = mode === 'ahm' ? 'StakingOperator' : 'Staking';
