@@ -41,7 +41,7 @@ export default tseslint.config(
       'workflows/**/*.ts',
       'test/workflows/fixtures/**/*.ts',
       'src/api/**/*.ts',
-      'src/config/{primitives,host,signers,identities,ss58}.ts',
+      'src/config/{primitives,host,signers,identities,ss58,ssh-host-key}.ts',
     ],
     rules: {
       'no-restricted-imports': [
@@ -57,7 +57,7 @@ export default tseslint.config(
                 '**/activities/**',
                 '**/src/ssh/**',
                 '**/src/config/*',
-                '!**/src/config/{primitives,host,signers,identities,ss58}.js',
+                '!**/src/config/{primitives,host,signers,identities,ss58,ssh-host-key}.js',
               ],
               allowTypeImports: true,
             },

@@ -4,8 +4,12 @@
  */
 import { z } from 'zod';
 import { absolutePath, commandArgv, identifier } from './primitives.js';
+import { decodeHostKeyPin } from './ssh-host-key.js';
 
-/** An OpenSSH public host key line (`ssh-ed25519 AAAA…`) or its SHA256 fingerprint (`SHA256:…`). */
+/**
+ * An OpenSSH public host key line (`ssh-ed25519 AAAA…`) or its SHA256 fingerprint (`SHA256:…`), checked in full
+ * (ssh-host-key.ts): a truncated key, or a type label in front of another type's key, is refused here.
+ */
 export const pinnedHostKey = z
   .string({
     error: (issue) =>
@@ -14,14 +18,10 @@ export const pinnedHostKey = z
         : undefined,
   })
   .trim()
-  .refine(
-    (v) =>
-      /^SHA256:[A-Za-z0-9+/]{43}=?$/.test(v) ||
-      /^(ssh-ed25519|ecdsa-sha2-nistp\d+|ssh-rsa) [A-Za-z0-9+/]+={0,3}( .*)?$/.test(v),
-    {
-      message: 'must be a pinned host key: an OpenSSH public key line ("ssh-ed25519 AAAA…") or "SHA256:<fingerprint>"',
-    },
-  );
+  .check((ctx) => {
+    const decoded = decodeHostKeyPin(ctx.value);
+    if (!decoded.ok) ctx.issues.push({ code: 'custom', message: decoded.problem, input: ctx.value });
+  });
 
 export const sshAuth = z.discriminatedUnion('type', [
   /** Keys held by the worker's ssh-agent (SSH_AUTH_SOCK). */
