@@ -1,6 +1,7 @@
 /**
- * Checks across inventory entries: unique ids, references that resolve, nodes and validators of the same
- * chain, one validator per node, one inventory entry per on-chain identity.
+ * Checks across inventory entries: unique ids, one host entry per SSH endpoint, one node per RPC endpoint,
+ * references that resolve, nodes and validators of the same chain, one validator per node, one inventory entry
+ * per on-chain identity.
  *
  * They run on the raw input even when some fields are invalid (so every problem is reported in one go),
  * hence the defensive reads: a field that is not a valid id is skipped here, its own schema reports it.
@@ -80,9 +81,85 @@ export function checkInventoryReferences(value: unknown): ReferenceProblem[] {
   const nodes = indexById(value, 'nodes', problems);
   indexById(value, 'validators', problems);
   const signers = indexById(value, 'signers', problems);
+  checkHostEndpoints(value, problems);
   checkNodes(value, hosts, problems);
+  checkRpcEndpoints(value, problems);
   checkValidators(value, nodes, signers, problems);
   return problems;
+}
+
+/**
+ * The text an address is compared by: lower-case, IPv6 without brackets, and IP literals in the one form the
+ * URL standard writes them (`0:0::1` is `::1`). No DNS: two names for one machine (`localhost`, `127.0.0.1`)
+ * stay two texts, so this catches the same endpoint written twice, not every alias of it.
+ */
+export function endpointAddress(address: string): string {
+  const bare = address.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  try {
+    return new URL(`http://${bare.includes(':') ? `[${bare}]` : bare}/`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return bare;
+  }
+}
+
+/** Two host entries for one SSH endpoint would let one machine play two roles under two ids. */
+function checkHostEndpoints(root: Entry, problems: ReferenceProblem[]): void {
+  const seen = new Map<string, Listed>();
+  for (const listed of entriesOf(root, 'hosts')) {
+    const { index, entry } = listed;
+    const address = stringAt(entry, 'address');
+    const port = entry.port ?? 22;
+    if (address === undefined || typeof port !== 'number' || !Number.isInteger(port)) continue;
+    const key = `${endpointAddress(address)}\0${port}`;
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, listed);
+      continue;
+    }
+    const firstId = idAt(first.entry, 'id');
+    // The same id twice is already reported as a duplicate id.
+    if (firstId !== undefined && firstId === idAt(entry, 'id')) continue;
+    const other = firstId === undefined ? `hosts[${first.index}]` : `host "${firstId}"`;
+    problems.push({ path: ['hosts', index, 'address'], message: `same address and port as ${other}` });
+  }
+}
+
+/**
+ * The endpoint an RPC URL reaches, for comparison: the URL as the URL standard writes it (lower-case host,
+ * default port dropped, IP literals canonical), without fragment, and ws(s) read as http(s), since a node serves
+ * both on one port. No DNS, as for host addresses.
+ */
+export function rpcEndpoint(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol === 'ws:') parsed.protocol = 'http:';
+  if (parsed.protocol === 'wss:') parsed.protocol = 'https:';
+  parsed.hash = '';
+  return parsed.href;
+}
+
+/** Two nodes behind one RPC URL would make one node's answers stand for another's (sync, signer, version). */
+function checkRpcEndpoints(root: Entry, problems: ReferenceProblem[]): void {
+  const seen = new Map<string, Listed>();
+  for (const listed of entriesOf(root, 'nodes')) {
+    const { index, entry } = listed;
+    const rpc = stringAt(entry, 'rpc');
+    const endpoint = rpc === undefined ? undefined : rpcEndpoint(rpc);
+    if (endpoint === undefined) continue;
+    const first = seen.get(endpoint);
+    if (first === undefined) {
+      seen.set(endpoint, listed);
+      continue;
+    }
+    const firstId = idAt(first.entry, 'id');
+    if (firstId !== undefined && firstId === idAt(entry, 'id')) continue;
+    const other = firstId === undefined ? `nodes[${first.index}]` : `node "${firstId}"`;
+    problems.push({ path: ['nodes', index, 'rpc'], message: `same RPC as ${other}` });
+  }
 }
 
 /** Every node names a known host, and no two nodes on one host share a service or a folder. */

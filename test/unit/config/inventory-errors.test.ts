@@ -128,6 +128,110 @@ describe('inventory problems', () => {
     },
   );
 
+  describe('host keys checked in full', () => {
+    const ed25519Blob = () =>
+      Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIBYY9nNhSj/AOMhZvh+UkSYiTnqcEItkEQCTfl8Zsg8j', 'base64');
+
+    it('refuses a truncated host key, saying it was cut short', () => {
+      const truncated = `ssh-ed25519 ${ed25519Blob().subarray(0, 48).toString('base64')}`;
+      expect(problemsAfter((inv) => (inv.hosts[1]!.hostKey = truncated))).toEqual([
+        {
+          path: 'hosts[1].hostKey',
+          message: 'is not a complete ssh-ed25519 key: its key data ends after 48 bytes (cut short when copied?)',
+        },
+      ]);
+    });
+
+    it('refuses a host key whose type label does not match its key', () => {
+      const relabelled = `ecdsa-sha2-nistp256 ${ed25519Blob().toString('base64')}`;
+      expect(problemsAfter((inv) => (inv.hosts[1]!.hostKey = relabelled))).toEqual([
+        {
+          path: 'hosts[1].hostKey',
+          message:
+            'is labelled "ecdsa-sha2-nistp256" but its key data holds an "ssh-ed25519" key: the label and the key do not belong together',
+        },
+      ]);
+    });
+
+    it('refuses a SHA256 fingerprint that is not 32 bytes', () => {
+      const short = `SHA256:${Buffer.alloc(31, 7).toString('base64')}`;
+      expect(problemsAfter((inv) => (inv.hosts[2]!.hostKey = short))).toEqual([
+        { path: 'hosts[2].hostKey', message: matching(/^must be a pinned host key: "SHA256:" and 43 base64/) },
+      ]);
+    });
+  });
+
+  describe('collisions', () => {
+    it('refuses two host ids for one address and port', () => {
+      expect(
+        problemsAfter((inv) => {
+          inv.hosts[3]!.address = 'DOT-A.example.net';
+        }),
+      ).toEqual([{ path: 'hosts[3].address', message: 'same address and port as host "dot-a"' }]);
+    });
+
+    it('compares IPv6 addresses bracketed or not, in any of their written forms', () => {
+      expect(
+        problemsAfter((inv) => {
+          inv.hosts[2]!.address = '[fd00::12]';
+          inv.hosts[3]!.address = 'FD00:0:0:0:0:0:0:12';
+        }),
+      ).toEqual([{ path: 'hosts[3].address', message: 'same address and port as host "dot-a"' }]);
+    });
+
+    it('counts a missing port as 22', () => {
+      expect(
+        problemsAfter((inv) => {
+          inv.hosts[3]!.address = 'dot-a.example.net';
+          inv.hosts[3]!.port = 22;
+        }),
+      ).toEqual([{ path: 'hosts[3].address', message: 'same address and port as host "dot-a"' }]);
+    });
+
+    it('accepts one address on two ports, and two names without resolving them (localhost, 127.0.0.1)', () => {
+      const inventory = example();
+      inventory.hosts[2]!.address = 'localhost';
+      inventory.hosts[3]!.address = '127.0.0.1';
+      inventory.hosts[0]!.address = '10.20.0.12';
+      expect(() => parseInventory(stringify(inventory))).not.toThrow();
+    });
+
+    it('refuses one host id for two machines (the same id with another address)', () => {
+      expect(
+        problemsAfter((inv) => {
+          inv.hosts.push({ ...inv.hosts[1]!, address: '10.20.0.13' });
+        }),
+      ).toEqual([{ path: 'hosts[4].id', message: 'duplicate id "near-b" (also hosts[1])' }]);
+    });
+
+    it('refuses two nodes behind one RPC URL, written the same or another way', () => {
+      expect(problemsAfter((inv) => (inv.nodes[1]!.rpc = 'http://NEAR-A.example.net:3030/'))).toEqual([
+        { path: 'nodes[1].rpc', message: 'same RPC as node "near-a"' },
+      ]);
+      expect(
+        problemsAfter((inv) => {
+          inv.nodes[0]!.rpc = 'http://near-a.example.net';
+          inv.nodes[1]!.rpc = 'http://near-a.example.net:80/';
+        }),
+      ).toEqual([{ path: 'nodes[1].rpc', message: 'same RPC as node "near-a"' }]);
+    });
+
+    it('takes ws:// and http:// on one port as one endpoint', () => {
+      expect(problemsAfter((inv) => (inv.nodes[3]!.rpc = 'http://dot-a.example.net:9944'))).toEqual([
+        { path: 'nodes[3].rpc', message: 'same RPC as node "dot-a"' },
+      ]);
+    });
+
+    it('accepts RPC URLs that differ in port, path or name (localhost and 127.0.0.1 are not resolved)', () => {
+      const inventory = example();
+      inventory.nodes[0]!.rpc = 'http://localhost:3030';
+      inventory.nodes[1]!.rpc = 'http://127.0.0.1:3030';
+      inventory.nodes[2]!.rpc = 'wss://rpc.example.net/dot-a';
+      inventory.nodes[3]!.rpc = 'wss://rpc.example.net/dot-b';
+      expect(() => parseInventory(stringify(inventory))).not.toThrow();
+    });
+  });
+
   it('refuses a relative path', () => {
     expect(problemsAfter((inv) => (nearNode(inv).home = 'home/near/.near'))).toEqual([
       { path: 'nodes[0].home', message: 'must be an absolute path (starting with "/")' },
@@ -243,7 +347,7 @@ describe('inventory problems', () => {
 
     it('refuses two entries for the same NEAR account on one network', () => {
       const problems = problemsAfter((inv) => {
-        inv.nodes.push({ ...nearNode(example()), id: 'near-c', host: 'dot-a' });
+        inv.nodes.push({ ...nearNode(example()), id: 'near-c', host: 'dot-a', rpc: 'http://dot-a.example.net:3030' });
         inv.validators.push({ ...nearValidator(example()), id: 'mypool-again', nodes: { primary: 'near-c' } });
       });
       expect(problems).toEqual([
@@ -257,7 +361,12 @@ describe('inventory problems', () => {
     it('refuses two entries for the same on-chain identity, even under another SS58 prefix', () => {
       const problems = problemsAfter((inv) => {
         const stash = encodeAddress(decodeAddress(polkadotValidator(inv).stash), 42);
-        inv.nodes.push({ ...polkadotNode(example()), id: 'dot-c', host: 'near-a' });
+        inv.nodes.push({
+          ...polkadotNode(example()),
+          id: 'dot-c',
+          host: 'near-a',
+          rpc: 'ws://near-a.example.net:9944',
+        });
         inv.validators.push({ ...polkadotValidator(example()), id: 'dot-again', stash, nodes: { primary: 'dot-c' } });
       });
       expect(problems).toEqual([
