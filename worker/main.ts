@@ -4,10 +4,11 @@
  * project's search attributes (cluster-check.ts), serves the upgrade workflows and their activities on one
  * task queue, optionally as a Worker Deployment version (versioning.ts) and with Prometheus metrics on
  * VUP_METRICS_ADDRESS (metrics.ts), and on SIGINT/SIGTERM stops polling, lets running activities finish for
- * up to the grace time, and exits 0.
+ * up to the grace time, and exits 0. The inventory (VUP_INVENTORY or --inventory) is the only source of the
+ * hosts, nodes, RPCs and signers an upgrade touches; SIGHUP reloads it (inventory-file.ts).
  *
- *   npm run worker -- [--task-queue validator-upgrades] [--shutdown-grace 30s]
- *                     [--deployment-name validator-upgrades --build-id <id>]
+ *   npm run worker -- --inventory /etc/vup/inventory.yaml [--task-queue validator-upgrades]
+ *                     [--shutdown-grace 30s] [--deployment-name validator-upgrades --build-id <id>]
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ import { createActivities } from '../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../src/api/identity.js';
 import { SshConnectionPool } from '../src/ssh/connection.js';
 import { checkCluster } from './cluster-check.js';
+import { InventoryFile, describe } from './inventory-file.js';
 import {
   activityMetricsInterceptor,
   installRuntime,
@@ -28,6 +30,7 @@ import { becomeCurrentInBackground, deploymentOptions, routingNote } from './ver
 
 const { values: args } = parseArgs({
   options: {
+    inventory: { type: 'string', default: process.env.VUP_INVENTORY },
     'task-queue': { type: 'string', default: process.env.VUP_TASK_QUEUE ?? DEFAULT_TASK_QUEUE },
     'shutdown-grace': { type: 'string', default: '30s' },
     'deployment-name': { type: 'string', default: process.env.VUP_DEPLOYMENT_NAME },
@@ -44,6 +47,9 @@ function workflowsPath(): string {
 }
 
 async function main(): Promise<void> {
+  if (!args.inventory) throw new Error('no inventory: set VUP_INVENTORY (or --inventory) to the inventory file');
+  const inventory = await InventoryFile.load(args.inventory);
+  const stopReloading = inventory.reloadOnHangup((line) => console.warn(`worker: ${line}`));
   const metricsAddress = metricsAddressFromEnv();
   installRuntime({ logLevel: process.env.VUP_LOG_LEVEL as LogLevel | undefined, metricsAddress });
   const config = loadClientConnectConfig();
@@ -64,7 +70,7 @@ async function main(): Promise<void> {
       namespace,
       taskQueue: args['task-queue'],
       workflowBundle: bundle,
-      activities: createActivities({ connections: ssh }),
+      activities: createActivities({ connections: ssh, inventory }),
       interceptors: { activity: [activityMetricsInterceptor] },
       workerDeploymentOptions: deployment,
       shutdownGraceTime: args['shutdown-grace'],
@@ -73,12 +79,14 @@ async function main(): Promise<void> {
     const version = deployment ? ` as ${deployment.version.deploymentName}.${deployment.version.buildId}` : '';
     const metrics = metricsAddress ? `; metrics on http://${metricsAddress}/metrics` : '';
     console.log(`worker polling task queue "${args['task-queue']}" in namespace "${namespace}"${version}${metrics}`);
+    console.log(`worker: inventory ${inventory.path}: ${describe(inventory.current())} (SIGHUP reloads it)`);
     const running = worker.run();
     if (deployment) becomeCurrentInBackground(connection, namespace, deployment);
     await running;
     stopGauge?.();
     console.log('worker stopped');
   } finally {
+    stopReloading();
     await ssh.closeAll();
     await connection.close();
   }

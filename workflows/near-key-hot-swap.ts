@@ -37,7 +37,7 @@ export async function nearValidatorKeyHotSwap(
   rawInput: NearKeyHotSwapInput,
   carried?: CarriedState,
 ): Promise<NearKeyHotSwapResult> {
-  const { run, input } = beginStrategy('nearValidatorKeyHotSwap', rawInput, carried);
+  const { run, input } = await beginStrategy('nearValidatorKeyHotSwap', rawInput, carried);
   const { accountId } = input.validator;
   const { primary, standby, networkRpcUrl, timeouts } = input;
   const live = (node: typeof primary) => `${node.home}/validator_key.json`;

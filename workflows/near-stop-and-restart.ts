@@ -48,7 +48,7 @@ export async function nearStopAndRestartUpgrade(
   rawInput: NearStopAndRestartInput,
   carried?: CarriedState,
 ): Promise<NearStopAndRestartResult> {
-  const { run, input } = beginStrategy('nearStopAndRestartUpgrade', rawInput, carried);
+  const { run, input } = await beginStrategy('nearStopAndRestartUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { node, networkRpcUrl, timeouts, release } = input;
   const tag = upgradeTag(run);

@@ -42,7 +42,7 @@ export async function nearSyncAndSwapUpgrade(
   rawInput: NearSyncAndSwapInput,
   carried?: CarriedState,
 ): Promise<NearSyncAndSwapResult> {
-  const { run, input } = beginStrategy('nearSyncAndSwapUpgrade', rawInput, carried);
+  const { run, input } = await beginStrategy('nearSyncAndSwapUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { node, syncNode, networkRpcUrl, timeouts, release } = input;
   const swapId = upgradeTag(run);

@@ -31,7 +31,7 @@ export async function nearZeroDowntimeUpgrade(
   rawInput: NearZeroDowntimeInput,
   carried?: CarriedState,
 ): Promise<NearZeroDowntimeResult> {
-  const { run, input } = beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
+  const { run, input } = await beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { oldNode, newNode, networkRpcUrl, timeouts } = input;
   // Set while the staking transaction may be on its way; a refusal by the chain (non-retryable) clears it.

@@ -54,7 +54,7 @@ export async function polkadotValidatorSwapUpgrade(
   rawInput: PolkadotValidatorSwapInput,
   carried?: CarriedState,
 ): Promise<PolkadotValidatorSwapResult> {
-  const { run, input } = beginStrategy('polkadotValidatorSwapUpgrade', rawInput, carried);
+  const { run, input } = await beginStrategy('polkadotValidatorSwapUpgrade', rawInput, carried);
   const { stash } = input.validator;
   const { nodeA, nodeB, relayRpcUrl: relay, timeouts } = input;
   // Key generation is idempotent per id: a retry (or a new worker) gets back the keys already generated.

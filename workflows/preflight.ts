@@ -15,11 +15,10 @@ import {
   type PreflightReport,
   type PreflightRequest,
 } from '../src/api/preflight.js';
-import { strategies } from '../src/api/strategies.js';
 import type { SignerSpec } from '../src/config/signers.js';
 import type { HostSpec } from '../src/config/host.js';
 import { nonRetryableErrorTypes, probeOptions } from './common/activity-options.js';
-import { parseWorkflowInput } from './common/input.js';
+import { targetsOf } from './common/targets.js';
 
 type Activities = HostActivities &
   Required<NearActivities> &
@@ -131,7 +130,7 @@ async function nearPreflight(
   let networkRpcUrl: string;
   switch (strategy) {
     case 'nearZeroDowntimeUpgrade': {
-      const i = parseWorkflowInput(strategies[strategy].input, raw, strategy);
+      const i = await targetsOf(strategy, raw);
       ({ validator, networkRpcUrl, release } = i);
       roles.push({ label: `old node ${i.oldNode.host.id}`, node: i.oldNode, validating: true, keyless: false });
       roles.push({ label: `new node ${i.newNode.host.id}`, node: i.newNode, validating: false, keyless: false });
@@ -141,7 +140,7 @@ async function nearPreflight(
       break;
     }
     case 'nearSyncAndSwapUpgrade': {
-      const i = parseWorkflowInput(strategies[strategy].input, raw, strategy);
+      const i = await targetsOf(strategy, raw);
       ({ validator, networkRpcUrl, release } = i);
       roles.push({ label: `validator node ${i.node.host.id}`, node: i.node, validating: true, keyless: false });
       roles.push({ label: `sync node ${i.syncNode.service}`, node: i.syncNode, validating: false, keyless: true });
@@ -149,14 +148,14 @@ async function nearPreflight(
       break;
     }
     case 'nearStopAndRestartUpgrade': {
-      const i = parseWorkflowInput(strategies[strategy].input, raw, strategy);
+      const i = await targetsOf(strategy, raw);
       ({ validator, networkRpcUrl, release } = i);
       roles.push({ label: `node ${i.node.host.id}`, node: i.node, validating: true, keyless: false });
       releaseHost = i.node;
       break;
     }
     case 'nearValidatorKeyHotSwap': {
-      const i = parseWorkflowInput(strategies[strategy].input, raw, strategy);
+      const i = await targetsOf(strategy, raw);
       ({ validator, networkRpcUrl, release } = i);
       roles.push({ label: `primary ${i.primary.host.id}`, node: i.primary, validating: true, keyless: false });
       roles.push({ label: `standby ${i.standby.host.id}`, node: i.standby, validating: false, keyless: true });
@@ -198,7 +197,7 @@ async function nearPreflight(
 // --- Polkadot ---
 
 async function polkadotPreflight(raw: unknown, minFree: number): Promise<PreflightCheck[]> {
-  const i = parseWorkflowInput(strategies.polkadotValidatorSwapUpgrade.input, raw, 'polkadotValidatorSwapUpgrade');
+  const i = await targetsOf('polkadotValidatorSwapUpgrade', raw);
   const network = await check(`relay RPC ${i.relayRpcUrl}`, async () => {
     const h = await looks.nodeHealth({ rpcUrl: i.relayRpcUrl });
     return { outcome: 'pass', detail: `${h.chain} at #${h.bestBlock}` };

@@ -1,16 +1,21 @@
 /**
- * The inputs of the four NEAR upgrade workflows: one strict zod schema each, giving the TypeScript type,
- * the JSON Schema under schemas/ (src/config/write-json-schema.ts) and the messages an operator reads when
- * an input is wrong. The workflows parse their input with these first thing, inside the sandbox, so this
- * module imports only zod and the zod-only parts of src/config (hosts, signers, paths), which the inventory
- * uses too.
+ * The four NEAR upgrade workflows, in two schemas each:
  *
- * Inputs name hosts, paths, services and signer references, never a secret.
+ * - the **input** a person or a service starts the workflow with: the validator (its on-chain identity), the
+ *   inventory node ids that play each role when not the validator's primary and standby, the release and
+ *   options. It names no host, path, command, RPC or signer: those come only from the worker's inventory.
+ *   It gives the TypeScript type, the JSON Schema under schemas/ and the messages an operator reads.
+ * - the **targets** the workflow runs on: the same input with every role resolved against the worker's
+ *   inventory (hosts, homes, services, binaries, RPCs, signer references) by the resolveUpgradeTargets
+ *   activity. Runs started before inputs named ids carried their targets in the input (and replay so).
+ *
+ * The workflows parse both inside the sandbox, so this module imports only zod and the zod-only parts of
+ * src/config (hosts, signers, paths), which the inventory uses too. Neither holds a secret.
  */
 import { z } from 'zod';
 import { hostSchema } from '../config/host.js';
 import { nearAccountId } from '../config/identities.js';
-import { absolutePath, duration, httpRpcUrl, serviceName, sha256Hex } from '../config/primitives.js';
+import { absolutePath, duration, httpRpcUrl, identifier, serviceName, sha256Hex } from '../config/primitives.js';
 import { signerSchema } from '../config/signers.js';
 import type { ValidatorIdentity } from './identity.js';
 
@@ -54,38 +59,126 @@ export const nearStakingInput = z
   ])
   .describe('Who stakes with the new key, and with which signer.');
 
-const common = {
+const requestCommon = {
   validator: nearValidatorRef,
+  manualApproval: z.boolean().default(false).describe('Hold for an `approve` update before each irreversible step.'),
+};
+
+const common = {
+  ...requestCommon,
   networkRpcUrl: httpRpcUrl.describe(
     'An RPC of the network (a synced node or a public endpoint) for epochs and staking.',
   ),
-  manualApproval: z.boolean().default(false).describe('Hold for an `approve` update before each irreversible step.'),
 };
+
+/** A role played by one of the validator's nodes, named by its id in the worker's inventory. */
+export const roleNode = (defaultRole: 'primary' | 'standby', what: string) =>
+  identifier
+    .optional()
+    .describe(
+      `${what}: the id of one of the validator's nodes in the worker's inventory (default: its ${defaultRole}).`,
+    );
 
 /** Upper bounds of the waits (durations such as "6 hours"); the defaults fit mainnet's ~12-hour epochs. */
 const timeoutsDescription = 'How long each wait may take before the upgrade gives up.';
 
+const zeroDowntimeTimeouts = z
+  .strictObject({
+    sync: duration.prefault('2 days').describe('The new node reaching the head.'),
+    keyActive: duration.prefault('3 days').describe('The new key becoming current (T+2 epochs).'),
+    signing: duration.prefault('1 hour').describe('The new node producing once its key is current.'),
+  })
+  .prefault({})
+  .describe(timeoutsDescription);
+
+const syncAndSwapTimeouts = z
+  .strictObject({
+    sync: duration.prefault('2 days').describe('The sync node reaching the head.'),
+    resync: duration.prefault('2 hours').describe('The validator node catching up after the swap.'),
+    signing: duration.prefault('1 hour').describe('The validator node producing again.'),
+  })
+  .prefault({})
+  .describe(timeoutsDescription);
+
+const stopAndRestartTimeouts = z
+  .strictObject({
+    migration: duration
+      .prefault('7 days')
+      .describe('Only a limit for reporting: a running database migration is never interrupted.'),
+    sync: duration.prefault('6 hours').describe('The node catching up after the restart.'),
+    signing: duration.prefault('1 hour').describe('The node producing again.'),
+  })
+  .prefault({})
+  .describe(timeoutsDescription);
+
+const hotSwapTimeouts = z
+  .strictObject({
+    sync: duration.prefault('2 days').describe('The standby reaching the head.'),
+    signing: duration.prefault('30 minutes').describe('The standby producing with the key.'),
+  })
+  .prefault({})
+  .describe(timeoutsDescription);
+
 // --- the four inputs ---
 
 export const nearZeroDowntimeInput = z
+  .strictObject({
+    ...requestCommon,
+    oldNode: roleNode('primary', 'The node validating now; stopped once the new key is current'),
+    newNode: roleNode('standby', 'The node to take over, with a validator key of its own (generated there)'),
+    release: nearReleaseSchema.describe('The release the new node runs (staged on its host).'),
+    timeouts: zeroDowntimeTimeouts,
+  })
+  .meta({ title: 'nearZeroDowntimeUpgrade input' });
+
+export const nearSyncAndSwapInput = z
+  .strictObject({
+    ...requestCommon,
+    node: roleNode('primary', 'The validator node: it keeps its key and gets the synced data and the new binary'),
+    syncNode: roleNode(
+      'standby',
+      'A node without a validator key on the same host and filesystem, that syncs with the new binary',
+    ),
+    release: nearReleaseSchema.describe('The release, staged on the host.'),
+    timeouts: syncAndSwapTimeouts,
+  })
+  .meta({ title: 'nearSyncAndSwapUpgrade input' });
+
+export const nearStopAndRestartInput = z
+  .strictObject({
+    ...requestCommon,
+    node: roleNode('primary', 'The validator node to upgrade in place'),
+    release: nearReleaseSchema.describe('The release, staged on the host.'),
+    timeouts: stopAndRestartTimeouts,
+  })
+  .meta({ title: 'nearStopAndRestartUpgrade input' });
+
+export const nearKeyHotSwapInput = z
+  .strictObject({
+    ...requestCommon,
+    primary: roleNode('primary', 'The node validating now; it is stopped before the standby gets the key'),
+    standby: roleNode('standby', 'A synced node (tracking the validator’s shard) that takes over the key'),
+    release: nearReleaseSchema
+      .optional()
+      .describe('A release to install on the standby before it takes over (staged on its host).'),
+    timeouts: hotSwapTimeouts,
+  })
+  .meta({ title: 'nearValidatorKeyHotSwap input' });
+
+// --- the four targets: the roles resolved against the worker's inventory ---
+
+export const nearZeroDowntimeTargets = z
   .strictObject({
     ...common,
     staking: nearStakingInput,
     oldNode: nearNodeRefSchema.describe('The node validating now; stopped once the new key is current.'),
     newNode: nearNodeRefSchema.describe('The node to take over, with a validator key of its own (generated there).'),
     release: nearReleaseSchema.describe('The release the new node runs (staged on its host).'),
-    timeouts: z
-      .strictObject({
-        sync: duration.prefault('2 days').describe('The new node reaching the head.'),
-        keyActive: duration.prefault('3 days').describe('The new key becoming current (T+2 epochs).'),
-        signing: duration.prefault('1 hour').describe('The new node producing once its key is current.'),
-      })
-      .prefault({})
-      .describe(timeoutsDescription),
+    timeouts: zeroDowntimeTimeouts,
   })
-  .meta({ title: 'nearZeroDowntimeUpgrade input' });
+  .meta({ title: 'nearZeroDowntimeUpgrade targets' });
 
-export const nearSyncAndSwapInput = z
+export const nearSyncAndSwapTargets = z
   .strictObject({
     ...common,
     node: nearNodeRefSchema.describe(
@@ -95,14 +188,7 @@ export const nearSyncAndSwapInput = z
       'A node without a validator key on the same host and filesystem, that syncs with the new binary.',
     ),
     release: nearReleaseSchema.describe('The release, staged on the host.'),
-    timeouts: z
-      .strictObject({
-        sync: duration.prefault('2 days').describe('The sync node reaching the head.'),
-        resync: duration.prefault('2 hours').describe('The validator node catching up after the swap.'),
-        signing: duration.prefault('1 hour').describe('The validator node producing again.'),
-      })
-      .prefault({})
-      .describe(timeoutsDescription),
+    timeouts: syncAndSwapTimeouts,
   })
   .refine((i) => i.node.host.id === i.syncNode.host.id, {
     message: 'syncNode must be on the same host as node (the data folder moves by an atomic rename)',
@@ -117,27 +203,18 @@ export const nearSyncAndSwapInput = z
       path: ['syncNode'],
     },
   )
-  .meta({ title: 'nearSyncAndSwapUpgrade input' });
+  .meta({ title: 'nearSyncAndSwapUpgrade targets' });
 
-export const nearStopAndRestartInput = z
+export const nearStopAndRestartTargets = z
   .strictObject({
     ...common,
     node: nearNodeRefSchema.describe('The validator node to upgrade in place.'),
     release: nearReleaseSchema.describe('The release, staged on the host.'),
-    timeouts: z
-      .strictObject({
-        migration: duration
-          .prefault('7 days')
-          .describe('Only a limit for reporting: a running database migration is never interrupted.'),
-        sync: duration.prefault('6 hours').describe('The node catching up after the restart.'),
-        signing: duration.prefault('1 hour').describe('The node producing again.'),
-      })
-      .prefault({})
-      .describe(timeoutsDescription),
+    timeouts: stopAndRestartTimeouts,
   })
-  .meta({ title: 'nearStopAndRestartUpgrade input' });
+  .meta({ title: 'nearStopAndRestartUpgrade targets' });
 
-export const nearKeyHotSwapInput = z
+export const nearKeyHotSwapTargets = z
   .strictObject({
     ...common,
     primary: nearNodeRefSchema.describe('The node validating now; it is stopped before the standby gets the key.'),
@@ -145,24 +222,22 @@ export const nearKeyHotSwapInput = z
     release: nearReleaseSchema
       .optional()
       .describe('A release to install on the standby before it takes over (staged on its host).'),
-    timeouts: z
-      .strictObject({
-        sync: duration.prefault('2 days').describe('The standby reaching the head.'),
-        signing: duration.prefault('30 minutes').describe('The standby producing with the key.'),
-      })
-      .prefault({})
-      .describe(timeoutsDescription),
+    timeouts: hotSwapTimeouts,
   })
   .refine((i) => i.primary.rpcUrl !== i.standby.rpcUrl, {
     message: 'primary and standby must be different nodes',
     path: ['standby'],
   })
-  .meta({ title: 'nearValidatorKeyHotSwap input' });
+  .meta({ title: 'nearValidatorKeyHotSwap targets' });
 
 export type NearZeroDowntimeInput = z.input<typeof nearZeroDowntimeInput>;
 export type NearSyncAndSwapInput = z.input<typeof nearSyncAndSwapInput>;
 export type NearStopAndRestartInput = z.input<typeof nearStopAndRestartInput>;
 export type NearKeyHotSwapInput = z.input<typeof nearKeyHotSwapInput>;
+export type NearZeroDowntimeTargets = z.input<typeof nearZeroDowntimeTargets>;
+export type NearSyncAndSwapTargets = z.input<typeof nearSyncAndSwapTargets>;
+export type NearStopAndRestartTargets = z.input<typeof nearStopAndRestartTargets>;
+export type NearKeyHotSwapTargets = z.input<typeof nearKeyHotSwapTargets>;
 
 /** The schema of each workflow type's input (for the JSON Schema files and clients). */
 export const nearWorkflowInputs = {

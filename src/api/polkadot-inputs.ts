@@ -1,15 +1,15 @@
 /**
- * The input of `polkadotValidatorSwapUpgrade`: one strict zod schema giving the TypeScript type, the JSON
- * Schema under schemas/ and the messages an operator reads when an input is wrong. The workflow parses its
- * input with it first thing, inside the sandbox, so this module imports only zod and the
- * zod-only parts of src/config (hosts, signers, paths, durations), which the inventory uses too.
- *
- * Inputs name hosts, paths, services and signer references, never a secret.
+ * `polkadotValidatorSwapUpgrade` in two schemas, as the NEAR workflows (near-inputs.ts): the **input** names
+ * the validator (network and stash), which of its inventory nodes are A and B when not its primary and
+ * standby, the releases and options; the **targets** are that input with A, B, the relay RPC and the
+ * set-keys route resolved against the worker's inventory. The workflow parses both inside the sandbox, so
+ * this module imports only zod and the zod-only parts of src/config. Neither holds a secret.
  */
 import { z } from 'zod';
 import { hostSchema } from '../config/host.js';
 import { polkadotNetwork, type PolkadotNetwork } from '../config/identities.js';
 import { absolutePath, duration, rpcUrl, serviceName, sha256Hex } from '../config/primitives.js';
+import { roleNode } from './near-inputs.js';
 import { signerSchema } from '../config/signers.js';
 import { ss58Address, stashPrefixIssue } from '../config/ss58.js';
 import type { IdentityIssue, ValidatorIdentity } from './identity.js';
@@ -40,14 +40,23 @@ export const polkadotNodeRefSchema = z
   })
   .describe('A polkadot node: where it runs and how to reach it.');
 
+const releaseFields = {
+  staged: absolutePath.describe('Where the new polkadot binary waits on the host (copied there beforehand).'),
+  sha256: sha256Hex.describe('Its sha256; the install refuses anything else.'),
+  version: z.string().min(1).optional().describe('The release, for the operator ("1.20.0").'),
+};
+
+/** A release as the input names it: installed where the inventory says the node's service runs polkadot. */
+export const polkadotReleaseRequest = z
+  .strictObject(releaseFields)
+  .describe('A polkadot release to install on one node (where its service runs polkadot, per the inventory).');
+
 export const polkadotReleaseSchema = z
   .strictObject({
-    staged: absolutePath.describe('Where the new polkadot binary waits on the host (copied there beforehand).'),
-    sha256: sha256Hex.describe('Its sha256; the install refuses anything else.'),
+    ...releaseFields,
     installTo: absolutePath.describe(
       'The binary the service runs (e.g. /usr/local/bin/polkadot); replaced by the install.',
     ),
-    version: z.string().min(1).optional().describe('The release, for the operator ("1.20.0").'),
   })
   .describe('A polkadot release to install on one node.');
 
@@ -79,7 +88,52 @@ export const setKeysRouteSchema = z
   })
   .describe('How the new session keys reach the chain.');
 
+const handBack = z
+  .boolean()
+  .default(true)
+  .describe(
+    'true: the full round trip A → B → A (B stops at the end). false: end once B validates and A is stopped (upgraded if a release is given, else decommissioned).',
+  );
+const manualApproval = z
+  .boolean()
+  .default(false)
+  .describe('Hold for an `approve` update before each irreversible step.');
+const swapTimeouts = z
+  .strictObject({
+    sync: duration.prefault('2 days').describe('A node reaching the head of the chain.'),
+    keysActive: duration
+      .prefault('1 day')
+      .describe('New keys becoming active: two to three sessions (4 h each on Polkadot, 1 h on Kusama).'),
+  })
+  .prefault({})
+  .describe('How long each wait may take before the upgrade gives up.');
+const needsReleaseToHandBack = {
+  message: 'handing back to A needs the release to install on A',
+  path: ['release'],
+};
+
 export const polkadotValidatorSwapInput = z
+  .strictObject({
+    validator: polkadotValidatorRef,
+    nodeA: roleNode('primary', 'Node A, validating now; it is upgraded while B validates'),
+    nodeB: roleNode(
+      'standby',
+      'Node B, the standby that takes over while A is upgraded: synced or able to sync, holding no keys of A',
+    ),
+    release: polkadotReleaseRequest
+      .optional()
+      .describe('The release installed on A once B validates (staged on A’s host). Required when handing back.'),
+    releaseB: polkadotReleaseRequest
+      .optional()
+      .describe('A release to install on B before it starts (staged on B’s host), if B is not on it already.'),
+    handBack,
+    manualApproval,
+    timeouts: swapTimeouts,
+  })
+  .refine((i) => !i.handBack || i.release !== undefined, needsReleaseToHandBack)
+  .meta({ title: 'polkadotValidatorSwapUpgrade input' });
+
+export const polkadotValidatorSwapTargets = z
   .strictObject({
     validator: polkadotValidatorRef,
     relayRpcUrl: nodeRpcUrl.describe(
@@ -96,27 +150,11 @@ export const polkadotValidatorSwapInput = z
       .optional()
       .describe('A release to install on B before it starts (staged on B’s host), if B is not on it already.'),
     setKeys: setKeysRouteSchema,
-    handBack: z
-      .boolean()
-      .default(true)
-      .describe(
-        'true: the full round trip A → B → A (B stops at the end). false: end once B validates and A is stopped (upgraded if a release is given, else decommissioned).',
-      ),
-    manualApproval: z.boolean().default(false).describe('Hold for an `approve` update before each irreversible step.'),
-    timeouts: z
-      .strictObject({
-        sync: duration.prefault('2 days').describe('A node reaching the head of the chain.'),
-        keysActive: duration
-          .prefault('1 day')
-          .describe('New keys becoming active: two to three sessions (4 h each on Polkadot, 1 h on Kusama).'),
-      })
-      .prefault({})
-      .describe('How long each wait may take before the upgrade gives up.'),
+    handBack,
+    manualApproval,
+    timeouts: swapTimeouts,
   })
-  .refine((i) => !i.handBack || i.release !== undefined, {
-    message: 'handing back to A needs the release to install on A',
-    path: ['release'],
-  })
+  .refine((i) => !i.handBack || i.release !== undefined, needsReleaseToHandBack)
   .refine(
     (i) =>
       i.nodeA.rpcUrl !== i.nodeB.rpcUrl &&
@@ -126,10 +164,11 @@ export const polkadotValidatorSwapInput = z
       path: ['nodeB'],
     },
   )
-  .meta({ title: 'polkadotValidatorSwapUpgrade input' });
+  .meta({ title: 'polkadotValidatorSwapUpgrade targets' });
 
 export type PolkadotValidatorSwapInput = z.input<typeof polkadotValidatorSwapInput>;
-export type PolkadotValidatorSwapParsed = z.output<typeof polkadotValidatorSwapInput>;
+export type PolkadotValidatorSwapTargets = z.input<typeof polkadotValidatorSwapTargets>;
+export type PolkadotValidatorSwapParsed = z.output<typeof polkadotValidatorSwapTargets>;
 
 /** The schema of each Polkadot workflow type's input (for the JSON Schema files and clients). */
 export const polkadotWorkflowInputs = {

@@ -12,7 +12,7 @@ import {
 import { createSearchAttributesCommand } from '../client/cluster.js';
 import { InvalidUpgradeInput, UpgradeAlreadyRunning } from '../client/upgrades.js';
 import { InventoryError } from '../config/load-inventory.js';
-import { UpgradeRequestError } from '../config/upgrade-request.js';
+import { UpgradeRequestError } from '../api/upgrade-request.js';
 
 export const EXIT = {
   ok: 0,

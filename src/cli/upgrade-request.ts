@@ -1,7 +1,8 @@
 /**
  * What `plan` and `start` upgrade: either a workflow input file (the one `temporal workflow start
- * --input-file` takes) or a request against the inventory, resolved by src/config/upgrade-request.ts. Both
- * end in the strategy's schema check, before anything is contacted.
+ * --input-file` takes) or a validator named by its id in an inventory (src/api/upgrade-request.ts), whose
+ * on-chain identity is what the input carries: hosts, RPCs and signers are the worker's to resolve from its
+ * own inventory. Both end in the strategy's schema check, before anything is contacted.
  */
 import { readFile } from 'node:fs/promises';
 import { Option } from 'commander';
@@ -10,7 +11,7 @@ import type { ValidatorIdentity } from '../api/identity.js';
 import { strategies, type StrategyName } from '../api/strategies.js';
 import { checkUpgradeInput } from '../client/upgrades.js';
 import { loadInventory } from '../config/load-inventory.js';
-import { resolveUpgradeInput } from '../config/upgrade-request.js';
+import { upgradeInputFor } from '../api/upgrade-request.js';
 import { CliError, EXIT } from './errors.js';
 
 export interface UpgradeRequestOptions {
@@ -18,7 +19,6 @@ export interface UpgradeRequestOptions {
   inputFile?: string;
   inventory?: string;
   validator?: string;
-  networkRpc?: string;
   releaseStaged?: string;
   releaseSha256?: string;
   releaseVersion?: string;
@@ -43,9 +43,8 @@ export function upgradeRequestOptions(command: Command): Command {
         .makeOptionMandatory(),
     )
     .option('-f, --input-file <file>', 'the workflow input as JSON (as `temporal workflow start --input-file`)')
-    .option('-i, --inventory <file>', 'the inventory (YAML or JSON) to resolve the input from')
+    .option('-i, --inventory <file>', "an inventory (YAML or JSON) to find the validator's identity in")
     .option('-v, --validator <id>', 'the validator, by its id in the inventory')
-    .option('--network-rpc <url>', 'an RPC of the network (NEAR) or the relay chain (Polkadot)')
     .option('--release-staged <path>', 'where the new binary waits on the host that installs it')
     .option('--release-sha256 <hex>', 'its sha256')
     .option('--release-version <version>', 'its version, for the operator')
@@ -84,10 +83,9 @@ export async function resolveUpgradeRequest(options: UpgradeRequestOptions): Pro
     if (hasRelease && (options.releaseStaged === undefined || options.releaseSha256 === undefined)) {
       throw new CliError('a release needs both --release-staged and --release-sha256', EXIT.usage);
     }
-    input = resolveUpgradeInput(await loadInventory(options.inventory), {
+    input = upgradeInputFor(await loadInventory(options.inventory), {
       validator: options.validator,
       strategy,
-      networkRpcUrl: options.networkRpc,
       ...(hasRelease
         ? {
             release: {

@@ -97,6 +97,9 @@ export const nearValidatorSchema = z
     ),
     staking: nearStakingSchema,
     nodes: validatorNodesSchema,
+    networkRpc: httpRpcUrl.describe(
+      'An RPC of the network (a synced node of your own or an endpoint you trust) for epochs, staking and the chain waits.',
+    ),
   })
   .describe('A NEAR validator.');
 
@@ -136,6 +139,9 @@ export const polkadotValidatorSchema = z
     stash: ss58Address.describe('The stash account (SS58): the session keys and their ownership proof are for it.'),
     setKeys: setKeysSchema,
     nodes: validatorNodesSchema,
+    networkRpc: rpcUrl.describe(
+      'An RPC of the relay chain (a synced node of your own or an endpoint you trust) for sessions, keys and finality.',
+    ),
   })
   .describe('A Polkadot, Kusama or test-network validator.');
 

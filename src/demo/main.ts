@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { teardownStack } from '../devnet/teardown.js';
+import { InventoryBook } from '../devnet/testbeds/targets-inventory.js';
 import { runDemoStrategy } from './run-strategy.js';
 import { demoStrategies, selectStrategies } from './strategies.js';
 import { formatTable, type RunRow } from './table.js';
@@ -51,7 +52,8 @@ try {
   const temporal = await startDemoTemporal({ server: Number(args.port), ui: Number(args['ui-port']) }, say);
   cleanups.push(temporal.stop);
   say(`Temporal UI: ${temporal.uiUrl} (server ${temporal.address}, namespace default)`);
-  const worker = await startDemoWorker(temporal);
+  const inventory = new InventoryBook();
+  const worker = await startDemoWorker(temporal, inventory);
   cleanups.push(worker.stop);
   say(`worker polling task queue ${temporal.taskQueue}`);
 
@@ -63,6 +65,7 @@ try {
         taskQueue: temporal.taskQueue,
         timing: { epochLength: 12, blockTimeMs: 150 },
         say: sayAs(strategy.alias),
+        inventory,
         keepTestbed: args.keep ? (stop) => cleanups.push(stop) : undefined,
       }),
     );

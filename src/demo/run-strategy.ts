@@ -7,12 +7,15 @@ import { startUpgrade } from '../client/index.js';
 import { followUpgrade } from './progress.js';
 import type { DemoStrategy, DemoTiming } from './strategies.js';
 import type { RunRow } from './table.js';
+import type { InventoryBook } from '../devnet/testbeds/targets-inventory.js';
 
 export interface RunContext {
   client: Client;
   taskQueue: string;
   timing: DemoTiming;
   say: (line: string) => void;
+  /** The demo worker's inventory: each testbed's is in it while its run goes. */
+  inventory: InventoryBook;
   /** Takes over the testbed when it is to stay up (--keep); without it the testbed stops after the run. */
   keepTestbed?(stop: () => Promise<void>): void;
 }
@@ -28,6 +31,7 @@ export async function runDemoStrategy(strategy: DemoStrategy, ctx: RunContext): 
     say(`the testbed did not come up: ${err instanceof Error ? err.message : String(err)}`);
     return { ...row, result: 'failed (testbed)' };
   }
+  const removeInventory = ctx.inventory.add(prepared.inventory);
   try {
     say(prepared.description);
     for (const line of prepared.setting) say(line);
@@ -59,6 +63,9 @@ export async function runDemoStrategy(strategy: DemoStrategy, ctx: RunContext): 
     return { ...row, result: 'failed' };
   } finally {
     if (ctx.keepTestbed) ctx.keepTestbed(prepared.stop);
-    else await prepared.stop();
+    else {
+      removeInventory();
+      await prepared.stop();
+    }
   }
 }

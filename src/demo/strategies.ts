@@ -3,6 +3,7 @@
  * judge it. A strategy is named by its workflow type or a short alias.
  */
 import type { StrategyInput, StrategyName } from '../api/strategies.js';
+import type { Inventory } from '../config/inventory.js';
 import {
   NEAR_SCENARIO_POOL,
   nearBaseline,
@@ -26,6 +27,8 @@ export interface NetworkFigures {
 
 export interface PreparedRun {
   input: StrategyInput<StrategyName>;
+  /** The worker's inventory of the testbed (its hosts, nodes, validator and signers). */
+  inventory: Inventory;
   description: string;
   /** Where things run: RPC endpoints and SSH hosts. */
   setting: string[];
@@ -55,11 +58,15 @@ function near(alias: string, workflowType: NearStrategy, manualApproval = false)
     workflowType,
     manualApproval,
     async prepare(timing) {
-      const { bed, input, description } = await startNearScenario(workflowType, { ...timing, manualApproval });
+      const { bed, input, inventory, description } = await startNearScenario(workflowType, {
+        ...timing,
+        manualApproval,
+      });
       try {
         const before = await nearBaseline(bed);
         return {
           input,
+          inventory,
           description,
           setting: [
             `NEAR localnet RPC ${bed.rpcUrl} (epochs of ${timing.epochLength} blocks × ${timing.blockTimeMs} ms), validator ${NEAR_SCENARIO_POOL}`,
@@ -88,7 +95,7 @@ function polkadot(alias: string, scenario: PolkadotScenarioName, manualApproval 
     workflowType: 'polkadotValidatorSwapUpgrade',
     manualApproval,
     async prepare(timing) {
-      const { bed, input, description, blockTimeMs } = await startPolkadotScenario(scenario, {
+      const { bed, input, inventory, description, blockTimeMs } = await startPolkadotScenario(scenario, {
         sessionLength: timing.epochLength,
         blockTimeMs: timing.blockTimeMs,
         manualApproval,
@@ -97,6 +104,7 @@ function polkadot(alias: string, scenario: PolkadotScenarioName, manualApproval 
         const fromSlot = await polkadotSteadySlot(bed);
         return {
           input,
+          inventory,
           description,
           setting: [
             `Polkadot local relay ${bed.relayUrl}${bed.assetHubUrl ? `, Asset Hub ${bed.assetHubUrl}` : ''} (sessions of ${timing.epochLength} slots × ${timing.blockTimeMs} ms)`,

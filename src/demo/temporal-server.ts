@@ -11,6 +11,7 @@ import { createActivities } from '../../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../api/identity.js';
 import { upgradeSearchAttributes } from '../api/search-attributes.js';
 import { resolveTemporalCli, toSdkExecutable } from '../devnet/temporal-servers.js';
+import type { InventorySource } from '../config/inventory-source.js';
 import { SshConnectionPool } from '../ssh/connection.js';
 
 export interface DemoTemporal {
@@ -61,14 +62,14 @@ export interface RunningWorker {
 }
 
 /** The production worker (workflows/index.ts, createActivities) on the default task queue, in this process. */
-export async function startDemoWorker(temporal: DemoTemporal): Promise<RunningWorker> {
+export async function startDemoWorker(temporal: DemoTemporal, inventory: InventorySource): Promise<RunningWorker> {
   const ssh = new SshConnectionPool();
   const worker = await Worker.create({
     connection: temporal.env.nativeConnection,
     namespace: temporal.env.namespace ?? 'default',
     taskQueue: temporal.taskQueue,
     workflowsPath: workflowsPath(),
-    activities: createActivities({ connections: ssh }),
+    activities: createActivities({ connections: ssh, inventory }),
     shutdownGraceTime: '10s',
   });
   const running = worker.run();

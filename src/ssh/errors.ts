@@ -15,7 +15,8 @@ export type HostErrorType =
   | 'CrossDevice'
   | 'UnsafeSwapState'
   | 'ServiceStillActive'
-  | 'ServiceStateUnknown';
+  | 'ServiceStateUnknown'
+  | 'NotInInventory';
 
 const nonRetryableTypes: ReadonlySet<HostErrorType> = new Set([
   'BadInput',
@@ -25,6 +26,7 @@ const nonRetryableTypes: ReadonlySet<HostErrorType> = new Set([
   'ChecksumMismatch',
   'CrossDevice',
   'UnsafeSwapState',
+  'NotInInventory',
 ]);
 
 export class HostError extends Error {

@@ -15,8 +15,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { polkadotValidatorSwapPlan } from '../../src/api/plans.js';
-import type { PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
+import type { PolkadotValidatorSwapInput, PolkadotValidatorSwapTargets } from '../../src/api/polkadot-inputs.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../src/devnet/testbeds/polkadot.js';
+import { InventoryBook } from '../../src/devnet/testbeds/targets-inventory.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 
@@ -26,6 +27,15 @@ let worker: Worker | undefined;
 let workerRun: Promise<void> | undefined;
 let scratch: string;
 const taskQueue = `cli-dot-${randomUUID()}`;
+/** The worker's inventory: the testbed's, as each test's targets describe it. */
+const inventory = new InventoryBook();
+
+/** The workflow input of a swap with these targets, whose inventory the worker now holds. */
+function swapOn(overrides: Partial<PolkadotValidatorSwapTargets> = {}) {
+  const upgrade = bed!.swapUpgrade(overrides);
+  inventory.add(upgrade.inventory);
+  return upgrade.input;
+}
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'vup-cli-dot-test-'));
@@ -35,7 +45,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await bundleUpgradeWorkflows(),
-    activities: createActivities({ connections: bed.connections }),
+    activities: createActivities({ connections: bed.connections, inventory }),
   });
   workerRun = worker.run();
 }, 240_000);
@@ -68,7 +78,7 @@ async function plan(input: PolkadotValidatorSwapInput) {
 }
 
 it('checks the relay, A synced, B not yet running, both disks, the staged release and the proxy signer', async () => {
-  const input = bed!.swapInput();
+  const input = swapOn();
   const run = await plan(input);
   expect(run.stderr.split('\n').filter((l) => l.startsWith('vup: '))).toEqual([]);
   expect(run.code).toBe(0);
@@ -77,7 +87,7 @@ it('checks the relay, A synced, B not yet running, both disks, the staged releas
   const { proxy, proxySigner } = bed!.validator;
   expect(lines).toEqual(
     expect.arrayContaining([
-      expect.stringMatching(new RegExp(`^  ✓ relay RPC ${input.relayRpcUrl}: .+ at #\\d+$`)),
+      expect.stringMatching(new RegExp(`^  ✓ relay RPC ${bed!.relayUrl}: .+ at #\\d+$`)),
       expect.stringMatching(new RegExp(`^  ✓ A val-a: node RPC ${a.rpcUrl}: .+ at #\\d+, \\d+ peer\\(s\\)$`)),
       '  · B val-b: node RPC ' + bed!.nodes['val-b']!.rpcUrl + ': not answering: the upgrade starts this node itself',
       expect.stringMatching(/^ {2}✓ A val-a: free disk at .*: [\d.]+ GiB free/),
@@ -94,10 +104,11 @@ it('checks the relay, A synced, B not yet running, both disks, the staged releas
 });
 
 it('a signer holding another account’s key is a failed check that names both accounts', async () => {
-  const input = bed!.swapInput();
+  const { setKeys } = bed!.swapTargets();
   const { stranger, strangerSigner, proxy } = bed!.validator;
-  const signedBy = { ...input.setKeys.signedBy, signer: strangerSigner };
-  const run = await plan({ ...input, setKeys: { ...input.setKeys, signedBy } });
+  const run = await plan(
+    swapOn({ setKeys: { ...setKeys, signedBy: { ...setKeys.signedBy, signer: strangerSigner } } }),
+  );
   expect(run.code).toBe(1);
   const line = run.stdout.split('\n').find((l) => l.includes(`signer "${strangerSigner.id}"`));
   expect(line).toMatch(/^ {2}✗ /);

@@ -31,6 +31,7 @@ import {
 } from '../../src/devnet/scenarios/polkadot.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
+import { InventoryBook } from '../../src/devnet/testbeds/targets-inventory.js';
 
 const SESSION_LENGTH = 12;
 const BLOCK_TIME_MS = 150;
@@ -60,8 +61,19 @@ async function testbed(options: PolkadotTestbedOptions = {}): Promise<PolkadotTe
 async function scenario(name: PolkadotScenarioName) {
   const s = await startPolkadotScenario(name, { sessionLength: SESSION_LENGTH, blockTimeMs: BLOCK_TIME_MS });
   bed = s.bed;
+  inventory.add(s.inventory);
   return s;
 }
+
+/** The workflow input of a swap on the testbed, whose inventory the workers now hold. */
+function swapOn(b: PolkadotTestbed, overrides: Parameters<PolkadotTestbed['swapUpgrade']>[0]) {
+  const upgrade = b.swapUpgrade(overrides);
+  inventory.add(upgrade.inventory);
+  return upgrade.input;
+}
+
+/** The workers' inventory: every testbed's hosts, nodes and validator, as a deployed worker's file holds them. */
+const inventory = new InventoryBook();
 
 let queues = 0;
 function newWorker(b: PolkadotTestbed, taskQueue: string, interceptor?: () => ActivityInboundCallsInterceptor) {
@@ -69,7 +81,7 @@ function newWorker(b: PolkadotTestbed, taskQueue: string, interceptor?: () => Ac
     connection: env!.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ connections: b.connections }),
+    activities: createActivities({ connections: b.connections, inventory }),
     interceptors: interceptor ? { activity: [() => ({ inbound: interceptor() })] } : undefined,
   });
 }
@@ -174,7 +186,7 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
     const b = await testbed({ mode: 'relay' });
     const fromSlot = await steadySlot(b);
     const { relayRpcUrl: _relay, ...stranger } = b.routes.stranger;
-    const { error, status } = await runSwap(b, b.swapInput({ timeouts: waits, setKeys: stranger }));
+    const { error, status } = await runSwap(b, swapOn(b, { timeouts: waits, setKeys: stranger }));
     const failure = failureOf(error);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('NotProxy');
@@ -190,7 +202,7 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
     const b = await testbed({ mode: 'ahm' });
     const fromSlot = await steadySlot(b);
     const setKeys = { submitTo: 'relay' as const, rpcUrl: b.relayUrl, signedBy: b.routes.stash.signedBy };
-    const { error, status } = await runSwap(b, b.swapInput({ timeouts: waits, setKeys }));
+    const { error, status } = await runSwap(b, swapOn(b, { timeouts: waits, setKeys }));
     const failure = failureOf(error);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('CallFiltered');
@@ -219,7 +231,7 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
         return result;
       },
     }));
-    const handle = await start(b.swapInput({ timeouts: waits, handBack: false }), taskQueue);
+    const handle = await start(swapOn(b, { timeouts: waits, handBack: false }), taskQueue);
     await first.run();
     expect(killed).toBe(true);
     const second = await newWorker(b, taskQueue);
@@ -238,7 +250,7 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
   it('aborted while B’s keys are on their way: the validator goes back to A, B stops, the status says so', async () => {
     const b = await testbed({ mode: 'relay' });
     const fromSlot = await steadySlot(b);
-    const { error, status } = await runSwap(b, b.swapInput({ timeouts: waits }), async (handle) => {
+    const { error, status } = await runSwap(b, swapOn(b, { timeouts: waits }), async (handle) => {
       for (;;) {
         const s = await handle.query(statusQuery);
         if (s.steps.find((x) => x.id === 'set-keys-b')?.state === 'done') break;

@@ -22,7 +22,9 @@ import { createActivities } from '../../activities/index.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { nearNetwork } from '../../src/config/identities.js';
 import { checkUpgradeInput, getStatus, startUpgrade, type StartedUpgrade } from '../../src/client/upgrades.js';
+import { staticInventory } from '../../src/config/inventory-source.js';
 import { freePort } from '../../src/devnet/ports.js';
+import { inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
 import {
   startNearTestbed,
   startTestbedService,
@@ -71,14 +73,7 @@ beforeAll(async () => {
   env = await createDevServerEnv([], { uiPort });
   bed = await startNearTestbed({ epochLength: 12, blockTimeMs: 150 });
   await startTestbedService(bed, 'val-a');
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: await bundleUpgradeWorkflows(),
-    activities: createActivities({ connections: bed.connections, heartbeatIntervalMs: 500 }),
-  });
-  workerRunning = worker.run();
-  const input = {
+  const targets = {
     validator: { network: nearNetwork.parse(bed.networkId), accountId: POOL },
     networkRpcUrl: bed.rpcUrl,
     staking: bed.validators[POOL]!.stakingInput,
@@ -88,6 +83,20 @@ beforeAll(async () => {
     timeouts: { sync: '5 minutes', keyActive: '10 minutes', signing: '5 minutes' },
     manualApproval: true,
   };
+  const { inventory, input } = inventoryForTargets('nearZeroDowntimeUpgrade', targets, {
+    nodeIds: { oldNode: 'val-a', newNode: 'val-b' },
+  });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await bundleUpgradeWorkflows(),
+    activities: createActivities({
+      connections: bed.connections,
+      heartbeatIntervalMs: 500,
+      inventory: staticInventory(inventory),
+    }),
+  });
+  workerRunning = worker.run();
   summary = checkUpgradeInput('nearZeroDowntimeUpgrade', input).summary;
   upgrade = await startUpgrade(env.client, 'nearZeroDowntimeUpgrade', input, { taskQueue: TASK_QUEUE });
   atGate = await eventually('the upgrade to hold at its approval gate', async () => {

@@ -11,6 +11,9 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { HostActivities } from '../../activities/host/index.js';
+import { createInventoryActivities } from '../../activities/inventory/index.js';
+import type { StrategyInput, StrategyName, StrategyTargets } from '../../src/api/strategies.js';
+import { InventoryBook, inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
 import type {
   KeysStanding,
   NodeHealth,
@@ -63,7 +66,7 @@ type Activities = HostActivities & Required<PolkadotActivities>;
 
 const host = (id: string): HostSpecInput => ({
   id,
-  address: '127.0.0.1',
+  address: `${id}.sim`,
   user: 'polkadot',
   hostKey: 'SHA256:atmwo39nj1vKY3710DuZTMnhk9BT8fjLkajmfxr+8lw',
   auth: { type: 'agent' },
@@ -321,9 +324,19 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
     ]),
   ) as unknown as Activities;
 
+  // The worker's inventory of this sim's machines: each upgrade's targets, as a deployed worker would hold them.
+  const inventory = new InventoryBook();
+  let upgrades = 0;
   const node = (id: string) => nodes.find((n) => n.opts.id === id) ?? fail(`no node ${id}`);
   return {
-    activities,
+    /** The activities a worker registers: the machines' and the chain's, and the inventory's resolution. */
+    activities: { ...activities, ...createInventoryActivities({ inventory }) },
+    /** The workflow input of an upgrade with these targets, whose inventory the worker now holds. */
+    upgrade<N extends StrategyName>(strategy: N, targets: StrategyTargets<N>): StrategyInput<N> {
+      const { inventory: held, input } = inventoryForTargets(strategy, targets, { validatorId: `v${++upgrades}` });
+      inventory.add(held);
+      return input;
+    },
     calls,
     setKeysTxs,
     missedSlots,

@@ -17,6 +17,7 @@ import {
   type NearStopAndRestartInput,
   type NearSyncAndSwapInput,
   type NearZeroDowntimeInput,
+  type NearZeroDowntimeTargets,
 } from '../../src/api/near-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { createTimeSkippingEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
@@ -98,15 +99,21 @@ const release = { staged: STAGED, sha256: sha256(releaseText(NEW)), version: NEW
 const validator = (accountId: string) => ({ network: 'mainnet' as const, accountId });
 const networkRpcUrl = 'http://rpc.sim:3030';
 
-const zeroDowntimeInput = (sim: Sim, accountId: string): NearZeroDowntimeInput => ({
-  validator: validator(accountId),
-  networkRpcUrl,
-  staking: { type: 'pool', ownerId: 'owner.near', signer: ownerSigner },
-  oldNode: sim.ref('a'),
-  newNode: sim.ref('b'),
-  release,
-  timeouts: { sync: '1 day', keyActive: '4 days', signing: '1 hour' },
-});
+const zeroDowntimeInput = (
+  sim: Sim,
+  accountId: string,
+  over: Partial<NearZeroDowntimeTargets> = {},
+): NearZeroDowntimeInput =>
+  sim.upgrade('nearZeroDowntimeUpgrade', {
+    validator: validator(accountId),
+    networkRpcUrl,
+    staking: { type: 'pool', ownerId: 'owner.near', signer: ownerSigner },
+    oldNode: sim.ref('a'),
+    newNode: sim.ref('b'),
+    release,
+    timeouts: { sync: '1 day', keyActive: '4 days', signing: '1 hour' },
+    ...over,
+  });
 
 async function runToEnd<T>(
   sim: Sim,
@@ -277,11 +284,10 @@ describe('nearZeroDowntimeUpgrade at mainnet timing', () => {
   it('fails non-retryably with the contract’s words when the owner signer is wrong, and stakes nothing', async () => {
     const accountId = 'wrong-owner.poolv1.near';
     const sim = simulate(accountId, 1000);
-    const input = zeroDowntimeInput(sim, accountId);
-    const { error, status } = await runToEnd(sim, 'nearZeroDowntimeUpgrade', {
-      ...input,
+    const input = zeroDowntimeInput(sim, accountId, {
       staking: { type: 'pool', ownerId: 'owner.near', signer: { ...ownerSigner, id: 'someone-else' } },
     });
+    const { error, status } = await runToEnd(sim, 'nearZeroDowntimeUpgrade', input);
     const failure = failureOf(error);
     expect(failure.type).toBe('NotPoolOwner');
     expect(failure.nonRetryable).toBe(true);
@@ -336,13 +342,14 @@ describe('nearZeroDowntimeUpgrade at mainnet timing', () => {
 });
 
 describe('nearSyncAndSwapUpgrade at mainnet timing', () => {
-  const input = (sim: Sim, accountId: string): NearSyncAndSwapInput => ({
-    validator: validator(accountId),
-    networkRpcUrl,
-    node: sim.ref('a'),
-    syncNode: sim.ref('sync'),
-    release,
-  });
+  const input = (sim: Sim, accountId: string): NearSyncAndSwapInput =>
+    sim.upgrade('nearSyncAndSwapUpgrade', {
+      validator: validator(accountId),
+      networkRpcUrl,
+      node: sim.ref('a'),
+      syncNode: sim.ref('sync'),
+      release,
+    });
 
   it('swaps the synced data in and runs the validator on the new release with its own key', async () => {
     const accountId = 'swap.poolv1.near';
@@ -384,13 +391,14 @@ describe('nearSyncAndSwapUpgrade at mainnet timing', () => {
 });
 
 describe('nearStopAndRestartUpgrade at mainnet timing', () => {
-  const input = (sim: Sim, accountId: string, migration = '12 hours'): NearStopAndRestartInput => ({
-    validator: validator(accountId),
-    networkRpcUrl,
-    node: sim.ref('a'),
-    release,
-    timeouts: { migration },
-  });
+  const input = (sim: Sim, accountId: string, migration = '12 hours'): NearStopAndRestartInput =>
+    sim.upgrade('nearStopAndRestartUpgrade', {
+      validator: validator(accountId),
+      networkRpcUrl,
+      node: sim.ref('a'),
+      release,
+      timeouts: { migration },
+    });
 
   it('follows a migration that outlasts its limit to the end, never stopping the node', async () => {
     const accountId = 'migrates.poolv1.near';
@@ -468,13 +476,13 @@ describe('nearValidatorKeyHotSwap at mainnet timing', () => {
   it('stages the key on the synced standby, then hands it over in one activity once the primary is stopped', async () => {
     const accountId = 'hot-swap.poolv1.near';
     const sim = simulate(accountId, 1200);
-    const input: NearKeyHotSwapInput = {
+    const input: NearKeyHotSwapInput = sim.upgrade('nearValidatorKeyHotSwap', {
       validator: validator(accountId),
       networkRpcUrl,
       primary: sim.ref('a'),
       standby: sim.ref('b'),
       release,
-    };
+    });
     const { value, error, status, events } = await runToEnd<{
       primaryKeyParkedAt: string;
       handedOverAfterBlock?: number;
@@ -509,14 +517,14 @@ describe('nearValidatorKeyHotSwap at mainnet timing', () => {
     const accountId = 'hot-swap-undo.poolv1.near';
     // The hand-over stops the primary and moves both key files, then fails: the worst moment to fail.
     const sim = simulate(accountId, 1200, { failHandOver: true });
-    const input: NearKeyHotSwapInput = {
+    const input: NearKeyHotSwapInput = sim.upgrade('nearValidatorKeyHotSwap', {
       validator: validator(accountId),
       networkRpcUrl,
       primary: sim.ref('a'),
       standby: sim.ref('b'),
       release,
       timeouts: { sync: '1 day', signing: '1 hour' },
-    };
+    });
     const { error, status } = await runToEnd(sim, 'nearValidatorKeyHotSwap', input);
     expect(error).toBeDefined();
     expect(stepStates(status)).toMatchObject({

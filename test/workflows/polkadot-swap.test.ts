@@ -13,7 +13,11 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { ss58PrefixOfNetwork } from '../../src/config/ss58.js';
 import { abortSignal, statusQuery } from '../../src/api/messages.js';
-import { polkadotIdentity, type PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
+import {
+  polkadotIdentity,
+  type PolkadotValidatorSwapInput,
+  type PolkadotValidatorSwapTargets,
+} from '../../src/api/polkadot-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import { createTimeSkippingEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
@@ -75,26 +79,27 @@ const swapInput = (
   sim: Sim,
   stash: string,
   network: 'polkadot' | 'kusama',
-  over: Partial<PolkadotValidatorSwapInput> = {},
-): PolkadotValidatorSwapInput => ({
-  validator: { chain: 'polkadot', network, stash: inForm(stash, network) },
-  relayRpcUrl: 'ws://relay.sim:9944',
-  nodeA: sim.ref('a'),
-  nodeB: sim.ref('b'),
-  release: { staged: STAGED, sha256: sha256(NEW), installTo: BINARY, version: '1.20.0' },
-  setKeys: {
-    submitTo: 'asset-hub',
-    rpcUrl: 'ws://asset-hub.sim:9944',
-    signedBy: {
-      type: 'proxy',
-      proxyType: 'StakingOperator',
-      account: '14E5nqKAp3oAJcmzgZhUD2RcptBeUBScxKHgJKU4HPNcKVf3',
-      signer: { id: 'operator', type: 'env', variable: 'OPERATOR_SURI' },
+  over: Partial<PolkadotValidatorSwapTargets> = {},
+): PolkadotValidatorSwapInput =>
+  sim.upgrade('polkadotValidatorSwapUpgrade', {
+    validator: { chain: 'polkadot', network, stash: inForm(stash, network) },
+    relayRpcUrl: 'ws://relay.sim:9944',
+    nodeA: sim.ref('a'),
+    nodeB: sim.ref('b'),
+    release: { staged: STAGED, sha256: sha256(NEW), installTo: BINARY, version: '1.20.0' },
+    setKeys: {
+      submitTo: 'asset-hub',
+      rpcUrl: 'ws://asset-hub.sim:9944',
+      signedBy: {
+        type: 'proxy',
+        proxyType: 'StakingOperator',
+        account: '14E5nqKAp3oAJcmzgZhUD2RcptBeUBScxKHgJKU4HPNcKVf3',
+        signer: { id: 'operator', type: 'env', variable: 'OPERATOR_SURI' },
+      },
     },
-  },
-  timeouts: { sync: '1 day', keysActive: '1 day' },
-  ...over,
-});
+    timeouts: { sync: '1 day', keysActive: '1 day' },
+    ...over,
+  });
 
 async function startSwap(
   sim: Sim,
@@ -197,7 +202,7 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
     const sim = simulate(stash, 'polkadot');
     const input = {
       ...swapInput(sim, stash, 'polkadot'),
-      release: { staged: 'polkadot', sha256: 'nope', installTo: BINARY },
+      release: { staged: 'polkadot', sha256: 'nope' },
     };
     const { error } = await runToEnd(sim, input);
     const failure = failureOf(error);

@@ -3,7 +3,9 @@
  * activities through these groups, so a retry policy means the same thing on every chain.
  */
 import type { ActivityOptions } from '@temporalio/workflow';
-import { UNSAFE_ERROR_TYPE } from './upgrade-run.js';
+
+/** A step found the validator in a state where going on could double-sign or lose data. */
+export const UNSAFE_ERROR_TYPE = 'UnsafeToProceed';
 
 /** Errors no retry can fix: wrong input, an unsafe state, a host that is not the pinned one, a bad binary. */
 export const nonRetryableErrorTypes = [
@@ -16,6 +18,7 @@ export const nonRetryableErrorTypes = [
   'CrossDevice',
   'UnsafeSwapState',
   'RemoteFileMissing',
+  'NotInInventory',
 ];
 
 /** Reads: RPC calls and quick host checks. Retried a few times, then the step fails. */

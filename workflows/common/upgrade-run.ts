@@ -34,7 +34,7 @@ import {
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { plannedSteps } from '../../src/api/plans.js';
-import { strategies, type ParsedStrategyInput, type StrategyName } from '../../src/api/strategies.js';
+import { strategies, type ParsedStrategyTargets, type StrategyName } from '../../src/api/strategies.js';
 import {
   AWAITING_APPROVAL_STAGE,
   UpgradeChain,
@@ -45,6 +45,7 @@ import {
 import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
 import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
 import { parseWorkflowInput } from './input.js';
+import { resolveTargets } from './targets.js';
 import { UpgradeMetrics } from './metrics.js';
 import { StepBook, type PlannedStep } from './steps.js';
 
@@ -78,8 +79,10 @@ interface Undo {
   run: () => Promise<void>;
 }
 
-export const UNSAFE_ERROR_TYPE = 'UnsafeToProceed';
+export { UNSAFE_ERROR_TYPE } from './activity-options.js';
 export const CANONICAL_IDENTITY_PATCH = 'canonical-identity';
+/** Inputs name validators and node ids; the targets come from the worker's inventory. */
+export const INVENTORY_TARGETS_PATCH = 'inventory-targets';
 
 export class UpgradeRun {
   readonly steps: StepBook;
@@ -285,16 +288,46 @@ export function beginUpgrade(spec: UpgradeSpec, input: unknown, carried?: Carrie
 
 /**
  * Starts a strategy from the strategy table (src/api/strategies.ts): parses its input in the sandbox (a bad
- * one fails the run at once, naming every wrong field), derives the validator, and plans the steps
- * (src/api/plans.ts) before anything is touched.
+ * one fails the run at once, naming every wrong field), derives the validator and plans the steps
+ * (src/api/plans.ts), then resolves the input's roles against the worker's inventory (the targets) before
+ * anything is touched. The targets are fixed for the whole upgrade: kept across continue-as-new, so an
+ * inventory edited mid-upgrade never moves a role.
  */
-export function beginStrategy<N extends StrategyName>(
+export async function beginStrategy<N extends StrategyName>(
   strategy: N,
   rawInput: unknown,
   carried?: CarriedState,
-): { run: UpgradeRun; input: ParsedStrategyInput<N> } {
+): Promise<{ run: UpgradeRun; input: ParsedStrategyTargets<N> }> {
   const spec = strategies[strategy];
-  const input = parseWorkflowInput(spec.input, rawInput, strategy) as ParsedStrategyInput<N>;
+  const known = carried?.remembered.targets;
+  // Runs started before inputs named ids carried their targets in the input, and replay as they ran.
+  if (known !== undefined || !patched(INVENTORY_TARGETS_PATCH)) {
+    const targets = known ?? rawInput;
+    const input = parseWorkflowInput(spec.targets, targets, strategy) as ParsedStrategyTargets<N>;
+    const run = beginFrame(strategy, input, rawInput, carried);
+    run.remember('targets', () => targets);
+    return { run, input };
+  }
+  const request = parseWorkflowInput(spec.input, rawInput, strategy);
+  const run = beginFrame(strategy, request, rawInput, carried);
+  try {
+    const targets = await resolveTargets(strategy, rawInput);
+    const input = parseWorkflowInput(spec.targets, targets, strategy) as ParsedStrategyTargets<N>;
+    run.remember('targets', () => targets);
+    return { run, input };
+  } catch (err) {
+    // Nothing was touched: the run ends failed, with the reason in its status and metrics.
+    return run.execute(() => Promise.reject(err as Error));
+  }
+}
+
+function beginFrame(
+  strategy: StrategyName,
+  input: { validator: unknown; manualApproval?: boolean; release?: unknown; releaseB?: unknown; handBack?: boolean },
+  rawInput: unknown,
+  carried?: CarriedState,
+): UpgradeRun {
+  const spec = strategies[strategy];
   // A validator written in a second form would be a second workflow id: two hands on one key. Runs started
   // before this rule replay without it.
   const issue = (spec as { identityIssue?: (i: unknown) => IdentityIssue | undefined }).identityIssue?.(input);
@@ -305,12 +338,11 @@ export function beginStrategy<N extends StrategyName>(
     );
   // The table pairs each schema with functions of its own output; TypeScript cannot follow the pairing.
   const identity = (spec.identity as (i: unknown) => ValidatorIdentity)(input);
-  const run = beginUpgrade(
+  return beginUpgrade(
     { strategy, identity, plan: plannedSteps(strategy, input), manualApproval: input.manualApproval },
     rawInput,
     carried,
   );
-  return { run, input };
 }
 
 /** The failure's type for the failed-upgrades metric: an ApplicationFailure's type, else the error's name. */

@@ -9,7 +9,8 @@
  *   const after = await settledNearCounters(bed);                   // after.missedBlocks - before.missedBlocks
  *   await bed.stop();
  */
-import type { StrategyInput } from '../../api/strategies.js';
+import type { StrategyInput, StrategyTargets } from '../../api/strategies.js';
+import type { Inventory } from '../../config/inventory.js';
 import type { ValidatorCounters } from '../near/index.js';
 import {
   startNearTestbed,
@@ -18,6 +19,7 @@ import {
   type NearTestbedOptions,
   type TestbedNode,
 } from '../testbeds/near.js';
+import { inventoryForTargets } from '../testbeds/targets-inventory.js';
 
 /** The validator every NEAR scenario upgrades: a staking pool owned by owner.near. */
 export const NEAR_SCENARIO_POOL = 'pool.poolv1.near';
@@ -46,7 +48,12 @@ export interface NearScenarioOptions {
 export interface NearScenario<N extends NearStrategy> {
   strategy: N;
   bed: NearTestbed;
+  /** The workflow input: the validator, its nodes by id, the release. */
   input: StrategyInput<N>;
+  /** What the worker resolves the input to (the nodes, RPC and signer it runs on). */
+  targets: StrategyTargets<N>;
+  /** The worker's inventory of this testbed. */
+  inventory: Inventory;
   /** What the run shows, in one line. */
   description: string;
 }
@@ -64,7 +71,7 @@ interface Layout<N extends NearStrategy> {
   testbed: NearTestbedOptions;
   /** Nodes whose services run before the upgrade starts. */
   running: string[];
-  input(bed: NearTestbed): Omit<StrategyInput<N>, 'validator' | 'networkRpcUrl'>;
+  input(bed: NearTestbed): Omit<StrategyTargets<N>, 'validator' | 'networkRpcUrl'>;
 }
 
 const layouts: { [N in NearStrategy]: Layout<N> } = {
@@ -149,17 +156,29 @@ export async function startNearScenario<N extends NearStrategy>(
   });
   try {
     for (const id of layout.running) await startTestbedService(bed, id);
-    const input = {
+    const targets = {
       validator: { network: 'localnet', accountId: NEAR_SCENARIO_POOL },
       networkRpcUrl: bed.rpcUrl,
       ...(options.manualApproval ? { manualApproval: true } : {}),
       ...layout.input(bed),
-    } as StrategyInput<N>;
-    return { strategy, bed, input, description: layout.description };
+    } as StrategyTargets<N>;
+    const { inventory, input } = inventoryForTargets(strategy, targets, { nodeIds: testbedNodeIds(bed, targets) });
+    return { strategy, bed, input, targets, inventory, description: layout.description };
   } catch (err) {
     await bed.stop();
     throw err;
   }
+}
+
+/** The testbed's id of the node in each role field of the targets (matched by host and home). */
+function testbedNodeIds(bed: NearTestbed, targets: object): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const [field, value] of Object.entries(targets)) {
+    const ref = value as { host?: { id?: string }; home?: string };
+    const node = Object.values(bed.nodes).find((n) => n.home === ref?.home && n.ref.host.id === ref.host?.id);
+    if (node) ids[field] = node.id;
+  }
+  return ids;
 }
 
 /** The account's counters once every height up to now has settled (past the devnet's signature grace). */

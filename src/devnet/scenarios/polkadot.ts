@@ -10,6 +10,7 @@
  *   const counters = await settledPolkadotCounters(bed, fromSlot, blockTimeMs);  // missed, equivocations
  */
 import type { PolkadotValidatorSwapInput } from '../../api/polkadot-inputs.js';
+import type { Inventory } from '../../config/inventory.js';
 import type { ValidatorCounters } from '../polkadot/accounting.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../testbeds/polkadot.js';
 
@@ -25,7 +26,10 @@ export interface PolkadotScenarioOptions {
 export interface PolkadotScenario {
   name: PolkadotScenarioName;
   bed: PolkadotTestbed;
+  /** The workflow input: the validator, its nodes by id, the release. */
   input: PolkadotValidatorSwapInput;
+  /** The worker's inventory of this testbed. */
+  inventory: Inventory;
   blockTimeMs: number;
   /** What the run shows, in one line. */
   description: string;
@@ -58,12 +62,12 @@ export async function startPolkadotScenario(
     sessionLength: options.sessionLength ?? 12,
     blockTimeMs,
   });
-  const input = bed.swapInput({
+  const { input, inventory } = bed.swapUpgrade({
     timeouts: waits,
     ...(layout.handBack ? {} : { handBack: false }),
     ...(options.manualApproval ? { manualApproval: true } : {}),
   });
-  return { name, bed, input, blockTimeMs, description: layout.description };
+  return { name, bed, input, inventory, blockTimeMs, description: layout.description };
 }
 
 /**

@@ -28,7 +28,8 @@ import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { encodeAddress, randomAsHex } from '@polkadot/util-crypto';
 import type { PolkadotNodeRef, SetKeysRoute } from '../../../activities/polkadot/types.js';
-import type { PolkadotValidatorSwapInput } from '../../api/polkadot-inputs.js';
+import type { PolkadotValidatorSwapTargets } from '../../api/polkadot-inputs.js';
+import { inventoryForTargets, type InventoryAndInput } from './targets-inventory.js';
 import type { HostSpec } from '../../config/host.js';
 import type { SignerSpec } from '../../config/inventory.js';
 import { ss58PrefixOfNetwork } from '../../config/ss58.js';
@@ -130,10 +131,12 @@ export interface PolkadotTestbed {
   /** The relay's current BABE slot (a starting point for `counters`). */
   currentSlot(): number;
   /**
-   * An input of polkadotValidatorSwapUpgrade for this testbed: A = val-a (upgraded to the new binary), B =
-   * val-b, keys set by the stash's proxy through the mode's route. Override any field with `overrides`.
+   * The targets of a polkadotValidatorSwapUpgrade on this testbed: A = val-a (upgraded to the new binary),
+   * B = val-b, keys set by the stash's proxy through the mode's route. Override any field with `overrides`.
    */
-  swapInput(overrides?: Partial<PolkadotValidatorSwapInput>): PolkadotValidatorSwapInput;
+  swapTargets(overrides?: Partial<PolkadotValidatorSwapTargets>): PolkadotValidatorSwapTargets;
+  /** The same upgrade as the worker's inventory and the workflow input that names it. */
+  swapUpgrade(overrides?: Partial<PolkadotValidatorSwapTargets>): InventoryAndInput<'polkadotValidatorSwapUpgrade'>;
   isRunning(nodeId: string): boolean;
   startNode(nodeId: string): Promise<void>;
   stop(): Promise<void>;
@@ -317,7 +320,7 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
       workDir,
       counters: (fromSlot) => devnet.counters(stash.publicKey, fromSlot),
       currentSlot: () => devnet.relay.best.slot,
-      swapInput: (overrides = {}) => {
+      swapTargets: (overrides = {}) => {
         const [a, b] = hostNames.map((name) => nodeOf(nodes, name));
         if (!a || !b) throw new Error('swapInput needs two hosts');
         // The workflow input's route has no relayRpcUrl: the workflow passes its relayRpcUrl along.
@@ -346,6 +349,14 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
           setKeys,
           ...overrides,
         };
+      },
+      swapUpgrade: (overrides = {}) => {
+        const [a, b] = hostNames.map((name) => nodeOf(nodes, name));
+        const nodeIds = { nodeA: a!.id, nodeB: b!.id };
+        return inventoryForTargets('polkadotValidatorSwapUpgrade', bed.swapTargets(overrides), {
+          nodeIds,
+          binaries: { nodeA: a!.binary, nodeB: b!.binary },
+        });
       },
       isRunning: (nodeId) => {
         const node = nodeOf(nodes, nodeId);

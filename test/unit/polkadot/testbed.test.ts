@@ -1,4 +1,5 @@
-import { polkadotValidatorSwapInput } from '../../../src/api/polkadot-inputs.js';
+import { polkadotValidatorSwapInput, polkadotValidatorSwapTargets } from '../../../src/api/polkadot-inputs.js';
+import { resolveUpgradeTargets } from '../../../src/api/upgrade-request.js';
 import { MockActivityEnvironment } from '../../helpers/activity-environment.js';
 import { createActivities } from '../../../activities/index.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
@@ -29,11 +30,15 @@ describe('Polkadot testbed', () => {
     }
   }, 120_000);
 
-  it('stages two different binaries and gives a swap input the workflow schema accepts', () => {
+  it('stages two different binaries and gives a swap input the workflow schema accepts, resolved from its inventory', () => {
     expect(bed.binaries.old.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(bed.binaries.new.sha256).not.toBe(bed.binaries.old.sha256);
-    const parsed = polkadotValidatorSwapInput.safeParse(bed.swapInput());
+    const { input, inventory } = bed.swapUpgrade();
+    expect(polkadotValidatorSwapInput.safeParse(input).error).toBeUndefined();
+    const targets = resolveUpgradeTargets(inventory, 'polkadotValidatorSwapUpgrade', input);
+    const parsed = polkadotValidatorSwapTargets.safeParse(targets);
     expect(parsed.error).toBeUndefined();
+    expect(parsed.data).toEqual(polkadotValidatorSwapTargets.parse(bed.swapTargets()));
     expect(parsed.data?.setKeys).toMatchObject({
       submitTo: 'relay',
       signedBy: { type: 'proxy', proxyType: 'Staking' },

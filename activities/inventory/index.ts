@@ -1,0 +1,97 @@
+/**
+ * The worker's inventory at the activity boundary. `resolveUpgradeTargets` turns a workflow input (which
+ * names a validator, never a host or a signer) into the targets the workflow runs on; `withinInventory`
+ * makes every other activity refuse a host or a signer reference that is not the inventory's, so nothing a
+ * workflow was handed reaches a machine or a key unless the worker's own file lists it.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { strategies, isStrategyName, type StrategyName } from '../../src/api/strategies.js';
+import { resolveUpgradeTargets, UpgradeRequestError } from '../../src/api/upgrade-request.js';
+import { hostNotInInventory, signerNotInInventory, type InventorySource } from '../../src/config/inventory-source.js';
+import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
+import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
+import { SignerError } from '../../src/secrets/errors.js';
+import type { SshConnectionProvider } from '../../src/ssh/connection.js';
+import { HostError } from '../../src/ssh/errors.js';
+
+export const NOT_IN_INVENTORY_ERROR_TYPE = 'NotInInventory';
+
+export interface ResolveUpgradeTargetsInput {
+  strategy: StrategyName;
+  /** The workflow's input as it was started. */
+  input: unknown;
+}
+
+export interface InventoryActivityDeps {
+  /** The worker's inventory; without one, nothing resolves. */
+  inventory?: InventorySource;
+}
+
+export function createInventoryActivities(deps: InventoryActivityDeps) {
+  return {
+    /** The input's roles, RPCs and signer references, from the worker's inventory as it is now. */
+    // Async as every activity is (the worker awaits it); the resolution itself reads memory only.
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async resolveUpgradeTargets({ strategy, input }: ResolveUpgradeTargetsInput): Promise<Record<string, unknown>> {
+      if (!isStrategyName(strategy)) {
+        throw ApplicationFailure.nonRetryable(`unknown strategy "${String(strategy)}"`, 'BadInput');
+      }
+      const parsed = strategies[strategy].input.safeParse(input);
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(
+          `invalid input to ${strategy}:\n${z.prettifyError(parsed.error)}`,
+          'InvalidInput',
+        );
+      }
+      if (!deps.inventory) {
+        throw ApplicationFailure.nonRetryable(
+          'this worker has no inventory (VUP_INVENTORY): it cannot resolve any validator',
+          NOT_IN_INVENTORY_ERROR_TYPE,
+        );
+      }
+      try {
+        return resolveUpgradeTargets(deps.inventory.current(), strategy, input as Record<string, unknown>);
+      } catch (err) {
+        if (err instanceof UpgradeRequestError) {
+          throw ApplicationFailure.nonRetryable(err.message, NOT_IN_INVENTORY_ERROR_TYPE);
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+export interface GuardedDeps {
+  connections: SshConnectionProvider;
+  resolveNearSigner?: NearSignerResolver;
+  resolveSubstrateSigner?: SubstrateSignerResolver;
+}
+
+/** The same dependencies, refusing any host or signer that the inventory does not list exactly so. */
+export function withinInventory<D extends GuardedDeps>(deps: D, source: InventorySource): D {
+  const near = deps.resolveNearSigner ?? nearSignerResolver();
+  const substrate = deps.resolveSubstrateSigner ?? substrateSignerResolver();
+  const refuseSigner = (spec: Parameters<NearSignerResolver>[0]) => {
+    const why = signerNotInInventory(source.current(), spec);
+    if (why) throw new SignerError('NotInInventory', why);
+  };
+  return {
+    ...deps,
+    connections: {
+      get: async (host) => {
+        const why = hostNotInInventory(source.current(), host);
+        if (why) throw new HostError('NotInInventory', why);
+        return deps.connections.get(host);
+      },
+    },
+    resolveNearSigner: async (spec, context) => {
+      refuseSigner(spec);
+      return near(spec, context);
+    },
+    resolveSubstrateSigner: async (spec, context) => {
+      refuseSigner(spec);
+      return substrate(spec, context);
+    },
+  };
+}
