@@ -21,6 +21,7 @@
  */
 import type { NearKeyHotSwapInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
+import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearKeyHotSwapResult {
@@ -57,6 +58,7 @@ export async function nearValidatorKeyHotSwap(
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(primary)} does not validate for ${accountId}`);
       const standing = await near.keyStanding(networkRpcUrl, accountId, status.validatorPublicKey);
+      observeCounters(run, standing.counters);
       if (standing.currentKey !== status.validatorPublicKey)
         throw unsafe(`${accountId} does not validate with ${status.validatorPublicKey} this epoch`);
       const onStandby = await near.readValidatorKey(standby);

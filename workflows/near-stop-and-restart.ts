@@ -32,6 +32,7 @@ import {
 } from './common/near.js';
 import { ApplicationFailure } from '@temporalio/workflow';
 import { usesSignerEvidence } from './common/signer-evidence.js';
+import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearStopAndRestartResult {
@@ -58,6 +59,8 @@ export async function nearStopAndRestartUpgrade(
       const status = await near.nodeStatus(node);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
+      // The chain's counters before the stop: what the node misses from here on is the run's to report.
+      observeCounters(run, status.counters);
       const database = await near.checkDatabase(node, release.staged);
       if (database.dataDbVersion !== undefined && database.dataDbVersion > database.binaryDbVersion)
         throw unsafe(

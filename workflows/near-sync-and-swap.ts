@@ -29,6 +29,7 @@ import {
   unsafe,
   upgradeTag,
 } from './common/near.js';
+import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearSyncAndSwapResult {
@@ -54,6 +55,7 @@ export async function nearSyncAndSwapUpgrade(
       const status = await near.nodeStatus(node);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
+      observeCounters(run, status.counters);
       const syncKey = await near.readValidatorKey(syncNode);
       if (syncKey)
         throw unsafe(

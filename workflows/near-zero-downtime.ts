@@ -19,6 +19,7 @@
 import type { NearZeroDowntimeInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, refusedByChain, unsafe } from './common/near.js';
 import { summarized } from './common/summaries.js';
+import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearZeroDowntimeResult {
@@ -44,6 +45,7 @@ export async function nearZeroDowntimeUpgrade(
       if (old.validatorAccountId !== accountId || !old.validatorPublicKey)
         throw unsafe(`${hostName(oldNode)} does not validate for ${accountId} (it reports ${describeKey(old)})`);
       const standing = await near.keyStanding(networkRpcUrl, accountId, old.validatorPublicKey);
+      observeCounters(run, standing.counters);
       if (standing.currentKey !== old.validatorPublicKey)
         throw unsafe(
           `${hostName(oldNode)} signs with ${old.validatorPublicKey}, but ${accountId} validates with ${standing.currentKey ?? 'no key'} this epoch`,
@@ -134,6 +136,7 @@ export async function nearZeroDowntimeUpgrade(
 
     await run.step('stop-old-node', async () => {
       const standing = await near.keyStanding(networkRpcUrl, accountId, oldKey);
+      observeCounters(run, standing.counters);
       if (standing.currentKey === oldKey)
         throw unsafe(`${accountId} still validates with the old key ${oldKey}; the old node must keep running`);
       await host.stop(oldNode);

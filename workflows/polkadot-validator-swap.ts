@@ -35,6 +35,7 @@ import {
   stopVerified,
   unsafe,
 } from './common/polkadot.js';
+import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState, type UpgradeRun } from './common/upgrade-run.js';
 
 export interface PolkadotValidatorSwapResult {
@@ -80,6 +81,7 @@ export async function polkadotValidatorSwapUpgrade(
           `a key change for ${stash} is under way (queued ${shortKeys(onChain.queuedKeys)}, next ${shortKeys(keys)}); start the swap once it is active`,
         );
       const standing = await dot.keysStanding(relay, stash, keys);
+      observeCounters(run, standing.counters);
       if (standing.stage !== 'active')
         throw unsafe(`the keys ${shortKeys(keys)} of ${stash} are ${standing.stage}, not active; nothing to take over`);
       const health = await dot.health(nodeA);
@@ -153,6 +155,7 @@ export async function polkadotValidatorSwapUpgrade(
       'stop-a',
       async () => {
         const standing = await dot.keysStanding(relay, stash, keysB);
+        observeCounters(run, standing.counters);
         if (standing.stage !== 'active')
           throw unsafe(`B's keys are ${standing.stage}, not active; A must keep validating`);
         await stopVerified(run, nodeA);
@@ -198,6 +201,7 @@ export async function polkadotValidatorSwapUpgrade(
     );
     await run.step('stop-b', async () => {
       const standing = await dot.keysStanding(relay, stash, keysB);
+      observeCounters(run, standing.counters);
       if (standing.stage !== 'unset')
         throw unsafe(`B's keys are still ${standing.stage} for ${stash}; B must keep running`);
       await stopVerified(run, nodeB);

@@ -13,6 +13,7 @@ import { judgeDatabase } from '../../src/near/database-check.js';
 import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
 import { observeNearSigner } from '../../src/near/signer-evidence.js';
 import { producedSince } from '../../src/near/production.js';
+import { nearValidatorCounters } from '../../src/near/validator-counters.js';
 import { messageOf, nearRpc, reading } from '../../src/near/rpc.js';
 import { stakeWithKey as submitStake } from '../../src/near/staking.js';
 import { handOverValidatorKey as handOver, withdrawValidatorKey as withdraw } from '../../src/near/key-handover.js';
@@ -87,9 +88,16 @@ export function createNearActivities(deps: NearActivityDeps) {
   };
 
   return {
-    nodeStatus: async (input) => {
+    nodeStatus: async (input): Promise<NodeStatus> => {
       const { rpcUrl } = parseInput(rpcInput, input, 'nodeStatus');
-      return reportingNearErrors(() => readNodeStatus(rpcUrl));
+      return reportingNearErrors(async () => {
+        const status = await readNodeStatus(rpcUrl);
+        // A validator node: what the chain counts for its account, as its own RPC reports it.
+        const counters = status.validatorAccountId
+          ? await nearValidatorCounters(rpcUrl, status.validatorAccountId)
+          : undefined;
+        return counters ? { ...status, counters } : status;
+      });
     },
 
     epochInfo: async (input): Promise<EpochInfo> => {
@@ -99,7 +107,13 @@ export function createNearActivities(deps: NearActivityDeps) {
 
     keyStanding: async (input): Promise<KeyStanding> => {
       const req = parseInput(keyStandingInput, input, 'keyStanding');
-      return reportingNearErrors(() => readKeyStanding(req.rpcUrl, req.accountId, req.publicKey));
+      return reportingNearErrors(async () => {
+        const [standing, counters] = await Promise.all([
+          readKeyStanding(req.rpcUrl, req.accountId, req.publicKey),
+          nearValidatorCounters(req.rpcUrl, req.accountId),
+        ]);
+        return counters ? { ...standing, counters } : standing;
+      });
     },
 
     lookNodeSynced: async (input): Promise<ChainObservation<NodeStatus>> => {
@@ -130,9 +144,10 @@ export function createNearActivities(deps: NearActivityDeps) {
     lookKeyStage: async (input): Promise<ChainObservation<KeyStanding>> => {
       const req = parseInput(lookKeyStageInput, input, 'lookKeyStage');
       return reportingNearErrors(async () => {
-        const [standing, epoch] = await Promise.all([
+        const [standing, epoch, counters] = await Promise.all([
           readKeyStanding(req.rpcUrl, req.accountId, req.publicKey),
           readEpochInfo(req.rpcUrl),
+          nearValidatorCounters(req.rpcUrl, req.accountId),
         ]);
         const reached = KEY_STAGE_RANK[standing.stage] >= KEY_STAGE_RANK[req.want];
         const detail =
@@ -142,7 +157,7 @@ export function createNearActivities(deps: NearActivityDeps) {
             ? `; it validates with ${standing.currentKey} now`
             : '') +
           (reached ? '' : `; next epoch in ~${secondsOf(epoch.nextBoundaryEtaMs)}`);
-        return { reached, detail, value: standing, etaMs: epoch.nextBoundaryEtaMs };
+        return { reached, detail, value: standing, etaMs: epoch.nextBoundaryEtaMs, ...(counters ? { counters } : {}) };
       });
     },
 
@@ -155,27 +170,37 @@ export function createNearActivities(deps: NearActivityDeps) {
           reading(req.networkRpcUrl, 'validators', () => network.viewValidators()),
           readEpochInfo(req.networkRpcUrl),
         ]);
+        const counters = await nearValidatorCounters(req.networkRpcUrl, req.accountId, network, validators);
+        const answer = (seen: ChainObservation<{ producedSince: number }>) => (counters ? { ...seen, counters } : seen);
         const relook = Math.round(RELOOK_BLOCKS * epoch.observedBlockTimeMs);
-        if (typeof node === 'string') return { reached: false, detail: node, etaMs: relook };
+        if (typeof node === 'string') return answer({ reached: false, detail: node, etaMs: relook });
         if (node.validatorAccountId !== req.accountId || !node.validatorPublicKey) {
           const runs = node.validatorAccountId ? `a key of ${node.validatorAccountId}` : 'no validator key';
-          return { reached: false, detail: `the node runs ${runs}, not one of ${req.accountId}`, etaMs: relook };
+          return answer({
+            reached: false,
+            detail: `the node runs ${runs}, not one of ${req.accountId}`,
+            etaMs: relook,
+          });
         }
         const standing = standingIn(validators, req.accountId, node.validatorPublicKey);
         if (standing.stage !== 'current') {
-          return {
+          return answer({
             reached: false,
             detail:
               `the node's key ${node.validatorPublicKey} is ${STAGE_WORDS[standing.stage]} for ${req.accountId}, ` +
               `not current (epoch ${standing.epochHeight}); next epoch in ~${secondsOf(epoch.nextBoundaryEtaMs)}`,
             etaMs: epoch.nextBoundaryEtaMs,
-          };
+          });
         }
         if (node.syncing) {
-          return { reached: false, detail: `the node is still syncing (#${node.latestBlockHeight})`, etaMs: relook };
+          return answer({
+            reached: false,
+            detail: `the node is still syncing (#${node.latestBlockHeight})`,
+            etaMs: relook,
+          });
         }
         const produced = await producedSince(req.networkRpcUrl, req.accountId, req.sinceHeight, network, validators);
-        return {
+        return answer({
           reached: produced > 0,
           detail:
             produced > 0
@@ -183,7 +208,7 @@ export function createNearActivities(deps: NearActivityDeps) {
               : `${req.accountId} runs ${node.validatorPublicKey} on the node but has produced nothing counted since #${req.sinceHeight} yet`,
           value: { producedSince: produced },
           ...(produced > 0 ? {} : { etaMs: Math.min(relook, Math.max(1, epoch.nextBoundaryEtaMs)) }),
-        };
+        });
       });
     },
 

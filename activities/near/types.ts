@@ -7,6 +7,7 @@ import type { HostSpec } from '../../src/config/host.js';
 import type { SignerSpec } from '../../src/config/inventory.js';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import type { SignerObservation } from '../../src/api/signer-evidence.js';
+import type { ValidatorCounters } from '../../src/api/validator-counters.js';
 
 /** A NEAR node as the activities see it: where it runs and how to reach its RPC. */
 export interface NearNodeRef {
@@ -29,6 +30,8 @@ export interface NodeStatus {
   /** The account and key this node signs with now (absent on a non-validator node). */
   validatorAccountId?: string;
   validatorPublicKey?: string;
+  /** What the chain counts for validatorAccountId (nodeStatus reads it, from the node's RPC, for a validator node). */
+  counters?: ValidatorCounters;
 }
 
 export interface EpochInfo {
@@ -54,6 +57,8 @@ export interface KeyStanding {
   currentKey?: string;
   /** The key the account will validate with once pending changes apply: its proposal, else next, else current. */
   intendedKey?: string;
+  /** What the chain counts for the account now (missed blocks and chunks, double signs), when it could be read. */
+  counters?: ValidatorCounters;
 }
 
 export interface StakeWithKeyInput {

@@ -17,6 +17,7 @@ import {
 } from '../../src/polkadot/session.js';
 import { buildSetKeysCall, submitAndFinalize } from '../../src/polkadot/set-keys.js';
 import { observePolkadotSigner } from '../../src/polkadot/signer-evidence.js';
+import { polkadotValidatorCounters } from '../../src/polkadot/validator-counters.js';
 import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { describeHost, type SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';
@@ -246,7 +247,13 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
 
     keysStanding: async (input): Promise<KeysStanding> => {
       const { rpcUrl, stash, keys } = parseInput(keysStandingInput, input, 'keysStanding');
-      return reportingPolkadotErrors(() => withApi(rpcUrl, (api) => readKeysStanding(api, stash, keys)));
+      return reportingPolkadotErrors(async () => {
+        const [standing, counters] = await Promise.all([
+          withApi(rpcUrl, (api) => readKeysStanding(api, stash, keys)),
+          polkadotValidatorCounters(rpcUrl, stash),
+        ]);
+        return counters ? { ...standing, counters } : standing;
+      });
     },
 
     stashKeys: async (input): Promise<StashKeys> => {
@@ -257,12 +264,13 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     lookKeysActive: async (input): Promise<ChainObservation<KeysStanding>> => {
       const req = parseInput(lookKeysActiveInput, input, 'lookKeysActive');
       return reportingPolkadotErrors(async () => {
-        const [{ standing, session }, nodeHolds] = await Promise.all([
+        const [{ standing, session }, nodeHolds, counters] = await Promise.all([
           withApi(req.rpcUrl, async (api) => ({
             standing: await readKeysStanding(api, req.stash, req.keys),
             session: await readSessionInfo(api),
           })),
           hasSessionKeys(req.nodeRpcUrl, req.keys).catch((err: unknown) => messageOf(err)),
+          polkadotValidatorCounters(req.rpcUrl, req.stash),
         ]);
         const holds = nodeHolds === true;
         const reached = standing.stage === 'active' && holds;
@@ -276,7 +284,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
           `keys of ${req.stash} are ${STAGE_WORDS[standing.stage]}` +
           (standing.activeSince === undefined ? '' : ` (finalized in session ${standing.activeSince})`) +
           `; ${nodeWords}; session ${session.currentIndex}, next in ~${seconds(session.nextSessionEtaMs)}`;
-        return { reached, detail, value: standing, etaMs: session.nextSessionEtaMs };
+        return { reached, detail, value: standing, etaMs: session.nextSessionEtaMs, ...(counters ? { counters } : {}) };
       });
     },
   } satisfies PolkadotActivities;

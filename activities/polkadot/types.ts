@@ -7,6 +7,7 @@ import type { SignerObservation } from '../../src/api/signer-evidence.js';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import type { HostSpec } from '../../src/config/host.js';
 import type { SignerSpec } from '../../src/config/inventory.js';
+import type { ValidatorCounters } from '../../src/api/validator-counters.js';
 
 /** A polkadot node: where it runs, its base path (keystore below it) and its own RPC. */
 export interface PolkadotNodeRef {
@@ -75,6 +76,8 @@ export interface KeysStanding {
   currentIndex: number;
   /** The session in which the keys became active and a block of it was finalized, when stage is active. */
   activeSince?: number;
+  /** What the chain counts for the stash (missed slots, equivocations), when it reports them. */
+  counters?: ValidatorCounters;
 }
 
 export interface SetKeysResult {

@@ -1,3 +1,5 @@
+import type { ValidatorCounters } from './validator-counters.js';
+
 /** What one look at the chain found: returned by the activities that confirm a chain wait. */
 export interface ChainObservation<T = undefined> {
   reached: boolean;
@@ -6,4 +8,6 @@ export interface ChainObservation<T = undefined> {
   /** Estimated milliseconds until the answer can change (the next boundary), from observed block times. */
   etaMs?: number;
   value?: T;
+  /** What the chain counts for the validator at this look (missed blocks or slots, double signs), if it was read. */
+  counters?: ValidatorCounters;
 }

@@ -1,3 +1,5 @@
+import type { MissedCounts } from './validator-counters.js';
+
 /** What the `status` query returns: the runbook's steps with their states and timestamps. */
 
 export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensating' | 'compensated';
@@ -32,8 +34,21 @@ export interface UpgradeStatus {
   pendingApproval?: { gate: string; description: string };
   pause?: { by?: string; reason?: string; since: string };
   abortRequested?: { by?: string; reason: string; at: string };
+  /** What the chain counted for the validator while the run looked (from its first reading of the counters). */
+  observed?: ObservedStatus;
   /** How many times this upgrade continued as new (its history is split over that many runs). */
   continuedAsNew: number;
   startedAt: string;
   updatedAt: string;
+}
+
+/** Missed blocks, chunks or slots and double signs, by the chain's counters, between the run's first and latest reading. */
+export interface ObservedStatus {
+  missed: MissedCounts;
+  /** Absent when the chain reports no double-sign count (NEAR and Polkadot RPCs do not; the devnets do). */
+  doubleSigns?: number;
+  since: string;
+  lastAt: string;
+  /** Periods (or the rest of one) between two readings that no reading covered: not counted. */
+  unseenPeriods?: number;
 }

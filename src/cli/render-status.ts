@@ -4,6 +4,7 @@
  */
 import type { RunState, StepState, UpgradeStatus } from '../api/status.js';
 import { clock, duration } from './format.js';
+import { describeObserved } from '../api/validator-counters.js';
 
 const MARK: Record<StepState, string> = {
   pending: '·',
@@ -53,6 +54,10 @@ export function renderStatus(status: UpgradeStatus, now = Date.now()): string {
     if (step.detail && step.state !== 'pending') lines.push(`       ${step.detail}`);
   });
   lines.push('');
+  if (status.observed)
+    lines.push(
+      `observed on chain since ${clock(status.observed.since)} UTC (last read ${clock(status.observed.lastAt)}): ${describeObserved(status.observed)}`,
+    );
   if (status.waiting) {
     const until = status.waiting.until ? Date.parse(status.waiting.until) : undefined;
     const eta =

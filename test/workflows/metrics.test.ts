@@ -25,7 +25,13 @@ import {
 } from '../../worker/metrics.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort, scrape, valueOf, samplesOf, type Sample } from '../helpers/prometheus.js';
-import { rehearsalActivities } from '../helpers/rehearsal-chain.js';
+import {
+  doubleSignsUpTo,
+  heightsIn,
+  missesBlock,
+  missesChunk,
+  rehearsalActivities,
+} from '../helpers/rehearsal-chain.js';
 import { bundleFixtures, createDevServerEnv } from '../helpers/temporal.js';
 import type { RehearsalInput, rehearsalUpgrade } from './fixtures/index.js';
 
@@ -50,10 +56,17 @@ afterAll(async () => {
 const identity = (validator: string): ValidatorIdentity => ({ chain: 'near', network: 'testnet', validator });
 const tags = { chain: 'near', network: 'testnet', strategy: 'rehearsalUpgrade' };
 
-async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
+type Chain = ReturnType<typeof rehearsalActivities>;
+
+async function withWorker<T>(taskQueue: string, fn: (chain: Chain) => Promise<T>): Promise<T> {
   // Epochs of 1.5 s: a wait of two epochs takes at least one boundary, so it looks at least twice even when
-  // a loaded machine is slow between the two looks.
-  const chain = rehearsalActivities({ epochLength: 30, blockTimeMs: 50, now: () => Promise.resolve(Date.now()) });
+  // a loaded machine is slow between the two looks. The chain reports the validator's counters with each look.
+  const chain = rehearsalActivities({
+    epochLength: 30,
+    blockTimeMs: 50,
+    now: () => Promise.resolve(Date.now()),
+    counters: true,
+  });
   const worker = await Worker.create({
     connection: env!.nativeConnection,
     taskQueue,
@@ -68,7 +81,7 @@ async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T
     },
     interceptors: { activity: [activityMetricsInterceptor] },
   });
-  return worker.runUntil(fn);
+  return worker.runUntil(() => fn(chain));
 }
 
 function start(taskQueue: string, input: RehearsalInput) {
@@ -108,7 +121,7 @@ it('counts an upgrade from start to end: gate, steps, chain wait, activities; a 
     waitEpochs: 2,
     minRecheckMs: 100,
   });
-  await withWorker(queue, async () => {
+  const seen = await withWorker(queue, async (chain) => {
     // Held at the gate: the wait is counted, and the gauge (from visibility) says one run waits.
     const holding = await scrapeUntil(
       'the run holding at its gate',
@@ -122,6 +135,7 @@ it('counts an upgrade from start to end: gate, steps, chain wait, activities; a 
 
     await handle.executeUpdate(approveUpdate, { args: [{ gate: 'switch', by: 'alice' }] });
     await handle.result();
+    return { heights: [...chain.lookHeights], status: await handle.query(statusQuery) };
   });
 
   const s = await scrapeUntil('the completed run', (x) => valueOf(x, METRIC.completed, tags) === 1);
@@ -151,6 +165,27 @@ it('counts an upgrade from start to end: gate, steps, chain wait, activities; a 
   expect(valueOf(s, WORKER_METRIC.activityAttempts, { activityType: 'lookAtChain', outcome: 'ok' })).toBe(
     valueOf(s, METRIC.chainLooks, { ...tags, wait: 'epochs' }) + 1,
   );
+  // What the chain counted between the run's first and last look at it: the heights the validator missed a
+  // block or a chunk of and its double signs, as the rehearsal chain defines them, not as the workflow says.
+  const first = seen.heights[0]!;
+  const last = seen.heights.at(-1)!;
+  const epochs = seen.heights.map((h) => Math.floor(h / 30));
+  expect(epochs.every((e, i) => i === 0 || e - epochs[i - 1]! <= 1)).toBe(true); // no epoch went unseen
+  const chainSays = {
+    blocks: heightsIn(first + 1, last, missesBlock),
+    chunks: heightsIn(first + 1, last, missesChunk),
+    doubleSigns: doubleSignsUpTo(last) - doubleSignsUpTo(first),
+  };
+  expect(chainSays.blocks).toBeGreaterThan(0);
+  expect(chainSays.doubleSigns).toBeGreaterThan(0);
+  expect(valueOf(s, METRIC.missedObserved, { ...tags, kind: 'blocks' })).toBe(chainSays.blocks);
+  expect(valueOf(s, METRIC.missedObserved, { ...tags, kind: 'chunks' })).toBe(chainSays.chunks);
+  expect(valueOf(s, METRIC.doubleSignsObserved, tags)).toBe(chainSays.doubleSigns);
+  expect(seen.status.observed).toMatchObject({
+    missed: { blocks: chainSays.blocks, chunks: chainSays.chunks },
+    doubleSigns: chainSays.doubleSigns,
+  });
+  expect(seen.status.observed?.unseenPeriods).toBeUndefined();
   // Approved and ended: the gauge is back to 0.
   await scrapeUntil('the gauge back at 0', (x) => valueOf(x, WORKER_METRIC.awaitingApproval) === 0);
 

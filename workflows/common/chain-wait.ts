@@ -9,6 +9,7 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import type { UpgradeRun } from './upgrade-run.js';
+import { observeCounters } from './chain-counters.js';
 
 export type { ChainObservation };
 
@@ -41,6 +42,7 @@ export async function waitForChain<T>(
     run.looksThisRun++;
     run.note(seen.detail);
     run.metrics.chainLook(waitId, seen.reached);
+    observeCounters(run, seen.counters);
     if (seen.reached) {
       if (expectedAt !== undefined) run.metrics.chainWaitReached(waitId, Date.now() - expectedAt);
       run.steps.waiting = undefined;

@@ -9,6 +9,7 @@
  */
 import { metricMeter } from '@temporalio/workflow';
 import type { ValidatorIdentity } from '../../src/api/identity.js';
+import type { ObservedDelta } from '../../src/api/validator-counters.js';
 
 export const METRIC = {
   started: 'vup_upgrades_started',
@@ -20,6 +21,8 @@ export const METRIC = {
   gateWaitDuration: 'vup_gate_wait_seconds',
   chainLooks: 'vup_chain_wait_looks',
   chainWaitLateness: 'vup_chain_wait_lateness_seconds',
+  missedObserved: 'vup_missed_blocks_observed',
+  doubleSignsObserved: 'vup_double_signs_observed',
 } as const;
 
 type Tags = Record<string, string>;
@@ -32,8 +35,8 @@ export class UpgradeMetrics {
     this.tags = { chain: identity.chain, network: identity.network, strategy };
   }
 
-  private count(name: string, description: string, extra: Tags = {}): void {
-    metricMeter.createCounter(name, undefined, description).add(1, { ...this.tags, ...extra });
+  private count(name: string, description: string, extra: Tags = {}, by = 1): void {
+    metricMeter.createCounter(name, undefined, description).add(by, { ...this.tags, ...extra });
   }
 
   private seconds(name: string, description: string, ms: number, extra: Tags = {}): void {
@@ -71,6 +74,27 @@ export class UpgradeMetrics {
 
   chainLook(wait: string, reached: boolean): void {
     this.count(METRIC.chainLooks, 'Looks at the chain during waits', { wait, reached: String(reached) });
+  }
+
+  /**
+   * What the chain's counters for the validator grew by since the run's previous reading of them (see
+   * src/api/validator-counters.ts). The first reading adds 0, so the series exist from the run's start.
+   */
+  chainCountersGrew(delta: ObservedDelta): void {
+    for (const [kind, n] of Object.entries(delta.missed))
+      this.count(
+        METRIC.missedObserved,
+        "Blocks, chunks or slots the validator was expected to produce and did not, by the chain's counters, while a run looked",
+        { kind },
+        n,
+      );
+    if (delta.doubleSigns !== undefined)
+      this.count(
+        METRIC.doubleSignsObserved,
+        'Double signs (equivocations) of the validator the chain recorded while a run looked',
+        {},
+        delta.doubleSigns,
+      );
   }
 
   /** The wait was reached this long after the chain's first estimate of when it would be (0 if sooner). */

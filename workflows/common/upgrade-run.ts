@@ -44,6 +44,7 @@ import {
 } from '../../src/api/search-attributes.js';
 import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
 import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
+import { observedStatus } from './chain-counters.js';
 import { parseWorkflowInput } from './input.js';
 import { resolveTargets } from './targets.js';
 import { UpgradeMetrics } from './metrics.js';
@@ -194,6 +195,11 @@ export class UpgradeRun {
     return this.carried.remembered[key] as T;
   }
 
+  /** A value remembered earlier, if any; never computes one (for the status query, which changes nothing). */
+  recalled<T>(key: string): T | undefined {
+    return this.carried.remembered[key] as T | undefined;
+  }
+
   /** Continues as new with the same input and everything this run knows. Never returns. */
   async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
@@ -218,8 +224,10 @@ export class UpgradeRun {
       else if (this.gates.pendingApproval) status.state = 'awaiting-approval';
       else if (this.steps.waiting) status.state = 'waiting';
     }
+    const observed = observedStatus(this);
     return {
       ...status,
+      ...(observed ? { observed } : {}),
       pendingApproval: this.gates.pendingApproval,
       pause: this.gates.pause,
       abortRequested: this.gates.abortRequested,

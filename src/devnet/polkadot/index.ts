@@ -121,8 +121,15 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
   );
   const relay = new Chain(relayRuntime, { blockTimeMs, finalityLag: opts.finalityLag ?? 2 });
   relay.setMaxListeners(0);
-  const relayServer = new RpcServer({ host: opts.host, ...chainRpc(relay) });
   const accounting = new Accounting(layout, opts.signatureGraceSlots ?? Math.max(5, Math.ceil(3_000 / blockTimeMs)));
+  const relayRpc = chainRpc(relay);
+  // The devnet's counters on the relay RPC too, where the activities read what the chain counted for a stash.
+  relayRpc.methods.devnet_counters = ([stash, fromSlot]) =>
+    accounting.counters(
+      decodeAddress(typeof stash === 'string' ? stash : ''),
+      typeof fromSlot === 'number' ? fromSlot : 0,
+    );
+  const relayServer = new RpcServer({ host: opts.host, ...relayRpc });
   const network = networkServer({
     relay,
     relayRuntime,
