@@ -45,7 +45,7 @@ describe('resolveUpgradeInput', () => {
   it('stop and restart and the hot swap resolve to inputs their schemas accept; one RPC URL for both nodes is refused', () => {
     const restart = resolve('nearStopAndRestartUpgrade');
     expect(() => checkUpgradeInput('nearStopAndRestartUpgrade', restart)).not.toThrow();
-    expect(restart).toMatchObject({ node: { host: { id: 'near-a' }, binary: '/usr/local/bin/neard' } });
+    expect(restart).toMatchObject({ node: { host: { id: 'near-a' }, binary: '/opt/near/bin/neard' } });
     expect(() => checkUpgradeInput('nearValidatorKeyHotSwap', resolve('nearValidatorKeyHotSwap'))).not.toThrow();
     // Each node on its own host's localhost is one URL to the worker: the hot swap refuses that.
     const localhost = structuredClone(inventory);
@@ -81,7 +81,7 @@ describe('resolveUpgradeInput', () => {
       nodeA: { host: { id: 'dot-a' }, basePath: '/var/lib/polkadot', rpcUrl: 'ws://dot-a.example.net:9944' },
       relayRpcUrl: 'wss://rpc.polkadot.example.net',
       nodeB: { host: { id: 'dot-b' }, rpcUrl: 'ws://dot-b.example.net:9944' },
-      release: { ...release, installTo: '/usr/local/bin/polkadot' },
+      release: { ...release, installTo: '/opt/polkadot/bin/polkadot' },
       setKeys: {
         submitTo: 'asset-hub',
         rpcUrl: 'wss://asset-hub-polkadot.example.net',
