@@ -21,10 +21,10 @@ describe('examples/inventory.yaml', () => {
     const inventory = await loadInventory(examplePath);
 
     expect(inventory.hosts.map((h) => [h.id, h.address, h.port, h.user])).toEqual([
-      ['near-a', 'near-a.example.net', 22, 'near'],
-      ['near-b', '10.20.0.12', 2222, 'near'],
-      ['dot-a', 'dot-a.example.net', 22, 'polkadot'],
-      ['dot-b', 'dot-b.example.net', 22, 'polkadot'],
+      ['near-a', 'near-a.example.net', 22, 'vup'],
+      ['near-b', '10.20.0.12', 2222, 'vup'],
+      ['dot-a', 'dot-a.example.net', 22, 'vup'],
+      ['dot-b', 'dot-b.example.net', 22, 'vup'],
     ]);
     expect(inventory.hosts[1]?.auth).toEqual({
       type: 'keyFile',
@@ -39,7 +39,7 @@ describe('examples/inventory.yaml', () => {
       host: 'near-a',
       service: 'neard',
       home: '/home/near/.near',
-      binary: '/usr/local/bin/neard',
+      binary: '/opt/near/bin/neard',
       rpc: 'http://near-a.example.net:3030',
     });
     expect(inventory.nodes[3]).toEqual({
@@ -48,7 +48,7 @@ describe('examples/inventory.yaml', () => {
       host: 'dot-b',
       service: 'polkadot-validator',
       basePath: '/var/lib/polkadot',
-      binary: '/usr/local/bin/polkadot',
+      binary: '/opt/polkadot/bin/polkadot',
       rpc: 'ws://dot-b.example.net:9944',
     });
 

@@ -460,13 +460,13 @@ describe('inventory problems', () => {
 
   describe('YAML', () => {
     it('reports malformed YAML with its line and column', () => {
-      const text = exampleText.replace('    user: near\n', '    user: near: x\n');
-      const line = text.split('\n').indexOf('    user: near: x') + 1;
+      const text = exampleText.replace('    user: vup\n', '    user: vup: x\n');
+      const line = text.split('\n').indexOf('    user: vup: x') + 1;
       expect(errorOf(text).problems).toEqual([{ path: `line ${line}, column 11`, message: matching(/mapping/i) }]);
     });
 
     it('refuses a duplicate key, naming its line', () => {
-      const text = exampleText.replace('    user: polkadot\n', '    user: polkadot\n    user: root\n');
+      const text = exampleText.replace('    user: vup\n', '    user: vup\n    user: root\n');
       const line = text.split('\n').indexOf('    user: root') + 1;
       expect(errorOf(text).problems).toEqual([{ path: `line ${line}, column 5`, message: matching(/unique/) }]);
     });
