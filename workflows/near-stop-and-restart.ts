@@ -61,7 +61,7 @@ export async function nearStopAndRestartUpgrade(
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
       // The chain's counters before the stop: what the node misses from here on is the run's to report.
       observeCounters(run, status.counters);
-      const database = await near.checkDatabase(node, release.staged);
+      const database = await near.checkDatabase(node, release.staged, release.sha256);
       if (database.dataDbVersion !== undefined && database.dataDbVersion > database.binaryDbVersion)
         throw unsafe(
           `the node's database is version ${database.dataDbVersion}, newer than ${database.binaryDbVersion} of release ${database.binaryVersion}`,

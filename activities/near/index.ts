@@ -9,6 +9,8 @@ import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
 import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
 import { generateValidatorKeyOnHost, readDatabaseVersions, readValidatorKeyOnHost } from '../../src/near/node-files.js';
+import { sha256OfFile } from '../../src/ssh/files.js';
+import { HostError } from '../../src/ssh/errors.js';
 import { judgeDatabase } from '../../src/near/database-check.js';
 import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
 import { observeNearSigner } from '../../src/near/signer-evidence.js';
@@ -362,10 +364,17 @@ export function createNearActivities(deps: NearActivityDeps) {
     },
 
     checkDatabase: async (input): Promise<DatabaseCheck> => {
-      const { node, binaryPath } = parseInput(checkDatabaseInput, input, 'checkDatabase');
+      const { node, binaryPath, sha256 } = parseInput(checkDatabaseInput, input, 'checkDatabase');
       return reportingNearErrors(async () => {
+        const connection = await connect(node.host);
+        const actual = await sha256OfFile(connection, binaryPath, { signal: cancellationSignal() });
+        if (actual !== sha256)
+          throw new HostError(
+            'ChecksumMismatch',
+            `${binaryPath} on ${node.host.id} has sha256 ${actual}, not the release's ${sha256}: it is not run`,
+          );
         const versions = await readDatabaseVersions(
-          await connect(node.host),
+          connection,
           { home: node.home, binary: binaryPath, installedBinary: node.binary ?? 'neard' },
           { signal: cancellationSignal() },
         );

@@ -64,7 +64,12 @@ export const handOverValidatorKeyInput = z.strictObject({
   slotWaitMs: z.number().int().nonnegative().optional(),
 });
 export const reloadValidatorKeyInput = z.strictObject({ node: nearNodeRefSchema });
-export const checkDatabaseInput = z.strictObject({ node: nearNodeRefSchema, binaryPath: absolutePath });
+/** The binary is run (`--version`) only once its sha256 is the release's: an input must not run any file. */
+export const checkDatabaseInput = z.strictObject({
+  node: nearNodeRefSchema,
+  binaryPath: absolutePath,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
+});
 export const observeSignerInput = z.strictObject({
   node: nearNodeRefSchema,
   publicKey: publicKey.optional(),

@@ -200,5 +200,5 @@ export interface NearActivities {
   reloadValidatorKey?(req: { node: NearNodeRef }): Promise<void>;
 
   /** Compares the DB version of the node's data with what a binary writes (run on the node's host). */
-  checkDatabase(req: { node: NearNodeRef; binaryPath: string }): Promise<DatabaseCheck>;
+  checkDatabase(req: { node: NearNodeRef; binaryPath: string; sha256: string }): Promise<DatabaseCheck>;
 }

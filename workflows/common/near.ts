@@ -83,8 +83,11 @@ export const near = {
       node,
       accountId,
     }),
-  checkDatabase: (node: NearNodeRef, binaryPath: string) =>
-    summarized(reads.checkDatabase, `database version on ${node.host.id} vs ${binaryPath}`)({ node, binaryPath }),
+  checkDatabase: (node: NearNodeRef, binaryPath: string, sha256: string) =>
+    summarized(
+      reads.checkDatabase,
+      `database version on ${node.host.id} vs ${binaryPath}`,
+    )({ node, binaryPath, sha256 }),
   stageValidatorKey: (from: NearNodeRef, to: NearNodeRef, accountId: string, expectedPublicKey: string, tag: string) =>
     summarized(
       changes.stageValidatorKey,

@@ -4,6 +4,7 @@
  * and only their public part comes back; staking is idempotent and refuses wrong owners; the looks of chain
  * waits reach when the chain does and give an ETA when it has not.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { copyFile, readFile, rename, rm } from 'node:fs/promises';
@@ -120,6 +121,7 @@ describe('checkDatabase', () => {
     const newer = await run(activities.checkDatabase, {
       node: nodeA,
       binaryPath: bed.binaries.new.staged('val-a'),
+      sha256: bed.binaries.new.sha256,
     });
     expect(newer).toEqual({
       dataDbVersion: 41,
@@ -129,9 +131,17 @@ describe('checkDatabase', () => {
       migrationNeeded: true,
       migrationSnapshot: false,
     });
-    const same = await run(activities.checkDatabase, { node: nodeA, binaryPath: bed.binaries.old.staged('val-a') });
+    const same = await run(activities.checkDatabase, {
+      node: nodeA,
+      binaryPath: bed.binaries.old.staged('val-a'),
+      sha256: bed.binaries.old.sha256,
+    });
     expect(same).toMatchObject({ dataDbVersion: 41, binaryDbVersion: 41, migrationNeeded: false });
-    const fresh = await run(activities.checkDatabase, { node: nodeB, binaryPath: bed.binaries.new.staged('val-b') });
+    const fresh = await run(activities.checkDatabase, {
+      node: nodeB,
+      binaryPath: bed.binaries.new.staged('val-b'),
+      sha256: bed.binaries.new.sha256,
+    });
     expect(fresh).toEqual({
       dataDbVersionSource: 'the node has no database',
       binaryDbVersion: 42,
@@ -141,10 +151,24 @@ describe('checkDatabase', () => {
     });
   });
 
+  it('runs no file whose sha256 is not the release’s (an input must not make the worker run any file)', async () => {
+    const failure = await failureOf(
+      run(activities.checkDatabase, { node: nodeA, binaryPath: '/bin/sh', sha256: bed.binaries.new.sha256 }),
+    );
+    expect(failure).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
+    expect(failure.message).toMatch(
+      /^\/bin\/sh on val-a has sha256 [0-9a-f]{64}, not the release's [0-9a-f]{64}: it is not run$/,
+    );
+  });
+
   it('takes the data version from the running release, and calls it unknown when the installed file differs', async () => {
     await startTestbedService(bed, 'val-a');
     const opened = await eventually('val-a to answer', async () => {
-      const check = await run(activities.checkDatabase, { node: nodeA, binaryPath: bed.binaries.new.staged('val-a') });
+      const check = await run(activities.checkDatabase, {
+        node: nodeA,
+        binaryPath: bed.binaries.new.staged('val-a'),
+        sha256: bed.binaries.new.sha256,
+      });
       return check.dataDbVersionSource.startsWith('opened by the running release') ? check : undefined;
     });
     expect(opened).toMatchObject({ dataDbVersion: 41, migrationNeeded: true });
@@ -153,6 +177,7 @@ describe('checkDatabase', () => {
     const replaced = await run(activities.checkDatabase, {
       node: { ...nodeA, binary: bed.binaries.new.staged('val-a') },
       binaryPath: bed.binaries.new.staged('val-a'),
+      sha256: bed.binaries.new.sha256,
     });
     expect(replaced.dataDbVersion).toBeUndefined();
     expect(replaced.migrationNeeded).toBe(true);
@@ -162,7 +187,11 @@ describe('checkDatabase', () => {
   });
 
   it('refuses a file that is not a neard binary', async () => {
-    const failure = await failureOf(run(activities.checkDatabase, { node: nodeA, binaryPath: '/bin/true' }));
+    // Its own sha256: the check that follows the checksum is the one under test.
+    const sha256 = createHash('sha256')
+      .update(await readFile('/bin/true'))
+      .digest('hex');
+    const failure = await failureOf(run(activities.checkDatabase, { node: nodeA, binaryPath: '/bin/true', sha256 }));
     expect(failure).toMatchObject({ type: 'BadInput', nonRetryable: true });
   });
 });
