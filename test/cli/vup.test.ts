@@ -17,6 +17,8 @@ import { nearStopAndRestartPlan } from '../../src/api/plans.js';
 import { getStatus, listUpgrades } from '../../src/client/index.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { freePort } from '../../src/devnet/ports.js';
+import { staticInventory } from '../../src/config/inventory-source.js';
+import { loadInventory } from '../../src/config/load-inventory.js';
 import { startNearTestbed, startTestbedService, type NearTestbed } from '../../src/devnet/testbeds/near.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
@@ -39,15 +41,17 @@ beforeAll(async () => {
   env = await createDevServerEnv();
   bed = await startNearTestbed({ epochLength: 12, blockTimeMs: 150 });
   await startTestbedService(bed, 'val-a');
+  // One inventory: the file the CLI reads the validator's identity from is the worker's.
+  inventoryFile = path.join(scratch, 'inventory.json');
+  await writeFile(inventoryFile, JSON.stringify(inventoryOf(bed)));
+  const inventory = staticInventory(await loadInventory(inventoryFile));
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await bundleUpgradeWorkflows(),
-    activities: createActivities({ connections: bed.connections, heartbeatIntervalMs: 500 }),
+    activities: createActivities({ connections: bed.connections, heartbeatIntervalMs: 500, inventory }),
   });
   workerRun = worker.run();
-  inventoryFile = path.join(scratch, 'inventory.json');
-  await writeFile(inventoryFile, JSON.stringify(inventoryOf(bed)));
 }, 240_000);
 
 afterAll(async () => {
@@ -77,6 +81,7 @@ function inventoryOf(b: NearTestbed) {
         accountId: POOL,
         staking: { type: 'pool', owner: owner.ownerId, signer: owner.signer.id },
         nodes: { primary: 'val-a', standby: 'val-b' },
+        networkRpc: b.rpcUrl,
       },
     ],
     signers: [owner.signer],
@@ -125,8 +130,6 @@ const stopAndRestart = (extra: string[] = []) => [
   inventoryFile,
   '--validator',
   'pool',
-  '--network-rpc',
-  bed!.rpcUrl,
   '--release-staged',
   bed!.binaries.new.staged('val-a'),
   '--release-version',
@@ -160,7 +163,7 @@ describe('bad input: one line, a non-zero exit code, nothing contacted', () => {
     const [line, ...more] = cliErrors(run);
     expect(more).toEqual([]);
     expect(line).toMatch(
-      /^vup: invalid nearStopAndRestartUpgrade input: validator\.network: .*; validator\.accountId: .*; node: /,
+      /^vup: invalid nearStopAndRestartUpgrade input: validator\.network: .*; validator\.accountId: .*; release: /,
     );
   });
 
@@ -250,8 +253,6 @@ describe('plan', () => {
       inventoryFile,
       '-v',
       'pool',
-      '--network-rpc',
-      bed!.rpcUrl,
       '--release-staged',
       bed!.binaries.new.staged('val-b'),
       '--release-sha256',
@@ -278,14 +279,12 @@ describe('start, status, approve, abort, list and history', () => {
   // which runs started within about a minute share (UUIDv7 time prefix), so a run right after a completed
   // upgrade finds a backup of another binary under its name and refuses to go on (reported, workflows/common).
   it('aborts a run (started from an input file) at its gate; the status says who aborted and why', async () => {
-    const a = bed!.nodes['val-a']!;
     const inputFile = path.join(scratch, 'stop-and-restart.input.json');
     await writeFile(
       inputFile,
       JSON.stringify({
         validator: { network: bed!.networkId, accountId: POOL },
-        networkRpcUrl: bed!.rpcUrl,
-        node: { ...a.ref, binary: a.binary },
+        node: 'val-a',
         release: bed!.binaries.new.release('val-a'),
       }),
     );

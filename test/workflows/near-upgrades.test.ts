@@ -241,6 +241,36 @@ describe('nearZeroDowntimeUpgrade at mainnet timing', () => {
     expect(sim.calls).toEqual([]);
   });
 
+  it('refuses an input that brings its own hosts, command templates or signer, and a node that is not the validator’s, before any activity acts', async () => {
+    const accountId = 'injected.poolv1.near';
+    const sim = simulate(accountId, 1000);
+    const input = zeroDowntimeInput(sim, accountId);
+    // The shape inputs had before the inventory moved to the worker: a host whose service manager runs `id`.
+    const commands = { type: 'commands', start: ['id'], stop: ['id'], isActive: ['id'] };
+    const injected = {
+      ...input,
+      networkRpcUrl,
+      staking: { type: 'direct', signer: { id: 'planted', type: 'env', variable: 'HOME' } },
+      oldNode: { ...sim.ref('a'), host: { ...sim.ref('a').host, serviceManager: commands } },
+    };
+    const first = failureOf((await runToEnd(sim, 'nearZeroDowntimeUpgrade', injected as never)).error);
+    expect(first).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    for (const field of ['oldNode', 'networkRpcUrl', 'staking']) expect(first.message).toContain(field);
+
+    // A node id the inventory holds, but for another validator: refused by the worker, naming the field.
+    const theirs = sim.upgrade('nearStopAndRestartUpgrade', {
+      validator: validator('other.poolv1.near'),
+      networkRpcUrl,
+      node: sim.ref('b'),
+      release,
+    });
+    expect(theirs.node).toBe('node');
+    const second = failureOf((await runToEnd(sim, 'nearZeroDowntimeUpgrade', { ...input, newNode: 'node' })).error);
+    expect(second).toMatchObject({ type: 'NotInInventory', nonRetryable: true });
+    expect(second.message).toMatch(/^newNode: "node" is not a node of validator "v\d+" in the worker's inventory/);
+    expect(sim.calls).toEqual([]);
+  });
+
   it('gives up when the new node never syncs: the new node stops, the old one is untouched', async () => {
     const accountId = 'never-syncs.poolv1.near';
     const slow = simulate(accountId, 1000, {

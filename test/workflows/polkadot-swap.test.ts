@@ -93,7 +93,7 @@ const swapInput = (
       signedBy: {
         type: 'proxy',
         proxyType: 'StakingOperator',
-        account: '14E5nqKAp3oAJcmzgZhUD2RcptBeUBScxKHgJKU4HPNcKVf3',
+        account: inForm('14E5nqKAp3oAJcmzgZhUD2RcptBeUBScxKHgJKU4HPNcKVf3', network),
         signer: { id: 'operator', type: 'env', variable: 'OPERATOR_SURI' },
       },
     },

@@ -65,7 +65,7 @@ it('starts the example upgrade, prints its first step running, and stops watchin
 it('refuses an input missing a required field, naming it, and starts nothing', async () => {
   const input = JSON.parse(await readFile(path.join(repoRoot(), inputFile), 'utf8')) as Record<string, unknown>;
   const { workflowId } = checkUpgradeInput('nearZeroDowntimeUpgrade', input);
-  const { networkRpcUrl: _gone, ...broken } = input;
+  const { release: _gone, ...broken } = input;
   const brokenFile = path.join(scratch!, 'broken.input.json');
   await writeFile(brokenFile, JSON.stringify(broken));
 
@@ -75,7 +75,7 @@ it('refuses an input missing a required field, naming it, and starts nothing', a
     .catch(() => undefined);
   const example = runExample('nearZeroDowntimeUpgrade', brokenFile);
   expect(await example.exited).not.toBe(0);
-  expect(example.output().stderr).toMatch(/InvalidUpgradeInput.*\n.*networkRpcUrl: /);
+  expect(example.output().stderr).toMatch(/InvalidUpgradeInput.*\n.*release: /);
   expect(example.output().stdout).toBe('');
   const after = await env!.client.workflow
     .getHandle(workflowId)

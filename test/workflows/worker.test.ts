@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
 import { checkUpgradeInput } from '../../src/client/index.js';
+import { loadInventory } from '../../src/config/load-inventory.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { WORKER_METRIC } from '../../worker/metrics.js';
 import { defaultBuildId } from '../../worker/versioning.js';
@@ -34,10 +35,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Every worker needs an inventory; the example's hosts are never reached by these tests. */
+const EXAMPLE_INVENTORY = path.join(repoRoot(), 'examples', 'inventory.yaml');
+
 function startWorker(taskQueue: string, extraEnv: Record<string, string>) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts', '--task-queue', taskQueue], {
-    env: { ...clean, ...extraEnv, VUP_LOG_LEVEL: 'WARN' },
+    env: { ...clean, VUP_INVENTORY: EXAMPLE_INVENTORY, ...extraEnv, VUP_LOG_LEVEL: 'WARN' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -170,9 +174,22 @@ describe('a cluster the worker cannot serve', () => {
 
 it('serves Prometheus metrics on VUP_METRICS_ADDRESS (a real strategy counted with its labels), and refuses an address that is not host:port', async () => {
   const address = `127.0.0.1:${await freePort()}`;
+  // The example inventory with validator mypool's primary node, its host and the network RPC on a closed local
+  // port: a real strategy starts on this worker (counted, with its chain, network and strategy) and its first
+  // activity that reaches out fails, retryably (counted with its error type).
+  const closed = await freePort();
+  const inventory = structuredClone(await loadInventory(EXAMPLE_INVENTORY));
+  const pool = inventory.validators.find((v) => v.id === 'mypool')!;
+  const node = inventory.nodes.find((n) => n.id === pool.nodes.primary)!;
+  const host = inventory.hosts.find((h) => h.id === node.host)!;
+  Object.assign(host, { address: '127.0.0.1', port: closed });
+  node.rpc = pool.networkRpc = `http://127.0.0.1:${closed}`;
+  const inventoryFile = path.join(await mkdtemp(path.join(tmpdir(), 'vup-worker-metrics-')), 'inventory.json');
+  await writeFile(inventoryFile, JSON.stringify(inventory));
   const worker = startWorker('worker-metrics', {
     TEMPORAL_ADDRESS: env!.address,
     VUP_METRICS_ADDRESS: address,
+    VUP_INVENTORY: inventoryFile,
   });
   await waitForPoller('worker-metrics', worker);
   expect(worker.output()).toContain(`metrics on http://${address}/metrics`);
@@ -184,14 +201,9 @@ it('serves Prometheus metrics on VUP_METRICS_ADDRESS (a real strategy counted wi
     { name: WORKER_METRIC.awaitingApproval, labels: { namespace: 'default' }, value: 0 },
   ]);
 
-  // A real strategy on this worker, its node and host on a closed local port: the run starts (counted, with its
-  // chain, network and strategy) and its first activity fails, retryably (counted with its error type).
-  const closed = await freePort();
   const example = JSON.parse(
     await readFile(path.join(repoRoot(), 'examples', 'near-stop-and-restart.input.json'), 'utf8'),
-  ) as { node: { host: Record<string, unknown>; rpcUrl: string }; networkRpcUrl: string };
-  example.node.host = { ...example.node.host, address: '127.0.0.1', port: closed };
-  example.node.rpcUrl = example.networkRpcUrl = `http://127.0.0.1:${closed}`;
+  ) as unknown;
   const { workflowId } = checkUpgradeInput('nearStopAndRestartUpgrade', example);
   const handle = await env!.client.workflow.start('nearStopAndRestartUpgrade', {
     args: [example],
