@@ -33,7 +33,10 @@ export function createInventoryActivities(deps: InventoryActivityDeps) {
     /** The input's roles, RPCs and signer references, from the worker's inventory as it is now. */
     // Async as every activity is (the worker awaits it); the resolution itself reads memory only.
     // eslint-disable-next-line @typescript-eslint/require-await
-    async resolveUpgradeTargets({ strategy, input }: ResolveUpgradeTargetsInput): Promise<Record<string, unknown>> {
+    resolveUpgradeTargets: async ({
+      strategy,
+      input,
+    }: ResolveUpgradeTargetsInput): Promise<Record<string, unknown>> => {
       if (!isStrategyName(strategy)) {
         throw ApplicationFailure.nonRetryable(`unknown strategy "${String(strategy)}"`, 'BadInput');
       }
