@@ -4,6 +4,12 @@
  * temporal.toml profile, Prometheus; the NEAR devnet and sshd hosts of the end-to-end tests. Each run is
  * judged by the devnet's own records (the staking signer's nonce, missed blocks, double signs).
  *
+ * The workers start on an empty inventory file (VUP_INVENTORY). Each test adds its testbed's validator as an
+ * operator does: writes the file and SIGHUPs the workers, then waits until each has logged that it reloaded;
+ * the validator is removed the same way once the testbed is gone.
+ *
+ * - An upgrade started before the SIGHUP, for the validator the file does not hold yet, fails at once with
+ *   NotInInventory naming the validator, having touched nothing; after the SIGHUP the same upgrade runs.
  * - The worker holding a zero-downtime upgrade is SIGKILLed while the run waits on the chain for the new
  *   key to become current: the other worker finishes it; one staking transaction, no double sign.
  * - The Temporal server is SIGKILLed and started again while the run waits on the chain: the run completes,
@@ -17,7 +23,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { approveUpdate, statusQuery } from '../../src/api/messages.js';
@@ -29,7 +41,13 @@ import {
   settledNearCounters,
   startNearScenario,
 } from '../../src/devnet/scenarios/near.js';
-import { startProductionTwin, type ProductionTwin, type TwinWorker } from '../../src/devnet/stack/production-twin.js';
+import {
+  EMPTY_INVENTORY,
+  startProductionTwin,
+  type InventoryReload,
+  type ProductionTwin,
+  type TwinWorker,
+} from '../../src/devnet/stack/production-twin.js';
 import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
 import { eventually } from '../helpers/eventually.js';
 import { signerNonce, stepStates } from '../helpers/near-e2e.js';
@@ -46,7 +64,9 @@ beforeAll(async () => {
 afterEach(async () => {
   await bed?.stop();
   bed = undefined;
-}, 60_000);
+  // The testbed is gone: its validator leaves the workers' inventory, as an operator retires one.
+  await twin?.setInventory(EMPTY_INVENTORY);
+}, 90_000);
 afterAll(async () => {
   await twin?.stop();
 }, 120_000);
@@ -54,28 +74,77 @@ afterAll(async () => {
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const exec = promisify(execFile);
 
+/** An upgrade refused by the worker: how long it took, the failures it ended with, what it ran. */
+interface Refused {
+  error: unknown;
+  ms: number;
+  /** The failure and its causes, outermost first. */
+  chain: { type?: string; message: string }[];
+  activityTypes: string[];
+}
+
 /**
  * Starts the zero-downtime upgrade of the scenario's pool on the twin; by default with epochs long enough to
- * act in a wait.
+ * act in a wait. The testbed's inventory is written to the workers' file and they are SIGHUPed before the run
+ * starts; with refusedFirst, the same upgrade is started once before that, and must fail.
  */
 async function startZeroDowntime(
-  options: { epochLength?: number; manualApproval?: boolean; taskQueue?: string; after?: Promise<unknown> } = {},
+  options: {
+    epochLength?: number;
+    manualApproval?: boolean;
+    taskQueue?: string;
+    after?: Promise<unknown>;
+    refusedFirst?: boolean;
+  } = {},
 ) {
   const scenario = await startNearScenario('nearZeroDowntimeUpgrade', {
     epochLength: options.epochLength ?? 30,
     ...(options.manualApproval ? { manualApproval: true } : {}),
   });
   bed = scenario.bed;
+  const start = () =>
+    client.workflow.start('nearZeroDowntimeUpgrade', {
+      args: [scenario.input],
+      taskQueue: options.taskQueue ?? twin!.taskQueue,
+      workflowId: upgradeWorkflowId(nearIdentity(scenario.input.validator)),
+      ...upgradeIdPolicy(),
+    });
+  const nonceAtStart = signerNonce(bed);
+  const refused = options.refusedFirst ? await refusedRun(await start()) : undefined;
+  const nonceAfterRefusal = signerNonce(bed);
+  await options.after; // what must be ready before the run starts (its workers)
+  const reloads = await twin!.setInventory(scenario.inventory);
   const before = await nearBaseline(bed);
   const nonceBefore = signerNonce(bed);
-  await options.after; // what must be ready before the run starts (its workers)
-  const handle = await client.workflow.start('nearZeroDowntimeUpgrade', {
-    args: [scenario.input],
-    taskQueue: options.taskQueue ?? twin!.taskQueue,
-    workflowId: upgradeWorkflowId(nearIdentity(scenario.input.validator)),
-    ...upgradeIdPolicy(),
+  const handle = await start();
+  return {
+    bed,
+    before,
+    nonceBefore,
+    handle,
+    reloads,
+    refused: refused && { ...refused, stakingTransactions: nonceAfterRefusal - nonceAtStart },
+  };
+}
+
+/** Waits for a run that must fail; what it failed with. */
+async function refusedRun(handle: WorkflowHandle): Promise<Refused> {
+  const started = Date.now();
+  const error = await handle.result().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  const ms = Date.now() - started;
+  const chain: Refused['chain'] = [];
+  for (let e = error; e instanceof Error; e = e.cause) {
+    chain.push({ ...(e instanceof ApplicationFailure && e.type ? { type: e.type } : {}), message: e.message });
+  }
+  const events = (await handle.fetchHistory()).events ?? [];
+  const activityTypes = events.flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
   });
-  return { bed, before, nonceBefore, handle };
+  return { error, ms, chain, activityTypes };
 }
 
 /** Resolves once the run sleeps on a durable timer until it looks at the chain again for the new key. */
@@ -166,7 +235,27 @@ const scraped = (promql: string) =>
 describe('upgrades on the production twin', () => {
   it('the worker holding a run is SIGKILLed in a chain wait: the other worker finishes it, one staking tx, no double sign', async () => {
     const started = Date.now();
-    const { bed: b, before, nonceBefore, handle } = await startZeroDowntime();
+    const { bed: b, before, nonceBefore, handle, reloads, refused } = await startZeroDowntime({ refusedFirst: true });
+    console.log(
+      `twin, upgrade before the SIGHUP: failed in ${refused!.ms} ms with ${JSON.stringify(refused!.chain)}, ` +
+        `activities ${JSON.stringify(refused!.activityTypes)}; after it: ${reloads.map((r) => `${r.worker.name}: ${r.line}`).join('; ')}`,
+    );
+    // The file did not hold the validator: the worker refused the run at once, naming it, and touched nothing.
+    expect(refused!.error).toBeInstanceOf(WorkflowFailedError);
+    expect(refused!.chain).toContainEqual({
+      type: 'NotInInventory',
+      message: `validator: ${POOL} on localnet is not in the worker's inventory`,
+    });
+    expect(refused!.ms).toBeLessThan(30_000);
+    expect(new Set(refused!.activityTypes)).toEqual(new Set(['resolveUpgradeTargets']));
+    expect(refused!.stakingTransactions).toBe(0n);
+    expect(b.isRunning('val-a')).toBe(true);
+    expect(b.isRunning('val-b')).toBe(false);
+    // Then each worker reloaded the file holding the testbed (one validator), and the same upgrade runs.
+    expect(reloads.map((r: InventoryReload) => r.worker.name).sort()).toEqual(
+      twin!.workers.filter((w) => w.running()).map((w) => w.name),
+    );
+    for (const r of reloads) expect(r.line).toMatch(/ reloaded: 1 validator\(s\), 2 node\(s\), 2 host\(s\)$/);
     await inChainWait(handle);
 
     // The run is cached on the worker that completed its last workflow task: that one dies, with its group.
@@ -204,6 +293,8 @@ describe('upgrades on the production twin', () => {
     const steps = await scraped(`vup_step_duration_seconds_count{${run},${worker}}`);
     const looks = await scraped(`vup_chain_wait_looks{${run},${worker}}`);
     const attempts = await scraped(`sum by (activityType, outcome) (vup_activity_attempts{${worker}})`);
+    // The refused run, from whichever worker ran it (over a range: that one may be the killed one).
+    const refusals = await scraped(`sum(max_over_time(vup_upgrades_failed{${run},error_type="NotInInventory"}[30m]))`);
     const series = (r: PromSeries[], label: string) =>
       Object.fromEntries(r.map((x) => [x.metric[label] ?? '', Number(x.value[1])]));
     console.log(
@@ -216,6 +307,7 @@ describe('upgrades on the production twin', () => {
     expect(completed.map((c) => [c.metric.instance, c.metric.job, c.metric.taskQueue, c.value[1]])).toEqual([
       [other.metricsAddress, 'validator-upgrades-worker', twin!.taskQueue, '1'],
     ]);
+    expect(refusals.map((r) => r.value[1])).toEqual(['1']);
     expect(Number(duration[0]!.value[1])).toBeGreaterThan(0);
     expect(Number(duration[0]!.value[1])).toBeLessThanOrEqual((Date.now() - started) / 1000);
     // The steps the survivor ran: the ones after the kill, each once.
@@ -270,7 +362,6 @@ describe('upgrades on the production twin', () => {
     const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
     const temporalCli = (args: string[]) =>
       exec(cli, args, { env: { ...process.env, ...twin!.clientEnv }, maxBuffer: 16 * 1024 * 1024 });
-    // The release step of docs/worker-release.md; retried until the build's pollers have reached the server.
     // The release step of docs/worker-release.md; retried until the build's pollers have reached the server
     // (a first build may also have made itself current already).
     const currentBuild = async () =>

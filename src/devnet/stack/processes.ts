@@ -8,6 +8,8 @@
  *   await p.waitFor(/started/, 60_000);
  *   await p.kill();    // SIGKILL to the group; resolves once the process has exited
  *   await p.stop();    // SIGTERM, then SIGKILL after the grace; a no-op when it has already exited
+ *   const mark = p.mark(); p.signal('SIGHUP');
+ *   await p.waitFor(/reloaded/, 10_000, mark);   // only what it wrote after the mark counts
  */
 import { spawn } from 'node:child_process';
 
@@ -27,8 +29,17 @@ export interface ManagedProcess {
   running(): boolean;
   /** Resolves with the exit signal (null after a normal exit) once the process is gone. */
   exited: Promise<NodeJS.Signals | null>;
-  /** Resolves once the output matches; rejects with the output when the process exits first or time runs out. */
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<void>;
+  /** A position in the output: what the process writes from now on is `outputSince(mark)`. */
+  mark(): number;
+  /** What the process wrote after the mark (as much of it as the last megabyte holds). */
+  outputSince(mark: number): string;
+  /**
+   * Resolves once the output (after `since`, a mark, when given) matches; rejects with the output when the
+   * process exits first or time runs out.
+   */
+  waitFor(pattern: RegExp, timeoutMs: number, since?: number): Promise<void>;
+  /** Sends a signal to the process itself (not its group); false when it has already exited. */
+  signal(signal: NodeJS.Signals): boolean;
   /** SIGKILL to the process group. */
   kill(): Promise<NodeJS.Signals | null>;
   /** SIGTERM to the group, SIGKILL after graceMs. */
@@ -68,8 +79,11 @@ export function startProcess(
     ...(options.gid !== undefined ? { gid: options.gid } : {}),
   });
   let output = '';
+  let written = 0; // characters written in all, of which output holds the last MAX_OUTPUT
   const append = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
+    const text = chunk.toString('utf8');
+    written += text.length;
+    output += text;
     if (output.length > MAX_OUTPUT) output = output.slice(-MAX_OUTPUT);
   };
   child.stdout.on('data', append);
@@ -83,13 +97,14 @@ export function startProcess(
     });
     child.once('error', (err) => {
       running = false;
-      output += `\n${name}: ${err.message}`;
+      append(Buffer.from(`\n${name}: ${err.message}`));
       resolve(null);
     });
   });
   const pid = child.pid ?? -1;
   if (pid > 0) liveGroups.add(pid);
 
+  const outputSince = (mark: number) => output.slice(Math.max(0, output.length - (written - mark)));
   const kill = async () => {
     if (running) killGroup(pid, 'SIGKILL');
     return exited;
@@ -98,6 +113,8 @@ export function startProcess(
     name,
     pid,
     output: () => output,
+    mark: () => written,
+    outputSince,
     running: () => running,
     exited,
     kill,
@@ -110,9 +127,18 @@ export function startProcess(
       // Whatever the process left in its group goes too.
       killGroup(pid, 'SIGKILL');
     },
-    async waitFor(pattern, timeoutMs) {
+    signal(signal) {
+      if (!running) return false;
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async waitFor(pattern, timeoutMs, since) {
       const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(output)) {
+      while (!pattern.test(since === undefined ? output : outputSince(since))) {
         if (!running) throw new Error(`${name} exited before ${pattern}:\n${output}`);
         if (Date.now() > deadline) throw new Error(`${name} did not show ${pattern} in time:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));

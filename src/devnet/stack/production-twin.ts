@@ -10,7 +10,9 @@
  *                       made by deploy/tls/make-certs.sh (openssl)
  *   (namespace step)    deploy/temporal/create-namespace.sh with the temporal CLI, through the twin's
  *                       temporal.toml profile: the namespace and the project's search attributes
- *   worker-1, worker-2  node dist/worker/main.js (the code the image runs), connected through the profile
+ *   worker-1, worker-2  node dist/worker/main.js (the code the image runs), connected through the profile,
+ *                       on the twin's inventory file (VUP_INVENTORY): empty at start, as an operator's first
+ *                       install; setInventory() writes it and SIGHUPs the workers, as an operator adds a validator
  *   prometheus          Debian's prometheus on deploy/prometheus/prometheus.yml, scraping the server and
  *                       the workers
  *
@@ -18,10 +20,11 @@
  *   const client = await twin.client();        // connects through the profile, as the workers do
  *   await twin.workers[0].kill();              // SIGKILL a worker; twin.startWorker() adds one
  *   await twin.restartServer({ kill: true });  // SIGKILL the server and start it again on the same database
+ *   await twin.setInventory(scenario.inventory); // write VUP_INVENTORY, SIGHUP every worker, wait for "reloaded"
  *   await twin.stop();                         // everything, newest first, and the temp folder
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,7 +33,10 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { stringify as toYaml } from 'yaml';
 import { DEFAULT_TASK_QUEUE } from '../../api/identity.js';
+import type { Inventory, InventoryInput } from '../../config/inventory.js';
+import { validateInventory } from '../../config/load-inventory.js';
 import { repoRoot } from '../../repo-root.js';
 import { freePort } from '../ports.js';
 import { teardownStack } from '../teardown.js';
@@ -42,14 +48,32 @@ const run = promisify(execFile);
 export const TWIN_NAMESPACE = 'validator-upgrades';
 export const TWIN_PROFILE = 'stack';
 
+/** The inventory the twin's workers start on: valid, and holding nothing to upgrade yet. */
+export const EMPTY_INVENTORY: InventoryInput = { version: 1, hosts: [], nodes: [], validators: [], signers: [] };
+
+/** How long a worker may take to say it reloaded its inventory after a SIGHUP. */
+const RELOAD_TIMEOUT_MS = 30_000;
+
 export interface ProductionTwinOptions {
   /** Worker processes to start (default 2). */
   workers?: number;
   taskQueue?: string;
   /** Run `npm run build` first (default: only when dist/worker/main.js is missing). */
   build?: boolean;
+  /** The inventory the workers start on (default EMPTY_INVENTORY). */
+  inventory?: Inventory | InventoryInput;
   /** Progress lines. */
   log?: (line: string) => void;
+}
+
+/**
+ * What one worker said after a SIGHUP: `inventory <path> reloaded: ...`, or `... NOT reloaded ...` with the
+ * file's problems on the lines after it.
+ */
+export interface InventoryReload {
+  worker: TwinWorker;
+  reloaded: boolean;
+  line: string;
 }
 
 export interface ProductionTwin {
@@ -64,6 +88,16 @@ export interface ProductionTwin {
   serverMetricsUrl: string;
   /** The running worker processes (a killed one stays in the list, not running). */
   workers: TwinWorker[];
+  /** The workers' inventory file (VUP_INVENTORY), YAML; the only source of the hosts and signers they touch. */
+  inventoryFile: string;
+  /**
+   * Writes the inventory file (validated first; replaced in one rename), SIGHUPs every running worker (one
+   * still starting once it polls: it may have read the file before) and resolves once each has logged that
+   * it reloaded; rejects naming a worker that kept its previous inventory.
+   */
+  setInventory(inventory: Inventory | InventoryInput): Promise<InventoryReload[]>;
+  /** SIGHUPs every running worker and collects what each said (the file as it is, e.g. edited by hand). */
+  reloadInventory(): Promise<InventoryReload[]>;
   /** The environment that points a client (temporal CLI, vup, a worker) at the twin. */
   clientEnv: Record<string, string>;
   server(): ManagedProcess;
@@ -83,6 +117,8 @@ export interface ProductionTwin {
 }
 
 export interface TwinWorker extends ManagedProcess {
+  /** Resolves once the worker polls (its SIGHUP handler is installed by then); rejects if it exits first. */
+  ready: Promise<void>;
   /** Where it serves Prometheus metrics (VUP_METRICS_ADDRESS). */
   metricsAddress: string;
   taskQueue: string;
@@ -302,6 +338,20 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
     await prometheus.waitFor(/Server is ready to receive web requests/, 60_000);
     log(`prometheus on http://127.0.0.1:${promPort}`);
 
+    // --- the inventory the workers read (VUP_INVENTORY), as an operator writes it ---
+    const inventoryFile = path.join(work, 'inventory.yaml');
+    const writeInventory = async (inventory: Inventory | InventoryInput) => {
+      const valid = validateInventory(inventory, 'the twin inventory');
+      const text =
+        "# The production twin's worker inventory (VUP_INVENTORY). Edit it, then SIGHUP the workers.\n" + toYaml(valid);
+      // A worker reloading mid-write must read the old file or the new one, never half of one.
+      const partial = `${inventoryFile}.${process.pid}.tmp`;
+      await writeFile(partial, text, { mode: 0o600 });
+      await rename(partial, inventoryFile);
+      return valid;
+    };
+    await writeInventory(options.inventory ?? EMPTY_INVENTORY);
+
     // --- the workers: the built worker, connected through the profile ---
     let workerCount = 0;
     const startWorker = async (opts: TwinWorkerOptions = {}): Promise<TwinWorker> => {
@@ -323,15 +373,18 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
             ...clientEnv,
             ...versioning,
             VUP_METRICS_ADDRESS: metricsAddress,
+            VUP_INVENTORY: inventoryFile,
             VUP_LOG_LEVEL: 'WARN',
           },
         },
       );
-      const worker: TwinWorker = Object.assign(p, { metricsAddress, taskQueue: queue });
+      const ready = p.waitFor(/worker polling task queue/, 180_000);
+      ready.catch(() => undefined); // awaited below; a reload that meets a dead worker says so itself
+      const worker: TwinWorker = Object.assign(p, { metricsAddress, taskQueue: queue, ready });
       started.push(worker);
       workers.push(worker);
       await writeTargets();
-      await p.waitFor(/worker polling task queue/, 180_000);
+      await ready;
       if (opts.deploymentName) {
         // "... as <deployment>.<build id>; metrics on ...": the build id the worker polls as.
         const polling = new RegExp(`worker polling task queue .* as ${opts.deploymentName}\\.([^;\\s]+)`).exec(
@@ -351,6 +404,43 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
       log(`${w.name} (pid ${w.pid}) polling "${taskQueue}", metrics on ${w.metricsAddress}`);
     }
 
+    // One inventory change at a time, so each worker's answer is to the file as the change left it.
+    let queue: Promise<unknown> = Promise.resolve();
+    const serially = <T>(task: () => Promise<T>): Promise<T> => {
+      const next = queue.then(task);
+      queue = next.catch(() => undefined);
+      return next;
+    };
+    const said = new RegExp(
+      `inventory ${escapeRegExp(inventoryFile)} (?:reloaded:[^\\n]*|NOT reloaded[^\\n]*(?:\\n  [^\\n]*)*)`,
+    );
+    const hangUp = async (worker: TwinWorker): Promise<InventoryReload | undefined> => {
+      // One still starting may have read the file before it changed; its handler is installed once it polls.
+      await worker.ready.catch(() => undefined);
+      const mark = worker.mark();
+      if (!worker.signal('SIGHUP')) return undefined;
+      await worker.waitFor(said, RELOAD_TIMEOUT_MS, mark);
+      const line = said.exec(worker.outputSince(mark))![0];
+      return { worker, reloaded: !line.includes('NOT reloaded'), line };
+    };
+    const hangUpAll = async () =>
+      (await Promise.all(workers.filter((w) => w.running()).map(hangUp))).filter(
+        (a): a is InventoryReload => a !== undefined,
+      );
+    const reloadInventory = () => serially(hangUpAll);
+    const setInventory = (inventory: Inventory | InventoryInput) =>
+      serially(async () => {
+        const valid = await writeInventory(inventory);
+        const answers = await hangUpAll();
+        const refused = answers.filter((a) => !a.reloaded);
+        if (refused.length > 0)
+          throw new Error(`inventory kept by ${refused.map((a) => `${a.worker.name}: ${a.line}`).join('; ')}`);
+        log(
+          `inventory ${inventoryFile}: ${summarize(valid)}; reloaded by ${answers.map((a) => a.worker.name).join(', ')}`,
+        );
+        return answers;
+      });
+
     cleanups.push(async () => {
       await client?.connection.close();
     });
@@ -364,6 +454,9 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
       prometheusUrl: `http://127.0.0.1:${promPort}`,
       serverMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
       workers,
+      inventoryFile,
+      setInventory,
+      reloadInventory,
       clientEnv,
       server: () => server!,
       processes: () => [...started],
@@ -407,8 +500,17 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
 
 /** The environment without the worker settings a developer may have exported: the twin sets its own. */
 function withoutWorkerSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { VUP_DEPLOYMENT_NAME: _d, VUP_BUILD_ID: _b, VUP_TASK_QUEUE: _q, ...rest } = env;
+  const { VUP_DEPLOYMENT_NAME: _d, VUP_BUILD_ID: _b, VUP_TASK_QUEUE: _q, VUP_INVENTORY: _i, ...rest } = env;
   return rest;
+}
+
+function summarize(inventory: Inventory): string {
+  const ids = inventory.validators.map((v) => v.id).join(', ');
+  return `${inventory.validators.length} validator(s)${ids ? ` (${ids})` : ''}, ${inventory.nodes.length} node(s), ${inventory.hosts.length} host(s)`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port; rejects if the process exits first. */
