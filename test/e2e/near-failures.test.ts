@@ -11,7 +11,8 @@
  *   validator runs and signs again on its old binary.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { temporal } from '@temporalio/proto';
@@ -20,6 +21,7 @@ import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { approve } from '../../src/client/index.js';
+import type { Inventory } from '../../src/config/inventory.js';
 import {
   NEAR_SCENARIO_POOL as POOL,
   nearBaseline,
@@ -27,6 +29,7 @@ import {
   startNearScenario,
 } from '../../src/devnet/scenarios/near.js';
 import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
+import { inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
 import { lockFolder, type FolderLock } from '../helpers/folder-lock.js';
 import { eventually } from '../helpers/eventually.js';
 import { rootCause, signerNonce, stepStates } from '../helpers/near-e2e.js';
@@ -40,8 +43,11 @@ let bed: NearTestbed | undefined;
 let proxy: TxHoldProxy | undefined;
 let lock: FolderLock | undefined;
 const workers: WorkerProcess[] = [];
+/** Where the tests write the inventory files their worker processes read. */
+let scratch: string | undefined;
 
 beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'near-failures-e2e-'));
   env = await createDevServerEnv();
 }, 180_000);
 afterEach(async () => {
@@ -55,10 +61,24 @@ afterEach(async () => {
 }, 60_000);
 afterAll(async () => {
   await env?.teardown();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-async function worker(taskQueue: string): Promise<WorkerProcess> {
-  const w = await startWorkerProcess({ address: env!.address, namespace: env!.namespace ?? 'default', taskQueue });
+let inventoryFiles = 0;
+
+/**
+ * A production worker process whose inventory file (VUP_INVENTORY) holds this inventory, as a deployed
+ * worker's does: the only source of the hosts, nodes, RPC and signer the upgrade touches.
+ */
+async function worker(taskQueue: string, inventory: Inventory): Promise<WorkerProcess> {
+  const file = path.join(scratch!, `inventory-${++inventoryFiles}.json`);
+  await writeFile(file, JSON.stringify(inventory, null, 2));
+  const w = await startWorkerProcess({
+    address: env!.address,
+    namespace: env!.namespace ?? 'default',
+    taskQueue,
+    inventoryFile: file,
+  });
   workers.push(w);
   return w;
 }
@@ -113,11 +133,17 @@ describe('NEAR failures end to end, with real worker processes', () => {
     const b = (bed = scenario.bed);
     proxy = await startTxHoldProxy(b.rpcUrl);
     const taskQueue = `e2e-near-sigkill-${process.pid}`;
-    const first = await worker(taskQueue);
+    // Every call of the run to the network goes through the relay, which holds the staking answer: the
+    // workers' inventory names it as the validator's network RPC.
+    const { inventory, input } = inventoryForTargets(
+      'nearZeroDowntimeUpgrade',
+      { ...scenario.targets, networkRpcUrl: proxy.url },
+      { nodeIds: { oldNode: 'val-a', newNode: 'val-b' } },
+    );
+    expect(inventory.validators[0]).toMatchObject({ networkRpc: proxy.url });
+    const first = await worker(taskQueue, inventory);
     const before = await nearBaseline(b);
     const nonceBefore = signerNonce(b);
-    // Every call of the run to the network goes through the relay, which holds the staking answer.
-    const input = { ...scenario.input, networkRpcUrl: proxy.url };
     const handle = await env!.client.workflow.start('nearZeroDowntimeUpgrade', {
       args: [input],
       taskQueue,
@@ -136,7 +162,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
 
     // The server hands the stake to the new worker once the dead attempt times out: stakeWithKey has a
     // startToCloseTimeout of 5 minutes and no heartbeatTimeout, so that takes about 5 minutes.
-    await worker(taskQueue);
+    await worker(taskQueue, inventory);
     const result = (await handle.result()) as { newKey: string; stakeTxHash?: string };
     const status: UpgradeStatus = await handle.query(statusQuery);
     const stakeStep = status.steps.find((s) => s.id === 'stake-new-key')!;
@@ -179,7 +205,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     // Real content beside the node's own marker: folders, binary files, a symlink, odd names.
     await makeTree(oldData, 'old');
     const taskQueue = `e2e-near-swap-refused-${process.pid}`;
-    await worker(taskQueue);
+    await worker(taskQueue, scenario.inventory);
     const before = await nearBaseline(b);
     const validatorKey = b.validators[POOL]!.validatorKey.getPublicKey().toString();
     const workflowId = upgradeWorkflowId(nearIdentity(input.validator));

@@ -17,6 +17,7 @@ import { createActivities } from '../../activities/index.js';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
+import type { StrategyTargets } from '../../src/api/strategies.js';
 import { nearSignerResolver } from '../../src/secrets/near-signer.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import {
@@ -33,6 +34,7 @@ import {
   startNearScenario,
   type NearStrategy,
 } from '../../src/devnet/scenarios/near.js';
+import { InventoryBook, inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { eventually } from '../helpers/eventually.js';
 import { recordHistory } from '../helpers/histories.js';
@@ -48,12 +50,17 @@ const BLOCK_TIME_MS = 150;
 let env: TestWorkflowEnvironment | undefined;
 let bundle: WorkflowBundle;
 let bed: NearTestbed | undefined;
+/** The workers' inventory: the testbed's hosts, nodes and validator, as a deployed worker's file holds them. */
+const inventory = new InventoryBook();
+/** Removes each test's inventory from the book once its testbed is gone. */
+const inventoryRemovers: (() => void)[] = [];
 
 beforeAll(async () => {
   env = await createDevServerEnv();
   bundle = await bundleUpgradeWorkflows();
 }, 180_000);
 afterEach(async () => {
+  for (const remove of inventoryRemovers.splice(0)) remove();
   await bed?.stop();
   bed = undefined;
 }, 60_000);
@@ -72,11 +79,24 @@ async function testbed(options: NearTestbedOptions): Promise<NearTestbed> {
 }
 
 const nodeInput = (node: TestbedNode) => ({ ...node.ref, binary: node.binary });
+/** The pool's identity on the testbed's network (the testbeds run a localnet). */
+const poolOn = (b: NearTestbed) => ({ network: b.networkId as 'localnet', accountId: POOL });
 
 async function scenario<N extends NearStrategy>(strategy: N) {
   const s = await startNearScenario(strategy, { epochLength: EPOCH_LENGTH, blockTimeMs: BLOCK_TIME_MS });
   bed = s.bed;
+  inventoryRemovers.push(inventory.add(s.inventory));
   return s;
+}
+
+/**
+ * The workflow input of an upgrade with these targets (split as a deployed worker's inventory and an input
+ * would hold them), whose inventory the workers now hold. The testbed's node ids name the roles.
+ */
+function upgradeOn<N extends NearStrategy>(strategy: N, targets: StrategyTargets<N>, nodeIds: Record<string, string>) {
+  const split = inventoryForTargets(strategy, targets, { nodeIds });
+  inventoryRemovers.push(inventory.add(split.inventory));
+  return split.input;
 }
 
 interface Figures {
@@ -95,7 +115,7 @@ async function runStrategy(
   input: { validator: { network: string; accountId: string }; [field: string]: unknown },
   { expectFailure = false } = {},
 ) {
-  const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500 });
+  const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500, inventory });
   const taskQueue = `e2e-${workflowType}`;
   const worker = await Worker.create({
     connection: env!.nativeConnection,
@@ -271,20 +291,24 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
   it('resumes on a new worker after the first one died right after staking; exactly one staking tx lands', async () => {
     const b = await testbed({});
     await startTestbedService(b, 'val-a');
-    const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500 });
+    const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500, inventory });
     const taskQueue = 'e2e-worker-dies';
     const workerOptions = { connection: env!.nativeConnection, taskQueue, workflowBundle: bundle, activities };
     await nearBaseline(b);
     const nonceBefore = ownerNonce(b);
-    const input = {
-      validator: { network: b.networkId, accountId: POOL },
-      networkRpcUrl: b.rpcUrl,
-      staking: b.validators[POOL]!.stakingInput,
-      oldNode: nodeInput(b.nodes['val-a']!),
-      newNode: nodeInput(b.nodes['val-b']!),
-      release: b.binaries.new.release('val-b'),
-      timeouts: { ...timeouts, keyActive: '10 minutes' },
-    };
+    const input = upgradeOn(
+      'nearZeroDowntimeUpgrade',
+      {
+        validator: poolOn(b),
+        networkRpcUrl: b.rpcUrl,
+        staking: b.validators[POOL]!.stakingInput,
+        oldNode: nodeInput(b.nodes['val-a']!),
+        newNode: nodeInput(b.nodes['val-b']!),
+        release: b.binaries.new.release('val-b'),
+        timeouts: { ...timeouts, keyActive: '10 minutes' },
+      },
+      { oldNode: 'val-a', newNode: 'val-b' },
+    );
     const handle = await env!.client.workflow.start('nearZeroDowntimeUpgrade', {
       args: [input],
       taskQueue,
@@ -316,11 +340,10 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
     const b = await testbed({ binaries: { new: { protocolVersion: 72 } } });
     await startTestbedService(b, 'val-a');
     const nonceBefore = ownerNonce(b);
-    const { error, status, figures } = await runStrategy(
-      b,
+    const input = upgradeOn(
       'nearZeroDowntimeUpgrade',
       {
-        validator: { network: b.networkId, accountId: POOL },
+        validator: poolOn(b),
         networkRpcUrl: b.rpcUrl,
         staking: b.validators[POOL]!.stakingInput,
         oldNode: nodeInput(b.nodes['val-a']!),
@@ -328,8 +351,11 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
         release: b.binaries.new.release('val-b'),
         timeouts: { sync: '20s', keyActive: '10 minutes', signing: '5 minutes' },
       },
-      { expectFailure: true },
+      { oldNode: 'val-a', newNode: 'val-b' },
     );
+    const { error, status, figures } = await runStrategy(b, 'nearZeroDowntimeUpgrade', input, {
+      expectFailure: true,
+    });
     let root: unknown = error;
     while (root instanceof Error && root.cause) root = root.cause;
     expect(root).toMatchObject({ type: 'ChainWaitTimeout' });
@@ -348,24 +374,30 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
       connections: b.connections,
       heartbeatIntervalMs: 500,
       resolveNearSigner: nearSignerResolver({ MALLORY_KEY: KeyPair.fromRandom('ed25519').toString() }),
+      inventory,
     });
     const taskQueue = 'e2e-wrong-owner';
     await nearBaseline(b);
     const v = b.validators[POOL]!;
-    const input = {
-      validator: { network: b.networkId, accountId: POOL },
-      networkRpcUrl: b.rpcUrl,
-      // Someone who is not the pool's owner: only the owner may call update_staking_key.
-      staking: {
-        type: 'pool' as const,
-        ownerId: 'mallory.near',
-        signer: { id: 'mallory', type: 'env' as const, variable: 'MALLORY_KEY' },
+    // The worker's inventory names someone who is not the pool's owner as its staking signer: only the
+    // owner may call update_staking_key.
+    const input = upgradeOn(
+      'nearZeroDowntimeUpgrade',
+      {
+        validator: poolOn(b),
+        networkRpcUrl: b.rpcUrl,
+        staking: {
+          type: 'pool' as const,
+          ownerId: 'mallory.near',
+          signer: { id: 'mallory', type: 'env' as const, variable: 'MALLORY_KEY' },
+        },
+        oldNode: nodeInput(b.nodes['val-a']!),
+        newNode: nodeInput(b.nodes['val-b']!),
+        release: b.binaries.new.release('val-b'),
+        timeouts: { ...timeouts, keyActive: '10 minutes' },
       },
-      oldNode: nodeInput(b.nodes['val-a']!),
-      newNode: nodeInput(b.nodes['val-b']!),
-      release: b.binaries.new.release('val-b'),
-      timeouts: { ...timeouts, keyActive: '10 minutes' },
-    };
+      { oldNode: 'val-a', newNode: 'val-b' },
+    );
     const worker = await Worker.create({
       connection: env!.nativeConnection,
       taskQueue,

@@ -12,6 +12,7 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
 import { checkUpgradeInput } from '../../src/client/index.js';
+import { staticInventory } from '../../src/config/inventory-source.js';
 import { nearBaseline, settledNearCounters, startNearScenario } from '../../src/devnet/scenarios/near.js';
 import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
@@ -44,7 +45,12 @@ it('starts a hot swap that waits for approval, approves it with --approve and wa
     connection: env!.nativeConnection,
     taskQueue: DEFAULT_TASK_QUEUE,
     workflowBundle: await bundleUpgradeWorkflows(),
-    activities: createActivities({ connections: bed.connections, heartbeatIntervalMs: 500 }),
+    // The worker's inventory is the testbed's; the input the example starts names the validator only.
+    activities: createActivities({
+      connections: bed.connections,
+      heartbeatIntervalMs: 500,
+      inventory: staticInventory(scenario.inventory),
+    }),
   });
   const example = runExample('nearValidatorKeyHotSwap', inputFile, '--approve');
   try {
