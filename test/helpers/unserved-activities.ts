@@ -1,8 +1,8 @@
 /**
  * Runs the production workflows with no activities served, so a test can start a strategy with an example
- * input (whose hosts are private-range addresses that must never be contacted): the workflow parses its
- * input, runs its frame (id check, search attributes, status) and schedules its first activity, which then
- * waits forever for a worker that never comes. That is what "the workflow accepts this input" means here.
+ * input: the workflow parses its input, runs its frame (id check, search attributes, status) and schedules
+ * its first activity (resolving the validator's nodes in the worker's inventory), which then waits forever
+ * for a worker that never comes. That is what "the workflow accepts this input" means here.
  */
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -35,8 +35,9 @@ export async function startWorkflowsOnlyWorker(
 }
 
 /**
- * Waits until the run is past its input: its status query answers with the first step running and that
- * step's activity is scheduled. Fails with the run's failure if it closed instead (an InvalidInput, say).
+ * Waits until the run is past its input: its status query answers, still running, and its first activity
+ * (resolveUpgradeTargets) is scheduled. Fails with the run's failure if it closed instead (an InvalidInput,
+ * say).
  */
 export async function waitUntilAccepted(
   client: Client,
@@ -53,11 +54,12 @@ export async function waitUntilAccepted(
       throw new Error(`${workflowId} closed as ${description.status.name} before its first activity`);
     }
     const pending = description.raw.pendingActivities ?? [];
-    if (pending.length > 0) {
+    const first = pending[0]?.activityType?.name;
+    if (first === 'resolveUpgradeTargets') {
       const status = await handle.query(statusQuery);
-      if (status.steps[0]?.state === 'running') return status;
-      last = `first step ${status.steps[0]?.id ?? '(none)'} is ${status.steps[0]?.state ?? 'missing'}`;
-    } else last = 'no activity scheduled yet';
+      if (status.state === 'running') return status;
+      last = `the run is ${status.state}`;
+    } else last = first ? `its first activity is ${first}` : 'no activity scheduled yet';
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${workflowId} was not accepted within ${timeoutMs} ms: ${last}`);

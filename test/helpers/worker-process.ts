@@ -17,6 +17,8 @@ export interface WorkerProcessOptions {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** The worker's inventory file (VUP_INVENTORY): the hosts, nodes, validators and signers it may touch. */
+  inventoryFile: string;
   /** How long bundling the workflows and connecting may take (default 180 s). */
   readyTimeoutMs?: number;
 }
@@ -46,6 +48,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
         ...process.env,
         TEMPORAL_ADDRESS: options.address,
         TEMPORAL_NAMESPACE: options.namespace,
+        VUP_INVENTORY: options.inventoryFile,
         VUP_LOG_LEVEL: 'WARN',
       },
     },

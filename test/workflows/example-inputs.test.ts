@@ -2,7 +2,7 @@
  * Every example input (examples/*.input.json) is valid by its committed JSON Schema and accepted by its
  * workflow on the dev server; a copy missing a required field is refused by the JSON Schema, the client SDK
  * and the workflow alike, each naming that field. The worker serves the production workflows with no
- * activities, so an accepted run waits at its first activity and never reaches the hosts the examples name.
+ * activities, so an accepted run waits at its first activity (resolving its nodes in the inventory).
  * (test/unit/api/*-inputs.test.ts check the examples against the zod schemas and the schemas' freshness.)
  */
 import { readFile, readdir } from 'node:fs/promises';
