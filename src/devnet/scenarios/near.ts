@@ -43,6 +43,8 @@ export interface NearScenarioOptions {
   otherValidators?: { accountId: string; stake: bigint }[];
   /** Hold for an `approve` update before each irreversible step. */
   manualApproval?: boolean;
+  /** The machines' SSH user when the tests run as root (the testbed's `sshUser`; default the test process's user). */
+  sshUser?: string;
 }
 
 export interface NearScenario<N extends NearStrategy> {
@@ -153,6 +155,7 @@ export async function startNearScenario<N extends NearStrategy>(
     blockTimeMs: options.blockTimeMs ?? 150,
     otherValidators: options.otherValidators ?? NEAR_SCENARIO_OTHER_VALIDATORS,
     ...layout.testbed,
+    ...(options.sshUser === undefined ? {} : { sshUser: options.sshUser }),
   });
   try {
     for (const id of layout.running) await startTestbedService(bed, id);

@@ -27,6 +27,11 @@
  * `nodes: [{ id, host, service?, validator?, binary?: 'old' | 'new', dbVersion?, start? }]` to place nodes
  * (several on one host need different services); `binaries: { old: { dbVersion: 41 }, new: { ... } }`.
  *
+ * `sshUser: 'vup-test'`: a root test process logs in to the machines as that unprivileged account instead of
+ * root (src/devnet/hosts/sshd.ts), which then owns everything the testbed wrote there (node homes, keys, staged
+ * binaries, service definitions), so the services started over SSH run as it, as docs/host-access.md sets up
+ * a host. Ignored when the tests do not run as root (they log in as themselves).
+ *
  * Machines are folders on this computer (`bed.hosts[name].root`), so tests may also look at files directly.
  * The testbed generates the keys it needs in the test process; only the activities under test must keep
  * secrets on the hosts.
@@ -98,6 +103,8 @@ export interface NearTestbedOptions {
   signatureGraceMs?: number;
   /** Stop grace of the services (TERM → KILL), default 5 s. */
   stopGraceMs?: number;
+  /** The machines' SSH user when the tests run as root (default: the test process's own user); see the header. */
+  sshUser?: string;
 }
 
 export interface TestbedHost {
@@ -249,7 +256,7 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
     const hosts: Record<string, TestbedHost> = {};
     const started = await Promise.all(
       hostNames.map(async (name) => {
-        const sshd = await startSshHost({ name });
+        const sshd = await startSshHost({ name, user: options.sshUser });
         cleanups.push(() => sshd.stop());
         return sshd;
       }),
@@ -322,6 +329,9 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
         binary,
       };
     }
+
+    // Everything written into the machines so far becomes their SSH user's (nothing to do when that is us).
+    await Promise.all(Object.values(hosts).map((host) => host.sshd.chownToUser()));
 
     const bed: NearTestbed = {
       devnet,

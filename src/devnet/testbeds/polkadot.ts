@@ -15,6 +15,11 @@
  *   bed.counters();                         // the validator's missed slots and equivocations
  *   await bed.stop();                       // services, sshd, devnet, env vars and temp folders
  *
+ * `sshUser: 'vup-test'`: a root test process logs in to the machines as that unprivileged account instead of
+ * root (src/devnet/hosts/sshd.ts), which then owns everything the testbed wrote there (base paths, keystores,
+ * staged binaries, service definitions), so the services started over SSH run as it, as docs/host-access.md
+ * sets up a host. Ignored when the tests do not run as root (they log in as themselves).
+ *
  * Signer references: the stash is a secret URI in an environment variable of this process (the worker in
  * tests), the proxy a polkadot-js JSON keystore file whose password is in another environment variable.
  */
@@ -69,6 +74,8 @@ export interface PolkadotTestbedOptions {
   /** Stop grace of the services (TERM → KILL), default 5 s. */
   stopGraceMs?: number;
   binaries?: { old?: string; new?: string };
+  /** The machines' SSH user when the tests run as root (default: the test process's own user); see the header. */
+  sshUser?: string;
 }
 
 export interface TestbedHost {
@@ -206,7 +213,7 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
     const hosts: Record<string, TestbedHost> = {};
     const started = await Promise.all(
       hostNames.map(async (name) => {
-        const sshd = await startSshHost({ name });
+        const sshd = await startSshHost({ name, user: options.sshUser });
         cleanups.push(() => sshd.stop());
         return sshd;
       }),
@@ -278,6 +285,9 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
       };
     }
 
+    // Everything written into the machines so far becomes their SSH user's (nothing to do when that is us).
+    await Promise.all(Object.values(hosts).map((host) => host.sshd.chownToUser()));
+
     const stakingUrl = mode === 'ahm' ? devnet.assetHubUrl! : devnet.relayUrl;
     const route = (signedBy: SetKeysRoute['signedBy']): SetKeysRoute => ({
       submitTo: mode === 'ahm' ? 'asset-hub' : 'relay',
@@ -323,11 +333,12 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
       swapTargets: (overrides = {}) => {
         const [a, b] = hostNames.map((name) => nodeOf(nodes, name));
         if (!a || !b) throw new Error('swapInput needs two hosts');
-        // The workflow input's route has no relayRpcUrl: the workflow passes its relayRpcUrl along.
+        // The workflow input's route has no relayRpcUrl: the workflow passes its relayRpcUrl along. The proxy
+        // is written in the local network's form, as the stash is (the inventory refuses another prefix).
         const { relayRpcUrl: _, ...setKeys } = route({
           type: 'proxy',
           proxyType,
-          account: proxyPair.address,
+          account: encodeAddress(proxyPair.publicKey, ss58PrefixOfNetwork.local),
           signer: proxySigner,
         });
         return {
