@@ -72,12 +72,19 @@ const common = {
 };
 
 /** A role played by one of the validator's nodes, named by its id in the worker's inventory. */
-export const roleNode = (defaultRole: 'primary' | 'standby', what: string) =>
+export const roleNode = (defaultRole: 'primary' | 'standby' | 'sync', what: string) =>
   identifier
     .optional()
     .describe(
       `${what}: the id of one of the validator's nodes in the worker's inventory (default: its ${defaultRole}).`,
     );
+
+/** Two roles an input names must be two nodes (which node plays a role left out, the worker decides). */
+export const differentNodes = <A extends string, B extends string>(a: A, b: B) =>
+  [
+    (input: Partial<Record<A | B, string>>) => input[a] === undefined || input[a] !== input[b],
+    { message: `${b} must be another node than ${a}`, path: [b] as PropertyKey[] },
+  ] as const;
 
 /** Upper bounds of the waits (durations such as "6 hours"); the defaults fit mainnet's ~12-hour epochs. */
 const timeoutsDescription = 'How long each wait may take before the upgrade gives up.';
@@ -129,6 +136,7 @@ export const nearZeroDowntimeInput = z
     release: nearReleaseSchema.describe('The release the new node runs (staged on its host).'),
     timeouts: zeroDowntimeTimeouts,
   })
+  .refine(...differentNodes('oldNode', 'newNode'))
   .meta({ title: 'nearZeroDowntimeUpgrade input' });
 
 export const nearSyncAndSwapInput = z
@@ -136,12 +144,13 @@ export const nearSyncAndSwapInput = z
     ...requestCommon,
     node: roleNode('primary', 'The validator node: it keeps its key and gets the synced data and the new binary'),
     syncNode: roleNode(
-      'standby',
+      'sync',
       'A node without a validator key on the same host and filesystem, that syncs with the new binary',
     ),
     release: nearReleaseSchema.describe('The release, staged on the host.'),
     timeouts: syncAndSwapTimeouts,
   })
+  .refine(...differentNodes('node', 'syncNode'))
   .meta({ title: 'nearSyncAndSwapUpgrade input' });
 
 export const nearStopAndRestartInput = z
@@ -163,6 +172,7 @@ export const nearKeyHotSwapInput = z
       .describe('A release to install on the standby before it takes over (staged on its host).'),
     timeouts: hotSwapTimeouts,
   })
+  .refine(...differentNodes('primary', 'standby'))
   .meta({ title: 'nearValidatorKeyHotSwap input' });
 
 // --- the four targets: the roles resolved against the worker's inventory ---

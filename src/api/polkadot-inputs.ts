@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { hostSchema } from '../config/host.js';
 import { polkadotNetwork, type PolkadotNetwork } from '../config/identities.js';
 import { absolutePath, duration, rpcUrl, serviceName, sha256Hex } from '../config/primitives.js';
-import { roleNode } from './near-inputs.js';
+import { differentNodes, roleNode } from './near-inputs.js';
 import { signerSchema } from '../config/signers.js';
 import { ss58Address, stashPrefixIssue } from '../config/ss58.js';
 import type { IdentityIssue, ValidatorIdentity } from './identity.js';
@@ -131,6 +131,7 @@ export const polkadotValidatorSwapInput = z
     timeouts: swapTimeouts,
   })
   .refine((i) => !i.handBack || i.release !== undefined, needsReleaseToHandBack)
+  .refine(...differentNodes('nodeA', 'nodeB'))
   .meta({ title: 'polkadotValidatorSwapUpgrade input' });
 
 export const polkadotValidatorSwapTargets = z

@@ -24,8 +24,8 @@ import {
   polkadotValidatorSwapTargets,
 } from './polkadot-inputs.js';
 
-/** The validator's nodes: the inventory's primary and standby. */
-export type NodeRole = 'primary' | 'standby';
+/** The validator's nodes in the inventory: its primary, its standby, and (NEAR sync and swap) its sync node. */
+export type NodeRole = 'primary' | 'standby' | 'sync';
 
 interface Strategy<S extends z.ZodType, T extends z.ZodType> {
   input: S;
@@ -56,7 +56,7 @@ export const strategies = {
   nearSyncAndSwapUpgrade: strategy({
     input: nearSyncAndSwapInput,
     targets: nearSyncAndSwapTargets,
-    roles: { node: 'primary', syncNode: 'standby' },
+    roles: { node: 'primary', syncNode: 'sync' },
     identity: (i) => nearIdentity(i.validator),
     summary: (i) => `NEAR sync and swap: ${i.validator.accountId} on ${i.node ?? 'its primary'}${releaseOf(i.release)}`,
   }),

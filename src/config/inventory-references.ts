@@ -205,7 +205,7 @@ function checkValidators(
 
     const roles = isEntry(entry.nodes) ? entry.nodes : {};
     const primary = idAt(roles, 'primary');
-    for (const role of ['primary', 'standby'] as const) {
+    for (const role of ['primary', 'standby', 'sync'] as const) {
       const nodeId = idAt(roles, role);
       if (nodeId === undefined) continue;
       const node = nodes.get(nodeId);
@@ -217,7 +217,7 @@ function checkValidators(
       if (chain && nodeChain && chain !== nodeChain) {
         problems.push({ path: at('nodes', role), message: `node "${nodeId}" is a ${nodeChain} node, not ${chain}` });
       }
-      if (role === 'standby' && nodeId === primary) {
+      if (role !== 'primary' && nodeId === primary) {
         problems.push({ path: at('nodes', role), message: 'must be a different node than the primary' });
         continue;
       }

@@ -62,6 +62,11 @@ const validatorNodesSchema = z
     standby: identifier
       .optional()
       .describe('The id of a second node that syncs and takes over during an upgrade (new node, swap target).'),
+    sync: identifier
+      .optional()
+      .describe(
+        "NEAR sync and swap: the id of a node on the primary's machine, without a validator key, that syncs the new release for the primary to take its data folder.",
+      ),
   })
   .describe('The nodes that run this validator. Only one of them ever signs at a time.');
 

@@ -14,6 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE, upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { checkUpgradeInput, getStatus, strategies, type StrategyName } from '../../src/client/index.js';
+import { loadInventory } from '../../src/config/load-inventory.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { rehearsalActivities } from '../helpers/rehearsal-chain.js';
 import { bundleFixtures, createDevServerEnv } from '../helpers/temporal.js';
@@ -75,7 +76,11 @@ beforeAll(async () => {
     ...sectionCommands(readme, '## Operating a running upgrade'),
   ];
   env = await createDevServerEnv();
-  worker = await startWorkflowsOnlyWorker(env, DEFAULT_TASK_QUEUE);
+  worker = await startWorkflowsOnlyWorker(
+    env,
+    DEFAULT_TASK_QUEUE,
+    await loadInventory(path.join(repoRoot(), 'examples', 'inventory.yaml')),
+  );
 }, 300_000);
 
 afterAll(async () => {

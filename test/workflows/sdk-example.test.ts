@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
 import { checkUpgradeInput, getStatus } from '../../src/client/index.js';
+import { loadInventory } from '../../src/config/load-inventory.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { createDevServerEnv } from '../helpers/temporal.js';
 import { runTsx } from '../helpers/tsx-process.js';
@@ -23,7 +24,11 @@ let scratch: string | undefined;
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'sdk-example-'));
   env = await createDevServerEnv();
-  worker = await startWorkflowsOnlyWorker(env, DEFAULT_TASK_QUEUE);
+  worker = await startWorkflowsOnlyWorker(
+    env,
+    DEFAULT_TASK_QUEUE,
+    await loadInventory(path.join(repoRoot(), 'examples', 'inventory.yaml')),
+  );
 }, 300_000);
 afterAll(async () => {
   await worker?.stop();

@@ -12,9 +12,12 @@ import {
   nearKeyHotSwapInput,
   nearStopAndRestartInput,
   nearSyncAndSwapInput,
+  nearSyncAndSwapTargets,
   nearWorkflowInputs,
   nearZeroDowntimeInput,
 } from '../../../src/api/near-inputs.js';
+import { resolveUpgradeTargets } from '../../../src/api/upgrade-request.js';
+import { loadInventory } from '../../../src/config/load-inventory.js';
 import { workflowInputJsonSchemaFiles } from '../../../src/config/workflow-input-json-schemas.js';
 import { repoRoot } from '../../../src/repo-root.js';
 
@@ -76,23 +79,28 @@ describe('NEAR workflow input schemas', () => {
     expect(text).toMatch(/Unrecognized key: "extra"/);
   });
 
-  it('refuses a sync node that shares the validator’s binary or sits on another host', async () => {
-    const example = await readJson('examples', 'near-sync-and-swap.input.json');
-    const node = example.node as Record<string, unknown>;
-    const syncNode = example.syncNode as Record<string, unknown>;
-    expect(messages(nearSyncAndSwapInput, { ...example, syncNode: { ...syncNode, binary: node.binary } })).toContain(
-      'syncNode needs its own home, service and binary',
+  it('refuses one node named for two roles, and an input that names a host instead of a node id', async () => {
+    const example = await readJson('examples', 'near-key-hot-swap.input.json');
+    expect(messages(nearKeyHotSwapInput, { ...example, primary: 'near-a', standby: 'near-a' })).toContain(
+      'standby must be another node than primary',
     );
-    const otherHost = { ...(syncNode.host as object), id: 'elsewhere' };
-    expect(messages(nearSyncAndSwapInput, { ...example, syncNode: { ...syncNode, host: otherHost } })).toContain(
-      'syncNode must be on the same host as node',
-    );
+    expect(nearKeyHotSwapInput.safeParse({ ...example, primary: 'near-b', standby: 'near-a' }).success).toBe(true);
+    const host = { id: 'near-a', address: '10.0.0.1', user: 'root', hostKey: 'x', auth: { type: 'agent' } };
+    expect(messages(nearSyncAndSwapInput, { ...example, node: { host, home: '/root' } })).toContain('→ at node');
   });
 
-  it('refuses a hot swap onto the primary itself', async () => {
-    const example = await readJson('examples', 'near-key-hot-swap.input.json');
-    expect(messages(nearKeyHotSwapInput, { ...example, standby: example.primary })).toContain(
-      'primary and standby must be different nodes',
-    );
+  it('the targets the worker resolves refuse a sync node on another host, or sharing the validator’s binary', async () => {
+    const inventory = await loadInventory(path.join(repoRoot(), 'examples', 'inventory.yaml'));
+    const example = await readJson('examples', 'near-sync-and-swap.input.json');
+    const targets = resolveUpgradeTargets(inventory, 'nearSyncAndSwapUpgrade', { ...example, syncNode: 'near-b' }) as {
+      node: { host: object; binary: string };
+      syncNode: object;
+    };
+    expect(messages(nearSyncAndSwapTargets, targets)).toContain('syncNode must be on the same host as node');
+    const onOneHost = {
+      ...targets,
+      syncNode: { ...targets.syncNode, host: targets.node.host, binary: targets.node.binary },
+    };
+    expect(messages(nearSyncAndSwapTargets, onOneHost)).toContain('syncNode needs its own home, service and binary');
   });
 });

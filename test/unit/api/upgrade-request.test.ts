@@ -80,7 +80,7 @@ describe('resolveUpgradeTargets (on the worker)', () => {
   it('refuses a node that is not the validator’s, one node in two roles, and an unknown validator, naming the field', () => {
     const input = inputFor('nearZeroDowntimeUpgrade');
     expect(() => resolveUpgradeTargets(inventory, 'nearZeroDowntimeUpgrade', { ...input, newNode: 'dot-a' })).toThrow(
-      'newNode: "dot-a" is not a node of validator "mypool" in the worker\'s inventory (its nodes: near-a, near-b)',
+      'newNode: "dot-a" is not a node of validator "mypool" in the worker\'s inventory (its nodes: near-a, near-b, near-a-sync)',
     );
     expect(() => resolveUpgradeTargets(inventory, 'nearZeroDowntimeUpgrade', { ...input, newNode: 'near-a' })).toThrow(
       'newNode: node "near-a" already plays oldNode',
@@ -108,8 +108,13 @@ describe('resolveUpgradeTargets (on the worker)', () => {
     );
   });
 
-  it('sync and swap: the targets schema refuses a sync node on another host, naming the field', () => {
-    expect(() => targets('nearSyncAndSwapUpgrade', inputFor('nearSyncAndSwapUpgrade'))).toThrow(
+  it('sync and swap: the sync node on the primary’s machine by default; the targets refuse one on another host', () => {
+    const input = inputFor('nearSyncAndSwapUpgrade');
+    expect(targets('nearSyncAndSwapUpgrade', input)).toMatchObject({
+      node: { host: { id: 'near-a' }, service: 'neard' },
+      syncNode: { host: { id: 'near-a' }, service: 'neard-sync', home: '/home/near/.near-sync' },
+    });
+    expect(() => targets('nearSyncAndSwapUpgrade', { ...input, syncNode: 'near-b' })).toThrow(
       /syncNode must be on the same host as node/,
     );
   });

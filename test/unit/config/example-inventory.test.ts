@@ -61,7 +61,7 @@ describe('examples/inventory.yaml', () => {
       'mypool.poolv1.near',
       { type: 'pool', owner: 'mypool-owner.near', signer: 'near-pool-owner' },
     ]);
-    expect(near.nodes).toEqual({ primary: 'near-a', standby: 'near-b' });
+    expect(near.nodes).toEqual({ primary: 'near-a', standby: 'near-b', sync: 'near-a-sync' });
     expect([polkadot.network, polkadot.stash]).toEqual([
       'polkadot',
       '16gZkmxLqqshTxCpaAKegp8KTATwNa1S7SRhbSeuxU2Qw3Su',

@@ -41,7 +41,7 @@ it('reloads on SIGHUP; a file that fails to load keeps the one in force and says
   };
   try {
     await writeFile(file, example.replace('- id: mypool\n', '- id: mypool-renamed\n'));
-    expect(await nextLine()).toBe(`inventory ${file} reloaded: 2 validator(s), 4 node(s), 4 host(s)`);
+    expect(await nextLine()).toBe(`inventory ${file} reloaded: 2 validator(s), 5 node(s), 4 host(s)`);
     expect(inventory.current().validators.map((v) => v.id)).toEqual(['mypool-renamed', 'dot-validator']);
 
     await writeFile(file, 'version: 1\nhosts: [');
