@@ -12,22 +12,24 @@ import { summarized } from './summaries.js';
 
 const reads = proxyActivities<ReturnType<typeof createInventoryActivities>>(readOptions);
 
-export function resolveTargets(strategy: StrategyName, input: unknown): Promise<Record<string, unknown>> {
-  return summarized(
+/** The input's targets, resolved by the worker and checked by the strategy's targets schema. */
+export async function resolvedTargets<N extends StrategyName>(
+  strategy: N,
+  input: unknown,
+): Promise<{ targets: Record<string, unknown>; parsed: ParsedStrategyTargets<N> }> {
+  const targets = await summarized(
     reads.resolveUpgradeTargets,
     "resolve the validator's nodes in the worker's inventory",
-  )({
-    strategy,
-    input,
-  });
+  )({ strategy, input });
+  const parsed = parseWorkflowInput(strategies[strategy].targets, targets, strategy) as ParsedStrategyTargets<N>;
+  return { targets, parsed };
 }
 
-/** The input checked, then its targets resolved and parsed (what a read-only workflow such as preflight runs on). */
+/** The input checked, then its targets resolved (what a read-only workflow such as preflight runs on). */
 export async function targetsOf<N extends StrategyName>(
   strategy: N,
   input: unknown,
 ): Promise<ParsedStrategyTargets<N>> {
   parseWorkflowInput(strategies[strategy].input, input, strategy);
-  const targets = await resolveTargets(strategy, input);
-  return parseWorkflowInput(strategies[strategy].targets, targets, strategy) as ParsedStrategyTargets<N>;
+  return (await resolvedTargets(strategy, input)).parsed;
 }

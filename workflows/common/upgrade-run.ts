@@ -46,7 +46,7 @@ import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
 import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
 import { observedStatus } from './chain-counters.js';
 import { parseWorkflowInput } from './input.js';
-import { resolveTargets } from './targets.js';
+import { resolvedTargets } from './targets.js';
 import { UpgradeMetrics } from './metrics.js';
 import { StepBook, type PlannedStep } from './steps.js';
 
@@ -319,10 +319,9 @@ export async function beginStrategy<N extends StrategyName>(
   const request = parseWorkflowInput(spec.input, rawInput, strategy);
   const run = beginFrame(strategy, request, rawInput, carried);
   try {
-    const targets = await resolveTargets(strategy, rawInput);
-    const input = parseWorkflowInput(spec.targets, targets, strategy) as ParsedStrategyTargets<N>;
+    const { targets, parsed } = await resolvedTargets(strategy, rawInput);
     run.remember('targets', () => targets);
-    return { run, input };
+    return { run, input: parsed };
   } catch (err) {
     // Nothing was touched: the run ends failed, with the reason in its status and metrics.
     return run.execute(() => Promise.reject(err as Error));
