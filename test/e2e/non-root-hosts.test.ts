@@ -93,10 +93,15 @@ async function runWorkflow(
 
 /** `id -un` and `id -u` of an SSH session on the host, over the testbed's own connection. */
 async function sessionIdentity(connections: SshConnectionPool, host: HostSpec) {
-  const connection = await connections.get(host);
-  const name = (await execChecked(connection, ['id', '-un'])).stdout.toString().trim();
-  const uid = Number((await execChecked(connection, ['id', '-u'])).stdout.toString().trim());
-  return { name, uid };
+  const run = async (argv: string[]) => (await execChecked(await connections.get(host), argv)).stdout.toString().trim();
+  // A dropped connection (ConnectionLost, retryable for the activities) is asked again once on a fresh one: it
+  // was seen once on a loaded machine, and says nothing about who the session runs as.
+  const once = async (argv: string[]) =>
+    run(argv).catch((err: unknown) => {
+      if ((err as { type?: string }).type !== 'ConnectionLost') throw err;
+      return run(argv);
+    });
+  return { name: await once(['id', '-un']), uid: Number(await once(['id', '-u'])) };
 }
 
 /** The Uid of the service's running process, as the host's /proc tells it over SSH. */
