@@ -1,7 +1,6 @@
 /**
  * Reading a Prometheus text exposition (a worker's /metrics) in tests: samples by name and labels.
  */
-import { createServer } from 'node:net';
 
 export interface Sample {
   name: string;
@@ -38,14 +37,4 @@ export async function scrape(address: string): Promise<Sample[]> {
   return parseExposition(await response.text());
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/devnet/ports.js';

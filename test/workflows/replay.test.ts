@@ -24,8 +24,10 @@ interface JsonEvent {
  * and validator as search attributes first thing, and the id is derived from those.
  */
 function workflowIdOf(history: { events?: JsonEvent[] }): string {
-  const fields = history.events?.find((e) => e.upsertWorkflowSearchAttributesEventAttributes)
-    ?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+  // The first upsert that names the chain: a patch's marker may upsert TemporalChangeVersion before it.
+  const fields = history.events
+    ?.map((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields)
+    .find((indexed) => indexed?.UpgradeChain !== undefined);
   const read = (name: string) => {
     const data = fields?.[name]?.data;
     if (!data) throw new Error(`the history has no ${name} search attribute`);

@@ -26,7 +26,6 @@
 import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -38,7 +37,7 @@ import { DEFAULT_TASK_QUEUE } from '../../api/identity.js';
 import type { Inventory, InventoryInput } from '../../config/inventory.js';
 import { validateInventory } from '../../config/load-inventory.js';
 import { repoRoot } from '../../repo-root.js';
-import { freePort } from '../ports.js';
+import { freePort, portIsFree } from '../ports.js';
 import { teardownStack } from '../teardown.js';
 import { resolveTemporalCli, resolveTemporalServer } from '../temporal-servers.js';
 import { startProcess, type ManagedProcess } from './processes.js';
@@ -137,14 +136,6 @@ export interface TwinWorkerOptions {
 
 /** The Temporal server's other ports are its defaults shifted by one offset (TEMPORAL_PORT_OFFSET). */
 const SHIFTED_PORTS = [6933, 6934, 6935, 6939, 7234, 7235, 7239];
-
-async function portIsFree(port: number): Promise<boolean> {
-  const server = createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /** An offset under which all of the server's shifted ports are free, below the OS's ephemeral range. */
 async function freePortOffset(): Promise<number> {

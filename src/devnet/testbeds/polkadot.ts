@@ -316,13 +316,19 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
         strangerSigner,
         genesisKeys: u8aToHex(devSessionKeys(layout, `//${validatorName}`)),
       },
+      // Accounts in the local network's one form (the generic prefix), as the inventory takes them.
       routes: {
         stash: route({ type: 'stash', signer: stashSigner }),
-        proxy: route({ type: 'proxy', proxyType, account: proxyPair.address, signer: proxySigner }),
+        proxy: route({
+          type: 'proxy',
+          proxyType,
+          account: encodeAddress(proxyPair.publicKey, ss58PrefixOfNetwork.local),
+          signer: proxySigner,
+        }),
         stranger: route({
           type: 'proxy',
           proxyType,
-          account: devnet.account(strangerName).address,
+          account: encodeAddress(devnet.account(strangerName).publicKey, ss58PrefixOfNetwork.local),
           signer: strangerSigner,
         }),
       },

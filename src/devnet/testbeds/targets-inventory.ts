@@ -5,13 +5,7 @@
  * by identity, its nodes by id, the release and options). The testbeds, the demo and the tests use it, so
  * every run goes through the worker's resolution exactly as a deployed one does.
  */
-import {
-  strategies,
-  type NodeRole,
-  type StrategyInput,
-  type StrategyName,
-  type StrategyTargets,
-} from '../../api/strategies.js';
+import { strategies, type StrategyInput, type StrategyName, type StrategyTargets } from '../../api/strategies.js';
 import type { HostSpecInput } from '../../config/host.js';
 import type { Inventory, InventoryInput, SignerSpec } from '../../config/inventory.js';
 import type { InventorySource } from '../../config/inventory-source.js';
@@ -40,7 +34,7 @@ export function inventoryForTargets<N extends StrategyName>(
   options: TargetsInventoryOptions = {},
 ): InventoryAndInput<N> {
   const all = targets as Entry;
-  const roles = strategies[strategy].roles as Record<string, NodeRole>;
+  const roles = strategies[strategy].roles;
   const chain = strategy === 'polkadotValidatorSwapUpgrade' ? 'polkadot' : 'near';
   const hosts = new Map<string, HostSpecInput>();
   const nodes: Entry[] = [];
