@@ -45,7 +45,7 @@ export interface UpgradeStatus {
 /** Missed blocks, chunks or slots and double signs, by the chain's counters, between the run's first and latest reading. */
 export interface ObservedStatus {
   missed: MissedCounts;
-  /** Absent when the chain reports no double-sign count (NEAR and Polkadot RPCs do not; the devnets do). */
+  /** Absent when the chain reports no double-sign count (NEAR's RPC does not; Polkadot's offence reports and the devnets do). */
   doubleSigns?: number;
   since: string;
   lastAt: string;

@@ -1,31 +1,68 @@
 /**
- * What the chain counts for a validator stash: slots it was expected to sign and did not, and equivocations
- * (two different payloads signed with one of its keys for a slot), as running counts.
+ * What the chain records against a validator stash: equivocations (two different payloads signed with one of
+ * its keys for a slot or a round) and, where the chain counts them, slots it was expected to sign and did not.
  *
- * The local devnet serves them as `devnet_counters(stash)` on its relay RPC (and through every node's RPC,
- * which forwards it). Polkadot, Kusama and Westend have no such counter on their RPC (the im-online pallet that
- * counted authored blocks is gone; equivocations become `offences` reports, not read here), so on a real
- * network this returns undefined and the run reports nothing for them.
+ * - Double signs are the relay chain's own record: pallet-offences keeps one `Offences.Reports` entry per
+ *   landed equivocation report (BABE or GRANDPA), whose value starts with the offender's stash. The reading
+ *   counts the entries naming this stash, on Polkadot, Kusama and Westend as on the local devnet.
+ * - Missed slots: Polkadot has no such counter (the im-online pallet that counted authored blocks is gone,
+ *   and era reward points mix authored blocks with parachain backing), so a real network reports none. The
+ *   local devnet counts them and serves `devnet_counters(stash)`; the reading asks for it only when the RPC
+ *   lists the method (`rpc_methods`), so a real node never sees a request it cannot answer.
  *
+ * Raw storage reads over one WebSocket, no metadata download: a look that reads counters stays cheap.
  * Best effort: a reading that fails returns undefined, never fails the activity that asked for it.
  */
+import type { WsProvider } from '@polkadot/api';
+import { hexToU8a, u8aEq } from '@polkadot/util';
+import { decodeAddress, xxhashAsHex } from '@polkadot/util-crypto';
 import type { ValidatorCounters } from '../api/validator-counters.js';
 import { withProvider } from './connection.js';
 
+/** twox128("Offences") ++ twox128("Reports"): the prefix of every report's key. */
+const OFFENCE_REPORTS = xxhashAsHex('Offences', 128) + xxhashAsHex('Reports', 128).slice(2);
+const KEYS_PER_PAGE = 1000;
+
 interface DevnetCounters {
-  expected?: unknown;
   missed?: unknown;
-  equivocations?: unknown;
+}
+
+/** Offence reports whose offender is `stash` (OffenceDetails: the offender's AccountId32 comes first). */
+async function offenceReportsAgainst(provider: WsProvider, stash: Uint8Array): Promise<number> {
+  let count = 0;
+  for (let startKey: string | undefined; ;) {
+    const keys = await provider.send<string[]>('state_getKeysPaged', [OFFENCE_REPORTS, KEYS_PER_PAGE, startKey]);
+    if (keys.length > 0) {
+      const [result] = await provider.send<{ changes: [string, string | null][] }[]>('state_queryStorageAt', [keys]);
+      count += (result?.changes ?? []).filter(
+        ([, value]) => value && u8aEq(hexToU8a(value).subarray(0, 32), stash),
+      ).length;
+    }
+    if (keys.length < KEYS_PER_PAGE) return count;
+    startKey = keys[keys.length - 1];
+  }
+}
+
+async function devnetMissedSlots(provider: WsProvider, stash: string): Promise<number | undefined> {
+  const { methods } = await provider.send<{ methods: string[] }>('rpc_methods', []);
+  if (!methods.includes('devnet_counters')) return undefined;
+  const counters = await provider.send<DevnetCounters>('devnet_counters', [stash]);
+  return typeof counters?.missed === 'number' ? counters.missed : undefined;
 }
 
 export async function polkadotValidatorCounters(url: string, stash: string): Promise<ValidatorCounters | undefined> {
   try {
-    const counters = await withProvider(url, (provider) => provider.send<DevnetCounters>('devnet_counters', [stash]), {
-      connectTimeoutMs: 10_000,
-      requestTimeoutMs: 10_000,
-    });
-    if (typeof counters?.missed !== 'number' || typeof counters.equivocations !== 'number') return undefined;
-    return { missed: { slots: counters.missed }, doubleSigns: counters.equivocations, source: 'devnet_counters' };
+    const [doubleSigns, missedSlots] = await withProvider(
+      url,
+      (provider) =>
+        Promise.all([offenceReportsAgainst(provider, decodeAddress(stash)), devnetMissedSlots(provider, stash)]),
+      { connectTimeoutMs: 10_000, requestTimeoutMs: 10_000 },
+    );
+    return {
+      missed: missedSlots === undefined ? {} : { slots: missedSlots },
+      doubleSigns,
+      source: missedSlots === undefined ? 'offences reports' : 'offences reports, devnet_counters',
+    };
   } catch {
     return undefined;
   }

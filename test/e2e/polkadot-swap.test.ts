@@ -160,6 +160,8 @@ describe('polkadotValidatorSwapUpgrade end to end', () => {
     expect(counters.signed).toBeGreaterThan(0);
     expect(counters.missed).toBe(0);
     expect(counters.equivocations).toBe(0);
+    // What the run observed, from the relay's offence reports and the devnet's slot counts, agrees.
+    expect(status.observed).toMatchObject({ missed: { slots: 0 }, doubleSigns: 0 });
     await recordHistory(handle, 'polkadot-swap-e2e-relay-round-trip');
     console.log(
       `Polkadot swap e2e (relay, sessions of ${SESSION_LENGTH} × ${BLOCK_TIME_MS} ms): ${(wallMs / 1000).toFixed(1)} s wall, ` +

@@ -1,6 +1,8 @@
 /**
- * A WebSocket JSON-RPC relay in front of a node that answers one method with "-32601 Method not found", as an
- * older node (without author_rotateKeysWithOwner) does; every other message passes through unchanged.
+ * A WebSocket JSON-RPC relay in front of a node that answers one method with "-32601 Method not found" and
+ * leaves it out of `rpc_methods`, as a node without that method does (an older node without
+ * author_rotateKeysWithOwner, a real network without the devnet's own methods); every other message passes
+ * through unchanged.
  */
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -23,13 +25,21 @@ export async function startRpcFilterProxy(upstreamUrl: string, refusedMethod: st
     const upstream = new WebSocket(upstreamUrl);
     const pending: string[] = [];
     upstream.on('open', () => pending.splice(0).forEach((m) => upstream.send(m)));
-    upstream.on('message', (data) => client.send((data as Buffer).toString('utf8')));
+    const methodListRequests = new Set<unknown>();
+    upstream.on('message', (data) => {
+      const text = (data as Buffer).toString('utf8');
+      const reply = JSON.parse(text) as { id?: unknown; result?: { methods?: string[] } };
+      if (!methodListRequests.delete(reply.id) || !Array.isArray(reply.result?.methods)) return client.send(text);
+      reply.result.methods = reply.result.methods.filter((m) => m !== refusedMethod);
+      client.send(JSON.stringify(reply));
+    });
     upstream.on('close', () => client.close());
     upstream.on('error', () => client.terminate());
     client.on('close', () => upstream.terminate());
     client.on('message', (data) => {
       const text = (data as Buffer).toString('utf8');
       const request = JSON.parse(text) as { id?: number; method?: string };
+      if (request.method === 'rpc_methods') methodListRequests.add(request.id);
       if (request.method === refusedMethod) {
         refused++;
         client.send(

@@ -2,7 +2,8 @@
  * Per-validator accounting of what the simulated nodes sign. For every slot, each active validator is
  * expected to author (BABE key) and vote (GRANDPA key); a slot counts as signed when both signatures arrived
  * within the grace window, otherwise as missed. Two different payloads signed with the same key for the same
- * slot are an equivocation (two machines signing with one key).
+ * slot are an equivocation (two machines signing with one key); each one found is handed to `onEquivocation`,
+ * which the devnet turns into the offence report a real chain's equivocation reporting would record.
  */
 import { u8aToHex } from '@polkadot/util';
 import { ed25519Verify, sr25519Verify } from '@polkadot/util-crypto';
@@ -45,6 +46,14 @@ interface OpenSlot {
   payloads: Map<string, Map<string, Set<string>>>;
 }
 
+/** One key of a validator signed two different payloads for one slot. */
+export interface Equivocation {
+  slot: number;
+  /** Stash (hex public key). */
+  stash: string;
+  keyType: DutyKeyType;
+}
+
 interface SlotOutcome {
   slot: number;
   signed: boolean;
@@ -59,6 +68,7 @@ export class Accounting {
   constructor(
     private readonly layout: SessionKeyField[],
     private readonly graceSlots: number,
+    private readonly onEquivocation: (equivocation: Equivocation) => void = () => {},
   ) {}
 
   /** A new slot began with this active set; slots older than the grace window are settled. */
@@ -123,6 +133,9 @@ export class Accounting {
         equivocation: perKey.some((payloads) => payloads.size > 1),
         signers: [...new Set(perKey.flatMap((payloads) => [...payloads.values()].flatMap((nodes) => [...nodes])))],
       };
+      DUTY_KEY_TYPES.forEach((keyType, i) => {
+        if (perKey[i]!.size > 1) this.onEquivocation({ slot, stash: duty.stash, keyType });
+      });
       const list = this.outcomes.get(duty.stash) ?? [];
       list.push(outcome);
       this.outcomes.set(duty.stash, list);

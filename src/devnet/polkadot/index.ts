@@ -8,6 +8,7 @@
  */
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
+import { hexToU8a } from '@polkadot/util';
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
 import { Accounting, type ValidatorCounters } from './accounting.js';
 import { AssetHubRuntime } from './asset-hub-runtime.js';
@@ -121,7 +122,18 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
   );
   const relay = new Chain(relayRuntime, { blockTimeMs, finalityLag: opts.finalityLag ?? 2 });
   relay.setMaxListeners(0);
-  const accounting = new Accounting(layout, opts.signatureGraceSlots ?? Math.max(5, Math.ceil(3_000 / blockTimeMs)));
+  // Each equivocation the signatures show becomes the offence report the chain records for it.
+  const accounting = new Accounting(
+    layout,
+    opts.signatureGraceSlots ?? Math.max(5, Math.ceil(3_000 / blockTimeMs)),
+    ({ slot, stash, keyType }) =>
+      relayRuntime.reportOffence({
+        offender: hexToU8a(stash),
+        kind: keyType === 'babe' ? 'babe' : 'grandpa',
+        slot,
+        setId: sessionIndexOf(relay, relay.best),
+      }),
+  );
   const relayRpc = chainRpc(relay);
   // The devnet's counters on the relay RPC too, where the activities read what the chain counted for a stash.
   relayRpc.methods.devnet_counters = ([stash, fromSlot]) =>

@@ -2,11 +2,14 @@
  * The relay-chain runtime the simulator executes: pallet-session (NextKeys -> QueuedKeys -> active over two
  * rotations, ownership proof, duplicate keys), BABE slots/epochs (one slot per block, session = epoch),
  * pallet-proxy with the relay's proxy filters, and the post-AHM call filter that disables
- * `session.set_keys/purge_keys` (keys then arrive from Asset Hub, as `StakingAhClient.set_keys_from_ah`).
+ * `session.set_keys/purge_keys` (keys then arrive from Asset Hub, as `StakingAhClient.set_keys_from_ah`),
+ * and pallet-offences' record of equivocations (`Offences.Reports`, `ConcurrentReportsIndex`, the `Offence`
+ * event), written as a real chain writes them once an equivocation report lands.
  */
 import type { Call } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
-import { bnToU8a, u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
+import { bnToU8a, compactAddLength, stringToU8a, u8aConcat, u8aEq, u8aToHex } from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
 import type { BlockInfo, DispatchContext, DispatchResult, RuntimeLogic } from './chain.js';
 import { COMMON_CALLS, accountExists, callName, dispatchCommon, fundAccount } from './common-calls.js';
 import { moduleError } from './events.js';
@@ -47,6 +50,19 @@ export interface ActiveValidator {
 
 type KeysTuple = Codec & [Codec, Codec];
 
+/** An equivocation to record as an offence: BABE (two blocks for a slot) or GRANDPA (two votes in a round). */
+export interface OffenceReport {
+  offender: Uint8Array;
+  kind: 'babe' | 'grandpa';
+  slot: number;
+  /** GRANDPA's authority set id (the devnet's session index); its round is the slot. */
+  setId: number;
+}
+
+/** `Offence::ID` of sp-consensus-babe and sp-consensus-grandpa: 16 bytes each. */
+const OFFENCE_KIND = { babe: stringToU8a('babe:equivocatio'), grandpa: stringToU8a('grandpa:equivoca') };
+const u64 = (n: number) => bnToU8a(n, { bitLength: 64 });
+
 /** Pallets the relay's `ProxyType::Staking` may call (fellows relay/polkadot InstanceFilter). */
 const STAKING_PALLETS = ['staking', 'session', 'utility', 'fastUnstake', 'voterList', 'nominationPools'];
 const GOVERNANCE_PALLETS = [
@@ -81,6 +97,7 @@ export class RelayRuntime implements RuntimeLogic {
   /** Active validators (and their keys) of each session, kept for the accounting of signatures. */
   private readonly activeBySession = new Map<number, ActiveValidator[]>();
   private readonly fromAssetHub: { stash: Uint8Array; keys: Uint8Array | undefined }[] = [];
+  private readonly offences: OffenceReport[] = [];
   private epochStartBlock = 0;
 
   constructor(
@@ -98,6 +115,11 @@ export class RelayRuntime implements RuntimeLogic {
   /** Keys forwarded by Asset Hub's `stakingRcClient.set_keys` (undefined keys: purge), applied next block. */
   receiveFromAssetHub(stash: Uint8Array, keys: Uint8Array | undefined): void {
     this.fromAssetHub.push({ stash, keys });
+  }
+
+  /** An equivocation found in the signatures of a slot; recorded in the next block, as a landed report is. */
+  reportOffence(report: OffenceReport): void {
+    this.offences.push(report);
   }
 
   genesis(storage: StorageOverlay, block: BlockInfo): void {
@@ -143,7 +165,29 @@ export class RelayRuntime implements RuntimeLogic {
       if (keys) this.storeKeys(ctx.storage, stash, keys);
       else this.purgeKeys(ctx.storage, stash);
     }
+    for (const report of this.offences.splice(0)) this.recordOffence(ctx, report);
     if (block.number % this.opts.sessionLength === 0) this.rotateSession(ctx, block);
+  }
+
+  /** pallet-offences `report_offence`: one report per offender, kind and time slot, listed by (kind, time slot). */
+  private recordOffence(ctx: DispatchContext, { offender, kind, slot, setId }: OffenceReport): void {
+    const kindId = OFFENCE_KIND[kind];
+    // BABE's time slot is the slot; GRANDPA's is (set id, round), both SCALE-encoded.
+    const encodedSlot = kind === 'babe' ? u64(slot) : u8aConcat(u64(setId), u64(slot));
+    const reportId = blake2AsU8a(u8aConcat(kindId, compactAddLength(encodedSlot), offender));
+    // `OpaqueTimeSlot` is `Vec<u8>`: given as hex, polkadot-js takes it as the content (a Uint8Array would be
+    // read as already length-prefixed).
+    const timeSlot = u8aToHex(encodedSlot);
+    if (ctx.storage.get('offences', 'reports', reportId)) return;
+    ctx.storage.set('offences', 'reports', [reportId], { offender: [offender, {}], reporters: [] });
+    const concurrent = ctx.storage.get<Codec & Codec[]>('offences', 'concurrentReportsIndex', kindId, timeSlot);
+    ctx.storage.set(
+      'offences',
+      'concurrentReportsIndex',
+      [kindId, timeSlot],
+      [...(concurrent ?? []).map((id) => id.toU8a()), reportId],
+    );
+    ctx.deposit('Offences', 'Offence', { kind: kindId, timeslot: timeSlot });
   }
 
   digest(storage: StorageOverlay, block: BlockInfo): string[] {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WsProvider, type ApiPromise } from '@polkadot/api';
-import { hexToU8a, u8aToHex } from '@polkadot/util';
+import { hexToString, hexToU8a, u8aToHex } from '@polkadot/util';
 import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
 import {
   isOwnershipProofValid,
@@ -11,6 +11,7 @@ import {
   sessionKeyLayout,
   type SessionKeyField,
 } from '../../../../src/devnet/polkadot/session-keys.js';
+import { polkadotValidatorCounters } from '../../../../src/polkadot/validator-counters.js';
 import { connect, submitUntilFinalized, waitFor } from '../../../helpers/polkadot-devnet.js';
 
 const SESSION_LENGTH = 10;
@@ -172,6 +173,22 @@ describe('simulated polkadot node processes', () => {
       const bob = devnet.stash('Bob').address;
       await waitFor('equivocations', () => devnet.counters(bob).equivocations >= 3, SLOTS_TIMEOUT_MS);
       expect(devnet.counters(bob).signers).toHaveLength(2);
+
+      // The chain records each as pallet-offences does: read back with a real client and with the product's reader.
+      const api = await connectTo(devnet.relayUrl);
+      await waitFor('offence reports', async () => (await api.query.offences.reports.entries()).length >= 3, 30_000);
+      const reports = await api.query.offences.reports.entries();
+      const offenders = reports.map(([, details]) => details.unwrap().offender[0].toString());
+      expect(new Set(offenders)).toEqual(new Set([bob]));
+      const [reportId] = reports[0]![0].args;
+      const kinds = await api.query.offences.concurrentReportsIndex.entries();
+      expect(kinds.flatMap(([, ids]) => ids.toJSON() as string[])).toContain(reportId.toHex());
+      expect(kinds.map(([key]) => hexToString(key.args[0].toHex()))).toEqual(
+        expect.arrayContaining(['babe:equivocatio']),
+      );
+      const reading = await polkadotValidatorCounters(devnet.relayUrl, bob);
+      expect(reading?.doubleSigns).toBeGreaterThanOrEqual(reports.length);
+      expect((await polkadotValidatorCounters(devnet.relayUrl, devnet.stash('Alice').address))?.doubleSigns).toBe(0);
     },
     NODE_TEST_TIMEOUT_MS,
   );
