@@ -56,11 +56,16 @@ export async function nearValidatorCounters(
   }
 }
 
+/** RPCs that answered "Method not found" (nearcore): not asked again by this process. */
+const withoutDevnetCounters = new Set<string>();
+
 /**
  * The devnet's double signs of the account (`devnet_counters`, a method near-api-js's typed client does not
- * know); undefined where the RPC has no such method.
+ * know); undefined where the RPC has no such method. NEAR's RPC lists no methods, so a real node is asked
+ * once and then remembered.
  */
 async function devnetDoubleSigns(url: string, accountId: string): Promise<number | undefined> {
+  if (withoutDevnetCounters.has(url)) return undefined;
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -68,7 +73,8 @@ async function devnetDoubleSigns(url: string, accountId: string): Promise<number
       body: JSON.stringify({ jsonrpc: '2.0', id: 'vup', method: 'devnet_counters', params: { account_id: accountId } }),
       signal: AbortSignal.timeout(10_000),
     });
-    const body = (await res.json()) as { result?: { doubleSignHeights?: unknown } };
+    const body = (await res.json()) as { result?: { doubleSignHeights?: unknown }; error?: { code?: unknown } };
+    if (body.error?.code === -32601) withoutDevnetCounters.add(url);
     const heights = body.result?.doubleSignHeights;
     return Array.isArray(heights) ? heights.length : undefined;
   } catch {

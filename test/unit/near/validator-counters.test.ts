@@ -72,14 +72,16 @@ it('counts the double signs the devnet recorded for the account', async () => {
   expect((await nearValidatorCounters(devnet.rpcUrl, DOWN))?.doubleSigns).toBe(1);
 });
 
-it('reports no double signs from an RPC that has no devnet_counters (nearcore), and nothing from one that is down', async () => {
+it('reports no double signs from an RPC that has no devnet_counters (nearcore), asking it once, and nothing from one that is down', async () => {
   // A proxy that answers devnet_counters as nearcore answers an unknown method.
+  let askedForDevnetCounters = 0;
   const proxy: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       const call = JSON.parse(body) as { id: string; method: string };
       if (call.method === 'devnet_counters') {
+        askedForDevnetCounters++;
         res.setHeader('Content-Type', 'application/json');
         res.end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32601, message: 'Method not found' } }));
         return;
@@ -99,6 +101,9 @@ it('reports no double signs from an RPC that has no devnet_counters (nearcore), 
     expect(reading!.missed.blocks! + reading!.previous!.missed.blocks!).toBeGreaterThan(0);
     expect(reading).not.toHaveProperty('doubleSigns');
     expect(reading?.source).toBe('RPC validators');
+    // Asked once: a node that has no such method is not asked again on every reading.
+    expect((await nearValidatorCounters(url, DOWN))?.source).toBe('RPC validators');
+    expect(askedForDevnetCounters).toBe(1);
   } finally {
     await new Promise((r) => proxy.close(r));
   }
