@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 
 export default function globalSetup() {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/devnet/temporal-servers-cli.ts'], {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'devnet/servers/temporal-servers-cli.ts'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });

@@ -16,8 +16,8 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { polkadotValidatorSwapPlan } from '../../src/api/plans.js';
 import type { PolkadotValidatorSwapInput, PolkadotValidatorSwapTargets } from '../../src/api/polkadot-inputs.js';
-import { startPolkadotTestbed, type PolkadotTestbed } from '../../src/devnet/testbeds/polkadot.js';
-import { InventoryBook } from '../../src/devnet/testbeds/targets-inventory.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../devnet/testbeds/polkadot.js';
+import { InventoryBook } from '../../devnet/testbeds/targets-inventory.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 

@@ -26,22 +26,22 @@ import {
   type NearTestbed,
   type NearTestbedOptions,
   type TestbedNode,
-} from '../../src/devnet/testbeds/near.js';
+} from '../../devnet/testbeds/near.js';
 import {
   NEAR_SCENARIO_OTHER_VALIDATORS,
   nearBaseline,
   settledNearCounters,
   startNearScenario,
   type NearStrategy,
-} from '../../src/devnet/scenarios/near.js';
-import { InventoryBook, inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
+} from '../../devnet/scenarios/near.js';
+import { InventoryBook, inventoryForTargets } from '../../devnet/testbeds/targets-inventory.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { eventually } from '../helpers/eventually.js';
 import { recordHistory } from '../helpers/histories.js';
 import { rootCause, stepStates } from '../helpers/near-e2e.js';
 import { startFrozenNeard } from '../helpers/neard-process.js';
-import { initNodeHome } from '../../src/devnet/near/index.js';
-import { freePort } from '../../src/devnet/ports.js';
+import { initNodeHome } from '../../devnet/near/index.js';
+import { freePort } from '../../devnet/ports.js';
 
 const POOL = 'pool.poolv1.near';
 const EPOCH_LENGTH = 12;

@@ -20,16 +20,16 @@ import type { UpgradeStatus } from '../../src/api/status.js';
 import type { HostSpec } from '../../src/config/host.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
 import type { Inventory } from '../../src/config/inventory.js';
-import { serviceFiles } from '../../src/devnet/hosts/service-ctl.js';
+import { serviceFiles } from '../../devnet/hosts/service-ctl.js';
 import {
   NEAR_SCENARIO_POOL,
   nearBaseline,
   settledNearCounters,
   startNearScenario,
-} from '../../src/devnet/scenarios/near.js';
-import { polkadotSteadySlot, settledPolkadotCounters } from '../../src/devnet/scenarios/polkadot.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
-import { startPolkadotTestbed, type PolkadotTestbed } from '../../src/devnet/testbeds/polkadot.js';
+} from '../../devnet/scenarios/near.js';
+import { polkadotSteadySlot, settledPolkadotCounters } from '../../devnet/scenarios/polkadot.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../devnet/testbeds/polkadot.js';
 import type { SshConnectionPool } from '../../src/ssh/connection.js';
 import { execChecked } from '../../src/ssh/exec.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';

@@ -16,22 +16,22 @@ import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { abortSignal, statusQuery } from '../../src/api/messages.js';
 import { polkadotIdentity, type PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
-import { decodeExtrinsic } from '../../src/devnet/polkadot/extrinsics.js';
+import { decodeExtrinsic } from '../../devnet/polkadot/extrinsics.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import {
   startPolkadotTestbed,
   type PolkadotTestbed,
   type PolkadotTestbedOptions,
-} from '../../src/devnet/testbeds/polkadot.js';
+} from '../../devnet/testbeds/polkadot.js';
 import {
   polkadotSteadySlot,
   settledPolkadotCounters,
   startPolkadotScenario,
   type PolkadotScenarioName,
-} from '../../src/devnet/scenarios/polkadot.js';
+} from '../../devnet/scenarios/polkadot.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
-import { InventoryBook } from '../../src/devnet/testbeds/targets-inventory.js';
+import { InventoryBook } from '../../devnet/testbeds/targets-inventory.js';
 
 const SESSION_LENGTH = 12;
 const BLOCK_TIME_MS = 150;

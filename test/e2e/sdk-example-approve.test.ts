@@ -13,8 +13,8 @@ import { createActivities } from '../../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
 import { checkUpgradeInput } from '../../src/client/index.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
-import { nearBaseline, settledNearCounters, startNearScenario } from '../../src/devnet/scenarios/near.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
+import { nearBaseline, settledNearCounters, startNearScenario } from '../../devnet/scenarios/near.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 import { runTsx } from '../helpers/tsx-process.js';
 

@@ -23,14 +23,14 @@ import type { UpgradeStatus } from '../../src/api/status.js';
 import { nearNetwork } from '../../src/config/identities.js';
 import { checkUpgradeInput, getStatus, startUpgrade, type StartedUpgrade } from '../../src/client/upgrades.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
-import { freePort } from '../../src/devnet/ports.js';
-import { inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
+import { freePort } from '../../devnet/ports.js';
+import { inventoryForTargets } from '../../devnet/testbeds/targets-inventory.js';
 import {
   startNearTestbed,
   startTestbedService,
   type NearTestbed,
   type TestbedNode,
-} from '../../src/devnet/testbeds/near.js';
+} from '../../devnet/testbeds/near.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';

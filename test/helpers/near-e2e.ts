@@ -4,8 +4,8 @@
  * show it.
  */
 import type { UpgradeStatus } from '../../src/api/status.js';
-import { NEAR_SCENARIO_POOL } from '../../src/devnet/scenarios/near.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
+import { NEAR_SCENARIO_POOL } from '../../devnet/scenarios/near.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
 
 /** The nonce of the staking signer's access key on the devnet: it moves once per transaction that lands. */
 export function signerNonce(b: NearTestbed, accountId = NEAR_SCENARIO_POOL): bigint {

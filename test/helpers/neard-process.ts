@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeNeardBinary, type NeardBinary } from '../../src/devnet/near/neard-binary.js';
+import { writeNeardBinary, type NeardBinary } from '../../devnet/near/neard-binary.js';
 
 export interface NeardProcess {
   child: ChildProcess;

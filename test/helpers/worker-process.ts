@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { startProcess } from '../../src/devnet/stack/processes.js';
+import { startProcess } from '../../devnet/stack/processes.js';
 import { repoRoot } from '../../src/repo-root.js';
 
 export interface WorkerProcessOptions {

@@ -40,15 +40,15 @@ import {
   nearBaseline,
   settledNearCounters,
   startNearScenario,
-} from '../../src/devnet/scenarios/near.js';
+} from '../../devnet/scenarios/near.js';
 import {
   EMPTY_INVENTORY,
   startProductionTwin,
   type InventoryReload,
   type ProductionTwin,
   type TwinWorker,
-} from '../../src/devnet/stack/production-twin.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
+} from '../../devnet/stack/production-twin.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
 import { eventually } from '../helpers/eventually.js';
 import { signerNonce, stepStates } from '../helpers/near-e2e.js';
 

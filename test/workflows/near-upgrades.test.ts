@@ -28,7 +28,7 @@ import {
   sha256,
   type NearTimedSimOptions,
   type SimRelease,
-} from '../helpers/near-timed-sim.js';
+} from '../../devnet/timed/near-timed-sim.js';
 
 const OLD: SimRelease = { version: '2.3.0', dbVersion: 41 };
 const NEW: SimRelease = { version: '2.4.0', dbVersion: 42 };

@@ -21,7 +21,7 @@ import {
 import type { UpgradeStatus } from '../../src/api/status.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import { createTimeSkippingEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
-import { polkadotTimedSim, sha256, type PolkadotTimedSimOptions } from '../helpers/polkadot-timed-sim.js';
+import { polkadotTimedSim, sha256, type PolkadotTimedSimOptions } from '../../devnet/timed/polkadot-timed-sim.js';
 import { recordHistory } from '../helpers/histories.js';
 
 const HOUR = 3_600_000;

@@ -3,9 +3,9 @@
  * table's rows, and which strategies a --strategy name selects.
  */
 import type { UpgradeStatus } from '../../../src/api/status.js';
-import { ChangeTracker } from '../../../src/demo/progress.js';
-import { selectStrategies } from '../../../src/demo/strategies.js';
-import { formatTable } from '../../../src/demo/table.js';
+import { ChangeTracker } from '../../../devnet/demo/progress.js';
+import { selectStrategies } from '../../../devnet/demo/strategies.js';
+import { formatTable } from '../../../devnet/demo/table.js';
 
 const at = '2026-01-01T00:00:00.000Z';
 function status(overrides: Partial<UpgradeStatus>): UpgradeStatus {

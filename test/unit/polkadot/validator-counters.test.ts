@@ -3,7 +3,7 @@
  * but that runs no node misses every slot, and the reading from the relay RPC gives the devnet's own count of
  * missed slots and equivocations (`devnet_counters`); an RPC that does not answer gives nothing.
  */
-import { startPolkadotDevnet, type PolkadotDevnet } from '../../../src/devnet/polkadot/index.js';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../devnet/polkadot/index.js';
 import { polkadotValidatorCounters } from '../../../src/polkadot/validator-counters.js';
 
 let devnet: PolkadotDevnet;

@@ -9,8 +9,8 @@
  *   await startUpgrade(client, 'polkadotValidatorSwapUpgrade', input);   // … until it ends
  *   const counters = await settledPolkadotCounters(bed, fromSlot, blockTimeMs);  // missed, equivocations
  */
-import type { PolkadotValidatorSwapInput } from '../../api/polkadot-inputs.js';
-import type { Inventory } from '../../config/inventory.js';
+import type { PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
+import type { Inventory } from '../../src/config/inventory.js';
 import type { ValidatorCounters } from '../polkadot/accounting.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../testbeds/polkadot.js';
 

@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
-import { DEFAULT_TASK_QUEUE } from '../api/identity.js';
-import { upgradeSearchAttributes } from '../api/search-attributes.js';
-import { resolveTemporalCli, toSdkExecutable } from '../devnet/temporal-servers.js';
-import type { InventorySource } from '../config/inventory-source.js';
-import { SshConnectionPool } from '../ssh/connection.js';
+import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
+import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
+import { resolveTemporalCli, toSdkExecutable } from '../servers/temporal-servers.js';
+import type { InventorySource } from '../../src/config/inventory-source.js';
+import { SshConnectionPool } from '../../src/ssh/connection.js';
 
 export interface DemoTemporal {
   env: TestWorkflowEnvironment;

@@ -42,9 +42,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
-import type { NearNodeRef } from '../../../activities/near/types.js';
-import type { HostSpec } from '../../config/host.js';
-import type { SignerSpec } from '../../config/inventory.js';
+import type { NearNodeRef } from '../../activities/near/types.js';
+import type { HostSpec } from '../../src/config/host.js';
+import type { SignerSpec } from '../../src/config/inventory.js';
 import {
   ONE_NEAR,
   initNodeHome,
@@ -56,8 +56,8 @@ import {
 } from '../near/index.js';
 import { serviceCtlManager, writeServiceDefinition } from '../hosts/service-manager.js';
 import { isServiceActive, stopService } from '../hosts/service-ctl.js';
-import { SshConnectionPool } from '../../ssh/connection.js';
-import { startService } from '../../ssh/service-control.js';
+import { SshConnectionPool } from '../../src/ssh/connection.js';
+import { startService } from '../../src/ssh/service-control.js';
 import { startSshHost, type SshHost } from '../hosts/sshd.js';
 import { teardownStack } from '../teardown.js';
 

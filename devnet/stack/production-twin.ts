@@ -33,13 +33,13 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { stringify as toYaml } from 'yaml';
-import { DEFAULT_TASK_QUEUE } from '../../api/identity.js';
-import type { Inventory, InventoryInput } from '../../config/inventory.js';
-import { validateInventory } from '../../config/load-inventory.js';
-import { repoRoot } from '../../repo-root.js';
+import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
+import type { Inventory, InventoryInput } from '../../src/config/inventory.js';
+import { validateInventory } from '../../src/config/load-inventory.js';
+import { repoRoot } from '../../src/repo-root.js';
 import { freePort, portIsFree } from '../ports.js';
 import { teardownStack } from '../teardown.js';
-import { resolveTemporalCli, resolveTemporalServer } from '../temporal-servers.js';
+import { resolveTemporalCli, resolveTemporalServer } from '../servers/temporal-servers.js';
 import { startProcess, type ManagedProcess } from './processes.js';
 
 const run = promisify(execFile);

@@ -7,7 +7,7 @@
  *   npm run stack -- [--workers 2] [--task-queue validator-upgrades] [--inventory fleet.yaml] [--build]
  */
 import { parseArgs } from 'node:util';
-import { loadInventory } from '../../config/load-inventory.js';
+import { loadInventory } from '../../src/config/load-inventory.js';
 import { startProductionTwin } from './production-twin.js';
 
 const { values: args } = parseArgs({

@@ -13,7 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HostActivities } from '../../activities/host/index.js';
 import { createInventoryActivities } from '../../activities/inventory/index.js';
 import type { StrategyInput, StrategyName, StrategyTargets } from '../../src/api/strategies.js';
-import { InventoryBook, inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
+import { InventoryBook, inventoryForTargets } from '../testbeds/targets-inventory.js';
 import type {
   KeysStanding,
   NodeHealth,

@@ -20,8 +20,8 @@ import { freePort } from '../ports.js';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { HostSpec, ServiceManagerSpec } from '../../config/host.js';
-import { repoRoot } from '../../repo-root.js';
+import type { HostSpec, ServiceManagerSpec } from '../../src/config/host.js';
+import { repoRoot } from '../../src/repo-root.js';
 
 const run = promisify(execFile);
 const SSHD = process.env.SSHD_PATH ?? '/usr/sbin/sshd';

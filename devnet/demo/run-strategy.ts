@@ -3,11 +3,11 @@
  * (gates approved when the input asks for them), and its row of the table from the network's counters.
  */
 import type { Client } from '@temporalio/client';
-import { startUpgrade } from '../client/index.js';
+import { startUpgrade } from '../../src/client/index.js';
 import { followUpgrade } from './progress.js';
 import type { DemoStrategy, DemoTiming } from './strategies.js';
 import type { RunRow } from './table.js';
-import type { InventoryBook } from '../devnet/testbeds/targets-inventory.js';
+import type { InventoryBook } from '../testbeds/targets-inventory.js';
 
 export interface RunContext {
   client: Client;

@@ -9,8 +9,8 @@
  *   const after = await settledNearCounters(bed);                   // after.missedBlocks - before.missedBlocks
  *   await bed.stop();
  */
-import type { StrategyInput, StrategyTargets } from '../../api/strategies.js';
-import type { Inventory } from '../../config/inventory.js';
+import type { StrategyInput, StrategyTargets } from '../../src/api/strategies.js';
+import type { Inventory } from '../../src/config/inventory.js';
 import type { ValidatorCounters } from '../near/index.js';
 import {
   startNearTestbed,

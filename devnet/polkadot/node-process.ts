@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { repoRoot } from '../../repo-root.js';
+import { repoRoot } from '../../src/repo-root.js';
 
 export const SIM_NODE_SCRIPT = fileURLToPath(new URL('./polkadot-sim.ts', import.meta.url));
 

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { serviceName } from '../../config/primitives.js';
+import { serviceName } from '../../src/config/primitives.js';
 
 export const serviceDefinition = z.strictObject({
   argv: z.array(z.string()).min(1),

@@ -6,12 +6,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ServiceManagerSpec } from '../../config/host.js';
-import { repoRoot } from '../../repo-root.js';
+import type { ServiceManagerSpec } from '../../src/config/host.js';
+import { repoRoot } from '../../src/repo-root.js';
 import { serviceDefinition, serviceFiles, type ServiceDefinition } from './service-ctl.js';
 
 export function serviceCtlPath(): string {
-  return path.join(repoRoot(), 'src', 'devnet', 'hosts', 'service-ctl.ts');
+  return path.join(repoRoot(), 'devnet', 'hosts', 'service-ctl.ts');
 }
 
 /** `{service}` in each template is replaced by the service name (see src/config/host.ts). */

@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HostActivities } from '../../activities/host/index.js';
 import { createInventoryActivities } from '../../activities/inventory/index.js';
 import type { StrategyInput, StrategyName, StrategyTargets } from '../../src/api/strategies.js';
-import { InventoryBook, inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
+import { InventoryBook, inventoryForTargets } from '../testbeds/targets-inventory.js';
 import type { NearActivities, NearNodeRef, NodeStatus } from '../../activities/near/types.js';
 import type { HostSpecInput } from '../../src/config/host.js';
 

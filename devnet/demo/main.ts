@@ -6,8 +6,8 @@
  *   npm run demo -- [--strategy <workflow type or alias>] [--keep] [--port 7233] [--ui-port 8233]
  */
 import { parseArgs } from 'node:util';
-import { teardownStack } from '../devnet/teardown.js';
-import { InventoryBook } from '../devnet/testbeds/targets-inventory.js';
+import { teardownStack } from '../teardown.js';
+import { InventoryBook } from '../testbeds/targets-inventory.js';
 import { runDemoStrategy } from './run-strategy.js';
 import { demoStrategies, selectStrategies } from './strategies.js';
 import { formatTable, type RunRow } from './table.js';

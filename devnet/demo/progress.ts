@@ -4,8 +4,8 @@
  * it approves each gate as it comes (as an operator would, with `approve`), and says so.
  */
 import type { Client } from '@temporalio/client';
-import type { StepStatus, UpgradeStatus } from '../api/status.js';
-import { approve, getStatus } from '../client/index.js';
+import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
+import { approve, getStatus } from '../../src/client/index.js';
 
 export interface Outcome {
   ok: boolean;

@@ -5,11 +5,11 @@
  * by identity, its nodes by id, the release and options). The testbeds, the demo and the tests use it, so
  * every run goes through the worker's resolution exactly as a deployed one does.
  */
-import { strategies, type StrategyInput, type StrategyName, type StrategyTargets } from '../../api/strategies.js';
-import type { HostSpecInput } from '../../config/host.js';
-import type { Inventory, InventoryInput, SignerSpec } from '../../config/inventory.js';
-import type { InventorySource } from '../../config/inventory-source.js';
-import { validateInventory } from '../../config/load-inventory.js';
+import { strategies, type StrategyInput, type StrategyName, type StrategyTargets } from '../../src/api/strategies.js';
+import type { HostSpecInput } from '../../src/config/host.js';
+import type { Inventory, InventoryInput, SignerSpec } from '../../src/config/inventory.js';
+import type { InventorySource } from '../../src/config/inventory-source.js';
+import { validateInventory } from '../../src/config/load-inventory.js';
 
 export interface TargetsInventoryOptions {
   /** The inventory id of the node playing each role field (default: the field's name in lower case). */

@@ -2,21 +2,21 @@
  * What the demo runs: each strategy on its scenario (src/devnet/scenarios), and how the network's counters
  * judge it. A strategy is named by its workflow type or a short alias.
  */
-import type { StrategyInput, StrategyName } from '../api/strategies.js';
-import type { Inventory } from '../config/inventory.js';
+import type { StrategyInput, StrategyName } from '../../src/api/strategies.js';
+import type { Inventory } from '../../src/config/inventory.js';
 import {
   NEAR_SCENARIO_POOL,
   nearBaseline,
   settledNearCounters,
   startNearScenario,
   type NearStrategy,
-} from '../devnet/scenarios/near.js';
+} from '../scenarios/near.js';
 import {
   polkadotSteadySlot,
   settledPolkadotCounters,
   startPolkadotScenario,
   type PolkadotScenarioName,
-} from '../devnet/scenarios/polkadot.js';
+} from '../scenarios/polkadot.js';
 
 /** What the network saw during one run. */
 export interface NetworkFigures {

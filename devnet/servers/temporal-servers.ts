@@ -13,7 +13,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '../repo-root.js';
+import { repoRoot } from '../../src/repo-root.js';
 
 const run = promisify(execFile);
 
