@@ -1,4 +1,4 @@
-// Runs once before all test files: finds or builds real Temporal servers (src/devnet/temporal-servers.ts)
+// Runs once before all test files: finds or builds real Temporal servers (devnet/servers/temporal-servers.ts)
 // and hands their paths to the test files through the environment, which jest's workers inherit.
 import { execFileSync } from 'node:child_process';
 

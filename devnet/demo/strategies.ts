@@ -1,5 +1,5 @@
 /**
- * What the demo runs: each strategy on its scenario (src/devnet/scenarios), and how the network's counters
+ * What the demo runs: each strategy on its scenario (devnet/scenarios), and how the network's counters
  * judge it. A strategy is named by its workflow type or a short alias.
  */
 import type { StrategyInput, StrategyName } from '../../src/api/strategies.js';

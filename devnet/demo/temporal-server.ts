@@ -1,5 +1,5 @@
 /**
- * The demo's Temporal: the dev server of the `temporal` CLI (found or built by src/devnet/temporal-servers.ts,
+ * The demo's Temporal: the dev server of the `temporal` CLI (found or built by devnet/servers/temporal-servers.ts,
  * else the SDK's download) with its web UI on a fixed port and the upgrades' search attributes registered,
  * and the production worker in this process: the same workflows and createActivities as worker/main.ts.
  */

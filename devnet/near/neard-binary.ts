@@ -38,7 +38,7 @@ export function writeNeardBinary(file: string, binary: NeardBinary): void {
   const argv = [...neardSimCommand(), ...neardVersionArgs(binary)].map(shellQuote).join(' ');
   const script = [
     '#!/bin/sh',
-    `# Simulated ${neardBannerComment(binary)} (see src/devnet/near/neard-sim.ts)`,
+    `# Simulated ${neardBannerComment(binary)} (see devnet/near/neard-sim.ts)`,
     `exec ${argv} "$@"`,
     '',
   ].join('\n');

@@ -77,7 +77,7 @@ export async function resolveTemporalCli(opts: { build?: boolean; log?: (line: s
 }
 
 /**
- * The Temporal server of the production twin (src/devnet/stack/): `go.temporal.io/server` v1.30.4 (its go.mod
+ * The Temporal server of the production twin (devnet/stack/): `go.temporal.io/server` v1.30.4 (its go.mod
  * asks for Go 1.25.8, so this machine's Go builds it; 1.31+ need a newer toolchain), the same 1.30 line as
  * the temporalio/server image docker-compose.yml runs. Its cmd/server and cmd/tools/sql (the SQL schema tool,
  * with the PostgreSQL schemas embedded) are built together and cached by version.

@@ -1,6 +1,6 @@
 /**
  * One call that stands up a NEAR testbed for activity and end-to-end tests, and one that tears it all down:
- * the local NEAR network (src/devnet/near), one real OpenSSH sshd per simulated machine with the testbed's
+ * the local NEAR network (devnet/near), one real OpenSSH sshd per simulated machine with the testbed's
  * `commands` service manager, simulated neard "binaries" (an old and a new release, with their sha256) staged
  * on every machine, node homes made as `neard init` would, and service definitions so the host activities'
  * startService/stopService run the simulated neard.
@@ -28,7 +28,7 @@
  * (several on one host need different services); `binaries: { old: { dbVersion: 41 }, new: { ... } }`.
  *
  * `sshUser: 'vup-test'`: a root test process logs in to the machines as that unprivileged account instead of
- * root (src/devnet/hosts/sshd.ts), which then owns everything the testbed wrote there (node homes, keys, staged
+ * root (devnet/hosts/sshd.ts), which then owns everything the testbed wrote there (node homes, keys, staged
  * binaries, service definitions), so the services started over SSH run as it, as docs/host-access.md sets up
  * a host. Ignored when the tests do not run as root (they log in as themselves).
  *

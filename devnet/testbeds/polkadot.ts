@@ -1,6 +1,6 @@
 /**
  * One call that stands up a Polkadot testbed for activity and end-to-end tests, and one that tears it all
- * down: the local Substrate network (src/devnet/polkadot, relay or AHM mode, short sessions), one real OpenSSH
+ * down: the local Substrate network (devnet/polkadot, relay or AHM mode, short sessions), one real OpenSSH
  * sshd per simulated machine with the testbed's `commands` service manager, simulated polkadot "binaries" (an
  * old and a new release, with their sha256) staged on every machine, a base path and a service per node so the
  * host activities' startService/stopService run the simulated node, and signer references for the stash and
@@ -16,7 +16,7 @@
  *   await bed.stop();                       // services, sshd, devnet, env vars and temp folders
  *
  * `sshUser: 'vup-test'`: a root test process logs in to the machines as that unprivileged account instead of
- * root (src/devnet/hosts/sshd.ts), which then owns everything the testbed wrote there (base paths, keystores,
+ * root (devnet/hosts/sshd.ts), which then owns everything the testbed wrote there (base paths, keystores,
  * staged binaries, service definitions), so the services started over SSH run as it, as docs/host-access.md
  * sets up a host. Ignored when the tests do not run as root (they log in as themselves).
  *
@@ -404,7 +404,7 @@ export function writePolkadotBinary(file: string, version: string): void {
   const argv = simNodeCommand({ basePath: '/nonexistent', networkUrl: 'ws://unset', version }).slice(0, 4);
   const script = [
     '#!/bin/sh',
-    `# Simulated polkadot ${version} (see src/devnet/polkadot/polkadot-sim.ts)`,
+    `# Simulated polkadot ${version} (see devnet/polkadot/polkadot-sim.ts)`,
     `exec ${[...argv, '--version', version].map(shellQuote).join(' ')} "$@"`,
     '',
   ].join('\n');

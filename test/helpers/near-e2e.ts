@@ -1,5 +1,5 @@
 /**
- * What the NEAR end-to-end tests read besides the scenario (src/devnet/scenarios/near.ts): chain facts the
+ * What the NEAR end-to-end tests read besides the scenario (devnet/scenarios/near.ts): chain facts the
  * network keeps (the staking signer's nonce), and a run's outcome as the status query and the failure
  * show it.
  */

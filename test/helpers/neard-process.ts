@@ -1,5 +1,5 @@
 /**
- * Runs simulated neard processes (src/devnet/near/neard-sim.ts) as real child processes for tests: an
+ * Runs simulated neard processes (devnet/near/neard-sim.ts) as real child processes for tests: an
  * installed wrapper "binary", a home made like `neard init`, the process's log lines, and its own RPC.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,4 +1,4 @@
-/** Helpers for tests against the simulated Polkadot network (src/devnet/polkadot). */
+/** Helpers for tests against the simulated Polkadot network (devnet/polkadot). */
 import '@polkadot/api-augment';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';

@@ -1,5 +1,5 @@
 /**
- * Real Temporal servers for tests, found by test/global-setup.js (src/devnet/temporal-servers.ts):
+ * Real Temporal servers for tests, found by test/global-setup.js (devnet/servers/temporal-servers.ts):
  * the Java time-skipping server and the `temporal` CLI's dev server, both as `existing-path` executables.
  * Without them (a machine with internet and no Go/Maven), the SDK downloads its own.
  */
