@@ -1,18 +1,16 @@
 /**
  * The demo's Temporal: the dev server of the `temporal` CLI (found or built by devnet/servers/temporal-servers.ts,
  * else the SDK's download) with its web UI on a fixed port and the upgrades' search attributes registered,
- * and the production worker in this process: the same workflows and createActivities as worker/main.ts.
+ * and the production worker in this process, built by the same factory as worker/main.ts.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
 import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
 import { resolveTemporalCli, toSdkExecutable } from '../servers/temporal-servers.js';
 import type { InventorySource } from '../../src/config/inventory-source.js';
 import { SshConnectionPool } from '../../src/ssh/connection.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 export interface DemoTemporal {
   env: TestWorkflowEnvironment;
@@ -49,27 +47,18 @@ export async function startDemoTemporal(
   };
 }
 
-/** workflows/index.ts when run from source (tsx), workflows/index.js when built into dist/ (as worker/main.ts). */
-function workflowsPath(): string {
-  const candidates = ['../../workflows/index.ts', '../../workflows/index.js'].map((p) =>
-    fileURLToPath(new URL(p, import.meta.url)),
-  );
-  return candidates.find((p) => existsSync(p)) ?? candidates[1]!;
-}
-
 export interface RunningWorker {
   stop: () => Promise<void>;
 }
 
-/** The production worker (workflows/index.ts, createActivities) on the default task queue, in this process. */
+/** The production worker (worker/create-worker.ts) on the default task queue, in this process. */
 export async function startDemoWorker(temporal: DemoTemporal, inventory: InventorySource): Promise<RunningWorker> {
   const ssh = new SshConnectionPool();
-  const worker = await Worker.create({
+  const { worker } = await createUpgradeWorker({
     connection: temporal.env.nativeConnection,
     namespace: temporal.env.namespace ?? 'default',
     taskQueue: temporal.taskQueue,
-    workflowsPath: workflowsPath(),
-    activities: createActivities({ connections: ssh, inventory }),
+    activities: { connections: ssh, inventory },
     shutdownGraceTime: '10s',
   });
   const running = worker.run();

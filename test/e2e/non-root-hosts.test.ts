@@ -10,8 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
@@ -34,6 +33,7 @@ import type { SshConnectionPool } from '../../src/ssh/connection.js';
 import { execChecked } from '../../src/ssh/exec.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 const SSH_USER = 'vup-test';
 /** Who the hosts log in as: the unprivileged account as root, the test's own (non-root) user otherwise. */
@@ -65,11 +65,11 @@ async function runWorkflow(
   workflowId: string,
 ) {
   const taskQueue = `e2e-non-root-${workflowType}`;
-  const worker = await Worker.create({
+  const { worker } = await createUpgradeWorker({
     connection: env!.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ connections, heartbeatIntervalMs: 500, inventory: staticInventory(inventory) }),
+    activities: { connections, heartbeatIntervalMs: 500, inventory: staticInventory(inventory) },
   });
   const handle = await env!.client.workflow.start(workflowType, {
     args: [input],
