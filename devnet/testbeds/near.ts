@@ -36,14 +36,10 @@
  * The testbed generates the keys it needs in the test process; only the activities under test must keep
  * secrets on the hosts.
  */
-import { createHash, randomInt } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
 import type { NearNodeRef } from '../../activities/near/types.js';
-import type { HostSpec } from '../../src/config/host.js';
 import type { SignerSpec } from '../../src/config/inventory.js';
 import {
   ONE_NEAR,
@@ -54,12 +50,12 @@ import {
   type NeardBinary,
   type ValidatorCounters,
 } from '../near/index.js';
-import { serviceCtlManager, writeServiceDefinition } from '../hosts/service-manager.js';
-import { isServiceActive, stopService } from '../hosts/service-ctl.js';
-import { SshConnectionPool } from '../../src/ssh/connection.js';
+import type { SshConnectionPool } from '../../src/ssh/connection.js';
 import { startService } from '../../src/ssh/service-control.js';
-import { startSshHost, type SshHost } from '../hosts/sshd.js';
-import { teardownStack } from '../teardown.js';
+import { freePort } from '../ports.js';
+import { startMachines, type TestbedHost } from './machines.js';
+
+export type { TestbedHost } from './machines.js';
 
 export interface TestbedValidatorOptions {
   accountId: string;
@@ -105,15 +101,6 @@ export interface NearTestbedOptions {
   stopGraceMs?: number;
   /** The machines' SSH user when the tests run as root (default: the test process's own user); see the header. */
   sshUser?: string;
-}
-
-export interface TestbedHost {
-  name: string;
-  /** The HostSpec the activities take (its serviceManager is the testbed's service-ctl). */
-  spec: HostSpec;
-  /** The folder standing for the machine's disk. */
-  root: string;
-  sshd: SshHost;
 }
 
 export interface TestbedBinary extends NeardBinary {
@@ -186,12 +173,13 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
     new: { ...DEFAULT_NEW, ...options.binaries?.new },
   };
 
-  const cleanups = teardownStack();
-  const workDir = await mkdtemp(path.join(tmpdir(), 'vup-near-testbed-'));
-  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
-  const connections = new SshConnectionPool();
-  cleanups.push(() => connections.closeAll());
-  const stopAll = () => cleanups.runAll();
+  const machines = await startMachines({
+    name: 'near',
+    hosts: hostNames,
+    sshUser: options.sshUser,
+    stopGraceMs: options.stopGraceMs,
+  });
+  const { hosts, workDir, connections } = machines;
 
   try {
     // --- validators: their keys, accounts and signer files ---
@@ -250,57 +238,34 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
       validators: validatorsUnderTest,
       devnetValidators: options.otherValidators,
     });
-    cleanups.push(() => devnet.stop());
-
-    // --- machines ---
-    const hosts: Record<string, TestbedHost> = {};
-    const started = await Promise.all(
-      hostNames.map(async (name) => {
-        const sshd = await startSshHost({ name, user: options.sshUser });
-        cleanups.push(() => sshd.stop());
-        return sshd;
-      }),
-    );
-    for (const [i, name] of hostNames.entries()) {
-      const sshd = started[i]!;
-      hosts[name] = {
-        name,
-        root: sshd.rootDir,
-        sshd,
-        spec: { ...sshd.spec, serviceManager: serviceCtlManager(sshd.rootDir, { graceMs: options.stopGraceMs }) },
-      };
-    }
+    machines.cleanups.push(() => devnet.stop());
 
     // --- binaries, staged on every machine ---
     const stagedPath = (root: string, b: NeardBinary) => path.join(root, 'opt', `neard-${b.version}`, 'neard');
     const testbedBinaries = {} as { old: TestbedBinary; new: TestbedBinary };
     for (const which of ['old', 'new'] as const) {
       const b = binaries[which];
-      for (const host of Object.values(hosts)) writeNeardBinary(stagedPath(host.root, b), b);
-      const first = Object.values(hosts)[0];
-      const sha256 = first
-        ? createHash('sha256')
-            .update(await readFile(stagedPath(first.root, b)))
-            .digest('hex')
-        : '';
+      const { sha256, staged } = await machines.stageBinary(
+        (root) => stagedPath(root, b),
+        (file) => writeNeardBinary(file, b),
+      );
       testbedBinaries[which] = {
         ...b,
         sha256,
-        staged: (host) => stagedPath(hostOf(hosts, host).root, b),
-        release: (host) => ({ staged: stagedPath(hostOf(hosts, host).root, b), sha256, version: b.version }),
+        staged,
+        release: (host) => ({ staged: staged(host), sha256, version: b.version }),
       };
     }
 
     // --- nodes ---
     const nodes: Record<string, TestbedNode> = {};
-    const usedPorts = new Set<number>();
     for (const n of nodeOptions) {
-      const host = hostOf(hosts, n.host);
+      const host = machines.host(n.host);
       const service = n.service ?? 'neard';
       const home = path.join(host.root, 'home', n.id, '.near');
       const binary = path.join(host.root, 'usr', 'local', 'bin', service, 'neard');
       writeNeardBinary(binary, binaries[n.binary ?? 'old']);
-      const rpcAddr = `127.0.0.1:${await nodeRpcPort(usedPorts)}`;
+      const rpcAddr = `127.0.0.1:${await freePort()}`;
       const validator = n.validator === undefined ? undefined : validators[n.validator];
       if (n.validator !== undefined && !validator) throw new Error(`node ${n.id}: unknown validator ${n.validator}`);
       initNodeHome({
@@ -313,11 +278,7 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
         validator: validator ? { accountId: validator.accountId, keyPair: validator.validatorKey } : undefined,
         dbVersion: n.dbVersion,
       });
-      await writeServiceDefinition(host.root, service, {
-        argv: [binary, '--home', home, 'run'],
-        stopGraceMs: options.stopGraceMs ?? 5_000,
-      });
-      cleanups.push(async () => void (await stopService(host.root, service, 10_000)));
+      await machines.defineService(host.name, service, [binary, '--home', home, 'run']);
       const rpcUrl = `http://${rpcAddr}`;
       nodes[n.id] = {
         id: n.id,
@@ -330,8 +291,7 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
       };
     }
 
-    // Everything written into the machines so far becomes their SSH user's (nothing to do when that is us).
-    await Promise.all(Object.values(hosts).map((host) => host.sshd.chownToUser()));
+    await machines.handOver();
 
     const bed: NearTestbed = {
       devnet,
@@ -348,16 +308,16 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
       isRunning: (nodeId) => {
         const node = nodes[nodeId];
         if (!node) throw new Error(`no node ${nodeId}`);
-        return isServiceActive(node.host.root, node.service);
+        return machines.isRunning(node.host.name, node.service);
       },
-      stop: stopAll,
+      stop: () => machines.stop(),
     };
     for (const n of nodeOptions) {
       if (n.start) await startTestbedService(bed, n.id);
     }
     return bed;
   } catch (err) {
-    await stopAll();
+    await machines.stop();
     throw err;
   }
 }
@@ -367,32 +327,4 @@ export async function startTestbedService(bed: NearTestbed, nodeId: string): Pro
   const node = bed.nodes[nodeId];
   if (!node) throw new Error(`no node ${nodeId}`);
   await startService(await bed.connections.get(node.ref.host), node.ref.host.serviceManager, node.service);
-}
-
-function hostOf(hosts: Record<string, TestbedHost>, name: string): TestbedHost {
-  const host = hosts[name];
-  if (!host) throw new Error(`the testbed has no host ${name}`);
-  return host;
-}
-
-/**
- * A node binds its RPC port only when its service starts, possibly minutes after the testbed chose it. A port
- * from the kernel's ephemeral range could be handed to another process's connection or port-0 listener in the
- * meantime, so node ports come from below it (Linux: 32768-60999), checked free when chosen.
- */
-async function nodeRpcPort(used: Set<number>): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = randomInt(20_000, 32_000);
-    if (used.has(port)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) {
-      used.add(port);
-      return port;
-    }
-  }
-  throw new Error('no free port for a node RPC below the ephemeral range');
 }

@@ -23,11 +23,9 @@
  * Signer references: the stash is a secret URI in an environment variable of this process (the worker in
  * tests), the proxy a polkadot-js JSON keystore file whose password is in another environment variable.
  */
-import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
@@ -35,7 +33,6 @@ import { encodeAddress, randomAsHex } from '@polkadot/util-crypto';
 import type { PolkadotNodeRef, SetKeysRoute } from '../../activities/polkadot/types.js';
 import type { PolkadotValidatorSwapTargets } from '../../src/api/polkadot-inputs.js';
 import { inventoryForTargets, type InventoryAndInput } from './targets-inventory.js';
-import type { HostSpec } from '../../src/config/host.js';
 import type { SignerSpec } from '../../src/config/inventory.js';
 import { ss58PrefixOfNetwork } from '../../src/config/ss58.js';
 import type { ValidatorCounters } from '../polkadot/accounting.js';
@@ -44,14 +41,12 @@ import { Keystore } from '../polkadot/keystore.js';
 import type { RelayChainName } from '../polkadot/metadata.js';
 import { simNodeCommand } from '../polkadot/node-process.js';
 import { sessionKeyLayout, devSessionKeys } from '../polkadot/session-keys.js';
-import { isServiceActive, stopService } from '../hosts/service-ctl.js';
-import { serviceCtlManager, writeServiceDefinition } from '../hosts/service-manager.js';
-import { SshConnectionPool } from '../../src/ssh/connection.js';
-import { startService } from '../../src/ssh/service-control.js';
+import type { SshConnectionPool } from '../../src/ssh/connection.js';
 import { freePort } from '../ports.js';
-import { startSshHost, type SshHost } from '../hosts/sshd.js';
 import { u8aToHex } from '@polkadot/util';
-import { teardownStack } from '../teardown.js';
+import { startMachines, type StagedBinary, type TestbedHost } from './machines.js';
+
+export type { TestbedHost } from './machines.js';
 
 export interface PolkadotTestbedOptions {
   /** 'relay': keys set with relay session.setKeys; 'ahm': through Asset Hub stakingRcClient.setKeys. */
@@ -78,19 +73,8 @@ export interface PolkadotTestbedOptions {
   sshUser?: string;
 }
 
-export interface TestbedHost {
-  name: string;
-  spec: HostSpec;
-  /** The folder standing for the machine's disk. */
-  root: string;
-  sshd: SshHost;
-}
-
-export interface TestbedBinary {
+export interface TestbedBinary extends StagedBinary {
   version: string;
-  sha256: string;
-  /** Where this binary is staged on a host (a source for installBinary). */
-  staged(host: string): string;
 }
 
 export interface TestbedNode {
@@ -163,12 +147,13 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
   const versions = { old: options.binaries?.old ?? '1.16.0', new: options.binaries?.new ?? '1.17.0' };
   const envPrefix = `VUP_TESTBED_${process.pid}_${++testbedCount}`;
 
-  const cleanups = teardownStack();
-  const workDir = await mkdtemp(path.join(tmpdir(), 'vup-polkadot-testbed-'));
-  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
-  const connections = new SshConnectionPool();
-  cleanups.push(() => connections.closeAll());
-  const stopAll = () => cleanups.runAll();
+  const machines = await startMachines({
+    name: 'polkadot',
+    hosts: hostNames,
+    sshUser: options.sshUser,
+    stopGraceMs: options.stopGraceMs,
+  });
+  const { hosts, workDir, connections, cleanups } = machines;
 
   try {
     const devnet = await startPolkadotDevnet({
@@ -209,45 +194,23 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
     const proxySigner: SignerSpec = { id: 'proxy', type: 'file', path: proxyFile, passphraseEnv: passwordVar };
     const strangerSigner: SignerSpec = { id: 'stranger', type: 'env', variable: strangerVar };
 
-    // --- machines ---
-    const hosts: Record<string, TestbedHost> = {};
-    const started = await Promise.all(
-      hostNames.map(async (name) => {
-        const sshd = await startSshHost({ name, user: options.sshUser });
-        cleanups.push(() => sshd.stop());
-        return sshd;
-      }),
-    );
-    for (const [i, name] of hostNames.entries()) {
-      const sshd = started[i]!;
-      hosts[name] = {
-        name,
-        root: sshd.rootDir,
-        sshd,
-        spec: { ...sshd.spec, serviceManager: serviceCtlManager(sshd.rootDir, { graceMs: options.stopGraceMs }) },
-      };
-    }
-
     // --- binaries, staged on every machine ---
     const stagedPath = (root: string, version: string) => path.join(root, 'opt', `polkadot-${version}`, 'polkadot');
     const binaries = {} as { old: TestbedBinary; new: TestbedBinary };
     for (const which of ['old', 'new'] as const) {
       const version = versions[which];
-      for (const host of Object.values(hosts)) writePolkadotBinary(stagedPath(host.root, version), version);
-      const first = Object.values(hosts)[0];
-      const sha256 = first
-        ? createHash('sha256')
-            .update(await readFile(stagedPath(first.root, version)))
-            .digest('hex')
-        : '';
-      binaries[which] = { version, sha256, staged: (host) => stagedPath(hostOf(hosts, host).root, version) };
+      const staged = await machines.stageBinary(
+        (root) => stagedPath(root, version),
+        (file) => writePolkadotBinary(file, version),
+      );
+      binaries[which] = { version, ...staged };
     }
 
     // --- nodes: one per host, the first holding the validator's genesis keys ---
     const layout = sessionKeyLayout(devnet.relay.runtime);
     const nodes: Record<string, TestbedNode> = {};
     for (const [i, name] of hostNames.entries()) {
-      const host = hostOf(hosts, name);
+      const host = machines.host(name);
       const service = 'polkadot';
       const basePath = path.join(host.root, 'var', 'lib', 'polkadot');
       const binary = path.join(host.root, 'usr', 'local', 'bin', 'polkadot');
@@ -258,21 +221,17 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
         for (const field of layout) await keystore.insert(field.keyType, field.crypto, `//${validatorName}`);
       }
       const port = await freePort();
-      await writeServiceDefinition(host.root, service, {
-        argv: [
-          binary,
-          '--base-path',
-          basePath,
-          '--network-url',
-          devnet.networkUrl,
-          '--rpc-port',
-          String(port),
-          '--sync-delay-ms',
-          String(options.syncDelayMs ?? 1_000),
-        ],
-        stopGraceMs: options.stopGraceMs ?? 5_000,
-      });
-      cleanups.push(async () => void (await stopService(host.root, service, 10_000)));
+      await machines.defineService(name, service, [
+        binary,
+        '--base-path',
+        basePath,
+        '--network-url',
+        devnet.networkUrl,
+        '--rpc-port',
+        String(port),
+        '--sync-delay-ms',
+        String(options.syncDelayMs ?? 1_000),
+      ]);
       const rpcUrl = `ws://127.0.0.1:${port}`;
       nodes[name] = {
         id: name,
@@ -285,8 +244,7 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
       };
     }
 
-    // Everything written into the machines so far becomes their SSH user's (nothing to do when that is us).
-    await Promise.all(Object.values(hosts).map((host) => host.sshd.chownToUser()));
+    await machines.handOver();
 
     const stakingUrl = mode === 'ahm' ? devnet.assetHubUrl! : devnet.relayUrl;
     const route = (signedBy: SetKeysRoute['signedBy']): SetKeysRoute => ({
@@ -377,19 +335,19 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
       },
       isRunning: (nodeId) => {
         const node = nodeOf(nodes, nodeId);
-        return isServiceActive(node.host.root, node.service);
+        return machines.isRunning(node.host.name, node.service);
       },
       startNode: async (nodeId) => {
         const node = nodeOf(nodes, nodeId);
-        await startService(await connections.get(node.ref.host), node.ref.host.serviceManager, node.service);
+        await machines.startService(node.host.name, node.service);
         await waitForRpc(node.rpcUrl, 60_000);
       },
-      stop: stopAll,
+      stop: () => machines.stop(),
     };
     if ((options.startActive ?? true) && hostNames[0] !== undefined) await bed.startNode(hostNames[0]);
     return bed;
   } catch (err) {
-    await stopAll();
+    await machines.stop();
     throw err;
   }
 }
@@ -433,12 +391,6 @@ async function waitForRpc(url: string, timeoutMs: number): Promise<void> {
 
 function shellQuote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-function hostOf(hosts: Record<string, TestbedHost>, name: string): TestbedHost {
-  const host = hosts[name];
-  if (!host) throw new Error(`the testbed has no host ${name}`);
-  return host;
 }
 
 function nodeOf(nodes: Record<string, TestbedNode>, id: string): TestbedNode {
