@@ -1,9 +1,9 @@
-import { polkadotValidatorSwapInput, polkadotValidatorSwapTargets } from '../../../src/api/polkadot-inputs.js';
-import { resolveUpgradeTargets } from '../../../src/api/upgrade-request.js';
-import { MockActivityEnvironment } from '../../helpers/activity-environment.js';
-import { createActivities } from '../../../activities/index.js';
-import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
-import { startPolkadotTestbed, type PolkadotTestbed } from '../../../devnet/testbeds/polkadot.js';
+import { polkadotValidatorSwapInput, polkadotValidatorSwapTargets } from '../../../../src/api/polkadot-inputs.js';
+import { resolveUpgradeTargets } from '../../../../src/api/upgrade-request.js';
+import { MockActivityEnvironment } from '../../../helpers/activity-environment.js';
+import { createActivities } from '../../../../activities/index.js';
+import { connect, waitFor } from '../../../helpers/polkadot-devnet.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../../../devnet/testbeds/polkadot.js';
 
 describe('Polkadot testbed', () => {
   let bed: PolkadotTestbed;

@@ -2,10 +2,10 @@
  * What the demo prints: a line per change of a run's status (and nothing when nothing changed), the closing
  * table's rows, and which strategies a --strategy name selects.
  */
-import type { UpgradeStatus } from '../../../src/api/status.js';
-import { ChangeTracker } from '../../../devnet/demo/progress.js';
-import { selectStrategies } from '../../../devnet/demo/strategies.js';
-import { formatTable } from '../../../devnet/demo/table.js';
+import type { UpgradeStatus } from '../../../../src/api/status.js';
+import { ChangeTracker } from '../../../../devnet/demo/progress.js';
+import { selectStrategies } from '../../../../devnet/demo/strategies.js';
+import { formatTable } from '../../../../devnet/demo/table.js';
 
 const at = '2026-01-01T00:00:00.000Z';
 function status(overrides: Partial<UpgradeStatus>): UpgradeStatus {

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { startNearTestbed, type NearTestbed } from '../../../devnet/testbeds/near.js';
-import { waitUntil } from '../../helpers/neard-process.js';
+import { startNearTestbed, type NearTestbed } from '../../../../devnet/testbeds/near.js';
+import { waitUntil } from '../../../helpers/neard-process.js';
 
 let bed: NearTestbed;
 
