@@ -10,23 +10,16 @@
  *   npm run worker -- --inventory /etc/vup/inventory.yaml [--task-queue validator-upgrades]
  *                     [--shutdown-grace 30s] [--deployment-name validator-upgrades --build-id <id>]
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
+import { NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../src/api/identity.js';
 import { SshConnectionPool } from '../src/ssh/connection.js';
 import { checkCluster } from './cluster-check.js';
+import { bundleUpgradeWorkflows, createUpgradeWorker } from './create-worker.js';
 import { InventoryFile, describe } from './inventory-file.js';
-import {
-  activityMetricsInterceptor,
-  installRuntime,
-  metricsAddressFromEnv,
-  startAwaitingApprovalGauge,
-} from './metrics.js';
-import { becomeCurrentInBackground, deploymentOptions, routingNote } from './versioning.js';
+import { installRuntime, metricsAddressFromEnv, startAwaitingApprovalGauge } from './metrics.js';
+import { becomeCurrentInBackground, routingNote } from './versioning.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,14 +30,6 @@ const { values: args } = parseArgs({
     'build-id': { type: 'string', default: process.env.VUP_BUILD_ID },
   },
 });
-
-/** workflows/index.ts when run from source (tsx), workflows/index.js when run from dist/. */
-function workflowsPath(): string {
-  const candidates = ['../workflows/index.ts', '../workflows/index.js'].map((p) =>
-    fileURLToPath(new URL(p, import.meta.url)),
-  );
-  return candidates.find((p) => existsSync(p)) ?? candidates[1]!;
-}
 
 async function main(): Promise<void> {
   if (!args.inventory) throw new Error('no inventory: set VUP_INVENTORY (or --inventory) to the inventory file');
@@ -58,23 +43,17 @@ async function main(): Promise<void> {
   const ssh = new SshConnectionPool();
   try {
     for (const note of (await checkCluster(connection, namespace)).notes) console.warn(`worker: ${note}`);
-    const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: Runtime.instance().logger });
-    const deployment = deploymentOptions(
-      { deploymentName: args['deployment-name'], buildId: args['build-id'] },
-      () => bundle.code,
-    );
-    const routing = deployment && (await routingNote(connection, namespace, deployment));
-    if (routing) console.warn(`worker: ${routing}`);
-    const worker = await Worker.create({
+    const { worker, deployment } = await createUpgradeWorker({
       connection,
       namespace,
       taskQueue: args['task-queue'],
-      workflowBundle: bundle,
-      activities: createActivities({ connections: ssh, inventory }),
-      interceptors: { activity: [activityMetricsInterceptor] },
-      workerDeploymentOptions: deployment,
+      activities: { connections: ssh, inventory },
+      workflowBundle: await bundleUpgradeWorkflows(Runtime.instance().logger),
+      versioning: { deploymentName: args['deployment-name'], buildId: args['build-id'] },
       shutdownGraceTime: args['shutdown-grace'],
     });
+    const routing = deployment && (await routingNote(connection, namespace, deployment));
+    if (routing) console.warn(`worker: ${routing}`);
     const stopGauge = metricsAddress ? startAwaitingApprovalGauge(connection, namespace) : undefined;
     const version = deployment ? ` as ${deployment.version.deploymentName}.${deployment.version.buildId}` : '';
     const metrics = metricsAddress ? `; metrics on http://${metricsAddress}/metrics` : '';

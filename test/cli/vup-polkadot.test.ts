@@ -12,14 +12,14 @@ import path from 'node:path';
 import { u8aToHex } from '@polkadot/util';
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import type { Worker } from '@temporalio/worker';
 import { polkadotValidatorSwapPlan } from '../../src/api/plans.js';
 import type { PolkadotValidatorSwapInput, PolkadotValidatorSwapTargets } from '../../src/api/polkadot-inputs.js';
-import { startPolkadotTestbed, type PolkadotTestbed } from '../../src/devnet/testbeds/polkadot.js';
-import { InventoryBook } from '../../src/devnet/testbeds/targets-inventory.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../devnet/testbeds/polkadot.js';
+import { InventoryBook } from '../../devnet/testbeds/targets-inventory.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 let env: TestWorkflowEnvironment | undefined;
 let bed: PolkadotTestbed | undefined;
@@ -41,12 +41,14 @@ beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'vup-cli-dot-test-'));
   env = await createDevServerEnv();
   bed = await startPolkadotTestbed({ mode: 'relay', sessionLength: 12, blockTimeMs: 150 });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleUpgradeWorkflows(),
-    activities: createActivities({ connections: bed.connections, inventory }),
-  });
+  worker = (
+    await createUpgradeWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await bundleUpgradeWorkflows(),
+      activities: { connections: bed.connections, inventory },
+    })
+  ).worker;
   workerRun = worker.run();
 }, 240_000);
 

@@ -11,19 +11,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import type { Worker } from '@temporalio/worker';
 import { nearStopAndRestartPlan } from '../../src/api/plans.js';
 import { getStatus, listUpgrades } from '../../src/client/index.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
-import { freePort } from '../../src/devnet/ports.js';
+import { freePort } from '../../devnet/ports.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
 import { loadInventory } from '../../src/config/load-inventory.js';
-import { startNearTestbed, startTestbedService, type NearTestbed } from '../../src/devnet/testbeds/near.js';
+import { startNearTestbed, startTestbedService, type NearTestbed } from '../../devnet/testbeds/near.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 import { runTsx } from '../helpers/tsx-process.js';
 import { startWorkflowsOnlyWorker } from '../helpers/unserved-activities.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 const POOL = 'pool.poolv1.near';
 const WORKFLOW_ID = `upgrade-near-localnet-${POOL}`;
@@ -45,12 +45,14 @@ beforeAll(async () => {
   inventoryFile = path.join(scratch, 'inventory.json');
   await writeFile(inventoryFile, JSON.stringify(inventoryOf(bed)));
   const inventory = staticInventory(await loadInventory(inventoryFile));
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleUpgradeWorkflows(),
-    activities: createActivities({ connections: bed.connections, heartbeatIntervalMs: 500, inventory }),
-  });
+  worker = (
+    await createUpgradeWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await bundleUpgradeWorkflows(),
+      activities: { connections: bed.connections, heartbeatIntervalMs: 500, inventory },
+    })
+  ).worker;
   workerRun = worker.run();
 }, 240_000);
 

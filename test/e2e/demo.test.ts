@@ -8,7 +8,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/devnet/ports.js';
+import { freePort } from '../../devnet/ports.js';
 import { repoRoot } from '../../src/repo-root.js';
 
 const STRATEGY = 'near-hot-swap';

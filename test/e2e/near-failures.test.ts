@@ -27,9 +27,9 @@ import {
   nearBaseline,
   settledNearCounters,
   startNearScenario,
-} from '../../src/devnet/scenarios/near.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
-import { inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
+} from '../../devnet/scenarios/near.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
+import { inventoryForTargets } from '../../devnet/testbeds/targets-inventory.js';
 import { lockFolder, type FolderLock } from '../helpers/folder-lock.js';
 import { eventually } from '../helpers/eventually.js';
 import { rootCause, signerNonce, stepStates } from '../helpers/near-e2e.js';

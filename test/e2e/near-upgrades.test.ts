@@ -11,9 +11,8 @@ import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { KeyPair } from 'near-api-js';
-import { createActivities } from '../../activities/index.js';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
@@ -26,22 +25,23 @@ import {
   type NearTestbed,
   type NearTestbedOptions,
   type TestbedNode,
-} from '../../src/devnet/testbeds/near.js';
+} from '../../devnet/testbeds/near.js';
 import {
   NEAR_SCENARIO_OTHER_VALIDATORS,
   nearBaseline,
   settledNearCounters,
   startNearScenario,
   type NearStrategy,
-} from '../../src/devnet/scenarios/near.js';
-import { InventoryBook, inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
+} from '../../devnet/scenarios/near.js';
+import { InventoryBook, inventoryForTargets } from '../../devnet/testbeds/targets-inventory.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { eventually } from '../helpers/eventually.js';
 import { recordHistory } from '../helpers/histories.js';
 import { rootCause, stepStates } from '../helpers/near-e2e.js';
 import { startFrozenNeard } from '../helpers/neard-process.js';
-import { initNodeHome } from '../../src/devnet/near/index.js';
-import { freePort } from '../../src/devnet/ports.js';
+import { initNodeHome } from '../../devnet/near/index.js';
+import { freePort } from '../../devnet/ports.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 const POOL = 'pool.poolv1.near';
 const EPOCH_LENGTH = 12;
@@ -115,13 +115,12 @@ async function runStrategy(
   input: { validator: { network: string; accountId: string }; [field: string]: unknown },
   { expectFailure = false } = {},
 ) {
-  const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500, inventory });
   const taskQueue = `e2e-${workflowType}`;
-  const worker = await Worker.create({
+  const { worker } = await createUpgradeWorker({
     connection: env!.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities,
+    activities: { connections: b.connections, heartbeatIntervalMs: 500, inventory },
   });
   const before = await nearBaseline(b);
   const started = Date.now();
@@ -291,9 +290,13 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
   it('resumes on a new worker after the first one died right after staking; exactly one staking tx lands', async () => {
     const b = await testbed({});
     await startTestbedService(b, 'val-a');
-    const activities = createActivities({ connections: b.connections, heartbeatIntervalMs: 500, inventory });
     const taskQueue = 'e2e-worker-dies';
-    const workerOptions = { connection: env!.nativeConnection, taskQueue, workflowBundle: bundle, activities };
+    const workerOptions = {
+      connection: env!.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: { connections: b.connections, heartbeatIntervalMs: 500, inventory },
+    };
     await nearBaseline(b);
     const nonceBefore = ownerNonce(b);
     const input = upgradeOn(
@@ -316,7 +319,7 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
       ...upgradeIdPolicy(),
     });
     // No sticky cache, so the next worker gets the run's next task at once instead of after a timeout.
-    const first = await Worker.create({ ...workerOptions, maxCachedWorkflows: 0 });
+    const { worker: first } = await createUpgradeWorker({ ...workerOptions, maxCachedWorkflows: 0 });
     const firstRun = first.run();
     await eventually(
       'the staking transaction to land',
@@ -326,7 +329,7 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
     first.shutdown();
     await firstRun;
 
-    const second = await Worker.create(workerOptions);
+    const { worker: second } = await createUpgradeWorker(workerOptions);
     const result = (await second.runUntil(handle.result())) as { newKey: string };
     const after = await settledNearCounters(b);
     expect(ownerNonce(b) - nonceBefore).toBe(1n);
@@ -370,12 +373,12 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
   it('refuses a wrong owner signer without retrying, and stops the new node it had started', async () => {
     const b = await testbed({});
     await startTestbedService(b, 'val-a');
-    const activities = createActivities({
+    const activities = {
       connections: b.connections,
       heartbeatIntervalMs: 500,
       resolveNearSigner: nearSignerResolver({ MALLORY_KEY: KeyPair.fromRandom('ed25519').toString() }),
       inventory,
-    });
+    };
     const taskQueue = 'e2e-wrong-owner';
     await nearBaseline(b);
     const v = b.validators[POOL]!;
@@ -398,7 +401,7 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
       },
       { oldNode: 'val-a', newNode: 'val-b' },
     );
-    const worker = await Worker.create({
+    const { worker } = await createUpgradeWorker({
       connection: env!.nativeConnection,
       taskQueue,
       workflowBundle: bundle,

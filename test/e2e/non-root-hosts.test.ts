@@ -10,8 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
@@ -20,20 +19,21 @@ import type { UpgradeStatus } from '../../src/api/status.js';
 import type { HostSpec } from '../../src/config/host.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
 import type { Inventory } from '../../src/config/inventory.js';
-import { serviceFiles } from '../../src/devnet/hosts/service-ctl.js';
+import { serviceFiles } from '../../devnet/hosts/service-ctl.js';
 import {
   NEAR_SCENARIO_POOL,
   nearBaseline,
   settledNearCounters,
   startNearScenario,
-} from '../../src/devnet/scenarios/near.js';
-import { polkadotSteadySlot, settledPolkadotCounters } from '../../src/devnet/scenarios/polkadot.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
-import { startPolkadotTestbed, type PolkadotTestbed } from '../../src/devnet/testbeds/polkadot.js';
+} from '../../devnet/scenarios/near.js';
+import { polkadotSteadySlot, settledPolkadotCounters } from '../../devnet/scenarios/polkadot.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../devnet/testbeds/polkadot.js';
 import type { SshConnectionPool } from '../../src/ssh/connection.js';
 import { execChecked } from '../../src/ssh/exec.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 const SSH_USER = 'vup-test';
 /** Who the hosts log in as: the unprivileged account as root, the test's own (non-root) user otherwise. */
@@ -65,11 +65,11 @@ async function runWorkflow(
   workflowId: string,
 ) {
   const taskQueue = `e2e-non-root-${workflowType}`;
-  const worker = await Worker.create({
+  const { worker } = await createUpgradeWorker({
     connection: env!.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ connections, heartbeatIntervalMs: 500, inventory: staticInventory(inventory) }),
+    activities: { connections, heartbeatIntervalMs: 500, inventory: staticInventory(inventory) },
   });
   const handle = await env!.client.workflow.start(workflowType, {
     args: [input],

@@ -10,28 +10,28 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type ActivityInboundCallsInterceptor, type WorkflowBundle } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import type { ActivityInboundCallsInterceptor, Worker, WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { abortSignal, statusQuery } from '../../src/api/messages.js';
 import { polkadotIdentity, type PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
-import { decodeExtrinsic } from '../../src/devnet/polkadot/extrinsics.js';
+import { decodeExtrinsic } from '../../devnet/polkadot/extrinsics.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import {
   startPolkadotTestbed,
   type PolkadotTestbed,
   type PolkadotTestbedOptions,
-} from '../../src/devnet/testbeds/polkadot.js';
+} from '../../devnet/testbeds/polkadot.js';
 import {
   polkadotSteadySlot,
   settledPolkadotCounters,
   startPolkadotScenario,
   type PolkadotScenarioName,
-} from '../../src/devnet/scenarios/polkadot.js';
+} from '../../devnet/scenarios/polkadot.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
-import { InventoryBook } from '../../src/devnet/testbeds/targets-inventory.js';
+import { InventoryBook } from '../../devnet/testbeds/targets-inventory.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 const SESSION_LENGTH = 12;
 const BLOCK_TIME_MS = 150;
@@ -76,14 +76,15 @@ function swapOn(b: PolkadotTestbed, overrides: Parameters<PolkadotTestbed['swapU
 const inventory = new InventoryBook();
 
 let queues = 0;
-function newWorker(b: PolkadotTestbed, taskQueue: string, interceptor?: () => ActivityInboundCallsInterceptor) {
-  return Worker.create({
+async function newWorker(b: PolkadotTestbed, taskQueue: string, interceptor?: () => ActivityInboundCallsInterceptor) {
+  const { worker } = await createUpgradeWorker({
     connection: env!.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ connections: b.connections, inventory }),
-    interceptors: interceptor ? { activity: [() => ({ inbound: interceptor() })] } : undefined,
+    activities: { connections: b.connections, inventory },
+    activityInterceptors: interceptor ? [() => ({ inbound: interceptor() })] : [],
   });
+  return worker;
 }
 
 function start(input: PolkadotValidatorSwapInput, taskQueue: string): Promise<WorkflowHandle> {

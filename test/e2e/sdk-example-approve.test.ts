@@ -8,15 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
 import { checkUpgradeInput } from '../../src/client/index.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
-import { nearBaseline, settledNearCounters, startNearScenario } from '../../src/devnet/scenarios/near.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
+import { nearBaseline, settledNearCounters, startNearScenario } from '../../devnet/scenarios/near.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 import { runTsx } from '../helpers/tsx-process.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 let env: TestWorkflowEnvironment | undefined;
 let bed: NearTestbed | undefined;
@@ -41,16 +40,16 @@ it('starts a hot swap that waits for approval, approves it with --approve and wa
   const { workflowId } = checkUpgradeInput('nearValidatorKeyHotSwap', scenario.input);
   const before = await nearBaseline(bed);
 
-  const worker = await Worker.create({
+  const { worker } = await createUpgradeWorker({
     connection: env!.nativeConnection,
     taskQueue: DEFAULT_TASK_QUEUE,
     workflowBundle: await bundleUpgradeWorkflows(),
     // The worker's inventory is the testbed's; the input the example starts names the validator only.
-    activities: createActivities({
+    activities: {
       connections: bed.connections,
       heartbeatIntervalMs: 500,
       inventory: staticInventory(scenario.inventory),
-    }),
+    },
   });
   const example = runExample('nearValidatorKeyHotSwap', inputFile, '--approve');
   try {

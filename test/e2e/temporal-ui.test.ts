@@ -16,25 +16,25 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
-import { createActivities } from '../../activities/index.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { nearNetwork } from '../../src/config/identities.js';
 import { checkUpgradeInput, getStatus, startUpgrade, type StartedUpgrade } from '../../src/client/upgrades.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
-import { freePort } from '../../src/devnet/ports.js';
-import { inventoryForTargets } from '../../src/devnet/testbeds/targets-inventory.js';
+import { freePort } from '../../devnet/ports.js';
+import { inventoryForTargets } from '../../devnet/testbeds/targets-inventory.js';
 import {
   startNearTestbed,
   startTestbedService,
   type NearTestbed,
   type TestbedNode,
-} from '../../src/devnet/testbeds/near.js';
+} from '../../devnet/testbeds/near.js';
 import { repoRoot } from '../../src/repo-root.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 import { AWAITING_APPROVAL_STAGE } from '../../src/api/search-attributes.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
 
 const POOL = 'pool.poolv1.near';
 const TASK_QUEUE = 'e2e-temporal-ui';
@@ -86,16 +86,18 @@ beforeAll(async () => {
   const { inventory, input } = inventoryForTargets('nearZeroDowntimeUpgrade', targets, {
     nodeIds: { oldNode: 'val-a', newNode: 'val-b' },
   });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: await bundleUpgradeWorkflows(),
-    activities: createActivities({
-      connections: bed.connections,
-      heartbeatIntervalMs: 500,
-      inventory: staticInventory(inventory),
-    }),
-  });
+  worker = (
+    await createUpgradeWorker({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: await bundleUpgradeWorkflows(),
+      activities: {
+        connections: bed.connections,
+        heartbeatIntervalMs: 500,
+        inventory: staticInventory(inventory),
+      },
+    })
+  ).worker;
   workerRunning = worker.run();
   summary = checkUpgradeInput('nearZeroDowntimeUpgrade', input).summary;
   upgrade = await startUpgrade(env.client, 'nearZeroDowntimeUpgrade', input, { taskQueue: TASK_QUEUE });

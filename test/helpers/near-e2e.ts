@@ -1,11 +1,11 @@
 /**
- * What the NEAR end-to-end tests read besides the scenario (src/devnet/scenarios/near.ts): chain facts the
+ * What the NEAR end-to-end tests read besides the scenario (devnet/scenarios/near.ts): chain facts the
  * network keeps (the staking signer's nonce), and a run's outcome as the status query and the failure
  * show it.
  */
 import type { UpgradeStatus } from '../../src/api/status.js';
-import { NEAR_SCENARIO_POOL } from '../../src/devnet/scenarios/near.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
+import { NEAR_SCENARIO_POOL } from '../../devnet/scenarios/near.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
 
 /** The nonce of the staking signer's access key on the devnet: it moves once per transaction that lands. */
 export function signerNonce(b: NearTestbed, accountId = NEAR_SCENARIO_POOL): bigint {

@@ -1,5 +1,5 @@
 /**
- * Runs simulated neard processes (src/devnet/near/neard-sim.ts) as real child processes for tests: an
+ * Runs simulated neard processes (devnet/near/neard-sim.ts) as real child processes for tests: an
  * installed wrapper "binary", a home made like `neard init`, the process's log lines, and its own RPC.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeNeardBinary, type NeardBinary } from '../../src/devnet/near/neard-binary.js';
+import { writeNeardBinary, type NeardBinary } from '../../devnet/near/neard-binary.js';
 
 export interface NeardProcess {
   child: ChildProcess;

@@ -1,4 +1,4 @@
-/** Helpers for tests against the simulated Polkadot network (src/devnet/polkadot). */
+/** Helpers for tests against the simulated Polkadot network (devnet/polkadot). */
 import '@polkadot/api-augment';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
@@ -7,8 +7,8 @@ import type { EventRecord } from '@polkadot/types/interfaces';
 import type { ISubmittableResult } from '@polkadot/types/types';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
 import { mnemonicGenerate } from '@polkadot/util-crypto';
-import type { Runtime } from '../../src/devnet/polkadot/metadata.js';
-import { createOwnershipProof, keyPair, sessionKeyLayout } from '../../src/devnet/polkadot/session-keys.js';
+import type { Runtime } from '../../devnet/polkadot/metadata.js';
+import { createOwnershipProof, keyPair, sessionKeyLayout } from '../../devnet/polkadot/session-keys.js';
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(

@@ -37,4 +37,4 @@ export async function scrape(address: string): Promise<Sample[]> {
   return parseExposition(await response.text());
 }
 
-export { freePort } from '../../src/devnet/ports.js';
+export { freePort } from '../../devnet/ports.js';

@@ -4,7 +4,7 @@
  */
 import { connectSsh } from '../../src/ssh/connection.js';
 import { execChecked } from '../../src/ssh/exec.js';
-import { startSshHost } from '../../src/devnet/hosts/sshd.js';
+import { startSshHost } from '../../devnet/hosts/sshd.js';
 
 const host = await startSshHost({ name: 'self-check' });
 try {

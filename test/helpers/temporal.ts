@@ -1,5 +1,5 @@
 /**
- * Real Temporal servers for tests, found by test/global-setup.js (src/devnet/temporal-servers.ts):
+ * Real Temporal servers for tests, found by test/global-setup.js (devnet/servers/temporal-servers.ts):
  * the Java time-skipping server and the `temporal` CLI's dev server, both as `existing-path` executables.
  * Without them (a machine with internet and no Go/Maven), the SDK downloads its own.
  */
@@ -8,6 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
+import { bundleUpgradeWorkflows as bundleWorkerWorkflows } from '../../worker/create-worker.js';
 
 function executable(envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH') {
   const path = process.env[envVar];
@@ -54,12 +55,9 @@ export async function createDevServerEnv(
   });
 }
 
-/** Bundles the upgrade workflows (workflows/index.ts) once per file. */
-export async function bundleUpgradeWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-    logger: new DefaultLogger('WARN'),
-  });
+/** Bundles the upgrade workflows (workflows/index.ts) once per file, as the worker factory does. */
+export function bundleUpgradeWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkerWorkflows(new DefaultLogger('WARN'));
 }
 
 /** Bundles test workflows once per file (bundling takes seconds; every Worker of the file reuses it). */

@@ -1,6 +1,6 @@
 /**
  * The production worker (worker/main.ts) as a child process of a test: started in a process group of its
- * own (src/devnet/stack/processes.ts), so a test can SIGKILL it and everything it spawned at once, as a
+ * own (devnet/stack/processes.ts), so a test can SIGKILL it and everything it spawned at once, as a
  * crashed machine or an OOM kill would, and then start a fresh one on the same task queue.
  *
  *   const worker = await startWorkerProcess({ address: env.address, namespace: 'default', taskQueue });
@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { startProcess } from '../../src/devnet/stack/processes.js';
+import { startProcess } from '../../devnet/stack/processes.js';
 import { repoRoot } from '../../src/repo-root.js';
 
 export interface WorkerProcessOptions {

@@ -1,5 +1,5 @@
 /**
- * Upgrades on the production twin (src/devnet/stack/): PostgreSQL, the Temporal server built from the Go
+ * Upgrades on the production twin (devnet/stack/): PostgreSQL, the Temporal server built from the Go
  * module proxy on deploy/'s configuration with mutual TLS, two workers from dist/ connected through a
  * temporal.toml profile, Prometheus; the NEAR devnet and sshd hosts of the end-to-end tests. Each run is
  * judged by the devnet's own records (the staking signer's nonce, missed blocks, double signs).
@@ -40,15 +40,15 @@ import {
   nearBaseline,
   settledNearCounters,
   startNearScenario,
-} from '../../src/devnet/scenarios/near.js';
+} from '../../devnet/scenarios/near.js';
 import {
   EMPTY_INVENTORY,
   startProductionTwin,
   type InventoryReload,
   type ProductionTwin,
   type TwinWorker,
-} from '../../src/devnet/stack/production-twin.js';
-import type { NearTestbed } from '../../src/devnet/testbeds/near.js';
+} from '../../devnet/stack/production-twin.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
 import { eventually } from '../helpers/eventually.js';
 import { signerNonce, stepStates } from '../helpers/near-e2e.js';
 

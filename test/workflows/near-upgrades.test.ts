@@ -1,7 +1,7 @@
 /**
  * The four NEAR runbooks on the time-skipping server at mainnet timing (epochs of 43200 blocks of 0.6 to
  * 1.3 s, waits of two and more epochs), against a validator and machines that move with the server's clock
- * (test/helpers/near-timed-sim.ts): each finishes with the key on exactly one running node, a bounded
+ * (devnet/timed/near-timed-sim.ts): each finishes with the key on exactly one running node, a bounded
  * history, and exactly one staking transaction where one is needed; a bad input fails before any activity;
  * and the failure paths end in the safe state their runbook promises.
  */
@@ -28,7 +28,7 @@ import {
   sha256,
   type NearTimedSimOptions,
   type SimRelease,
-} from '../helpers/near-timed-sim.js';
+} from '../../devnet/timed/near-timed-sim.js';
 
 const OLD: SimRelease = { version: '2.3.0', dbVersion: 41 };
 const NEW: SimRelease = { version: '2.4.0', dbVersion: 42 };

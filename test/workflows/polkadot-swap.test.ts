@@ -1,7 +1,7 @@
 /**
  * polkadotValidatorSwapUpgrade on the time-skipping server at real session lengths (Polkadot: 2400 slots
  * of 6 s = 4 h; Kusama: 600 slots = 1 h), against a stash and two machines that move with the server's
- * clock (test/helpers/polkadot-timed-sim.ts): the round trip ends with A validating on the new release,
+ * clock (devnet/timed/polkadot-timed-sim.ts): the round trip ends with A validating on the new release,
  * no slot missed and none signed twice, one set-keys transaction per hand-over and a bounded history; a bad
  * input fails before any activity; the failure paths and an abort end in the safe state the runbook promises.
  */
@@ -21,7 +21,7 @@ import {
 import type { UpgradeStatus } from '../../src/api/status.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import { createTimeSkippingEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
-import { polkadotTimedSim, sha256, type PolkadotTimedSimOptions } from '../helpers/polkadot-timed-sim.js';
+import { polkadotTimedSim, sha256, type PolkadotTimedSimOptions } from '../../devnet/timed/polkadot-timed-sim.js';
 import { recordHistory } from '../helpers/histories.js';
 
 const HOUR = 3_600_000;

@@ -14,10 +14,10 @@ import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
 import { judgeSigner } from '../../../src/api/signer-evidence.js';
-import { simNodeCommand } from '../../../src/devnet/polkadot/node-process.js';
-import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from '../../../src/devnet/polkadot/session-keys.js';
+import { simNodeCommand } from '../../../devnet/polkadot/node-process.js';
+import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from '../../../devnet/polkadot/session-keys.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
-import { startPolkadotTestbed, type PolkadotTestbed } from '../../../src/devnet/testbeds/polkadot.js';
+import { startPolkadotTestbed, type PolkadotTestbed } from '../../../devnet/testbeds/polkadot.js';
 import { startRotateKeysWithOwnerRefusingProxy, type RpcFilterProxy } from '../../helpers/rpc-filter-proxy.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeyPair, KeyPairSigner } from 'near-api-js';
-import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../src/devnet/near/index.js';
+import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../devnet/near/index.js';
 import { epochInfo } from '../../../src/near/epoch.js';
 import { NearError } from '../../../src/near/errors.js';
 import { keyStanding } from '../../../src/near/key-standing.js';

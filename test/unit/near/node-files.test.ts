@@ -5,10 +5,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
-import { writeNeardBinary } from '../../../src/devnet/near/index.js';
+import { writeNeardBinary } from '../../../devnet/near/index.js';
 import { readDatabaseVersions, readValidatorKeyOnHost } from '../../../src/near/node-files.js';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
-import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
+import { startSshHost, type SshHost } from '../../../devnet/hosts/sshd.js';
 
 let host: SshHost;
 const pool = new SshConnectionPool();

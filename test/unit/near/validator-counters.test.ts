@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JsonRpcProvider, KeyPair } from 'near-api-js';
-import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../src/devnet/near/index.js';
+import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../devnet/near/index.js';
 import { nearValidatorCounters } from '../../../src/near/validator-counters.js';
 
 const DOWN = 'down.near';

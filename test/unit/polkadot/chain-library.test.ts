@@ -4,7 +4,7 @@
  * inside a ProxyExecuted result (CallFiltered from a proxy type that may not touch Session) is named and
  * refused.
  */
-import { startPolkadotDevnet, type PolkadotDevnet } from '../../../src/devnet/polkadot/index.js';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../devnet/polkadot/index.js';
 import { withApi } from '../../../src/polkadot/connection.js';
 import { PolkadotError } from '../../../src/polkadot/errors.js';
 import { keysStanding, nextKeysOf, sessionInfo, stashKeys } from '../../../src/polkadot/session.js';

@@ -5,7 +5,7 @@
  * list `devnet_counters` (a real node) is never asked for it, and one that does not answer gives nothing.
  * Offence reports from real equivocations: test/unit/devnet/polkadot/sim-node.test.ts.
  */
-import { startPolkadotDevnet, type PolkadotDevnet } from '../../../src/devnet/polkadot/index.js';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../devnet/polkadot/index.js';
 import { polkadotValidatorCounters } from '../../../src/polkadot/validator-counters.js';
 import { startRpcFilterProxy } from '../../helpers/rpc-filter-proxy.js';
 

@@ -14,7 +14,7 @@ import {
   type SwapRunOptions,
   type SwapStep,
 } from '../../../src/ssh/data-swap.js';
-import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
+import { startSshHost, type SshHost } from '../../../devnet/hosts/sshd.js';
 import { lockFolder } from '../../helpers/folder-lock.js';
 import { makeTree, snapshot, snapshotsOf } from '../../helpers/trees.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import { exec, execCapture } from '../../../src/ssh/exec.js';
 import { HostError } from '../../../src/ssh/errors.js';
-import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
+import { startSshHost, type SshHost } from '../../../devnet/hosts/sshd.js';
 import { runningPids } from '../../helpers/remote-processes.js';
 
 let host: SshHost;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import { HostError } from '../../../src/ssh/errors.js';
 import { freeDisk, installBinary, sha256OfFile, writeFileAtomic } from '../../../src/ssh/files.js';
-import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
+import { startSshHost, type SshHost } from '../../../devnet/hosts/sshd.js';
 
 let host: SshHost;
 let pool: SshConnectionPool;

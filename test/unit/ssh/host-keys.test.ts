@@ -12,7 +12,7 @@ import type { HostSpec } from '../../../src/config/host.js';
 import { connectSsh } from '../../../src/ssh/connection.js';
 import { HostError } from '../../../src/ssh/errors.js';
 import { execCapture } from '../../../src/ssh/exec.js';
-import { fingerprintOfKeyLine, startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
+import { fingerprintOfKeyLine, startSshHost, type SshHost } from '../../../devnet/hosts/sshd.js';
 
 const run = promisify(execFile);
 let host: SshHost;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
+import { startSshHost, type SshHost } from '../../../devnet/hosts/sshd.js';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import { scanEvidence, scanFolderUsers, type FolderScanSpec } from '../../../src/ssh/process-scan.js';
 

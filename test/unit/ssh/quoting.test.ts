@@ -9,7 +9,7 @@ import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import { execCapture } from '../../../src/ssh/exec.js';
 import { commandLine } from '../../../src/ssh/quote.js';
 import { HostError } from '../../../src/ssh/errors.js';
-import { startSshHost, type SshHost } from '../../../src/devnet/hosts/sshd.js';
+import { startSshHost, type SshHost } from '../../../devnet/hosts/sshd.js';
 
 let host: SshHost;
 let pool: SshConnectionPool;

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serviceCtlManager, writeServiceDefinition } from '../../../../src/devnet/hosts/service-manager.js';
-import { serviceFiles, stopService } from '../../../../src/devnet/hosts/service-ctl.js';
+import { serviceCtlManager, writeServiceDefinition } from '../../../../devnet/hosts/service-manager.js';
+import { serviceFiles, stopService } from '../../../../devnet/hosts/service-ctl.js';
 
 let root: string;
 

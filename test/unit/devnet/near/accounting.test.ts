@@ -4,14 +4,9 @@
  * neither while exactly one node signs.
  */
 import { Account, JsonRpcProvider, KeyPair, KeyPairSigner, PublicKey, actions } from 'near-api-js';
-import {
-  ONE_NEAR,
-  startNearDevnet,
-  type NearDevnet,
-  type ValidatorCounters,
-} from '../../../../src/devnet/near/index.js';
-import { initNodeHome } from '../../../../src/devnet/near/node-home.js';
-import { freePort } from '../../../../src/devnet/ports.js';
+import { ONE_NEAR, startNearDevnet, type NearDevnet, type ValidatorCounters } from '../../../../devnet/near/index.js';
+import { initNodeHome } from '../../../../devnet/near/node-home.js';
+import { freePort } from '../../../../devnet/ports.js';
 import { scratch, startNeard, waitUntil, type NeardProcess, type Scratch } from '../../../helpers/neard-process.js';
 
 describe('NEAR devnet signing accounting', () => {

@@ -2,7 +2,7 @@
  * The epoch bookkeeping on its own, block by block: which set is current, next and decided, NEAR's epoch ids,
  * the last proposal winning, and unstaking.
  */
-import { EpochManager, type ValidatorStake } from '../../../../src/devnet/near/epochs.js';
+import { EpochManager, type ValidatorStake } from '../../../../devnet/near/epochs.js';
 
 const v = (accountId: string, publicKey: string, stake = 100n): ValidatorStake => ({ accountId, publicKey, stake });
 

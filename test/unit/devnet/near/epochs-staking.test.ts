@@ -5,7 +5,7 @@
  */
 import { Account, JsonRpcProvider, KeyPair, KeyPairSigner, PublicKey, actions } from 'near-api-js';
 import { ActorNoPermissionActionError, ContractExecutionError } from 'near-api-js/rpc-errors';
-import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../src/devnet/near/index.js';
+import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../devnet/near/index.js';
 
 const EPOCH_LENGTH = 20;
 

@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
-import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../src/devnet/near/index.js';
-import { MIGRATION_SNAPSHOT_DIR } from '../../../../src/devnet/near/node-db.js';
-import { initNodeHome, writeValidatorKey, type DbMarker } from '../../../../src/devnet/near/node-home.js';
-import { freePort } from '../../../../src/devnet/ports.js';
+import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../devnet/near/index.js';
+import { MIGRATION_SNAPSHOT_DIR } from '../../../../devnet/near/node-db.js';
+import { initNodeHome, writeValidatorKey, type DbMarker } from '../../../../devnet/near/node-home.js';
+import { freePort } from '../../../../devnet/ports.js';
 import { scratch, startNeard, waitUntil, type NeardProcess, type Scratch } from '../../../helpers/neard-process.js';
 
 const BINARY = { version: '2.4.0', build: 'sim-a', protocolVersion: 73, dbVersion: 42 };

@@ -3,9 +3,9 @@
  * blocks and chunks are its share of the heights, spread evenly; a miss is an assigned height without its
  * signature; double signing is counted at any height, assigned to the key or not.
  */
-import { ProducerSchedule } from '../../../../src/devnet/near/producer-schedule.js';
-import { SigningLedger } from '../../../../src/devnet/near/signing-ledger.js';
-import type { ValidatorStake } from '../../../../src/devnet/near/epochs.js';
+import { ProducerSchedule } from '../../../../devnet/near/producer-schedule.js';
+import { SigningLedger } from '../../../../devnet/near/signing-ledger.js';
+import type { ValidatorStake } from '../../../../devnet/near/epochs.js';
 
 const v = (accountId: string, stake: bigint): ValidatorStake => ({ accountId, publicKey: `key-${accountId}`, stake });
 const set = [v('small.near', 100n), v('big-1.near', 900n), v('big-2.near', 1000n)];

@@ -21,7 +21,7 @@ import {
   InvalidSignatureError,
   TransactionExpiredError,
 } from 'near-api-js/rpc-errors';
-import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../src/devnet/near/index.js';
+import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../devnet/near/index.js';
 
 describe('NEAR devnet JSON-RPC with near-api-js', () => {
   let devnet: NearDevnet;

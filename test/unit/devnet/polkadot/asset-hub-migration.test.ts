@@ -1,7 +1,7 @@
 import '@polkadot/api-augment';
 import type { ApiPromise } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
-import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../devnet/polkadot/index.js';
 import {
   connect,
   failure,

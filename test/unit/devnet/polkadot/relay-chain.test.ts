@@ -1,12 +1,12 @@
 import '@polkadot/api-augment';
 import type { ApiPromise } from '@polkadot/api';
 import { u8aToHex, u8aToString } from '@polkadot/util';
-import { Chain } from '../../../../src/devnet/polkadot/chain.js';
-import { chainRpc } from '../../../../src/devnet/polkadot/chain-rpc.js';
-import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
-import { loadRuntime } from '../../../../src/devnet/polkadot/metadata.js';
-import { RelayRuntime } from '../../../../src/devnet/polkadot/relay-runtime.js';
-import { storageKey } from '../../../../src/devnet/polkadot/storage.js';
+import { Chain } from '../../../../devnet/polkadot/chain.js';
+import { chainRpc } from '../../../../devnet/polkadot/chain-rpc.js';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../devnet/polkadot/index.js';
+import { loadRuntime } from '../../../../devnet/polkadot/metadata.js';
+import { RelayRuntime } from '../../../../devnet/polkadot/relay-runtime.js';
+import { storageKey } from '../../../../devnet/polkadot/storage.js';
 import { connect, waitFor } from '../../../helpers/polkadot-devnet.js';
 
 describe('simulated relay chain: connect, storage, blocks', () => {

@@ -1,13 +1,13 @@
 import '@polkadot/api-augment';
 import type { ApiPromise } from '@polkadot/api';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
-import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../devnet/polkadot/index.js';
 import {
   createOwnershipProof,
   keyPair,
   keyTypeHex,
   sessionKeyLayout,
-} from '../../../../src/devnet/polkadot/session-keys.js';
+} from '../../../../devnet/polkadot/session-keys.js';
 import {
   connect,
   eventNames,

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WsProvider, type ApiPromise } from '@polkadot/api';
 import { hexToString, hexToU8a, u8aToHex } from '@polkadot/util';
-import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../src/devnet/polkadot/index.js';
+import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../devnet/polkadot/index.js';
 import {
   isOwnershipProofValid,
   keyPair,
   sessionKeyLayout,
   type SessionKeyField,
-} from '../../../../src/devnet/polkadot/session-keys.js';
+} from '../../../../devnet/polkadot/session-keys.js';
 import { polkadotValidatorCounters } from '../../../../src/polkadot/validator-counters.js';
 import { connect, submitUntilFinalized, waitFor } from '../../../helpers/polkadot-devnet.js';
 
