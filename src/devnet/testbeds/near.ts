@@ -42,7 +42,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
-import type { NearNodeRef } from '../../../activities/near/types.js';
+import type { NearNodeRef } from '../../api/contracts/near.js';
 import type { HostSpec } from '../../config/host.js';
 import type { SignerSpec } from '../../config/inventory.js';
 import {
