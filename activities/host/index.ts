@@ -4,11 +4,11 @@
  */
 import { cancellationSignal } from '@temporalio/activity';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
-import { rollbackDataFolder, swapDataFolder, type SwapOutcome, type SwapStep } from '../../src/ssh/data-swap.js';
+import { rollbackDataFolder, swapDataFolder } from '../../src/ssh/data-swap.js';
 import { exec } from '../../src/ssh/exec.js';
 import { freeDisk, installBinary, sha256OfFile, writeFileAtomic } from '../../src/ssh/files.js';
 import { isServiceActive, startService, stopService } from '../../src/ssh/service-control.js';
-import { hostContracts, type dataSwapInput } from '../../src/api/contracts/host.js';
+import { hostContracts, type dataSwapInput, type SwapOutcome, type SwapStep } from '../../src/api/contracts/host.js';
 import type { z } from 'zod';
 import { implement } from '../contract.js';
 import { reportingHostErrors } from './failures.js';

@@ -5,8 +5,6 @@
 import { z } from 'zod';
 import { hostSchema } from '../../config/host.js';
 import { absolutePath, identifier, serviceName } from '../../config/primitives.js';
-import type { SwapOutcome } from '../../ssh/data-swap.js';
-import type { FreeDisk } from '../../ssh/files.js';
 import { activity } from './activity.js';
 
 const onHost = { host: hostSchema };
@@ -47,8 +45,11 @@ export const installBinaryInput = z.strictObject({
 
 export const dataSwapInput = z.strictObject({
   ...onHost,
+  /** The folder the node uses, e.g. `<home>/data`. */
   target: absolutePath,
+  /** The new folder to put in its place; must be on the target's filesystem. */
   staging: absolutePath,
+  /** Names this swap's backup and journal; a retry uses the same id. */
   swapId: identifier,
 });
 
@@ -58,6 +59,39 @@ export interface RunCommandResult {
   stderrTail: string;
   stdoutBytes: number;
   stderrBytes: number;
+}
+
+export interface FreeDisk {
+  path: string;
+  filesystem: string;
+  mountPoint: string;
+  totalBytes: number;
+  usedBytes: number;
+  availableBytes: number;
+}
+
+export interface DataSwapPaths {
+  target: string;
+  staging: string;
+  /** Where the old folder is kept. */
+  backup: string;
+  /** Where a rollback puts the new folder. */
+  aside: string;
+  journal: string;
+}
+
+export type SwapJournalState = 'swapping' | 'swapped' | 'rolling-back' | 'rolled-back';
+
+export type SwapStep =
+  { kind: 'journal'; state: SwapJournalState } | { kind: 'rename'; from: keyof DataSwapPaths; to: keyof DataSwapPaths };
+
+export interface SwapOutcome {
+  paths: DataSwapPaths;
+  /** Steps this run performed; empty when an earlier run had already finished. */
+  steps: SwapStep[];
+  state: SwapJournalState | 'never-swapped';
+  /** After a rollback: where the new folder now is. */
+  newFolder?: string;
 }
 
 export const hostContracts = {
