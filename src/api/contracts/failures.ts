@@ -73,6 +73,16 @@ export const polkadotFailures = {
 } as const satisfies Record<string, Retry>;
 export type PolkadotFailureType = keyof typeof polkadotFailures;
 
+/** Resolving a workflow input's targets in the worker's inventory. */
+export const inventoryFailures = {
+  BadInput: 'final',
+  /** The workflow input does not parse against its strategy's schema. */
+  InvalidInput: 'final',
+  /** The inventory holds no such validator or node (or the worker has no inventory). */
+  NotInInventory: 'final',
+} as const satisfies Record<string, Retry>;
+export type InventoryFailureType = keyof typeof inventoryFailures;
+
 /**
  * Resolving a signer reference. Messages name the reference (the variable, the file), never its value. No
  * retry can fix any of them.
