@@ -1,6 +1,7 @@
 /**
- * Host activities: thin wrappers over src/ssh that validate their JSON input, heartbeat while they work,
- * honour cancellation by killing the remote command, and report failures as typed ApplicationFailures.
+ * Host activities: thin wrappers over src/ssh, implementing their contract (src/api/contracts/host.ts), that
+ * heartbeat while they work, honour cancellation by killing the remote command, and report failures as typed
+ * ApplicationFailures.
  */
 import { cancellationSignal } from '@temporalio/activity';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
