@@ -17,7 +17,7 @@
  * compensation then stops and leaves the node running for an operator.
  */
 import type { NearStopAndRestartInput } from '../src/api/near-inputs.js';
-import type { DatabaseCheck } from '../activities/near/types.js';
+import type { DatabaseCheck } from '../src/api/contracts/near.js';
 import { WAIT_TIMEOUT_ERROR_TYPE, waitForChain } from './common/chain-wait.js';
 import {
   backUpBinary,

@@ -21,7 +21,7 @@
  * runtimes that check the ownership proof (RFC-0048) refuse old keys, and no RPC makes a proof for them.
  */
 import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import type { RotatedKeys, SetKeysResult } from '../activities/polkadot/types.js';
+import type { RotatedKeys, SetKeysResult } from '../src/api/contracts/polkadot.js';
 import type { PolkadotValidatorSwapInput, PolkadotValidatorSwapParsed } from '../src/api/polkadot-inputs.js';
 import {
   compensationWaits,

@@ -6,8 +6,9 @@
  */
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { HostActivities } from '../activities/host/index.js';
-import type { NearActivities, NearNodeRef } from '../activities/near/types.js';
-import type { PolkadotActivities } from '../activities/polkadot/types.js';
+import type { NearActivities } from '../activities/near/index.js';
+import type { PolkadotActivities } from '../activities/polkadot/index.js';
+import type { NearNodeRef } from '../src/api/contracts/near.js';
 import type { createPreflightActivities } from '../activities/preflight/index.js';
 import {
   DEFAULT_MIN_FREE_DISK_BYTES,

@@ -4,7 +4,6 @@
  * Cancellation and anything else pass through unchanged.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import { HostError } from '../../src/ssh/errors.js';
 
 export function toActivityFailure(err: unknown): unknown {
@@ -20,13 +19,4 @@ export async function reportingHostErrors<T>(work: () => Promise<T>): Promise<T>
   } catch (err) {
     throw toActivityFailure(err);
   }
-}
-
-/** Parses an activity input; a malformed one is a bug in the caller, which no retry fixes. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, activity: string): z.infer<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid input to ${activity}: ${z.prettifyError(parsed.error)}`, 'BadInput');
-  }
-  return parsed.data;
 }

@@ -1,44 +1,24 @@
 /**
- * Host activities: thin wrappers over src/ssh that validate their JSON input, heartbeat while they work,
- * honour cancellation by killing the remote command, and report failures as typed ApplicationFailures.
+ * Host activities: thin wrappers over src/ssh, implementing their contract (src/api/contracts/host.ts), that
+ * heartbeat while they work, honour cancellation by killing the remote command, and report failures as typed
+ * ApplicationFailures.
  */
 import { cancellationSignal } from '@temporalio/activity';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
-import { rollbackDataFolder, swapDataFolder, type SwapOutcome, type SwapStep } from '../../src/ssh/data-swap.js';
+import { rollbackDataFolder, swapDataFolder } from '../../src/ssh/data-swap.js';
 import { exec } from '../../src/ssh/exec.js';
-import { freeDisk, installBinary, sha256OfFile, writeFileAtomic, type FreeDisk } from '../../src/ssh/files.js';
+import { freeDisk, installBinary, sha256OfFile, writeFileAtomic } from '../../src/ssh/files.js';
 import { isServiceActive, startService, stopService } from '../../src/ssh/service-control.js';
-import { parseInput, reportingHostErrors } from './failures.js';
+import { hostContracts, type dataSwapInput, type SwapOutcome, type SwapStep } from '../../src/api/contracts/host.js';
+import type { z } from 'zod';
+import { implement } from '../contract.js';
+import { reportingHostErrors } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
-import {
-  dataSwapInput,
-  installBinaryInput,
-  pathInput,
-  runCommandInput,
-  serviceInput,
-  stopServiceInput,
-  writeFileInput,
-  type DataSwapActivityInput,
-  type InstallBinaryInput,
-  type PathInput,
-  type RunCommandInput,
-  type ServiceInput,
-  type StopServiceInput,
-  type WriteFileInput,
-} from './inputs.js';
 
 export interface HostActivityDeps {
   connections: SshConnectionProvider;
   /** How often long steps heartbeat; keep it well below the activities' heartbeatTimeout. */
   heartbeatIntervalMs?: number;
-}
-
-export interface RunCommandResult {
-  exitCode: number;
-  stdoutTail: string;
-  stderrTail: string;
-  stdoutBytes: number;
-  stderrBytes: number;
 }
 
 export interface RunCommandProgress {
@@ -80,10 +60,9 @@ export function createHostActivities(deps: HostActivityDeps) {
   const interval = deps.heartbeatIntervalMs ?? 5_000;
   const connect = deps.connections.get.bind(deps.connections);
 
-  return {
+  const activities = implement(hostContracts, {
     /** Runs an argv on the host; a non-zero exit code is returned, not thrown. Cancelling kills the command. */
-    runCommand: async (raw: RunCommandInput): Promise<RunCommandResult> => {
-      const input = parseInput(runCommandInput, raw, 'runCommand');
+    runCommand: async (input) => {
       return reportingHostErrors(async () => {
         const stdout = new Tail(input.tailBytes);
         const stderr = new Tail(input.tailBytes);
@@ -112,8 +91,7 @@ export function createHostActivities(deps: HostActivityDeps) {
       });
     },
 
-    isServiceActive: async (raw: ServiceInput): Promise<boolean> => {
-      const input = parseInput(serviceInput, raw, 'isServiceActive');
+    isServiceActive: async (input) => {
       return reportingHostErrors(async () =>
         isServiceActive(await connect(input.host), input.host.serviceManager, input.service, {
           signal: cancellationSignal(),
@@ -122,8 +100,7 @@ export function createHostActivities(deps: HostActivityDeps) {
     },
 
     /** Starts the service unless it is active already, and checks that it is active afterwards. */
-    startService: async (raw: ServiceInput): Promise<{ wasActive: boolean }> => {
-      const input = parseInput(serviceInput, raw, 'startService');
+    startService: async (input) => {
       return reportingHostErrors(async () =>
         withHeartbeats(
           interval,
@@ -137,8 +114,7 @@ export function createHostActivities(deps: HostActivityDeps) {
     },
 
     /** Stops the service and returns only once the manager reports it inactive. */
-    stopService: async (raw: StopServiceInput): Promise<{ wasActive: boolean; stopExitCode?: number }> => {
-      const input = parseInput(stopServiceInput, raw, 'stopService');
+    stopService: async (input) => {
       let stillActiveFor = 0;
       return reportingHostErrors(async () =>
         withHeartbeats(
@@ -156,8 +132,7 @@ export function createHostActivities(deps: HostActivityDeps) {
     },
 
     /** Writes a (non-secret) file atomically with the given mode. */
-    writeFileAtomic: async (raw: WriteFileInput): Promise<{ sha256: string; bytes: number }> => {
-      const input = parseInput(writeFileInput, raw, 'writeFileAtomic');
+    writeFileAtomic: async (input) => {
       return reportingHostErrors(async () =>
         writeFileAtomic(await connect(input.host), input.path, Buffer.from(input.content, input.encoding), {
           mode: input.mode,
@@ -166,13 +141,11 @@ export function createHostActivities(deps: HostActivityDeps) {
       );
     },
 
-    freeDisk: async (raw: PathInput): Promise<FreeDisk> => {
-      const input = parseInput(pathInput, raw, 'freeDisk');
+    freeDisk: async (input) => {
       return reportingHostErrors(async () => freeDisk(await connect(input.host), input.path));
     },
 
-    sha256OfFile: async (raw: PathInput): Promise<string> => {
-      const input = parseInput(pathInput, raw, 'sha256OfFile');
+    sha256OfFile: async (input) => {
       return reportingHostErrors(async () =>
         withHeartbeats(
           interval,
@@ -183,8 +156,7 @@ export function createHostActivities(deps: HostActivityDeps) {
     },
 
     /** Installs a staged binary after checking its sha256; a mismatch fails without retry. */
-    installBinary: async (raw: InstallBinaryInput): Promise<{ changed: boolean }> => {
-      const input = parseInput(installBinaryInput, raw, 'installBinary');
+    installBinary: async (input) => {
       return reportingHostErrors(async () =>
         withHeartbeats(
           interval,
@@ -194,21 +166,13 @@ export function createHostActivities(deps: HostActivityDeps) {
       );
     },
 
-    swapDataFolder: async (raw: DataSwapActivityInput): Promise<SwapOutcome> => {
-      const input = parseInput(dataSwapInput, raw, 'swapDataFolder');
-      return runSwap(input, swapDataFolder);
-    },
+    swapDataFolder: async (input) => runSwap(input, swapDataFolder),
 
-    rollbackDataFolder: async (raw: DataSwapActivityInput): Promise<SwapOutcome> => {
-      const input = parseInput(dataSwapInput, raw, 'rollbackDataFolder');
-      return runSwap(input, rollbackDataFolder);
-    },
-  };
+    rollbackDataFolder: async (input) => runSwap(input, rollbackDataFolder),
+  });
+  return activities;
 
-  async function runSwap(
-    input: ReturnType<typeof dataSwapInput.parse>,
-    run: typeof swapDataFolder,
-  ): Promise<SwapOutcome> {
+  async function runSwap(input: z.output<typeof dataSwapInput>, run: typeof swapDataFolder): Promise<SwapOutcome> {
     const steps: SwapStep[] = [];
     return reportingHostErrors(async () =>
       withHeartbeats(

@@ -6,7 +6,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { strategies, isStrategyName, type StrategyName } from '../../src/api/strategies.js';
+import type { InventoryFailureType } from '../../src/api/contracts/failures.js';
+import { inventoryContracts } from '../../src/api/contracts/inventory.js';
+import { strategies } from '../../src/api/strategies.js';
 import { resolveUpgradeTargets, UpgradeRequestError } from '../../src/api/upgrade-request.js';
 import { hostNotInInventory, signerNotInInventory, type InventorySource } from '../../src/config/inventory-source.js';
 import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
@@ -14,14 +16,10 @@ import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src
 import { SignerError } from '../../src/secrets/errors.js';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';
+import { implement } from '../contract.js';
 
-export const NOT_IN_INVENTORY_ERROR_TYPE = 'NotInInventory';
-
-export interface ResolveUpgradeTargetsInput {
-  strategy: StrategyName;
-  /** The workflow's input as it was started. */
-  input: unknown;
-}
+const NOT_IN_INVENTORY: InventoryFailureType = 'NotInInventory';
+const INVALID_INPUT: InventoryFailureType = 'InvalidInput';
 
 export interface InventoryActivityDeps {
   /** The worker's inventory; without one, nothing resolves. */
@@ -29,40 +27,33 @@ export interface InventoryActivityDeps {
 }
 
 export function createInventoryActivities(deps: InventoryActivityDeps) {
-  return {
-    /** The input's roles, RPCs and signer references, from the worker's inventory as it is now. */
+  return implement(inventoryContracts, {
     // Async as every activity is (the worker awaits it); the resolution itself reads memory only.
     // eslint-disable-next-line @typescript-eslint/require-await
-    resolveUpgradeTargets: async ({
-      strategy,
-      input,
-    }: ResolveUpgradeTargetsInput): Promise<Record<string, unknown>> => {
-      if (!isStrategyName(strategy)) {
-        throw ApplicationFailure.nonRetryable(`unknown strategy "${String(strategy)}"`, 'BadInput');
-      }
+    resolveUpgradeTargets: async ({ strategy, input }) => {
       const parsed = strategies[strategy].input.safeParse(input);
       if (!parsed.success) {
         throw ApplicationFailure.nonRetryable(
           `invalid input to ${strategy}:\n${z.prettifyError(parsed.error)}`,
-          'InvalidInput',
+          INVALID_INPUT,
         );
       }
       if (!deps.inventory) {
         throw ApplicationFailure.nonRetryable(
           'this worker has no inventory (VUP_INVENTORY): it cannot resolve any validator',
-          NOT_IN_INVENTORY_ERROR_TYPE,
+          NOT_IN_INVENTORY,
         );
       }
       try {
         return resolveUpgradeTargets(deps.inventory.current(), strategy, input as Record<string, unknown>);
       } catch (err) {
         if (err instanceof UpgradeRequestError) {
-          throw ApplicationFailure.nonRetryable(err.message, NOT_IN_INVENTORY_ERROR_TYPE);
+          throw ApplicationFailure.nonRetryable(err.message, NOT_IN_INVENTORY);
         }
         throw err;
       }
     },
-  };
+  });
 }
 
 export interface GuardedDeps {

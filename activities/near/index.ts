@@ -5,6 +5,7 @@
  */
 import { cancellationSignal, log } from '@temporalio/activity';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { nearContracts, type KeyStage, type NodeStatus } from '../../src/api/contracts/near.js';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
 import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
@@ -26,34 +27,9 @@ import {
 } from '../../src/near/validator-key-transfer.js';
 import { NearError } from '../../src/near/errors.js';
 import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
-import { parseInput } from '../host/failures.js';
 import { withHeartbeats } from '../host/heartbeat.js';
+import { implement } from '../contract.js';
 import { reportingNearErrors } from './failures.js';
-import {
-  checkDatabaseInput,
-  generateValidatorKeyInput,
-  handOverValidatorKeyInput,
-  keyStandingInput,
-  lookKeyStageInput,
-  lookNodeSigningInput,
-  lookNodeSyncedInput,
-  observeSignerInput,
-  readValidatorKeyInput,
-  reloadValidatorKeyInput,
-  rpcInput,
-  stageValidatorKeyInput,
-  stakeWithKeyInput,
-  withdrawValidatorKeyInput,
-} from './inputs.js';
-import type {
-  DatabaseCheck,
-  EpochInfo,
-  HandOverValidatorKeyResult,
-  KeyStage,
-  KeyStanding,
-  NearActivities,
-  NodeStatus,
-} from './types.js';
 
 export interface NearActivityDeps {
   connections: SshConnectionProvider;
@@ -89,9 +65,8 @@ export function createNearActivities(deps: NearActivityDeps) {
     }
   };
 
-  return {
-    nodeStatus: async (input): Promise<NodeStatus> => {
-      const { rpcUrl } = parseInput(rpcInput, input, 'nodeStatus');
+  return implement(nearContracts, {
+    nodeStatus: async ({ rpcUrl }) => {
       return reportingNearErrors(async () => {
         const status = await readNodeStatus(rpcUrl);
         // A validator node: what the chain counts for its account, as its own RPC reports it.
@@ -102,13 +77,11 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
-    epochInfo: async (input): Promise<EpochInfo> => {
-      const { rpcUrl } = parseInput(rpcInput, input, 'epochInfo');
+    epochInfo: async ({ rpcUrl }) => {
       return reportingNearErrors(() => readEpochInfo(rpcUrl));
     },
 
-    keyStanding: async (input): Promise<KeyStanding> => {
-      const req = parseInput(keyStandingInput, input, 'keyStanding');
+    keyStanding: async (req) => {
       return reportingNearErrors(async () => {
         const [standing, counters] = await Promise.all([
           readKeyStanding(req.rpcUrl, req.accountId, req.publicKey),
@@ -118,8 +91,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
-    lookNodeSynced: async (input): Promise<ChainObservation<NodeStatus>> => {
-      const req = parseInput(lookNodeSyncedInput, input, 'lookNodeSynced');
+    lookNodeSynced: async (req) => {
       const maxLag = req.maxLagBlocks ?? DEFAULT_MAX_LAG_BLOCKS;
       return reportingNearErrors(async () => {
         const [node, network, epoch] = await Promise.all([
@@ -143,8 +115,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
-    lookKeyStage: async (input): Promise<ChainObservation<KeyStanding>> => {
-      const req = parseInput(lookKeyStageInput, input, 'lookKeyStage');
+    lookKeyStage: async (req) => {
       return reportingNearErrors(async () => {
         const [standing, epoch, counters] = await Promise.all([
           readKeyStanding(req.rpcUrl, req.accountId, req.publicKey),
@@ -163,8 +134,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
-    lookNodeSigning: async (input): Promise<ChainObservation<{ producedSince: number }>> => {
-      const req = parseInput(lookNodeSigningInput, input, 'lookNodeSigning');
+    lookNodeSigning: async (req) => {
       return reportingNearErrors(async () => {
         const network = nearRpc(req.networkRpcUrl);
         const [node, validators, epoch] = await Promise.all([
@@ -214,8 +184,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
-    generateValidatorKey: async (input) => {
-      const { node, accountId } = parseInput(generateValidatorKeyInput, input, 'generateValidatorKey');
+    generateValidatorKey: async ({ node, accountId }) => {
       return reportingNearErrors(async () => {
         const progress = () => ({ stage: 'neard init', host: node.host.id, accountId });
         const key = await withHeartbeats(interval, progress, async () =>
@@ -236,15 +205,13 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
-    readValidatorKey: async (input) => {
-      const { node } = parseInput(readValidatorKeyInput, input, 'readValidatorKey');
+    readValidatorKey: async ({ node }) => {
       return reportingNearErrors(async () =>
         readValidatorKeyOnHost(await connect(node.host), node.home, { signal: cancellationSignal() }),
       );
     },
 
-    observeSigner: async (input) => {
-      const { node, publicKey, knownHolderHomes } = parseInput(observeSignerInput, input, 'observeSigner');
+    observeSigner: async ({ node, publicKey, knownHolderHomes }) => {
       return reportingNearErrors(async () =>
         observeNearSigner(
           {
@@ -258,8 +225,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       );
     },
 
-    stakeWithKey: async (input) => {
-      const req = parseInput(stakeWithKeyInput, input, 'stakeWithKey');
+    stakeWithKey: async (req) => {
       return reportingNearErrors(async () => {
         const signerAccount = req.staking.type === 'pool' ? req.staking.ownerId : req.accountId;
         const key = await resolveSigner(req.staking.signer, { networkId: req.networkId, accountId: signerAccount });
@@ -284,8 +250,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
-    stageValidatorKey: async (input) => {
-      const req = parseInput(stageValidatorKeyInput, input, 'stageValidatorKey');
+    stageValidatorKey: async (req) => {
       const progress = () => ({ stage: 'staging the validator key', from: req.from.host.id, to: req.to.host.id });
       return reportingNearErrors(async () =>
         withHeartbeats(interval, progress, async () =>
@@ -299,8 +264,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       );
     },
 
-    handOverValidatorKey: async (input): Promise<HandOverValidatorKeyResult> => {
-      const req = parseInput(handOverValidatorKeyInput, input, 'handOverValidatorKey');
+    handOverValidatorKey: async (req) => {
       let stage = 'starting';
       const progress = () => ({ stage, primary: req.primary.host.id, standby: req.standby.host.id });
       return reportingNearErrors(async () =>
@@ -336,8 +300,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       );
     },
 
-    withdrawValidatorKey: async (input) => {
-      const { node, tag } = parseInput(withdrawValidatorKeyInput, input, 'withdrawValidatorKey');
+    withdrawValidatorKey: async ({ node, tag }) => {
       return reportingNearErrors(async () =>
         withdraw(
           {
@@ -352,8 +315,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       );
     },
 
-    reloadValidatorKey: async (input) => {
-      const { node } = parseInput(reloadValidatorKeyInput, input, 'reloadValidatorKey');
+    reloadValidatorKey: async ({ node }) => {
       return reportingNearErrors(async () =>
         reloadValidatorKeyOnHost(
           await connect(node.host),
@@ -363,8 +325,7 @@ export function createNearActivities(deps: NearActivityDeps) {
       );
     },
 
-    checkDatabase: async (input): Promise<DatabaseCheck> => {
-      const { node, binaryPath, sha256 } = parseInput(checkDatabaseInput, input, 'checkDatabase');
+    checkDatabase: async ({ node, binaryPath, sha256 }) => {
       return reportingNearErrors(async () => {
         const connection = await connect(node.host);
         const actual = await sha256OfFile(connection, binaryPath, { signal: cancellationSignal() });
@@ -383,8 +344,10 @@ export function createNearActivities(deps: NearActivityDeps) {
         return judgeDatabase(versions, running?.version);
       });
     },
-  } satisfies NearActivities;
+  });
 }
+
+export type NearActivities = ReturnType<typeof createNearActivities>;
 
 function secondsOf(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;

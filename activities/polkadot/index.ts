@@ -5,7 +5,7 @@
  */
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { z } from 'zod';
-import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { polkadotContracts, type KeysStage } from '../../src/api/contracts/polkadot.js';
 import { withApi } from '../../src/polkadot/connection.js';
 import { PolkadotError, messageOf } from '../../src/polkadot/errors.js';
 import { hasSessionKeys, nodeHealth as readNodeHealth, rotateKeys as generateKeys } from '../../src/polkadot/node.js';
@@ -22,29 +22,8 @@ import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src
 import { describeHost, type SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';
 import { runScript, writeFileAtomic } from '../../src/ssh/files.js';
-import { parseInput } from '../host/failures.js';
+import { implement } from '../contract.js';
 import { reportingPolkadotErrors } from './failures.js';
-import {
-  keysStandingInput,
-  lookKeysActiveInput,
-  lookNodeSyncedInput,
-  nodeHasKeysInput,
-  observePolkadotSignerInput,
-  rotateKeysInput,
-  rpcInput,
-  setKeysInput,
-  stashKeysInput,
-} from './inputs.js';
-import type {
-  KeysStage,
-  KeysStanding,
-  NodeHealth,
-  PolkadotActivities,
-  RotatedKeys,
-  SessionInfo,
-  SetKeysResult,
-  StashKeys,
-} from './types.js';
 
 export interface PolkadotActivityDeps {
   connections: SshConnectionProvider;
@@ -113,17 +92,15 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
 
   const sessionInfo = async (url: string) => withApi(url, readSessionInfo);
 
-  const activities = {
-    nodeHealth: async (input): Promise<NodeHealth> => {
-      const { rpcUrl } = parseInput(rpcInput, input, 'nodeHealth');
+  return implement(polkadotContracts, {
+    nodeHealth: async ({ rpcUrl }) => {
       return reportingPolkadotErrors(async () => {
         const { shouldHavePeers: _, ...health } = await readNodeHealth(rpcUrl);
         return health;
       });
     },
 
-    lookPolkadotNodeSynced: async (input): Promise<ChainObservation<NodeHealth>> => {
-      const req = parseInput(lookNodeSyncedInput, input, 'lookPolkadotNodeSynced');
+    lookPolkadotNodeSynced: async (req) => {
       const maxLag = req.maxLagBlocks ?? DEFAULT_MAX_LAG_BLOCKS;
       return reportingPolkadotErrors(async () => {
         const [node, network, session] = await Promise.all([
@@ -147,13 +124,11 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       });
     },
 
-    sessionInfo: async (input): Promise<SessionInfo> => {
-      const { rpcUrl } = parseInput(rpcInput, input, 'sessionInfo');
+    sessionInfo: async ({ rpcUrl }) => {
       return reportingPolkadotErrors(() => sessionInfo(rpcUrl));
     },
 
-    rotateKeys: async (input): Promise<RotatedKeys> => {
-      const { node, stash, upgradeId } = parseInput(rotateKeysInput, input, 'rotateKeys');
+    rotateKeys: async ({ node, stash, upgradeId }) => {
       return reportingPolkadotErrors(async () => {
         const connection = await deps.connections.get(node.host);
         const dir = `${node.basePath.replace(/\/+$/, '')}/upgrade-keys`;
@@ -187,13 +162,11 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       });
     },
 
-    nodeHasKeys: async (input): Promise<boolean> => {
-      const { nodeRpcUrl, keys } = parseInput(nodeHasKeysInput, input, 'nodeHasKeys');
+    nodeHasKeys: async ({ nodeRpcUrl, keys }) => {
       return reportingPolkadotErrors(() => hasSessionKeys(nodeRpcUrl, keys));
     },
 
-    observePolkadotSigner: async (input) => {
-      const { node, keys, knownHolderHomes } = parseInput(observePolkadotSignerInput, input, 'observePolkadotSigner');
+    observePolkadotSigner: async ({ node, keys, knownHolderHomes }) => {
       return reportingPolkadotErrors(async () =>
         observePolkadotSigner(
           {
@@ -207,8 +180,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       );
     },
 
-    setKeys: async (input): Promise<SetKeysResult> => {
-      const { route, stash, keys, proof } = parseInput(setKeysInput, input, 'setKeys');
+    setKeys: async ({ route, stash, keys, proof }) => {
       return reportingPolkadotErrors(async () => {
         const relayUrl = route.relayRpcUrl ?? (route.submitTo === 'relay' ? route.rpcUrl : undefined);
         if (!relayUrl) {
@@ -245,8 +217,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       });
     },
 
-    keysStanding: async (input): Promise<KeysStanding> => {
-      const { rpcUrl, stash, keys } = parseInput(keysStandingInput, input, 'keysStanding');
+    keysStanding: async ({ rpcUrl, stash, keys }) => {
       return reportingPolkadotErrors(async () => {
         const [standing, counters] = await Promise.all([
           withApi(rpcUrl, (api) => readKeysStanding(api, stash, keys)),
@@ -256,13 +227,11 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       });
     },
 
-    stashKeys: async (input): Promise<StashKeys> => {
-      const { rpcUrl, stash } = parseInput(stashKeysInput, input, 'stashKeys');
+    stashKeys: async ({ rpcUrl, stash }) => {
       return reportingPolkadotErrors(() => withApi(rpcUrl, (api) => readStashKeys(api, stash)));
     },
 
-    lookKeysActive: async (input): Promise<ChainObservation<KeysStanding>> => {
-      const req = parseInput(lookKeysActiveInput, input, 'lookKeysActive');
+    lookKeysActive: async (req) => {
       return reportingPolkadotErrors(async () => {
         const [{ standing, session }, nodeHolds, counters] = await Promise.all([
           withApi(req.rpcUrl, async (api) => ({
@@ -287,9 +256,10 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
         return { reached, detail, value: standing, etaMs: session.nextSessionEtaMs, ...(counters ? { counters } : {}) };
       });
     },
-  } satisfies PolkadotActivities;
-  return activities;
+  });
 }
+
+export type PolkadotActivities = ReturnType<typeof createPolkadotActivities>;
 
 /**
  * Asset Hub forwards the keys to the relay by XCM after its own block: wait (bounded) until the relay's

@@ -4,35 +4,15 @@
  * leaves the worker's memory.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
-import { nearAccountId } from '../../src/config/identities.js';
-import { signerSchema } from '../../src/config/signers.js';
+import { preflightContracts } from '../../src/api/contracts/preflight.js';
 import { SignerError } from '../../src/secrets/errors.js';
 import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
 import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
-import { parseInput } from '../host/failures.js';
+import { implement } from '../contract.js';
 
 export interface PreflightActivityDeps {
   resolveNearSigner?: NearSignerResolver;
   resolveSubstrateSigner?: SubstrateSignerResolver;
-}
-
-export const nearSignerCheckInput = z.strictObject({
-  signer: signerSchema,
-  networkId: z.string().min(1),
-  accountId: nearAccountId,
-});
-
-export const substrateSignerCheckInput = z.strictObject({
-  signer: signerSchema,
-  /** The SS58 account the key must be of. */
-  address: z.string().min(1),
-  role: z.string().optional(),
-});
-
-export interface SignerFound {
-  /** The public key (NEAR) or the SS58 address (Substrate) of the key the reference leads to. */
-  publicKey: string;
 }
 
 async function reportingSignerErrors<T>(work: () => Promise<T>): Promise<T> {
@@ -47,10 +27,9 @@ async function reportingSignerErrors<T>(work: () => Promise<T>): Promise<T> {
 export function createPreflightActivities(deps: PreflightActivityDeps) {
   const resolveNear = deps.resolveNearSigner ?? nearSignerResolver();
   const resolveSubstrate = deps.resolveSubstrateSigner ?? substrateSignerResolver();
-  return {
+  return implement(preflightContracts, {
     /** Resolves a NEAR signer reference for `accountId` as the stake would, and returns its public key only. */
-    checkNearSigner: async (raw: z.input<typeof nearSignerCheckInput>): Promise<SignerFound> => {
-      const input = parseInput(nearSignerCheckInput, raw, 'checkNearSigner');
+    checkNearSigner: async (input) => {
       return reportingSignerErrors(async () => {
         const found = await resolveNear(input.signer, { networkId: input.networkId, accountId: input.accountId });
         return { publicKey: found.publicKey };
@@ -58,12 +37,11 @@ export function createPreflightActivities(deps: PreflightActivityDeps) {
     },
 
     /** Resolves a Substrate signer reference for `address` as set-keys would, and returns the address only. */
-    checkSubstrateSigner: async (raw: z.input<typeof substrateSignerCheckInput>): Promise<SignerFound> => {
-      const input = parseInput(substrateSignerCheckInput, raw, 'checkSubstrateSigner');
+    checkSubstrateSigner: async (input) => {
       return reportingSignerErrors(async () => {
         const pair = await resolveSubstrate(input.signer, { address: input.address, role: input.role });
         return { publicKey: pair.address };
       });
     },
-  };
+  });
 }

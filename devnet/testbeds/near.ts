@@ -39,7 +39,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
-import type { NearNodeRef } from '../../activities/near/types.js';
+import type { NearNodeRef } from '../../src/api/contracts/near.js';
 import type { SignerSpec } from '../../src/config/inventory.js';
 import {
   ONE_NEAR,

@@ -30,7 +30,7 @@ import path from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { encodeAddress, randomAsHex } from '@polkadot/util-crypto';
-import type { PolkadotNodeRef, SetKeysRoute } from '../../activities/polkadot/types.js';
+import type { PolkadotNodeRef, SetKeysRoute } from '../../src/api/contracts/polkadot.js';
 import type { PolkadotValidatorSwapTargets } from '../../src/api/polkadot-inputs.js';
 import { inventoryForTargets, type InventoryAndInput } from './targets-inventory.js';
 import type { SignerSpec } from '../../src/config/inventory.js';

@@ -15,7 +15,8 @@ import type { HostActivities } from '../../activities/host/index.js';
 import { createInventoryActivities } from '../../activities/inventory/index.js';
 import type { StrategyInput, StrategyName, StrategyTargets } from '../../src/api/strategies.js';
 import { InventoryBook, inventoryForTargets } from '../testbeds/targets-inventory.js';
-import type { NearActivities, NearNodeRef, NodeStatus } from '../../activities/near/types.js';
+import type { NearActivities } from '../../activities/near/index.js';
+import type { NearNodeRef, NodeStatus } from '../../src/api/contracts/near.js';
 import type { HostSpecInput } from '../../src/config/host.js';
 
 export interface SimRelease {

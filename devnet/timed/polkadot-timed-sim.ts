@@ -14,13 +14,8 @@ import type { HostActivities } from '../../activities/host/index.js';
 import { createInventoryActivities } from '../../activities/inventory/index.js';
 import type { StrategyInput, StrategyName, StrategyTargets } from '../../src/api/strategies.js';
 import { InventoryBook, inventoryForTargets } from '../testbeds/targets-inventory.js';
-import type {
-  KeysStanding,
-  NodeHealth,
-  PolkadotActivities,
-  PolkadotNodeRef,
-  SessionInfo,
-} from '../../activities/polkadot/types.js';
+import type { PolkadotActivities } from '../../activities/polkadot/index.js';
+import type { KeysStanding, NodeHealth, PolkadotNodeRef, SessionInfo } from '../../src/api/contracts/polkadot.js';
 import type { HostSpecInput } from '../../src/config/host.js';
 
 export interface SimDotNode {

@@ -13,10 +13,10 @@
  * src/config (hosts, signers, paths), which the inventory uses too. Neither holds a secret.
  */
 import { z } from 'zod';
-import { hostSchema } from '../config/host.js';
 import { nearAccountId } from '../config/identities.js';
-import { absolutePath, duration, httpRpcUrl, identifier, serviceName, sha256Hex } from '../config/primitives.js';
+import { absolutePath, duration, httpRpcUrl, identifier, sha256Hex } from '../config/primitives.js';
 import { signerSchema } from '../config/signers.js';
+import { nearNodeRefSchema } from './contracts/near.js';
 import type { ValidatorIdentity } from './identity.js';
 
 // --- the NEAR parts every workflow shares ---
@@ -28,14 +28,9 @@ export const nearValidatorRef = z
   })
   .describe('The validator identity; the workflow id must be upgrade-near-<network>-<accountId>.');
 
-export const nearNodeRefSchema = z
-  .strictObject({
-    host: hostSchema,
-    home: absolutePath.describe('The neard home (config.json, data/, validator_key.json).'),
-    service: serviceName.describe('The service that runs neard on the host.'),
-    rpcUrl: httpRpcUrl.describe("The node's own JSON-RPC; its status tells the key it signs with."),
-    binary: absolutePath.describe('The neard the service runs; an upgrade installs the new release here.'),
-  })
+/** A node the upgrade runs on: the activities' node reference, with the binary the upgrade installs to. */
+const nearTargetNode = nearNodeRefSchema
+  .extend({ binary: absolutePath.describe('The neard the service runs; an upgrade installs the new release here.') })
   .describe('A neard node: where it runs and how to reach it.');
 
 export const nearReleaseSchema = z
@@ -181,8 +176,8 @@ export const nearZeroDowntimeTargets = z
   .strictObject({
     ...common,
     staking: nearStakingInput,
-    oldNode: nearNodeRefSchema.describe('The node validating now; stopped once the new key is current.'),
-    newNode: nearNodeRefSchema.describe('The node to take over, with a validator key of its own (generated there).'),
+    oldNode: nearTargetNode.describe('The node validating now; stopped once the new key is current.'),
+    newNode: nearTargetNode.describe('The node to take over, with a validator key of its own (generated there).'),
     release: nearReleaseSchema.describe('The release the new node runs (staged on its host).'),
     timeouts: zeroDowntimeTimeouts,
   })
@@ -191,10 +186,8 @@ export const nearZeroDowntimeTargets = z
 export const nearSyncAndSwapTargets = z
   .strictObject({
     ...common,
-    node: nearNodeRefSchema.describe(
-      'The validator node: it keeps its key and gets the synced data and the new binary.',
-    ),
-    syncNode: nearNodeRefSchema.describe(
+    node: nearTargetNode.describe('The validator node: it keeps its key and gets the synced data and the new binary.'),
+    syncNode: nearTargetNode.describe(
       'A node without a validator key on the same host and filesystem, that syncs with the new binary.',
     ),
     release: nearReleaseSchema.describe('The release, staged on the host.'),
@@ -218,7 +211,7 @@ export const nearSyncAndSwapTargets = z
 export const nearStopAndRestartTargets = z
   .strictObject({
     ...common,
-    node: nearNodeRefSchema.describe('The validator node to upgrade in place.'),
+    node: nearTargetNode.describe('The validator node to upgrade in place.'),
     release: nearReleaseSchema.describe('The release, staged on the host.'),
     timeouts: stopAndRestartTimeouts,
   })
@@ -227,8 +220,8 @@ export const nearStopAndRestartTargets = z
 export const nearKeyHotSwapTargets = z
   .strictObject({
     ...common,
-    primary: nearNodeRefSchema.describe('The node validating now; it is stopped before the standby gets the key.'),
-    standby: nearNodeRefSchema.describe('A synced node (tracking the validator’s shard) that takes over the key.'),
+    primary: nearTargetNode.describe('The node validating now; it is stopped before the standby gets the key.'),
+    standby: nearTargetNode.describe('A synced node (tracking the validator’s shard) that takes over the key.'),
     release: nearReleaseSchema
       .optional()
       .describe('A release to install on the standby before it takes over (staged on its host).'),

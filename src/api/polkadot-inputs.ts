@@ -6,16 +6,12 @@
  * this module imports only zod and the zod-only parts of src/config. Neither holds a secret.
  */
 import { z } from 'zod';
-import { hostSchema } from '../config/host.js';
 import { polkadotNetwork, type PolkadotNetwork } from '../config/identities.js';
-import { absolutePath, duration, rpcUrl, serviceName, sha256Hex } from '../config/primitives.js';
+import { absolutePath, duration, rpcUrl, sha256Hex } from '../config/primitives.js';
 import { differentNodes, roleNode } from './near-inputs.js';
-import { signerSchema } from '../config/signers.js';
 import { ss58Address, stashPrefixIssue } from '../config/ss58.js';
+import { polkadotNodeRefSchema, setKeysRouteSchema } from './contracts/polkadot.js';
 import type { IdentityIssue, ValidatorIdentity } from './identity.js';
-
-/** The node's RPC: polkadot serves HTTP and WebSocket on one port. */
-const nodeRpcUrl = rpcUrl;
 
 export { ss58Address };
 
@@ -28,17 +24,6 @@ export const polkadotValidatorRef = z
     ),
   })
   .describe('The validator identity; the workflow id must be upgrade-polkadot-<network>-<stash>.');
-
-export const polkadotNodeRefSchema = z
-  .strictObject({
-    host: hostSchema,
-    basePath: absolutePath.describe("The node's --base-path (its keystore lives below it)."),
-    service: serviceName.describe('The service that runs the node on the host.'),
-    rpcUrl: nodeRpcUrl.describe(
-      "The node's own RPC (localhost on its host or tunnelled): the key RPCs (author_*) are served only by the node itself.",
-    ),
-  })
-  .describe('A polkadot node: where it runs and how to reach it.');
 
 const releaseFields = {
   staged: absolutePath.describe('Where the new polkadot binary waits on the host (copied there beforehand).'),
@@ -60,32 +45,9 @@ export const polkadotReleaseSchema = z
   })
   .describe('A polkadot release to install on one node.');
 
-export const setKeysRouteSchema = z
-  .strictObject({
-    submitTo: z
-      .enum(['relay', 'asset-hub'])
-      .describe(
-        'Where session keys are set: "asset-hub" (stakingRcClient.setKeys, forwarded to the relay; current Polkadot and Kusama) or "relay" (session.setKeys).',
-      ),
-    rpcUrl: nodeRpcUrl.describe('An RPC of that chain, used to submit the call.'),
-    signedBy: z
-      .discriminatedUnion('type', [
-        z.strictObject({ type: z.literal('stash'), signer: signerSchema }).describe('The stash signs the call itself.'),
-        z
-          .strictObject({
-            type: z.literal('proxy'),
-            proxyType: z
-              .enum(['Staking', 'StakingOperator'])
-              .describe('The proxy type the stash granted; the call is wrapped in proxy.proxy(stash, Some(type), …).'),
-            account: ss58Address.describe('The proxy account.'),
-            signer: signerSchema,
-          })
-          .describe('A proxy of the stash signs, wrapping the call in proxy.proxy.'),
-      ])
-      .describe(
-        'Who signs: the stash, or a Staking / StakingOperator proxy of it (a reference to the key, never the key).',
-      ),
-  })
+/** The route of the targets: the worker reads NextKeys on the relay the targets name (relayRpcUrl). */
+const targetsSetKeysRoute = setKeysRouteSchema
+  .omit({ relayRpcUrl: true })
   .describe('How the new session keys reach the chain.');
 
 const handBack = z
@@ -137,7 +99,7 @@ export const polkadotValidatorSwapInput = z
 export const polkadotValidatorSwapTargets = z
   .strictObject({
     validator: polkadotValidatorRef,
-    relayRpcUrl: nodeRpcUrl.describe(
+    relayRpcUrl: rpcUrl.describe(
       'An RPC of the relay chain (a synced node or an endpoint you trust) for sessions, keys and finality.',
     ),
     nodeA: polkadotNodeRefSchema.describe('The node validating now; it is upgraded while B validates.'),
@@ -150,7 +112,7 @@ export const polkadotValidatorSwapTargets = z
     releaseB: polkadotReleaseSchema
       .optional()
       .describe('A release to install on B before it starts (staged on B’s host), if B is not on it already.'),
-    setKeys: setKeysRouteSchema,
+    setKeys: targetsSetKeysRoute,
     handBack,
     manualApproval,
     timeouts: swapTimeouts,

@@ -5,7 +5,7 @@
  * node reports another release, the installed file was replaced under it and the data's version is unknown;
  * the answer is then "may migrate", so the workflow follows the start as a migration and never interrupts it.
  */
-import type { DatabaseCheck } from '../../activities/near/types.js';
+import type { DatabaseCheck } from '../api/contracts/near.js';
 import type { DatabaseVersions } from './node-files.js';
 
 export function judgeDatabase(versions: DatabaseVersions, runningRelease: string | undefined): DatabaseCheck {

@@ -5,21 +5,13 @@
  */
 import type { JsonRpcProvider } from 'near-api-js';
 import { NearError } from './errors.js';
+import type { EpochInfo } from '../api/contracts/near.js';
 import { nearRpc, reading } from './rpc.js';
-
-export interface NearEpochInfo {
-  epochHeight: number;
-  epochStartHeight: number;
-  epochLength: number;
-  headHeight: number;
-  observedBlockTimeMs: number;
-  nextBoundaryEtaMs: number;
-}
 
 /** How many blocks back the block time is measured over. */
 const BLOCK_TIME_WINDOW = 20;
 
-export async function epochInfo(url: string, provider: JsonRpcProvider = nearRpc(url)): Promise<NearEpochInfo> {
+export async function epochInfo(url: string, provider: JsonRpcProvider = nearRpc(url)): Promise<EpochInfo> {
   const [validators, config, head] = await Promise.all([
     reading(url, 'validators', () => provider.viewValidators()),
     reading(url, 'EXPERIMENTAL_protocol_config', () => provider.experimental_protocolConfig({ finality: 'final' })),

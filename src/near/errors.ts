@@ -3,39 +3,15 @@
  * a flag saying whether a retry could help. Transient RPC trouble is retryable; a wrong owner, a signer that
  * cannot sign for the account or a bad key is not.
  */
-export type NearErrorType =
-  | 'BadInput'
-  | 'RpcUnavailable'
-  | 'RpcError'
-  | 'WrongOwner'
-  | 'SignerNotAuthorized'
-  | 'NotStaking'
-  | 'StakeFailed'
-  | 'ValidatorKeyConflict'
-  | 'UnknownAccount'
-  | 'KeyNotStaged'
-  | 'PrimaryStillRunning'
-  | 'TwoKeyHolders'
-  /** Whether a node signs cannot be told yet (it neither answers nor is shown stopped): refused, retryably. */
-  | 'SignerStateUnknown';
+import { finalFailures, nearFailures, type NearFailureType } from '../api/contracts/failures.js';
 
-const nonRetryableTypes: ReadonlySet<NearErrorType> = new Set([
-  'BadInput',
-  'WrongOwner',
-  'SignerNotAuthorized',
-  'NotStaking',
-  'ValidatorKeyConflict',
-  'UnknownAccount',
-  'KeyNotStaged',
-  'PrimaryStillRunning',
-  'TwoKeyHolders',
-]);
+const nonRetryableTypes = finalFailures(nearFailures);
 
 export class NearError extends Error {
   readonly nonRetryable: boolean;
 
   constructor(
-    readonly type: NearErrorType,
+    readonly type: NearFailureType,
     message: string,
     options?: { nonRetryable?: boolean; cause?: unknown },
   ) {

@@ -24,6 +24,7 @@ import {
   type SignerObservation,
   type SignerRequirement,
 } from '../api/signer-evidence.js';
+import type { HandOverValidatorKeyResult } from '../api/contracts/near.js';
 import type { ServiceManagerSpec } from '../config/host.js';
 import { describeHost, type SshConnection } from '../ssh/connection.js';
 import { HostError } from '../ssh/errors.js';
@@ -59,19 +60,6 @@ export interface HandOverRequest {
   slotWaitMs: number;
 }
 
-export interface HandOverResult {
-  /** The primary's key file, moved aside. */
-  primaryKeyParkedAt: string;
-  /** The head block the validator had just produced when the primary was fenced (absent: no wait). */
-  afterOwnBlock?: number;
-  /** False on a retry that found the primary already stopped. */
-  stoppedPrimary: boolean;
-  /** How the primary was shown not to sign before the standby got the key. */
-  primaryEvidence?: string;
-  /** From the fence (or the stop) of the primary to the standby reporting the key, in ms (absent on a retry). */
-  keyOffMs?: number;
-}
-
 export type HandOverStage =
   | 'checking'
   | 'waiting for an own block'
@@ -97,7 +85,7 @@ export async function handOverValidatorKey(
   standby: HandOverNode,
   req: HandOverRequest,
   options: HandOverOptions = {},
-): Promise<HandOverResult> {
+): Promise<HandOverValidatorKeyResult> {
   const { signal } = options;
   const stage = (s: HandOverStage, detail?: string) => options.onStage?.(s, detail);
   const keyFile = (home: string) => `${home}/validator_key.json`;

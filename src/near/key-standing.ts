@@ -4,22 +4,11 @@
  */
 import { PublicKey, type JsonRpcProvider } from 'near-api-js';
 import { NearError } from './errors.js';
+import type { KeyStage, KeyStanding } from '../api/contracts/near.js';
 import { nearRpc, reading } from './rpc.js';
 
-export type NearKeyStage = 'absent' | 'proposed' | 'next' | 'current';
-
 /** Later stages rank higher: a key that is current has passed through proposed and next. */
-export const KEY_STAGE_RANK: Record<NearKeyStage, number> = { absent: 0, proposed: 1, next: 2, current: 3 };
-
-export interface NearKeyStanding {
-  accountId: string;
-  publicKey: string;
-  stage: NearKeyStage;
-  epochHeight: number;
-  currentKey?: string;
-  /** The key the account will validate with once pending changes apply: its proposal, else next, else current. */
-  intendedKey?: string;
-}
+export const KEY_STAGE_RANK: Record<KeyStage, number> = { absent: 0, proposed: 1, next: 2, current: 3 };
 
 export type ValidatorsView = Awaited<ReturnType<JsonRpcProvider['viewValidators']>>;
 
@@ -28,19 +17,19 @@ export async function keyStanding(
   accountId: string,
   publicKey: string,
   provider: JsonRpcProvider = nearRpc(url),
-): Promise<NearKeyStanding> {
+): Promise<KeyStanding> {
   const key = normalizePublicKey(publicKey);
   const validators = await reading(url, 'validators', () => provider.viewValidators());
   return standingIn(validators, accountId, key);
 }
 
-export function standingIn(validators: ValidatorsView, accountId: string, publicKey: string): NearKeyStanding {
+export function standingIn(validators: ValidatorsView, accountId: string, publicKey: string): KeyStanding {
   const keyOf = (list: { account_id: string; public_key: string }[]) =>
     list.find((v) => v.account_id === accountId)?.public_key;
   const current = keyOf(validators.current_validators);
   const next = keyOf(validators.next_validators);
   const proposed = keyOf(validators.current_proposals ?? []);
-  const stage: NearKeyStage =
+  const stage: KeyStage =
     current === publicKey ? 'current' : next === publicKey ? 'next' : proposed === publicKey ? 'proposed' : 'absent';
   const intendedKey = proposed ?? next ?? current;
   return {

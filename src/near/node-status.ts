@@ -1,18 +1,9 @@
 /** A node's own view: version, sync state, head and the validator key it signs with (RPC `status`). */
 import type { JsonRpcProvider } from 'near-api-js';
+import type { NodeStatus } from '../api/contracts/near.js';
 import { nearRpc, reading } from './rpc.js';
 
-export interface NearNodeStatus {
-  chainId: string;
-  version: string;
-  protocolVersion: number;
-  syncing: boolean;
-  latestBlockHeight: number;
-  validatorAccountId?: string;
-  validatorPublicKey?: string;
-}
-
-export async function nodeStatus(url: string, provider: JsonRpcProvider = nearRpc(url)): Promise<NearNodeStatus> {
+export async function nodeStatus(url: string, provider: JsonRpcProvider = nearRpc(url)): Promise<NodeStatus> {
   const status = await reading(url, 'status', () => provider.viewNodeStatus());
   return {
     chainId: status.chain_id,

@@ -6,6 +6,7 @@
  * the staking account) is refused before anything is sent.
  */
 import { Account, PublicKey, actions, type JsonRpcProvider, type Signer } from 'near-api-js';
+import type { StakeWithKeyResult } from '../api/contracts/near.js';
 import { NearError } from './errors.js';
 import { normalizePublicKey, standingIn } from './key-standing.js';
 import { messageOf, nearRpc, reading } from './rpc.js';
@@ -21,11 +22,6 @@ export type StakeRequest =
   | { type: 'pool'; rpcUrl: string; poolId: string; ownerId: string; newPublicKey: string }
   | { type: 'direct'; rpcUrl: string; accountId: string; newPublicKey: string };
 
-export interface StakeOutcome {
-  alreadyStaked: boolean;
-  txHash?: string;
-}
-
 /** update_staking_key runs internal_ping and a restake with a callback: give it room. */
 const UPDATE_STAKING_KEY_GAS = 100_000_000_000_000n;
 
@@ -33,7 +29,7 @@ export async function stakeWithKey(
   request: StakeRequest,
   key: SigningKey,
   provider: JsonRpcProvider = nearRpc(request.rpcUrl),
-): Promise<StakeOutcome> {
+): Promise<StakeWithKeyResult> {
   const newKey = normalizePublicKey(request.newPublicKey);
   return request.type === 'pool'
     ? stakeThroughPool({ ...request, newPublicKey: newKey }, key, provider)
@@ -44,7 +40,7 @@ async function stakeThroughPool(
   request: Extract<StakeRequest, { type: 'pool' }>,
   key: SigningKey,
   provider: JsonRpcProvider,
-): Promise<StakeOutcome> {
+): Promise<StakeWithKeyResult> {
   const { rpcUrl, poolId, ownerId, newPublicKey } = request;
   const owner = await reading(rpcUrl, `get_owner_id of ${poolId}`, () =>
     provider.callFunction<string>({ contractId: poolId, method: 'get_owner_id', args: {} }),
@@ -85,7 +81,7 @@ async function stakeDirectly(
   request: Extract<StakeRequest, { type: 'direct' }>,
   key: SigningKey,
   provider: JsonRpcProvider,
-): Promise<StakeOutcome> {
+): Promise<StakeWithKeyResult> {
   const { rpcUrl, accountId, newPublicKey } = request;
   await checkSignerOf(accountId, key, provider, rpcUrl, accountId);
   const validators = await reading(rpcUrl, 'validators', () => provider.viewValidators());

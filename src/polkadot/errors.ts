@@ -3,30 +3,15 @@
  * ApplicationFailure type and a flag saying whether a retry could help. Transient RPC trouble is retryable; a
  * dispatch error (InvalidProof, NotProxy, CallFiltered…), an invalid transaction or bad input is not.
  */
-export type PolkadotErrorType =
-  | 'BadInput'
-  | 'RpcUnavailable'
-  | 'RpcError'
-  | 'UnsupportedRuntime'
-  /** The chain included the call and refused it; `dispatchError` names why. */
-  | 'SetKeysRejected'
-  /** The pool refused the transaction (bad signature, no funds, …). */
-  | 'TransactionInvalid'
-  /** The transaction left the pool without being finalized (dropped, usurped, finality timeout). */
-  | 'TransactionLost';
+import { finalFailures, polkadotFailures, type PolkadotFailureType } from '../api/contracts/failures.js';
 
-const nonRetryableTypes: ReadonlySet<PolkadotErrorType> = new Set([
-  'BadInput',
-  'UnsupportedRuntime',
-  'SetKeysRejected',
-  'TransactionInvalid',
-]);
+const nonRetryableTypes = finalFailures(polkadotFailures);
 
 export class PolkadotError extends Error {
   readonly nonRetryable: boolean;
 
   constructor(
-    readonly type: PolkadotErrorType,
+    readonly type: PolkadotFailureType,
     message: string,
     options?: { nonRetryable?: boolean; cause?: unknown; dispatchError?: string },
   ) {

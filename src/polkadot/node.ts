@@ -5,18 +5,12 @@
  */
 import { isHex, u8aToHex } from '@polkadot/util';
 import { decodeAddress } from '@polkadot/util-crypto';
+import type { NodeHealth, RotatedKeys } from '../api/contracts/polkadot.js';
 import { withProvider, type ConnectionOptions } from './connection.js';
 import { PolkadotError, isMethodNotFound, messageOf } from './errors.js';
 
-export interface NodeHealth {
-  chain: string;
-  version: string;
-  peers: number;
-  isSyncing: boolean;
-  shouldHavePeers: boolean;
-  bestBlock: number;
-  highestBlock?: number;
-}
+/** The node's health as its RPC reports it, and whether it expects peers (a lone dev node does not). */
+export type NodeHealthSeen = NodeHealth & { shouldHavePeers: boolean };
 
 interface HealthJson {
   peers: number;
@@ -28,7 +22,7 @@ interface SyncStateJson {
   highestBlock?: number | null;
 }
 
-export async function nodeHealth(url: string, options?: ConnectionOptions): Promise<NodeHealth> {
+export async function nodeHealth(url: string, options?: ConnectionOptions): Promise<NodeHealthSeen> {
   return withProvider(
     url,
     async (provider) => {
@@ -56,11 +50,8 @@ export async function nodeHealth(url: string, options?: ConnectionOptions): Prom
   ).catch(rpcFailure(url));
 }
 
-export interface GeneratedKeys {
-  keys: string;
-  proof?: string;
-  method: 'author_rotateKeysWithOwner' | 'author_rotateKeys';
-}
+/** Keys the node has just generated (not reused: that is the activity's to tell). */
+export type GeneratedKeys = Omit<RotatedKeys, 'reused'>;
 
 /**
  * `author_rotateKeysWithOwner(owner)` (owner = the stash's 32 raw bytes, not SS58), falling back to

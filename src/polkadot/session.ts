@@ -7,18 +7,8 @@ import type { ApiPromise } from '@polkadot/api';
 import type { Struct } from '@polkadot/types';
 import { u8aToHex } from '@polkadot/util';
 import { decodeAddress } from '@polkadot/util-crypto';
+import type { KeysStanding, SessionInfo, StashKeys } from '../api/contracts/polkadot.js';
 import { PolkadotError } from './errors.js';
-
-export interface SessionInfo {
-  currentIndex: number;
-  epochIndex: number;
-  sessionLengthSlots: number;
-  slotInSession: number;
-  slotDurationMs: number;
-  nextSessionEtaMs: number;
-  finalizedBlock: number;
-  bestBlock: number;
-}
 
 export async function sessionInfo(api: ApiPromise): Promise<SessionInfo> {
   const babe = api.consts.babe;
@@ -50,16 +40,6 @@ export async function sessionInfo(api: ApiPromise): Promise<SessionInfo> {
     finalizedBlock: finalized.number.toNumber(),
     bestBlock: best.number.toNumber(),
   };
-}
-
-export type KeysStage = 'unset' | 'next' | 'queued' | 'active';
-
-export interface KeysStanding {
-  stash: string;
-  stage: KeysStage;
-  currentIndex: number;
-  /** A session in which the keys are active at the finalized head (only when stage is active). */
-  activeSince?: number;
 }
 
 /** The SessionKeys type of this runtime, from the metadata (never a hard-coded layout). */
@@ -120,13 +100,6 @@ export async function keysStanding(api: ApiPromise, stash: string, keys: string)
 export async function nextKeysOf(api: ApiPromise, stash: string): Promise<string | undefined> {
   const next = await api.query.session.nextKeys(decodeAddress(stash));
   return next.isSome ? u8aToHex(next.unwrap().toU8a()) : undefined;
-}
-
-export interface StashKeys {
-  stash: string;
-  currentIndex: number;
-  nextKeys?: string;
-  queuedKeys?: string;
 }
 
 /** The stash's keys the relay holds now: Session.NextKeys and its entry in Session.QueuedKeys. */

@@ -11,47 +11,19 @@
  *              journal "rolled-back"
  */
 import { posix } from 'node:path';
+import type { z } from 'zod';
+import type { dataSwapInput, DataSwapPaths, SwapJournalState, SwapOutcome, SwapStep } from '../api/contracts/host.js';
 import { describeHost, type SshConnection } from './connection.js';
 import { HostError } from './errors.js';
 import { runScript, writeFileAtomic } from './files.js';
 
-export interface DataSwapInput {
-  /** The folder the node uses, e.g. `<home>/data`. */
-  target: string;
-  /** The new folder to put in its place; must be on the target's filesystem. */
-  staging: string;
-  /** Names this swap's backup and journal; a retry uses the same id. */
-  swapId: string;
-}
-
-export interface DataSwapPaths {
-  target: string;
-  staging: string;
-  /** Where the old folder is kept. */
-  backup: string;
-  /** Where a rollback puts the new folder. */
-  aside: string;
-  journal: string;
-}
-
-export type SwapJournalState = 'swapping' | 'swapped' | 'rolling-back' | 'rolled-back';
-
-export type SwapStep =
-  { kind: 'journal'; state: SwapJournalState } | { kind: 'rename'; from: keyof DataSwapPaths; to: keyof DataSwapPaths };
+/** A swap as the library runs it: the activity's input without the host it is connected to. */
+export type DataSwapInput = Omit<z.output<typeof dataSwapInput>, 'host'>;
 
 export interface SwapRunOptions {
   signal?: AbortSignal;
   /** Called after each completed step (for heartbeats and tests). */
   onStep?: (step: SwapStep) => void;
-}
-
-export interface SwapOutcome {
-  paths: DataSwapPaths;
-  /** Steps this run performed; empty when an earlier run had already finished. */
-  steps: SwapStep[];
-  state: SwapJournalState | 'never-swapped';
-  /** After a rollback: where the new folder now is. */
-  newFolder?: string;
 }
 
 const swapIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -2,38 +2,15 @@
  * Failures of host operations, each with a type the activities turn into an ApplicationFailure type and a
  * flag saying whether a retry could help. Messages name the host and the path, never a secret.
  */
-export type HostErrorType =
-  | 'BadInput'
-  | 'HostKeyMismatch'
-  | 'AuthFailed'
-  | 'HostUnreachable'
-  | 'ConnectionLost'
-  | 'CommandTimeout'
-  | 'RemoteCommandFailed'
-  | 'RemoteFileMissing'
-  | 'ChecksumMismatch'
-  | 'CrossDevice'
-  | 'UnsafeSwapState'
-  | 'ServiceStillActive'
-  | 'ServiceStateUnknown'
-  | 'NotInInventory';
+import { finalFailures, hostFailures, type HostFailureType } from '../api/contracts/failures.js';
 
-const nonRetryableTypes: ReadonlySet<HostErrorType> = new Set([
-  'BadInput',
-  'HostKeyMismatch',
-  'AuthFailed',
-  'RemoteFileMissing',
-  'ChecksumMismatch',
-  'CrossDevice',
-  'UnsafeSwapState',
-  'NotInInventory',
-]);
+const nonRetryableTypes = finalFailures(hostFailures);
 
 export class HostError extends Error {
   readonly nonRetryable: boolean;
 
   constructor(
-    readonly type: HostErrorType,
+    readonly type: HostFailureType,
     message: string,
     options?: { nonRetryable?: boolean; cause?: unknown },
   ) {

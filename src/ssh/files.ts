@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describeHost, type SshConnection } from './connection.js';
 import { HostError } from './errors.js';
 import { execCapture, type CapturedResult, type ExecOptions } from './exec.js';
+import type { FreeDisk } from '../api/contracts/host.js';
 
 /** Exit codes our scripts use to say which precondition failed. */
 const MISSING = 66;
@@ -115,15 +116,6 @@ export async function sha256OfFile(
   const hex = /^[0-9a-f]{64}/.exec(result.stdout.toString('latin1'))?.[0];
   if (!hex) throw new HostError('RemoteCommandFailed', `sha256sum printed no hash for ${path}`);
   return hex;
-}
-
-export interface FreeDisk {
-  path: string;
-  filesystem: string;
-  mountPoint: string;
-  totalBytes: number;
-  usedBytes: number;
-  availableBytes: number;
 }
 
 export async function freeDisk(connection: SshConnection, path: string): Promise<FreeDisk> {

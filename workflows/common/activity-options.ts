@@ -3,6 +3,7 @@
  * activities through these groups, so a retry policy means the same thing on every chain.
  */
 import type { ActivityOptions } from '@temporalio/workflow';
+import type { HostFailureType, InventoryFailureType } from '../../src/api/contracts/failures.js';
 
 /** A step found the validator in a state where going on could double-sign or lose data. */
 export const UNSAFE_ERROR_TYPE = 'UnsafeToProceed';
@@ -19,7 +20,7 @@ export const nonRetryableErrorTypes = [
   'UnsafeSwapState',
   'RemoteFileMissing',
   'NotInInventory',
-];
+] satisfies (HostFailureType | InventoryFailureType | typeof UNSAFE_ERROR_TYPE)[];
 
 /** Reads: RPC calls and quick host checks. Retried a few times, then the step fails. */
 export const readOptions: ActivityOptions = {

@@ -8,7 +8,8 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
-import type { HandOverValidatorKeyInput, NearActivities, NearNodeRef } from '../../activities/near/types.js';
+import type { NearActivities } from '../../activities/near/index.js';
+import type { HandOverValidatorKeyInput, NearNodeRef } from '../../src/api/contracts/near.js';
 import { waitForChain } from './chain-wait.js';
 import { knownHomesOnMachine } from '../../src/api/signer-evidence.js';
 import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';

@@ -9,7 +9,8 @@
  */
 import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
-import type { PolkadotActivities, PolkadotNodeRef, SetKeysRoute } from '../../activities/polkadot/types.js';
+import type { PolkadotActivities } from '../../activities/polkadot/index.js';
+import type { PolkadotNodeRef, SetKeysRoute } from '../../src/api/contracts/polkadot.js';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import { keystoreEntriesHolding, knownHomesOnMachine } from '../../src/api/signer-evidence.js';
 import { waitForChain } from './chain-wait.js';

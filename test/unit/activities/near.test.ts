@@ -11,7 +11,7 @@ import { copyFile, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
 import { createActivities, type Activities } from '../../../activities/index.js';
-import type { NearNodeRef } from '../../../activities/near/types.js';
+import type { NearNodeRef } from '../../../src/api/contracts/near.js';
 import { nearSignerResolver } from '../../../src/secrets/near-signer.js';
 import { startNearTestbed, startTestbedService, type NearTestbed } from '../../../devnet/testbeds/near.js';
 import { initNodeHome } from '../../../devnet/near/index.js';
@@ -605,7 +605,7 @@ describe('stakeWithKey and the key stages', () => {
     const newKey = generated!.publicKey;
     const stake = {
       rpcUrl: bed.rpcUrl,
-      networkId: 'localnet',
+      networkId: 'localnet' as const,
       accountId: POOL,
       staking: { type: 'pool' as const, ownerId: owner().signerAccountId, signer: owner().signer },
       newPublicKey: newKey,

@@ -5,7 +5,7 @@
  */
 import type { ApiPromise } from '@polkadot/api';
 import { createActivities, type Activities } from '../../../activities/index.js';
-import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
+import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../src/api/contracts/polkadot.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../../devnet/testbeds/polkadot.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { ApiPromise } from '@polkadot/api';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { createActivities, type Activities } from '../../../activities/index.js';
-import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../activities/polkadot/types.js';
+import type { PolkadotNodeRef, RotatedKeys, SetKeysRoute } from '../../../src/api/contracts/polkadot.js';
 import { judgeSigner } from '../../../src/api/signer-evidence.js';
 import { simNodeCommand } from '../../../devnet/polkadot/node-process.js';
 import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from '../../../devnet/polkadot/session-keys.js';

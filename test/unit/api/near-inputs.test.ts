@@ -18,7 +18,7 @@ import {
 } from '../../../src/api/near-inputs.js';
 import { resolveUpgradeTargets } from '../../../src/api/upgrade-request.js';
 import { loadInventory } from '../../../src/config/load-inventory.js';
-import { workflowInputJsonSchemaFiles } from '../../../src/config/workflow-input-json-schemas.js';
+import { workflowInputJsonSchemaFiles } from '../../../src/api/workflow-input-json-schemas.js';
 import { repoRoot } from '../../../src/repo-root.js';
 
 const examples: [workflowType: keyof typeof nearWorkflowInputs, file: string][] = [

@@ -12,8 +12,8 @@ import {
   swapDataFolder,
   type DataSwapInput,
   type SwapRunOptions,
-  type SwapStep,
 } from '../../../src/ssh/data-swap.js';
+import type { SwapStep } from '../../../src/api/contracts/host.js';
 import { startSshHost, type SshHost } from '../../../devnet/hosts/sshd.js';
 import { lockFolder } from '../../helpers/folder-lock.js';
 import { makeTree, snapshot, snapshotsOf } from '../../helpers/trees.js';

@@ -4,8 +4,8 @@
  * with defaults are optional); checks across fields live only in the zod schemas the workflows run.
  */
 import { z } from 'zod';
-import { nearWorkflowInputs } from '../api/near-inputs.js';
-import { polkadotWorkflowInputs } from '../api/polkadot-inputs.js';
+import { nearWorkflowInputs } from './near-inputs.js';
+import { polkadotWorkflowInputs } from './polkadot-inputs.js';
 
 export function workflowInputJsonSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' });

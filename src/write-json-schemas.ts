@@ -1,9 +1,12 @@
-/** Writes the JSON Schema files under schemas/ (`npm run schemas`); a test fails when they are stale. */
+/**
+ * Writes the JSON Schema files under schemas/ (`npm run schemas`): the inventory's (src/config) and the
+ * workflow inputs' (src/api). A test fails when they are stale.
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { repoRoot } from '../repo-root.js';
-import { inventoryJsonSchemaText } from './inventory-json-schema.js';
-import { workflowInputJsonSchemaFiles } from './workflow-input-json-schemas.js';
+import { workflowInputJsonSchemaFiles } from './api/workflow-input-json-schemas.js';
+import { inventoryJsonSchemaText } from './config/inventory-json-schema.js';
+import { repoRoot } from './repo-root.js';
 
 const schemas: [fileName: string, render: () => string][] = [
   ['inventory.schema.json', inventoryJsonSchemaText],
