@@ -93,6 +93,8 @@ export class UpgradeRun {
   private readonly carried: CarriedState;
   /** Chain looks made in this run (see chain-wait.ts); a fresh run after continue-as-new starts at 0. */
   looksThisRun = 0;
+  /** True while undoing: waits then ignore the gates (an abort is what started them) and never continue as new. */
+  compensating = false;
 
   constructor(
     readonly spec: UpgradeSpec,
@@ -195,6 +197,15 @@ export class UpgradeRun {
     return this.carried.remembered[key] as T;
   }
 
+  /**
+   * A name of this upgrade's own (a key id, a backup tag), fixed for the whole upgrade: made from the random
+   * tail of its first run id. Not from the head: on servers that hand out UUIDv7 run ids the head is a
+   * timestamp, so runs started within a minute of each other would share it (and find each other's keys).
+   */
+  uniqueName(key: string, make: (nonce: string) => string): string {
+    return this.remember(key, () => make(workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-12)));
+  }
+
   /** A value remembered earlier, if any; never computes one (for the status query, which changes nothing). */
   recalled<T>(key: string): T | undefined {
     return this.carried.remembered[key] as T | undefined;
@@ -241,6 +252,7 @@ export class UpgradeRun {
 
   /** Undoes finished steps, newest first. A failed undo stops the chain: what is left needs a person. */
   private async compensate(): Promise<void> {
+    this.compensating = true;
     while (this.undos.length > 0) {
       const undo = this.undos.pop()!;
       const id = `undo-${undo.stepId}`;
