@@ -37,6 +37,7 @@ import {
   unsafe,
 } from './common/polkadot.js';
 import { observeCounters } from './common/chain-counters.js';
+import { plans, type StepOf } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState, type UpgradeRun } from './common/upgrade-run.js';
 
 export interface PolkadotValidatorSwapResult {
@@ -65,13 +66,14 @@ export async function polkadotValidatorSwapUpgrade(
   carried?: CarriedState,
 ): Promise<PolkadotValidatorSwapResult> {
   const { run, input } = await beginStrategy('polkadotValidatorSwapUpgrade', rawInput, carried);
+  const steps = plans.polkadotValidatorSwapUpgrade.steps;
   const { stash } = input.validator;
   const { nodeA, nodeB, relayRpcUrl: relay } = input;
   // Decided once per upgrade, so a run never switches routines half-way.
   const oneHandOver = run.remember('one-hand-over', () => patched(ONE_HAND_OVER_PATCH));
 
   return run.execute(async () => {
-    const { keysA } = await run.step('check-a', async () => {
+    const { keysA } = await run.step(steps.checkA, async () => {
       const onChain = await dot.stashKeys(relay, stash);
       const keys = onChain.nextKeys;
       if (!keys) throw unsafe(`${stash} has no session keys on chain; it is not a validator to swap`);
@@ -94,54 +96,50 @@ export async function polkadotValidatorSwapUpgrade(
       to: { node: nodeB, label: 'B' },
       name: 'b',
       steps: {
-        start: 'start-b',
-        waitSynced: 'wait-b-synced',
-        rotateKeys: 'rotate-keys-b',
-        checkSigners: 'check-signers-b',
-        setKeys: 'set-keys-b',
-        waitKeysActive: 'wait-keys-b-active',
-        stopFrom: 'stop-a',
+        start: steps.startB,
+        waitSynced: steps.waitBSynced,
+        rotateKeys: steps.rotateKeysB,
+        checkSigners: steps.checkSignersB,
+        setKeys: steps.setKeysB,
+        waitKeysActive: steps.waitKeysBActive,
+        stopFrom: steps.stopA,
       },
       legacy: !oneHandOver,
       fromKeys: keysA,
       keysInFlight: false,
     };
-    const keysBMayBeOnChain = () => takeOver.keysInFlight || run.steps.find('set-keys-b')?.state === 'done';
+    const keysBMayBeOnChain = () => takeOver.keysInFlight || run.steps.find(steps.setKeysB.id)?.state === 'done';
 
     if (input.releaseB) {
       const release = input.releaseB;
-      await run.step('install-b', () => host.install(nodeB, release));
+      await run.step(steps.installB, () => host.install(nodeB, release));
     }
 
     const toB = await handOver(run, input, takeOver, {
-      start: {
-        title: 'Stop B (after giving the validator back to A if B’s keys may be on chain)',
-        run: async () => {
-          const keysB = takeOver.keysGenerated;
-          if (!keysB || !keysBMayBeOnChain()) return stopVerified(run, nodeB);
-          if (!oneHandOver) {
-            await legacyGiveBackToA(run, input, keysB);
-            return stopVerified(run, nodeB);
-          }
-          await handOver(run, input, {
-            from: takeOver.to,
-            to: takeOver.from,
-            name: 'restore',
-            fromKeys: keysB,
-            keysInFlight: false,
-          });
-        },
+      // Stop B, after handing the validator back to A if B's keys may be on chain.
+      start: async () => {
+        const keysB = takeOver.keysGenerated;
+        if (!keysB || !keysBMayBeOnChain()) return stopVerified(run, nodeB);
+        if (!oneHandOver) {
+          await legacyGiveBackToA(run, input, keysB);
+          return stopVerified(run, nodeB);
+        }
+        await handOver(run, input, {
+          from: takeOver.to,
+          to: takeOver.from,
+          name: 'restore',
+          fromKeys: keysB,
+          keysInFlight: false,
+        });
       },
-      stopFrom: {
-        title: 'Start A again (its keys are not active; it syncs to take the validator back)',
-        run: () => host.start(nodeA).then(() => undefined),
-      },
+      // Start A again: its keys are not active; it syncs to take the validator back.
+      stopFrom: () => host.start(nodeA).then(() => undefined),
     });
     const keysB = toB.keys;
 
     if (input.release) {
       const release = input.release;
-      await run.step('upgrade-a', () => host.install(nodeA, release));
+      await run.step(steps.upgradeA, () => host.install(nodeA, release));
     }
 
     if (!input.handBack) return { keysA, keysB, setKeysBTx: toB.setKeys?.txHash, validatingNode: 'B' as const };
@@ -151,13 +149,13 @@ export async function polkadotValidatorSwapUpgrade(
       to: takeOver.from,
       name: 'a',
       steps: {
-        start: 'start-a',
-        waitSynced: 'wait-a-synced',
-        rotateKeys: 'rotate-keys-a',
-        checkSigners: 'check-signers-a',
-        setKeys: 'set-keys-a',
-        waitKeysActive: 'wait-keys-a-active',
-        stopFrom: 'stop-b',
+        start: steps.startA,
+        waitSynced: steps.waitASynced,
+        rotateKeys: steps.rotateKeysA,
+        checkSigners: steps.checkSignersA,
+        setKeys: steps.setKeysA,
+        waitKeysActive: steps.waitKeysAActive,
+        stopFrom: steps.stopB,
       },
       legacy: !oneHandOver,
       legacyOldKeys: keysA,
@@ -192,7 +190,7 @@ interface HandOver {
   /** Its steps in the runbook; absent when compensation runs it (inside an undo, from a state it must read). */
   steps?: Record<
     'start' | 'waitSynced' | 'rotateKeys' | 'checkSigners' | 'setKeys' | 'waitKeysActive' | 'stopFrom',
-    string
+    StepOf<'polkadotValidatorSwapUpgrade'>
   >;
   /** Set once `to` generated its keys. */
   keysGenerated?: string;
@@ -204,9 +202,10 @@ interface HandOver {
   legacyOldKeys?: string;
 }
 
+/** How the take-over's steps are undone (the plan says what undoing them means). */
 interface HandOverUndos {
-  start?: { title: string; run: () => Promise<void> };
-  stopFrom?: { title: string; run: () => Promise<void> };
+  start?: () => Promise<void>;
+  stopFrom?: () => Promise<void>;
 }
 
 /**
@@ -273,11 +272,6 @@ async function handOver(
         );
     });
 
-    if (h.steps)
-      await run.approval(
-        h.steps.setKeys,
-        `Set ${to.label}'s new keys ${shortKeys(newKeys)} for ${stash} (active two sessions later; ${from.label} keeps validating until then)`,
-      );
     setKeys = await step('setKeys', async () => {
       h.keysInFlight = true;
       try {

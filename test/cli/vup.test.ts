@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
-import { nearStopAndRestartPlan } from '../../src/api/plans.js';
+import { stepsOf } from '../../src/api/plans.js';
 import { getStatus, listUpgrades } from '../../src/client/index.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { freePort } from '../../src/devnet/ports.js';
@@ -24,6 +24,8 @@ import { repoRoot } from '../../src/repo-root.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 import { runTsx } from '../helpers/tsx-process.js';
 import { startWorkflowsOnlyWorker } from '../helpers/unserved-activities.js';
+
+const nearStopAndRestartPlan = stepsOf('nearStopAndRestartUpgrade');
 
 const POOL = 'pool.poolv1.near';
 const WORKFLOW_ID = `upgrade-near-localnet-${POOL}`;
