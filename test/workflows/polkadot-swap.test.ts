@@ -333,5 +333,17 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
     expect(sim.inspect('b').running).toBe(false);
     expect(sim.missedSlots).toEqual([]);
     expect(sim.equivocations).toEqual([]);
+    // B's keys and A's restored ones are named by the random tail of the run id, not its timestamp head.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const firstRunId = events[0]!.workflowExecutionStartedEventAttributes!.firstExecutionRunId!;
+    const tail = firstRunId.replace(/-/g, '').slice(-12);
+    const keyIds = events
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'rotateKeys')
+      .map(
+        (a) =>
+          (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as { upgradeId: string }).upgradeId,
+      );
+    expect(keyIds).toEqual([`${handle.workflowId}-${tail}-b`, `${handle.workflowId}-${tail}-restore`]);
   });
 });
