@@ -22,6 +22,7 @@
 import type { NearKeyHotSwapInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
 import { observeCounters } from './common/chain-counters.js';
+import { plans } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearKeyHotSwapResult {
@@ -39,6 +40,7 @@ export async function nearValidatorKeyHotSwap(
   carried?: CarriedState,
 ): Promise<NearKeyHotSwapResult> {
   const { run, input } = await beginStrategy('nearValidatorKeyHotSwap', rawInput, carried);
+  const steps = plans.nearValidatorKeyHotSwap.steps;
   const { accountId } = input.validator;
   const { primary, standby, networkRpcUrl, timeouts } = input;
   const live = (node: typeof primary) => `${node.home}/validator_key.json`;
@@ -53,7 +55,7 @@ export async function nearValidatorKeyHotSwap(
   };
 
   return run.execute(async () => {
-    const { validatorKey } = await run.step('check-nodes', async () => {
+    const { validatorKey } = await run.step(steps.checkNodes, async () => {
       const status = await near.nodeStatus(primary);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(primary)} does not validate for ${accountId}`);
@@ -71,55 +73,54 @@ export async function nearValidatorKeyHotSwap(
 
     if (input.release) {
       const release = input.release;
-      await run.step('install-release', async () => {
+      await run.step(steps.installRelease, async () => {
         await host.install(standby, release.staged, standby.binary, release.sha256);
         if (await near.readValidatorKey(standby)) throw unsafe(`${hostName(standby)} holds a validator key`);
         await host.stop(standby);
         await host.start(standby);
       });
     } else {
-      run.skip('install-release', 'no release given');
+      run.skip(steps.installRelease, 'no release given');
     }
 
-    await run.step('start-standby', () => host.start(standby));
-    await run.step('wait-standby-synced', () =>
+    await run.step(steps.startStandby, () => host.start(standby));
+    await run.step(steps.waitStandbySynced, () =>
       nearWaits.synced(run, 'standby-synced', standby, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
     await run.step(
-      'stage-key',
+      steps.stageKey,
       () => near.stageValidatorKey(primary, standby, accountId, validatorKey, upgradeTag(run)),
       {
-        undo: {
-          title: 'Take the key off the standby, then give it back to the primary',
-          run: async () => {
-            await withdrawFromStandby(validatorKey);
-            await host.run(primary, ['mv', '-n', parked, live(primary)], `put the key file back on ${primary.host.id}`);
-            const back = await near.readValidatorKey(primary);
-            if (back?.publicKey !== validatorKey)
-              throw unsafe(`the key file of ${hostName(primary)} is neither in place nor at ${parked}`);
-            // A primary fenced but not yet stopped runs without its key: it takes it back on a reload.
-            const { wasActive } = await host.start(primary);
-            if (wasActive) await near.reloadValidatorKey(primary);
-          },
+        undo: async () => {
+          await withdrawFromStandby(validatorKey);
+          await host.run(primary, ['mv', '-n', parked, live(primary)], `put the key file back on ${primary.host.id}`);
+          const back = await near.readValidatorKey(primary);
+          if (back?.publicKey !== validatorKey)
+            throw unsafe(`the key file of ${hostName(primary)} is neither in place nor at ${parked}`);
+          // A primary fenced but not yet stopped runs without its key: it takes it back on a reload.
+          const { wasActive } = await host.start(primary);
+          if (wasActive) await near.reloadValidatorKey(primary);
         },
       },
     );
 
-    await run.approval('hand-over', `Stop ${hostName(primary)} and hand the key of ${accountId} to the standby`);
-    const handedOver = await run.step('hand-over', () =>
-      near.handOverValidatorKey({
-        primary,
-        standby,
-        networkRpcUrl,
-        accountId,
-        publicKey: validatorKey,
-        tag: upgradeTag(run),
-        slotWaitMs: SLOT_WAIT_MS,
-      }),
+    const handedOver = await run.step(
+      steps.handOver,
+      () =>
+        near.handOverValidatorKey({
+          primary,
+          standby,
+          networkRpcUrl,
+          accountId,
+          publicKey: validatorKey,
+          tag: upgradeTag(run),
+          slotWaitMs: SLOT_WAIT_MS,
+        }),
+      { approval: `Stop ${hostName(primary)} and hand the key of ${accountId} to the standby` },
     );
 
-    await run.step('wait-standby-signing', async () => {
+    await run.step(steps.waitStandbySigning, async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
       return nearWaits.signing(run, 'standby-signing', standby, networkRpcUrl, accountId, epoch.headHeight, {
         timeoutMs: timeouts.signing,

@@ -33,6 +33,7 @@ import {
 import { ApplicationFailure } from '@temporalio/workflow';
 import { usesSignerEvidence } from './common/signer-evidence.js';
 import { observeCounters } from './common/chain-counters.js';
+import { plans } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearStopAndRestartResult {
@@ -50,12 +51,13 @@ export async function nearStopAndRestartUpgrade(
   carried?: CarriedState,
 ): Promise<NearStopAndRestartResult> {
   const { run, input } = await beginStrategy('nearStopAndRestartUpgrade', rawInput, carried);
+  const steps = plans.nearStopAndRestartUpgrade.steps;
   const { accountId } = input.validator;
   const { node, networkRpcUrl, timeouts, release } = input;
   const tag = upgradeTag(run);
 
   return run.execute(async () => {
-    const { validatorKey, database } = await run.step('check-node', async () => {
+    const { validatorKey, database } = await run.step(steps.checkNode, async () => {
       const status = await near.nodeStatus(node);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
@@ -75,66 +77,60 @@ export async function nearStopAndRestartUpgrade(
           : `release ${database.binaryVersion} migrates the database from version ${database.dataDbVersion} to ${database.binaryDbVersion} on start`,
       );
 
-    const backup = await run.step('back-up-binary', () => backUpBinary(node, `${node.binary}.pre-${tag}`));
+    const backup = await run.step(steps.backUpBinary, () => backUpBinary(node, `${node.binary}.pre-${tag}`));
 
-    await run.approval('stop-node', `Stop ${hostName(node)}: ${accountId} misses blocks until it runs again`);
     await run.step(
-      'stop-node',
+      steps.stopNode,
       async () => {
         await host.stop(node);
         await ensureStopped(run, node, 'the binary cannot be replaced under a running node');
       },
       {
-        undo: {
-          title: 'Start the node again',
-          run: async () => {
-            if (usesSignerEvidence())
-              await ensureStopped(
-                run,
-                node,
-                'it may only start again when nothing else signs with its key',
-                validatorKey,
-              );
-            await host.start(node);
-          },
+        approval: `Stop ${hostName(node)}: ${accountId} misses blocks until it runs again`,
+        undo: async () => {
+          if (usesSignerEvidence())
+            await ensureStopped(
+              run,
+              node,
+              'it may only start again when nothing else signs with its key',
+              validatorKey,
+            );
+          await host.start(node);
         },
       },
     );
 
-    await run.step('install-release', () => host.install(node, release.staged, node.binary, release.sha256), {
-      undo: { title: 'Put the old binary back', run: () => restoreBinary(node, backup).then(() => undefined) },
+    await run.step(steps.installRelease, () => host.install(node, release.staged, node.binary, release.sha256), {
+      undo: () => restoreBinary(node, backup).then(() => undefined),
     });
 
     await run.step(
-      'start-node',
+      steps.startNode,
       async () => {
         await ensureStopped(run, node, 'it must start only once, on the new release', validatorKey);
         return host.start(node);
       },
       {
-        undo: {
-          title: 'Stop the node before the old binary goes back',
-          run: async () => {
-            if (database.migrationNeeded)
-              throw unsafe(
-                `release ${database.binaryVersion} has started migrating the database; the old binary cannot open it, so the node is left running for an operator`,
-              );
-            await host.stop(node);
-          },
+        undo: async () => {
+          if (database.migrationNeeded)
+            throw unsafe(
+              `release ${database.binaryVersion} has started migrating the database; the old binary cannot open it, so the node is left running for an operator`,
+            );
+          await host.stop(node);
         },
       },
     );
 
     if (database.migrationNeeded) {
-      await run.step('wait-migration', () => followMigration(timeouts.migration));
+      await run.step(steps.waitMigration, () => followMigration(timeouts.migration));
     } else {
-      run.skip('wait-migration', 'the database needs no migration');
+      run.skip(steps.waitMigration, 'the database needs no migration');
     }
 
-    await run.step('wait-synced', () =>
+    await run.step(steps.waitSynced, () =>
       nearWaits.synced(run, 'synced', node, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
-    await run.step('wait-signing', async () => {
+    await run.step(steps.waitSigning, async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
       return nearWaits.signing(run, 'signing', node, networkRpcUrl, accountId, epoch.headHeight, {
         timeoutMs: timeouts.signing,

@@ -30,6 +30,7 @@ import {
   upgradeTag,
 } from './common/near.js';
 import { observeCounters } from './common/chain-counters.js';
+import { plans } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearSyncAndSwapResult {
@@ -44,6 +45,7 @@ export async function nearSyncAndSwapUpgrade(
   carried?: CarriedState,
 ): Promise<NearSyncAndSwapResult> {
   const { run, input } = await beginStrategy('nearSyncAndSwapUpgrade', rawInput, carried);
+  const steps = plans.nearSyncAndSwapUpgrade.steps;
   const { accountId } = input.validator;
   const { node, syncNode, networkRpcUrl, timeouts, release } = input;
   const swapId = upgradeTag(run);
@@ -51,7 +53,7 @@ export async function nearSyncAndSwapUpgrade(
   const syncedData = `${syncNode.home}/data`;
 
   return run.execute(async () => {
-    const { validatorKey } = await run.step('check-nodes', async () => {
+    const { validatorKey } = await run.step(steps.checkNodes, async () => {
       const status = await near.nodeStatus(node);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
@@ -64,56 +66,55 @@ export async function nearSyncAndSwapUpgrade(
       return { validatorKey: status.validatorPublicKey };
     });
 
-    await run.step('install-sync-release', () =>
+    await run.step(steps.installSyncRelease, () =>
       host.install(syncNode, release.staged, syncNode.binary, release.sha256),
     );
 
     await run.step(
-      'start-sync-node',
+      steps.startSyncNode,
       async () => {
         if (await near.readValidatorKey(syncNode)) throw unsafe(`${hostName(syncNode)} now holds a validator key`);
         return host.start(syncNode);
       },
-      { undo: { title: 'Stop the sync node', run: () => host.stop(syncNode).then(() => undefined) } },
+      { undo: () => host.stop(syncNode).then(() => undefined) },
     );
 
-    await run.step('wait-sync-node-synced', () =>
+    await run.step(steps.waitSyncNodeSynced, () =>
       nearWaits.synced(run, 'sync-node-synced', syncNode, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
-    await run.approval(
-      'swap-data-folder',
-      `Stop ${hostName(node)} (it misses blocks until it runs again) and swap in the synced data`,
+    await run.step(
+      steps.stopSyncNode,
+      async () => {
+        await host.stop(syncNode);
+        await ensureStopped(run, syncNode, 'its data folder cannot move while it runs');
+      },
+      {
+        approval: `Stop the sync node, then ${hostName(node)} (it misses blocks until it runs again), and swap in the synced data`,
+      },
     );
-    await run.step('stop-sync-node', async () => {
-      await host.stop(syncNode);
-      await ensureStopped(run, syncNode, 'its data folder cannot move while it runs');
-    });
 
     await run.step(
-      'stop-validator',
+      steps.stopValidator,
       async () => {
         await host.stop(node);
         await ensureStopped(run, node, 'its data folder cannot move while it runs');
       },
       {
-        undo: {
-          title: 'Start the validator node again on its old binary and data',
-          run: async () => {
-            await ensureStopped(
-              run,
-              syncNode,
-              'the validator node may only start when no other node runs its key',
-              validatorKey,
-            );
-            await host.start(node);
-          },
+        undo: async () => {
+          await ensureStopped(
+            run,
+            syncNode,
+            'the validator node may only start when no other node runs its key',
+            validatorKey,
+          );
+          await host.start(node);
         },
       },
     );
 
     const swap = await run.step(
-      'swap-data-folder',
+      steps.swapDataFolder,
       async () => {
         try {
           return await host.swapData(node, dataFolder, syncedData, swapId);
@@ -124,25 +125,22 @@ export async function nearSyncAndSwapUpgrade(
         }
       },
       {
-        undo: {
-          title: 'Restore the old data folder',
-          run: () => host.rollbackData(node, dataFolder, syncedData, swapId).then(() => undefined),
-        },
+        undo: () => host.rollbackData(node, dataFolder, syncedData, swapId).then(() => undefined),
       },
     );
 
     const backup = await run.step(
-      'install-release',
+      steps.installRelease,
       async () => {
         const kept = await backUpBinary(node, `${node.binary}.pre-${swapId}`);
         await host.install(node, release.staged, node.binary, release.sha256);
         return kept;
       },
-      { undo: { title: 'Put the old binary back', run: (kept) => restoreBinary(node, kept).then(() => undefined) } },
+      { undo: (kept) => restoreBinary(node, kept).then(() => undefined) },
     );
 
     await run.step(
-      'start-validator',
+      steps.startValidator,
       async () => {
         await ensureStopped(run, syncNode, `${hostName(node)} may only start when no other node runs`, validatorKey);
         const key = await near.readValidatorKey(node);
@@ -150,13 +148,13 @@ export async function nearSyncAndSwapUpgrade(
           throw unsafe(`${hostName(node)} no longer holds the validator key ${validatorKey} for ${accountId}`);
         return host.start(node);
       },
-      { undo: { title: 'Stop the validator node', run: () => host.stop(node).then(() => undefined) } },
+      { undo: () => host.stop(node).then(() => undefined) },
     );
 
-    await run.step('wait-validator-synced', () =>
+    await run.step(steps.waitValidatorSynced, () =>
       nearWaits.synced(run, 'validator-synced', node, networkRpcUrl, { timeoutMs: timeouts.resync }),
     );
-    await run.step('wait-validator-signing', async () => {
+    await run.step(steps.waitValidatorSigning, async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
       return nearWaits.signing(run, 'validator-signing', node, networkRpcUrl, accountId, epoch.headHeight, {
         timeoutMs: timeouts.signing,

@@ -20,6 +20,7 @@ import type { NearZeroDowntimeInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, refusedByChain, unsafe } from './common/near.js';
 import { summarized } from './common/summaries.js';
 import { observeCounters } from './common/chain-counters.js';
+import { plans } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearZeroDowntimeResult {
@@ -33,14 +34,15 @@ export async function nearZeroDowntimeUpgrade(
   carried?: CarriedState,
 ): Promise<NearZeroDowntimeResult> {
   const { run, input } = await beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
+  const steps = plans.nearZeroDowntimeUpgrade.steps;
   const { accountId } = input.validator;
   const { oldNode, newNode, networkRpcUrl, timeouts } = input;
   // Set while the staking transaction may be on its way; a refusal by the chain (non-retryable) clears it.
   let stakeInFlight = false;
-  const stakeMayHaveLanded = () => stakeInFlight || run.steps.find('stake-new-key')?.state === 'done';
+  const stakeMayHaveLanded = () => stakeInFlight || run.steps.find(steps.stakeNewKey.id)?.state === 'done';
 
   return run.execute(async () => {
-    const { oldKey } = await run.step('check-nodes', async () => {
+    const { oldKey } = await run.step(steps.checkNodes, async () => {
       const old = await near.nodeStatus(oldNode);
       if (old.validatorAccountId !== accountId || !old.validatorPublicKey)
         throw unsafe(`${hostName(oldNode)} does not validate for ${accountId} (it reports ${describeKey(old)})`);
@@ -56,11 +58,11 @@ export async function nearZeroDowntimeUpgrade(
       return { oldKey: old.validatorPublicKey };
     });
 
-    await run.step('install-release', () =>
+    await run.step(steps.installRelease, () =>
       host.install(newNode, input.release.staged, newNode.binary, input.release.sha256),
     );
 
-    const { publicKey: newKey } = await run.step('generate-key', async () => {
+    const { publicKey: newKey } = await run.step(steps.generateKey, async () => {
       const generated = await near.generateValidatorKey(newNode, accountId);
       if (generated.publicKey === oldKey)
         throw unsafe(`the new node's validator key is the old key ${oldKey}; the takeover needs a key of its own`);
@@ -68,73 +70,73 @@ export async function nearZeroDowntimeUpgrade(
     });
 
     await run.step(
-      'start-new-node',
+      steps.startNewNode,
       async () => {
         await ensureNobodySignsWith(run, [oldNode], newKey, 'the new key must be on the new node only', [newNode]);
         return host.start(newNode);
       },
       {
-        undo: {
-          title: 'Stop the new node (the new key was never staked)',
-          run: async () => {
-            if (stakeMayHaveLanded())
-              throw unsafe(
-                `the stake with ${newKey} may have landed: the new node keeps running so ${accountId} does not miss blocks once the key is current`,
-              );
-            await host.stop(newNode);
-          },
+        undo: async () => {
+          if (stakeMayHaveLanded())
+            throw unsafe(
+              `the stake with ${newKey} may have landed: the new node keeps running so ${accountId} does not miss blocks once the key is current`,
+            );
+          await host.stop(newNode);
         },
       },
     );
 
-    await run.step('wait-new-synced', () =>
+    await run.step(steps.waitNewSynced, () =>
       nearWaits.synced(run, 'new-synced', newNode, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
-    await run.approval('stake-new-key', `Stake ${accountId} with the new key ${newKey} (active from epoch T+2)`);
-    const stake = await run.step('stake-new-key', async () => {
-      const onNew = await near.nodeStatus(newNode);
-      if (onNew.validatorPublicKey !== newKey)
-        throw unsafe(
-          `${hostName(newNode)} signs with ${onNew.validatorPublicKey ?? 'no key'}, not the new key ${newKey}`,
-        );
-      await ensureNobodySignsWith(run, [oldNode], newKey, 'the new key must be on the new node only', [newNode]);
-      stakeInFlight = true;
-      try {
-        return await summarized(
-          near.stakeWithKey,
-          `stake ${accountId} with ${newKey.slice(0, 16)}…`,
-        )({
-          rpcUrl: networkRpcUrl,
-          networkId: input.validator.network,
-          accountId,
-          staking:
-            input.staking.type === 'pool'
-              ? { type: 'pool', ownerId: input.staking.ownerId, signer: input.staking.signer }
-              : { type: 'direct', signer: input.staking.signer },
-          newPublicKey: newKey,
-        });
-      } catch (err) {
-        if (refusedByChain(err)) stakeInFlight = false;
-        throw err;
-      }
-    });
+    const stake = await run.step(
+      steps.stakeNewKey,
+      async () => {
+        const onNew = await near.nodeStatus(newNode);
+        if (onNew.validatorPublicKey !== newKey)
+          throw unsafe(
+            `${hostName(newNode)} signs with ${onNew.validatorPublicKey ?? 'no key'}, not the new key ${newKey}`,
+          );
+        await ensureNobodySignsWith(run, [oldNode], newKey, 'the new key must be on the new node only', [newNode]);
+        stakeInFlight = true;
+        try {
+          return await summarized(
+            near.stakeWithKey,
+            `stake ${accountId} with ${newKey.slice(0, 16)}…`,
+          )({
+            rpcUrl: networkRpcUrl,
+            networkId: input.validator.network,
+            accountId,
+            staking:
+              input.staking.type === 'pool'
+                ? { type: 'pool', ownerId: input.staking.ownerId, signer: input.staking.signer }
+                : { type: 'direct', signer: input.staking.signer },
+            newPublicKey: newKey,
+          });
+        } catch (err) {
+          if (refusedByChain(err)) stakeInFlight = false;
+          throw err;
+        }
+      },
+      { approval: `Stake ${accountId} with the new key ${newKey} (active from epoch T+2)` },
+    );
     if (stake.txHash) run.note(`staking transaction ${stake.txHash}`);
 
-    await run.step('wait-key-current', () =>
+    await run.step(steps.waitKeyCurrent, () =>
       nearWaits.keyStage(run, 'key-current', networkRpcUrl, accountId, newKey, 'current', {
         timeoutMs: timeouts.keyActive,
       }),
     );
 
-    await run.step('wait-new-signing', async () => {
+    await run.step(steps.waitNewSigning, async () => {
       const epoch = await near.epochInfo(networkRpcUrl);
       return nearWaits.signing(run, 'new-signing', newNode, networkRpcUrl, accountId, epoch.epochStartHeight, {
         timeoutMs: timeouts.signing,
       });
     });
 
-    await run.step('stop-old-node', async () => {
+    await run.step(steps.stopOldNode, async () => {
       const standing = await near.keyStanding(networkRpcUrl, accountId, oldKey);
       observeCounters(run, standing.counters);
       if (standing.currentKey === oldKey)

@@ -13,7 +13,7 @@ import { u8aToHex } from '@polkadot/util';
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { polkadotValidatorSwapPlan } from '../../src/api/plans.js';
+import { plannedSteps } from '../../src/api/plans.js';
 import type { PolkadotValidatorSwapInput, PolkadotValidatorSwapTargets } from '../../src/api/polkadot-inputs.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../devnet/testbeds/polkadot.js';
 import { InventoryBook } from '../../devnet/testbeds/targets-inventory.js';
@@ -102,7 +102,10 @@ it('checks the relay, A synced, B not yet running, both disks, the staged releas
     ]),
   );
   // The round trip with a release for A (the input's default handBack).
-  for (const [i, step] of polkadotValidatorSwapPlan({ release: input.release, handBack: true }).entries()) {
+  for (const [i, step] of plannedSteps('polkadotValidatorSwapUpgrade', {
+    release: input.release,
+    handBack: true,
+  }).entries()) {
     expect(lines).toContain(`  ${String(i + 1).padStart(2)}. ${step.title}  [${step.id}]`);
   }
 });

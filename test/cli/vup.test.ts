@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { nearStopAndRestartPlan } from '../../src/api/plans.js';
+import { stepsOf } from '../../src/api/plans.js';
 import { getStatus, listUpgrades } from '../../src/client/index.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { freePort } from '../../devnet/ports.js';
@@ -24,6 +24,8 @@ import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.
 import { runTsx } from '../helpers/tsx-process.js';
 import { startWorkflowsOnlyWorker } from '../helpers/unserved-activities.js';
 import { createUpgradeWorker } from '../../worker/create-worker.js';
+
+const nearStopAndRestartPlan = stepsOf('nearStopAndRestartUpgrade');
 
 const POOL = 'pool.poolv1.near';
 const WORKFLOW_ID = `upgrade-near-localnet-${POOL}`;

@@ -216,8 +216,8 @@ describe('NEAR failures end to end, with real worker processes', () => {
       ...upgradeIdPolicy(),
     });
     await eventually(
-      'the run to wait for approval of the swap',
-      async () => ((await handle.query(statusQuery)).pendingApproval?.gate === 'swap-data-folder' ? true : undefined),
+      'the run to wait for approval to stop the sync node and swap',
+      async () => ((await handle.query(statusQuery)).pendingApproval?.gate === 'stop-sync-node' ? true : undefined),
       300_000,
     );
     expect(existsSync(syncedData)).toBe(true);
@@ -226,7 +226,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     // The synced folder cannot leave the sync node's home: the swap moves the old folder aside, and then
     // the host refuses to move the new one in.
     lock = await lockFolder(sync.home);
-    await approve(env!.client, workflowId, 'swap-data-folder', { by: 'e2e' });
+    await approve(env!.client, workflowId, 'stop-sync-node', { by: 'e2e' });
 
     const error = await handle.result().then(
       () => undefined,

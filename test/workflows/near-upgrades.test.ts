@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
-import { statusQuery } from '../../src/api/messages.js';
+import { approveUpdate, statusQuery } from '../../src/api/messages.js';
 import {
   nearIdentity,
   type NearKeyHotSwapInput,
@@ -21,6 +21,7 @@ import {
 } from '../../src/api/near-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import { createTimeSkippingEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
+import { expectRunFollowedPlan } from '../helpers/plan-conformance.js';
 import type { nearZeroDowntimeUpgrade } from '../../workflows/near-zero-downtime.js';
 import {
   nearTimedSim,
@@ -119,6 +120,7 @@ async function runToEnd<T>(
   sim: Sim,
   workflowType: string,
   input: { validator: { network: string; accountId: string }; [field: string]: unknown },
+  during?: (handle: WorkflowHandle) => Promise<void>,
 ) {
   const taskQueue = `${workflowType}-${input.validator.accountId}`;
   const worker = await Worker.create({
@@ -134,6 +136,7 @@ async function runToEnd<T>(
     ...upgradeIdPolicy(),
   });
   const outcome = await worker.runUntil(async () => {
+    await during?.(handle);
     const result = await handle.result().then(
       (value: T) => ({ value, error: undefined }),
       (error: unknown) => ({ value: undefined, error }),
@@ -166,12 +169,14 @@ describe('nearZeroDowntimeUpgrade at mainnet timing', () => {
     async (_l, blockTimeMs) => {
       const accountId = `zd-${blockTimeMs}.poolv1.near`;
       const sim = simulate(accountId, blockTimeMs);
+      const upgrade = zeroDowntimeInput(sim, accountId);
       const { value, error, status, events } = await runToEnd<{ newKey: string; stakeTxHash?: string }>(
         sim,
         'nearZeroDowntimeUpgrade',
-        zeroDowntimeInput(sim, accountId),
+        upgrade,
       );
       expect(error).toBeUndefined();
+      expectRunFollowedPlan(status, 'nearZeroDowntimeUpgrade', upgrade);
       const chain = await sim.chain();
       expect(chain.currentKey).toBe(value!.newKey);
       // The old node stopped only once the key staked in epoch T was current, from T+2 on.
@@ -384,12 +389,14 @@ describe('nearSyncAndSwapUpgrade at mainnet timing', () => {
   it('swaps the synced data in and runs the validator on the new release with its own key', async () => {
     const accountId = 'swap.poolv1.near';
     const sim = simulate(accountId, 1100);
+    const upgrade = input(sim, accountId);
     const { value, error, status, events } = await runToEnd<{ oldDataBackup: string }>(
       sim,
       'nearSyncAndSwapUpgrade',
-      input(sim, accountId),
+      upgrade,
     );
     expect(error).toBeUndefined();
+    expectRunFollowedPlan(status, 'nearSyncAndSwapUpgrade', upgrade);
     expect(sim.inspect('a')).toMatchObject({
       active: true,
       loadedKey: 'ed25519:sim-old',
@@ -401,6 +408,25 @@ describe('nearSyncAndSwapUpgrade at mainnet timing', () => {
     expect(sim.doubleSigners).toEqual([]);
     expect(events).toBeLessThan(HISTORY_BOUND);
     console.log(`sync-and-swap: ${status.continuedAsNew} continue-as-new, ${events} events in the last run`);
+  });
+
+  it('holds at the gate of the step that stops the sync node, and takes an approval under its old name', async () => {
+    const accountId = 'swap-gate.poolv1.near';
+    const sim = simulate(accountId, 1100);
+    const upgrade = { ...input(sim, accountId), manualApproval: true };
+    const { error, status } = await runToEnd(sim, 'nearSyncAndSwapUpgrade', upgrade, async (handle) => {
+      let pending: UpgradeStatus['pendingApproval'];
+      while (!(pending = (await handle.query(statusQuery)).pendingApproval)) await env!.sleep(60_000);
+      expect(pending.gate).toBe('stop-sync-node');
+      expect(stepStates(await handle.query(statusQuery))).toMatchObject({
+        'wait-sync-node-synced': 'done',
+        'stop-sync-node': 'pending',
+      });
+      // Operators and scripts that learned the gate as swap-data-folder are still heard.
+      await handle.executeUpdate(approveUpdate, { args: [{ gate: 'swap-data-folder', by: 'alice' }] });
+    });
+    expect(error).toBeUndefined();
+    expectRunFollowedPlan(status, 'nearSyncAndSwapUpgrade', upgrade);
   });
 
   it('restores the old data and runs the old binary when the swap fails', async () => {
@@ -448,12 +474,14 @@ describe('nearStopAndRestartUpgrade at mainnet timing', () => {
         },
       ],
     });
+    const upgrade = input(sim, accountId, '6 hours');
     const { value, error, status, events } = await runToEnd<{ migrated: boolean }>(
       sim,
       'nearStopAndRestartUpgrade',
-      input(sim, accountId, '6 hours'),
+      upgrade,
     );
     expect(error).toBeUndefined();
+    expectRunFollowedPlan(status, 'nearStopAndRestartUpgrade', upgrade);
     expect(value!.migrated).toBe(true);
     expect(sim.inspect('a')).toMatchObject({
       active: true,
@@ -518,6 +546,7 @@ describe('nearValidatorKeyHotSwap at mainnet timing', () => {
       handedOverAfterBlock?: number;
     }>(sim, 'nearValidatorKeyHotSwap', input);
     expect(error).toBeUndefined();
+    expectRunFollowedPlan(status, 'nearValidatorKeyHotSwap', input);
     expect(sim.inspect('a')).toMatchObject({ active: false, keyFile: undefined });
     expect(sim.inspect('b')).toMatchObject({
       active: true,

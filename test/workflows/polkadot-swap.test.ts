@@ -23,6 +23,7 @@ import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-valid
 import { createTimeSkippingEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { polkadotTimedSim, sha256, type PolkadotTimedSimOptions } from '../../devnet/timed/polkadot-timed-sim.js';
 import { recordHistory } from '../helpers/histories.js';
+import { expectRunFollowedPlan } from '../helpers/plan-conformance.js';
 
 const HOUR = 3_600_000;
 const OLD = 'polkadot 1.19.0';
@@ -153,8 +154,10 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
   it('hands Polkadot validation A → B → A over 4-hour sessions: no missed slot, no equivocation, bounded history', async () => {
     const stash = stashes.roundTrip;
     const sim = simulate(stash, 'polkadot');
-    const { value, error, status, events, handle } = await runToEnd(sim, swapInput(sim, stash, 'polkadot'));
+    const upgrade = swapInput(sim, stash, 'polkadot');
+    const { value, error, status, events, handle } = await runToEnd(sim, upgrade);
     expect(error).toBeUndefined();
+    expectRunFollowedPlan(status, 'polkadotValidatorSwapUpgrade', upgrade);
     await recordHistory(handle, 'polkadot-swap-round-trip-4h-sessions');
     const chain = await sim.chain();
     expect(value).toMatchObject({ keysA: sim.genesisKeys, validatingNode: 'A' });
@@ -184,8 +187,10 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
         { id: 'b', host: 'dot-b', binary: BINARY, release: OLD, running: false, syncMs: 20 * 60_000 },
       ],
     });
-    const { value, error, status, events } = await runToEnd(sim, swapInput(sim, stash, 'kusama', { handBack: false }));
+    const upgrade = swapInput(sim, stash, 'kusama', { handBack: false });
+    const { value, error, status, events } = await runToEnd(sim, upgrade);
     expect(error).toBeUndefined();
+    expectRunFollowedPlan(status, 'polkadotValidatorSwapUpgrade', upgrade);
     expect(value!.validatingNode).toBe('B');
     expect((await sim.chain()).activeKeys).toBe(value!.keysB);
     expect(sim.setKeysTxs).toHaveLength(1);
@@ -328,5 +333,17 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
     expect(sim.inspect('b').running).toBe(false);
     expect(sim.missedSlots).toEqual([]);
     expect(sim.equivocations).toEqual([]);
+    // B's keys and A's restored ones are named by the random tail of the run id, not its timestamp head.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const firstRunId = events[0]!.workflowExecutionStartedEventAttributes!.firstExecutionRunId!;
+    const tail = firstRunId.replace(/-/g, '').slice(-12);
+    const keyIds = events
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'rotateKeys')
+      .map(
+        (a) =>
+          (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as { upgradeId: string }).upgradeId,
+      );
+    expect(keyIds).toEqual([`${handle.workflowId}-${tail}-b`, `${handle.workflowId}-${tail}-restore`]);
   });
 });

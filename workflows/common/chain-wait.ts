@@ -5,8 +5,11 @@
  *
  * History stays bounded: the wait continues as new when the server suggests it, and after a fixed number
  * of looks in one run, whichever comes first.
+ *
+ * Compensation waits the same way, with two differences: the gates would refuse it (an abort is often what
+ * started it), so it sleeps on plain timers; and it never continues as new (the undo it runs in would be lost).
  */
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import type { UpgradeRun } from './upgrade-run.js';
 import { observeCounters } from './chain-counters.js';
@@ -37,7 +40,7 @@ export async function waitForChain<T>(
   /** When the previous look (in this run) expected the answer could change: the base of the lateness metric. */
   let expectedAt: number | undefined;
   for (;;) {
-    await run.gates.checkpoint();
+    if (!run.compensating) await run.gates.checkpoint();
     const seen = await look();
     run.looksThisRun++;
     run.note(seen.detail);
@@ -62,6 +65,10 @@ export async function waitForChain<T>(
     );
     run.steps.waiting = { reason: `${what}: ${seen.detail}`, until: new Date(now + sleepMs).toISOString() };
     run.steps.publish();
+    if (run.compensating) {
+      await sleep(sleepMs, { summary: `compensation: wait for ${what}` });
+      continue;
+    }
     await run.gates.sleep(sleepMs, `wait for ${what}`);
     if (workflowInfo().continueAsNewSuggested || run.looksThisRun >= MAX_LOOKS_PER_RUN) await run.continueAsNew();
   }

@@ -29,6 +29,8 @@ export interface GateState {
 
 export class Gates {
   pendingApproval?: { gate: string; description: string };
+  /** Older names of the pending gate that an approval may still use. */
+  private pendingAlsoAccepts: readonly string[] = [];
   private readonly approved: Set<string>;
   pause?: UpgradeStatus['pause'];
   abortRequested?: UpgradeStatus['abortRequested'];
@@ -50,6 +52,7 @@ export class Gates {
       ({ gate }) => {
         this.approved.add(gate);
         this.pendingApproval = undefined;
+        this.pendingAlsoAccepts = [];
         this.onChange();
         return { gate, approvedAt: new Date().toISOString() };
       },
@@ -85,7 +88,7 @@ export class Gates {
   private validateApproval(req: ApproveRequest): void {
     if (!req || typeof req.gate !== 'string') throw new Error('approve needs {"gate": "<gate id>"}');
     if (!this.pendingApproval) throw new Error(`no gate is waiting for approval (asked to approve "${req.gate}")`);
-    if (req.gate !== this.pendingApproval.gate)
+    if (req.gate !== this.pendingApproval.gate && !this.pendingAlsoAccepts.includes(req.gate))
       throw new Error(`gate "${req.gate}" is not waiting; the pending gate is "${this.pendingApproval.gate}"`);
   }
 
@@ -102,17 +105,23 @@ export class Gates {
     }
   }
 
-  /** Holds before an irreversible step until an operator approves it (only with manual approval). */
-  async approval(gate: string, description: string): Promise<void> {
+  /**
+   * Holds before an irreversible step until an operator approves it (only with manual approval). An approval
+   * under one of the gate's older names (`alsoAccepts`, as recorded in histories) passes it too.
+   */
+  async approval(gate: string, description: string, alsoAccepts: readonly string[] = []): Promise<void> {
     await this.checkpoint();
-    if (!this.manualApproval || this.approved.has(gate)) return;
+    const approved = () => this.approved.has(gate) || alsoAccepts.some((name) => this.approved.has(name));
+    if (!this.manualApproval || approved()) return;
     this.pendingApproval = { gate, description };
+    this.pendingAlsoAccepts = alsoAccepts;
     this.onChange();
     this.metrics?.gateWaitStarted(gate);
     const since = Date.now();
-    await condition(() => this.approved.has(gate) || !!this.abortRequested);
+    await condition(() => approved() || !!this.abortRequested);
     this.pendingApproval = undefined;
-    this.metrics?.gateWaitEnded(gate, this.approved.has(gate) ? 'approved' : 'aborted', Date.now() - since);
+    this.pendingAlsoAccepts = [];
+    this.metrics?.gateWaitEnded(gate, approved() ? 'approved' : 'aborted', Date.now() - since);
     this.throwIfAborted();
   }
 

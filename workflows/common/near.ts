@@ -6,7 +6,7 @@
  * key or another one, or its host shows nothing running with its home. Neither the exit code of a stop
  * command nor an RPC that does not answer proves anything.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
 import type { NearActivities } from '../../activities/near/index.js';
 import type { HandOverValidatorKeyInput, NearNodeRef } from '../../src/api/contracts/near.js';
@@ -303,9 +303,7 @@ export const nearWaits = {
 
 /** A name for this upgrade's backups and journals, fixed for the whole upgrade (across continue-as-new). */
 export function upgradeTag(run: UpgradeRun): string {
-  // The run id's random tail: its head is a timestamp on servers that hand out UUIDv7 run ids, so runs
-  // started within a minute of each other would share a tag (and find each other's backups).
-  return run.remember('upgrade-tag', () => `vup-${workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-12)}`);
+  return run.uniqueName('upgrade-tag', (nonce) => `vup-${nonce}`);
 }
 
 export interface BinaryBackup {

@@ -7,11 +7,10 @@
  * says so (author_hasSessionKeys), or when its keystore has a file for one of the public keys; a node that
  * runs but does not answer holds what it holds, which is unknown, never "nothing".
  */
-import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
 import type { PolkadotActivities } from '../../activities/polkadot/index.js';
 import type { PolkadotNodeRef, SetKeysRoute } from '../../src/api/contracts/polkadot.js';
-import type { ChainObservation } from '../../src/api/chain-observation.js';
 import { keystoreEntriesHolding, knownHomesOnMachine } from '../../src/api/signer-evidence.js';
 import { waitForChain } from './chain-wait.js';
 import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
@@ -185,68 +184,11 @@ export const dotWaits = {
       run,
       waitId,
       `${shortKeys(keys)} to be active on ${nodeName(node)}`,
-      lookActive(node, relayRpcUrl, stash, keys),
-      { timeoutMs: limits.timeoutMs, minRecheckMs: 1_000, maxSleepMs: 4 * 3_600_000 },
-    ),
-};
-
-function lookActive(node: PolkadotNodeRef, relayRpcUrl: string, stash: string, keys: string) {
-  return () =>
-    summarized(
-      dot.lookKeysActive,
-      `are ${shortKeys(keys)} active on ${nodeName(node)}?`,
-    )({ rpcUrl: relayRpcUrl, nodeRpcUrl: node.rpcUrl, stash, keys });
-}
-
-export const COMPENSATION_TIMEOUT_ERROR_TYPE = 'CompensationWaitTimeout';
-
-/**
- * A chain wait for compensation, which runs after an abort: the gates would refuse it (an abort was asked
- * for), so it sleeps on plain timers. Bounded by `timeoutMs`; each look is one activity and one timer.
- */
-export async function waitDuringCompensation<T>(
-  what: string,
-  look: () => Promise<ChainObservation<T>>,
-  opts: { timeoutMs: number; minRecheckMs: number; maxSleepMs: number },
-): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
-  for (;;) {
-    const seen = await look();
-    if (seen.reached) return seen.value as T;
-    const now = Date.now();
-    if (now >= deadline)
-      throw ApplicationFailure.nonRetryable(
-        `timed out waiting for ${what}; last seen: ${seen.detail}`,
-        COMPENSATION_TIMEOUT_ERROR_TYPE,
-      );
-    await sleep(
-      Math.min(Math.max(seen.etaMs ?? opts.minRecheckMs, opts.minRecheckMs), opts.maxSleepMs, deadline - now),
-      {
-        summary: `compensation: wait for ${what}`,
-      },
-    );
-  }
-}
-
-export const compensationWaits = {
-  synced: (node: PolkadotNodeRef, relayRpcUrl: string, limits: WaitLimits) =>
-    waitDuringCompensation(
-      `${nodeName(node)} to sync`,
       () =>
         summarized(
-          dot.lookPolkadotNodeSynced,
-          `is ${nodeName(node)} synced?`,
-        )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl }),
-      { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 30 * 60_000 },
-    ),
-  keysActive: (node: PolkadotNodeRef, relayRpcUrl: string, stash: string, keys: string, limits: WaitLimits) =>
-    waitDuringCompensation(
-      `${shortKeys(keys)} to be active on ${nodeName(node)}`,
-      lookActive(node, relayRpcUrl, stash, keys),
-      {
-        timeoutMs: limits.timeoutMs,
-        minRecheckMs: 1_000,
-        maxSleepMs: 4 * 3_600_000,
-      },
+          dot.lookKeysActive,
+          `are ${shortKeys(keys)} active on ${nodeName(node)}?`,
+        )({ rpcUrl: relayRpcUrl, nodeRpcUrl: node.rpcUrl, stash, keys }),
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 1_000, maxSleepMs: 4 * 3_600_000 },
     ),
 };

@@ -6,12 +6,8 @@
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { UpgradeStage } from '../../src/api/search-attributes.js';
 import type { RunState, StepState, StepStatus, UpgradeStatus, WaitingFor } from '../../src/api/status.js';
+import type { PlannedStep } from '../../src/api/plans.js';
 import type { UpgradeMetrics } from './metrics.js';
-
-export interface PlannedStep {
-  id: string;
-  title: string;
-}
 
 const nowIso = () => new Date().toISOString();
 

@@ -3,7 +3,7 @@
  *
  *   const { run, input } = beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
  *   return run.execute(async () => {
- *     await run.step('stop-old-node', () => host.stopService(...));   // its title comes from the plan
+ *     await run.step(steps.stopOldNode, () => host.stopService(...));   // title, gate, undo: from the plan
  *     ...
  *   });
  *
@@ -33,7 +33,7 @@ import {
 } from '../../src/api/identity.js';
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { statusQuery } from '../../src/api/messages.js';
-import { plannedSteps } from '../../src/api/plans.js';
+import { plannedSteps, type PlanStep, type PlannedStep, type StepOf } from '../../src/api/plans.js';
 import { strategies, type ParsedStrategyTargets, type StrategyName } from '../../src/api/strategies.js';
 import {
   AWAITING_APPROVAL_STAGE,
@@ -48,7 +48,7 @@ import { observedStatus } from './chain-counters.js';
 import { parseWorkflowInput } from './input.js';
 import { resolvedTargets } from './targets.js';
 import { UpgradeMetrics } from './metrics.js';
-import { StepBook, type PlannedStep } from './steps.js';
+import { StepBook } from './steps.js';
 
 /** State carried from one run of an upgrade to the next across continue-as-new. Plain JSON. */
 export interface CarriedState {
@@ -70,8 +70,10 @@ export interface UpgradeSpec {
 }
 
 export interface StepOptions<T> {
-  /** How to undo this step if a later one fails or the operator aborts. Gets the step's result. */
-  undo?: { title: string; run: (result: T) => Promise<void> };
+  /** How to undo this step if a later one fails or the operator aborts (the plan says what it means). Gets the step's result. */
+  undo?: (result: T) => Promise<void>;
+  /** What the approval gate before the step asks a person, in this run's words (the plan's when absent). */
+  approval?: string;
 }
 
 interface Undo {
@@ -85,7 +87,8 @@ export const CANONICAL_IDENTITY_PATCH = 'canonical-identity';
 /** Inputs name validators and node ids; the targets come from the worker's inventory. */
 export const INVENTORY_TARGETS_PATCH = 'inventory-targets';
 
-export class UpgradeRun {
+/** The frame of one upgrade; `Step` is its strategy's steps (src/api/plans.ts), the only ones it runs. */
+export class UpgradeRun<Step extends PlanStep = PlanStep> {
   readonly steps: StepBook;
   readonly gates: Gates;
   readonly metrics: UpgradeMetrics;
@@ -93,6 +96,8 @@ export class UpgradeRun {
   private readonly carried: CarriedState;
   /** Chain looks made in this run (see chain-wait.ts); a fresh run after continue-as-new starts at 0. */
   looksThisRun = 0;
+  /** True while undoing: waits then ignore the gates (an abort is what started them) and never continue as new. */
+  compensating = false;
 
   constructor(
     readonly spec: UpgradeSpec,
@@ -148,33 +153,38 @@ export class UpgradeRun {
    * One step of the runbook. A step already finished in an earlier run (before continue-as-new) is not
    * run again: its recorded result is returned and its undo registered.
    */
-  async step<T>(id: string, fn: () => Promise<T>, opts: StepOptions<T> = {}): Promise<T> {
-    const title = this.titleOf(id);
+  async step<T>(step: Step, fn: () => Promise<T>, opts: StepOptions<T> = {}): Promise<T> {
+    const { id } = step;
+    const title = this.titleOf(step);
+    // The plan says which steps are undone; code that disagrees is a bug: fail the task, a fixed worker goes on.
+    if (!!step.undo !== !!opts.undo)
+      throw new Error(`step "${id}": the plan ${step.undo ? 'undoes it' : 'has no undo for it'}, the code disagrees`);
     const done = this.steps.find(id);
     if (done?.state === 'done' && id in this.carried.results) {
       const result = this.carried.results[id] as T;
-      this.registerUndo(id, result, opts);
+      this.registerUndo(step, result, opts);
       return result;
     }
+    if (step.gate) await this.gates.approval(id, opts.approval ?? step.gate.why, step.gate.alsoAccepts);
     await this.gates.checkpoint();
     this.steps.mark(id, title, 'running');
     const result = await fn();
     this.carried.results[id] = result === undefined ? null : result;
     this.steps.waiting = undefined;
     this.steps.mark(id, title, 'done');
-    this.registerUndo(id, result, opts);
+    this.registerUndo(step, result, opts);
     return result;
   }
 
   /** Marks a planned step that this run does not need (e.g. no release to install), with the reason. */
-  skip(id: string, reason: string): void {
-    this.steps.mark(id, this.titleOf(id), 'skipped', reason);
+  skip(step: Step, reason: string): void {
+    this.steps.mark(step.id, this.titleOf(step), 'skipped', reason);
   }
 
-  private titleOf(id: string): string {
-    const planned = this.spec.plan.find((step) => step.id === id);
-    // A step outside the plan is a bug in the strategy: fail the workflow task, so a fixed worker can go on.
-    if (!planned) throw new Error(`step "${id}" is not in the plan of ${this.spec.strategy}`);
+  private titleOf(step: Step): string {
+    const planned = this.spec.plan.find((p) => p.id === step.id);
+    // A step outside this run's plan is a bug in the strategy: fail the workflow task, so a fixed worker can go on.
+    if (!planned) throw new Error(`step "${step.id}" is not in the plan of ${this.spec.strategy} for this input`);
     return planned.title;
   }
 
@@ -184,15 +194,19 @@ export class UpgradeRun {
     if (current) this.steps.note(current.id, detail);
   }
 
-  /** Holds before an irreversible step until approved (when the input asked for manual approval). */
-  approval(gate: string, description: string): Promise<void> {
-    return this.gates.approval(gate, description);
-  }
-
   /** A value computed once per upgrade and kept across continue-as-new (a deadline, a generated name). */
   remember<T>(key: string, compute: () => T): T {
     if (!(key in this.carried.remembered)) this.carried.remembered[key] = compute();
     return this.carried.remembered[key] as T;
+  }
+
+  /**
+   * A name of this upgrade's own (a key id, a backup tag), fixed for the whole upgrade: made from the random
+   * tail of its first run id. Not from the head: on servers that hand out UUIDv7 run ids the head is a
+   * timestamp, so runs started within a minute of each other would share it (and find each other's keys).
+   */
+  uniqueName(key: string, make: (nonce: string) => string): string {
+    return this.remember(key, () => make(workflowInfo().firstExecutionRunId.replace(/-/g, '').slice(-12)));
   }
 
   /** A value remembered earlier, if any; never computes one (for the status query, which changes nothing). */
@@ -234,13 +248,14 @@ export class UpgradeRun {
     };
   }
 
-  private registerUndo<T>(stepId: string, result: T, opts: StepOptions<T>): void {
+  private registerUndo<T>(step: Step, result: T, opts: StepOptions<T>): void {
     const undo = opts.undo;
-    if (undo) this.undos.push({ stepId, title: undo.title, run: () => undo.run(result) });
+    if (undo && step.undo) this.undos.push({ stepId: step.id, title: step.undo, run: () => undo(result) });
   }
 
   /** Undoes finished steps, newest first. A failed undo stops the chain: what is left needs a person. */
   private async compensate(): Promise<void> {
+    this.compensating = true;
     while (this.undos.length > 0) {
       const undo = this.undos.pop()!;
       const id = `undo-${undo.stepId}`;
@@ -305,7 +320,7 @@ export async function beginStrategy<N extends StrategyName>(
   strategy: N,
   rawInput: unknown,
   carried?: CarriedState,
-): Promise<{ run: UpgradeRun; input: ParsedStrategyTargets<N> }> {
+): Promise<{ run: UpgradeRun<StepOf<N>>; input: ParsedStrategyTargets<N> }> {
   const spec = strategies[strategy];
   const known = carried?.remembered.targets;
   // Runs started before inputs named ids carried their targets in the input, and replay as they ran.

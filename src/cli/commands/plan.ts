@@ -3,7 +3,7 @@
  * worker (where SSH and signers are), checks here that no upgrade of this validator runs, and prints the
  * checks and the steps `start` would take. Changes nothing; exits 1 when a check fails.
  */
-import { plannedSteps } from '../../api/plans.js';
+import { plannedSteps, stepsOf } from '../../api/plans.js';
 import type { PreflightCheck } from '../../api/preflight.js';
 import { runningUpgrade } from '../../client/inspect.js';
 import { hasWorkflowPollers, runPreflight } from '../../client/preflight.js';
@@ -57,6 +57,10 @@ export async function plan(upgrade: ResolvedUpgrade, connect: () => Promise<Conn
       handBack?: boolean;
     };
     const steps = plannedSteps(upgrade.strategy, input);
+    const gates = stepsOf(upgrade.strategy)
+      .filter((s) => s.gate && steps.some((p) => p.id === s.id))
+      .map((s) => s.id)
+      .join(', ');
     const failed = checks.filter((c) => c.outcome === 'fail').length;
 
     const out = [
@@ -69,8 +73,8 @@ export async function plan(upgrade: ResolvedUpgrade, connect: () => Promise<Conn
       'steps it would take:',
       ...steps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${s.title}  [${s.id}]`),
       input.manualApproval
-        ? '  (holds for `vup approve` before each irreversible step)'
-        : '  (no manual approval: irreversible steps run without holding)',
+        ? `  (holds for \`vup approve\` at the gates before irreversible steps: ${gates})`
+        : `  (no manual approval: the gated steps ${gates} run without holding)`,
       '',
       failed === 0
         ? `all ${checks.length} checks passed`
