@@ -1,7 +1,7 @@
 /**
- * The `temporal workflow …` commands of README.md, run as written with the real `temporal` CLI against the
+ * The `temporal workflow …` commands of docs/operating.md (the operators' guide README links to), run as written with the real `temporal` CLI against the
  * dev server: every strategy starts from its example input under the id it derives, and the operating
- * commands (status, approve, pause, resume, abort, lists) do what the README says. The worker serves the
+ * commands (status, approve, pause, resume, abort, lists) do what the guide says. The worker serves the
  * production workflows with no activities, so a run stops at its first activity and never reaches the
  * private-range hosts the examples name.
  */
@@ -28,12 +28,12 @@ import type { rehearsalUpgrade } from './fixtures/index.js';
 const run = promisify(execFile);
 
 /**
- * The `temporal workflow` commands in the shell blocks of a README section (up to its next heading of any
+ * The `temporal workflow` commands in the shell blocks of a section of the guide (up to its next heading of any
  * level, so subsections others write are not run here), continuation lines joined.
  */
 function sectionCommands(markdown: string, heading: string, prefix = 'temporal workflow '): string[] {
   const start = markdown.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`README has no "${heading}" section`);
+  if (start < 0) throw new Error(`the guide has no "${heading}" section`);
   const rest = markdown.slice(start + heading.length + 2);
   // Headings are ## and deeper; a lone # starts a comment inside the shell blocks.
   const end = rest.search(/^##+ /m);
@@ -52,7 +52,7 @@ function flag(command: string, ...names: string[]): string | undefined {
   return undefined;
 }
 
-/** The approval gates the README names in the comment above a strategy's start command. */
+/** The approval gates the guide names in the comment above a strategy's start command. */
 function readmeGates(type: StrategyName): string[] {
   const comment = new RegExp(`^# [^\\n]*gates?: ([^\\n]*)\\ntemporal workflow start --type ${type} `, 'm').exec(readme);
   return comment?.[1]?.match(/[a-z0-9]+(?:-[a-z0-9]+)+/g) ?? [];
@@ -70,9 +70,9 @@ beforeAll(async () => {
   if (!cli) throw new Error('TEMPORAL_CLI_PATH is not set: run through `npm test` (its global setup finds the CLI)');
   binDir = await mkdtemp(path.join(tmpdir(), 'readme-cli-'));
   await symlink(cli, path.join(binDir, 'temporal'));
-  readme = await readFile(path.join(repoRoot(), 'README.md'), 'utf8');
+  readme = await readFile(path.join(repoRoot(), 'docs', 'operating.md'), 'utf8');
   commands = [
-    ...sectionCommands(readme, '## Strategies'),
+    ...sectionCommands(readme, '## Start an upgrade'),
     ...sectionCommands(readme, '## Operating a running upgrade'),
   ];
   env = await createDevServerEnv();
@@ -96,7 +96,7 @@ async function terminateIfRunning(workflowId: string) {
   if (status.name === 'RUNNING') await handle.terminate('readme test over');
 }
 
-/** Runs a README line through the shell from the repository root, as an operator would type it. */
+/** Runs a line of the guide through the shell from the repository root, as an operator would type it. */
 async function temporal(command: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run('bash', ['-c', command], {
@@ -124,14 +124,14 @@ async function succeeds(command: string) {
 
 function command(matches: (line: string) => boolean, what: string): string {
   const found = commands.filter(matches);
-  if (found.length !== 1) throw new Error(`README should have one ${what} command, has ${found.length}`);
+  if (found.length !== 1) throw new Error(`the guide should have one ${what} command, has ${found.length}`);
   return found[0]!;
 }
 
 const startCommand = (type: StrategyName) =>
   command((c) => c.startsWith('temporal workflow start ') && flag(c, '--type') === type, `start of ${type}`);
 
-/** Runs the README's start of a strategy and waits until the workflow is past its input. */
+/** Runs the guide's start of a strategy and waits until the workflow is past its input. */
 async function startFromReadme(type: StrategyName) {
   const line = startCommand(type);
   const workflowId = flag(line, '--workflow-id', '-w')!;
@@ -151,7 +151,7 @@ async function listUntilFound(line: string, workflowId: string) {
   return stdout;
 }
 
-describe('README start commands', () => {
+describe('docs/operating.md start commands', () => {
   it.each(Object.keys(strategies) as StrategyName[])(
     '%s starts from its example input under the id the strategy derives, and its workflow accepts it',
     async (type) => {
@@ -161,14 +161,14 @@ describe('README start commands', () => {
       const input: unknown = JSON.parse(await readFile(path.join(repoRoot(), inputFile), 'utf8'));
       const { workflowId: derivedId, summary } = checkUpgradeInput(type, input);
       expect(flag(line, '--workflow-id', '-w')).toBe(derivedId);
-      // The UI's line for the run: the README gives the one the SDK would set.
+      // The UI's line for the run: the guide gives the one the SDK would set.
       expect(/--static-summary\s+'([^']*)'/.exec(line)?.[1]).toBe(summary);
 
       const { workflowId, accepted } = await startFromReadme(type);
       try {
         expect(accepted).toMatchObject({ workflowId, strategy: type, state: 'running' });
         expect(await (await env!.client.workflow.getHandle(workflowId).describe()).staticSummary()).toBe(summary);
-        // Each gate is named after the step it holds: the README's gates are steps the run lists.
+        // Each gate is named after the step it holds: the guide's gates are steps the run lists.
         const gates = readmeGates(type);
         expect(gates.length).toBeGreaterThan(0);
         expect(accepted.steps.map((step) => step.id)).toEqual(expect.arrayContaining(gates));
@@ -179,7 +179,7 @@ describe('README start commands', () => {
   );
 });
 
-describe('README operating commands', () => {
+describe('docs/operating.md operating commands', () => {
   it('refuse a second upgrade of the same validator, answer status, steer and find the run', async () => {
     const { workflowId } = await startFromReadme('nearZeroDowntimeUpgrade');
     const handle = env!.client.workflow.getHandle(workflowId);
@@ -200,7 +200,7 @@ describe('README operating commands', () => {
     expect(status).toMatch(/"id":"check-nodes"[^}]*"state":"running"/);
 
     // No gate is waiting at the first step, so the workflow's validator refuses the approval, naming the
-    // gate it read from the README's input: the CLI, the update name and the input shape all reached it.
+    // gate it read from the guide's input: the CLI, the update name and the input shape all reached it.
     const approval = await temporal(on('update execute', '--name approve'));
     expect(approval.ok).toBe(false);
     expect(approval.stderr).toMatch(/no gate is waiting for approval \(asked to approve \\*"stake-new-key\\*"\)/);
@@ -240,7 +240,7 @@ describe('README operating commands', () => {
   });
 
   it('approve passes the gate a run is waiting at', async () => {
-    // No strategy reaches a gate without its activities, so the README's approve command goes, with its
+    // No strategy reaches a gate without its activities, so the guide's approve command goes, with its
     // workflow id and gate swapped, to the rehearsal runbook, waiting at its gate on a worker of its own.
     const taskQueue = 'readme-rehearsal';
     const fixture = rehearsalActivities({ epochLength: 10, blockTimeMs: 100, now: () => Promise.resolve(Date.now()) });
@@ -289,7 +289,7 @@ describe('README operating commands', () => {
   });
 });
 
-describe('README vup plan examples', () => {
+describe('docs/operating.md vup plan examples', () => {
   it('run as written up to the worker: the inventory, the validator and the release are accepted', async () => {
     const plans = sectionCommands(readme, '## The vup CLI', 'npm run vup -- plan ');
     expect(plans.length).toBeGreaterThanOrEqual(2);
