@@ -22,7 +22,6 @@
 import type { NearKeyHotSwapInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
 import { observeCounters } from './common/chain-counters.js';
-import { plans } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearKeyHotSwapResult {
@@ -35,12 +34,8 @@ export interface NearKeyHotSwapResult {
 /** How long the hand-over waits for a block of the validator at the head before it goes ahead anyway. */
 const SLOT_WAIT_MS = 10 * 60_000;
 
-export async function nearValidatorKeyHotSwap(
-  rawInput: NearKeyHotSwapInput,
-  carried?: CarriedState,
-): Promise<NearKeyHotSwapResult> {
-  const { run, input } = await beginStrategy('nearValidatorKeyHotSwap', rawInput, carried);
-  const steps = plans.nearValidatorKeyHotSwap.steps;
+export async function nearValidatorKeyHotSwap(rawInput: NearKeyHotSwapInput, carried?: CarriedState) {
+  const { run, input, steps } = await beginStrategy('nearValidatorKeyHotSwap', rawInput, carried);
   const { accountId } = input.validator;
   const { primary, standby, networkRpcUrl, timeouts } = input;
   const live = (node: typeof primary) => `${node.home}/validator_key.json`;
@@ -54,7 +49,7 @@ export async function nearValidatorKeyHotSwap(
     if (left) throw unsafe(`${hostName(standby)} still holds ${left.publicKey}; the primary stays stopped`);
   };
 
-  return run.execute(async () => {
+  return run.execute<NearKeyHotSwapResult>(async () => {
     const { validatorKey } = await run.step(steps.checkNodes, async () => {
       const status = await near.nodeStatus(primary);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)

@@ -33,7 +33,6 @@ import {
 import { ApplicationFailure } from '@temporalio/workflow';
 import { usesSignerEvidence } from './common/signer-evidence.js';
 import { observeCounters } from './common/chain-counters.js';
-import { plans } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearStopAndRestartResult {
@@ -46,17 +45,13 @@ export interface NearStopAndRestartResult {
 /** A year: the migration wait's "deadline" only exists because waits need one; nothing ever stops a migration. */
 const NEVER_MS = 365 * 24 * 3_600_000;
 
-export async function nearStopAndRestartUpgrade(
-  rawInput: NearStopAndRestartInput,
-  carried?: CarriedState,
-): Promise<NearStopAndRestartResult> {
-  const { run, input } = await beginStrategy('nearStopAndRestartUpgrade', rawInput, carried);
-  const steps = plans.nearStopAndRestartUpgrade.steps;
+export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInput, carried?: CarriedState) {
+  const { run, input, steps } = await beginStrategy('nearStopAndRestartUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { node, networkRpcUrl, timeouts, release } = input;
   const tag = upgradeTag(run);
 
-  return run.execute(async () => {
+  return run.execute<NearStopAndRestartResult>(async () => {
     const { validatorKey, database } = await run.step(steps.checkNode, async () => {
       const status = await near.nodeStatus(node);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)

@@ -30,7 +30,6 @@ import {
   upgradeTag,
 } from './common/near.js';
 import { observeCounters } from './common/chain-counters.js';
-import { plans } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearSyncAndSwapResult {
@@ -40,19 +39,15 @@ export interface NearSyncAndSwapResult {
   oldDataBackup: string;
 }
 
-export async function nearSyncAndSwapUpgrade(
-  rawInput: NearSyncAndSwapInput,
-  carried?: CarriedState,
-): Promise<NearSyncAndSwapResult> {
-  const { run, input } = await beginStrategy('nearSyncAndSwapUpgrade', rawInput, carried);
-  const steps = plans.nearSyncAndSwapUpgrade.steps;
+export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, carried?: CarriedState) {
+  const { run, input, steps } = await beginStrategy('nearSyncAndSwapUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { node, syncNode, networkRpcUrl, timeouts, release } = input;
   const swapId = upgradeTag(run);
   const dataFolder = `${node.home}/data`;
   const syncedData = `${syncNode.home}/data`;
 
-  return run.execute(async () => {
+  return run.execute<NearSyncAndSwapResult>(async () => {
     const { validatorKey } = await run.step(steps.checkNodes, async () => {
       const status = await near.nodeStatus(node);
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)

@@ -20,7 +20,6 @@ import type { NearZeroDowntimeInput } from '../src/api/near-inputs.js';
 import { ensureNobodySignsWith, hostName, host, near, nearWaits, refusedByChain, unsafe } from './common/near.js';
 import { summarized } from './common/summaries.js';
 import { observeCounters } from './common/chain-counters.js';
-import { plans } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
 export interface NearZeroDowntimeResult {
@@ -29,19 +28,15 @@ export interface NearZeroDowntimeResult {
   stakeTxHash?: string;
 }
 
-export async function nearZeroDowntimeUpgrade(
-  rawInput: NearZeroDowntimeInput,
-  carried?: CarriedState,
-): Promise<NearZeroDowntimeResult> {
-  const { run, input } = await beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
-  const steps = plans.nearZeroDowntimeUpgrade.steps;
+export async function nearZeroDowntimeUpgrade(rawInput: NearZeroDowntimeInput, carried?: CarriedState) {
+  const { run, input, steps } = await beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
   const { accountId } = input.validator;
   const { oldNode, newNode, networkRpcUrl, timeouts } = input;
   // Set while the staking transaction may be on its way; a refusal by the chain (non-retryable) clears it.
   let stakeInFlight = false;
   const stakeMayHaveLanded = () => stakeInFlight || run.steps.find(steps.stakeNewKey.id)?.state === 'done';
 
-  return run.execute(async () => {
+  return run.execute<NearZeroDowntimeResult>(async () => {
     const { oldKey } = await run.step(steps.checkNodes, async () => {
       const old = await near.nodeStatus(oldNode);
       if (old.validatorAccountId !== accountId || !old.validatorPublicKey)

@@ -37,7 +37,7 @@ import {
   unsafe,
 } from './common/polkadot.js';
 import { observeCounters } from './common/chain-counters.js';
-import { plans, type StepOf } from '../src/api/plans.js';
+import type { StepOf } from '../src/api/plans.js';
 import { beginStrategy, type CarriedState, type UpgradeRun } from './common/upgrade-run.js';
 
 export interface PolkadotValidatorSwapResult {
@@ -61,18 +61,14 @@ export interface PolkadotValidatorSwapResult {
  */
 export const ONE_HAND_OVER_PATCH = 'polkadot-one-hand-over';
 
-export async function polkadotValidatorSwapUpgrade(
-  rawInput: PolkadotValidatorSwapInput,
-  carried?: CarriedState,
-): Promise<PolkadotValidatorSwapResult> {
-  const { run, input } = await beginStrategy('polkadotValidatorSwapUpgrade', rawInput, carried);
-  const steps = plans.polkadotValidatorSwapUpgrade.steps;
+export async function polkadotValidatorSwapUpgrade(rawInput: PolkadotValidatorSwapInput, carried?: CarriedState) {
+  const { run, input, steps } = await beginStrategy('polkadotValidatorSwapUpgrade', rawInput, carried);
   const { stash } = input.validator;
   const { nodeA, nodeB, relayRpcUrl: relay } = input;
   // Decided once per upgrade, so a run never switches routines half-way.
   const oneHandOver = run.remember('one-hand-over', () => patched(ONE_HAND_OVER_PATCH));
 
-  return run.execute(async () => {
+  return run.execute<PolkadotValidatorSwapResult>(async () => {
     const { keysA } = await run.step(steps.checkA, async () => {
       const onChain = await dot.stashKeys(relay, stash);
       const keys = onChain.nextKeys;

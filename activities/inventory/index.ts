@@ -11,8 +11,8 @@ import { inventoryContracts } from '../../src/api/contracts/inventory.js';
 import { strategies } from '../../src/api/strategies.js';
 import { resolveUpgradeTargets, UpgradeRequestError } from '../../src/api/upgrade-request.js';
 import { hostNotInInventory, signerNotInInventory, type InventorySource } from '../../src/config/inventory-source.js';
-import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
-import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
+import { resolveNearSigner, type NearSignerResolver } from '../../src/secrets/near-signer.js';
+import { resolveSubstrateSigner, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { SignerError } from '../../src/secrets/errors.js';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';
@@ -64,8 +64,8 @@ export interface GuardedDeps {
 
 /** The same dependencies, refusing any host or signer that the inventory does not list exactly so. */
 export function withinInventory<D extends GuardedDeps>(deps: D, source: InventorySource): D {
-  const near = deps.resolveNearSigner ?? nearSignerResolver();
-  const substrate = deps.resolveSubstrateSigner ?? substrateSignerResolver();
+  const near = deps.resolveNearSigner ?? resolveNearSigner;
+  const substrate = deps.resolveSubstrateSigner ?? resolveSubstrateSigner;
   const refuseSigner = (spec: Parameters<NearSignerResolver>[0]) => {
     const why = signerNotInInventory(source.current(), spec);
     if (why) throw new SignerError('NotInInventory', why);

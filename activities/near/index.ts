@@ -26,7 +26,7 @@ import {
   reloadValidatorKeyOnHost,
 } from '../../src/near/validator-key-transfer.js';
 import { NearError } from '../../src/near/errors.js';
-import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
+import { resolveNearSigner, type NearSignerResolver } from '../../src/secrets/near-signer.js';
 import { withHeartbeats } from '../host/heartbeat.js';
 import { implement } from '../contract.js';
 import { reportingNearErrors } from './failures.js';
@@ -52,7 +52,7 @@ const STAGE_WORDS: Record<KeyStage, string> = {
 };
 
 export function createNearActivities(deps: NearActivityDeps) {
-  const resolveSigner = deps.resolveNearSigner ?? nearSignerResolver();
+  const resolveSigner = deps.resolveNearSigner ?? resolveNearSigner;
   const interval = deps.heartbeatIntervalMs ?? 5_000;
   const connect = (host: Parameters<SshConnectionProvider['get']>[0]) => deps.connections.get(host);
 

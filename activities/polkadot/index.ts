@@ -18,7 +18,7 @@ import {
 import { buildSetKeysCall, submitAndFinalize } from '../../src/polkadot/set-keys.js';
 import { observePolkadotSigner } from '../../src/polkadot/signer-evidence.js';
 import { polkadotValidatorCounters } from '../../src/polkadot/validator-counters.js';
-import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
+import { resolveSubstrateSigner, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { describeHost, type SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';
 import { runScript, writeFileAtomic } from '../../src/ssh/files.js';
@@ -60,7 +60,7 @@ cat -- "$1"`;
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 export function createPolkadotActivities(deps: PolkadotActivityDeps) {
-  const resolveSigner = deps.resolveSubstrateSigner ?? substrateSignerResolver();
+  const resolveSigner = deps.resolveSubstrateSigner ?? resolveSubstrateSigner;
 
   const readPersisted = async (
     connection: Awaited<ReturnType<SshConnectionProvider['get']>>,

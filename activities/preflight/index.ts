@@ -6,8 +6,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { preflightContracts } from '../../src/api/contracts/preflight.js';
 import { SignerError } from '../../src/secrets/errors.js';
-import { nearSignerResolver, type NearSignerResolver } from '../../src/secrets/near-signer.js';
-import { substrateSignerResolver, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
+import { resolveNearSigner, type NearSignerResolver } from '../../src/secrets/near-signer.js';
+import { resolveSubstrateSigner, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { implement } from '../contract.js';
 
 export interface PreflightActivityDeps {
@@ -25,8 +25,8 @@ async function reportingSignerErrors<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function createPreflightActivities(deps: PreflightActivityDeps) {
-  const resolveNear = deps.resolveNearSigner ?? nearSignerResolver();
-  const resolveSubstrate = deps.resolveSubstrateSigner ?? substrateSignerResolver();
+  const resolveNear = deps.resolveNearSigner ?? resolveNearSigner;
+  const resolveSubstrate = deps.resolveSubstrateSigner ?? resolveSubstrateSigner;
   return implement(preflightContracts, {
     /** Resolves a NEAR signer reference for `accountId` as the stake would, and returns its public key only. */
     checkNearSigner: async (input) => {

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { nearAccountId } from '../config/identities.js';
-import { absolutePath, duration, httpRpcUrl, identifier, sha256Hex } from '../config/primitives.js';
+import { absolutePath, httpRpcUrl, identifier, sha256Hex, waitLimit, waitLimits } from '../config/primitives.js';
 import { signerSchema } from '../config/signers.js';
 import { nearNodeRefSchema } from './contracts/near.js';
 import type { ValidatorIdentity } from './identity.js';
@@ -82,44 +82,29 @@ export const differentNodes = <A extends string, B extends string>(a: A, b: B) =
   ] as const;
 
 /** Upper bounds of the waits (durations such as "6 hours"); the defaults fit mainnet's ~12-hour epochs. */
-const timeoutsDescription = 'How long each wait may take before the upgrade gives up.';
 
-const zeroDowntimeTimeouts = z
-  .strictObject({
-    sync: duration.prefault('2 days').describe('The new node reaching the head.'),
-    keyActive: duration.prefault('3 days').describe('The new key becoming current (T+2 epochs).'),
-    signing: duration.prefault('1 hour').describe('The new node producing once its key is current.'),
-  })
-  .prefault({})
-  .describe(timeoutsDescription);
+const zeroDowntimeTimeouts = waitLimits({
+  sync: waitLimit('2 days', 'The new node reaching the head.'),
+  keyActive: waitLimit('3 days', 'The new key becoming current (T+2 epochs).'),
+  signing: waitLimit('1 hour', 'The new node producing once its key is current.'),
+});
 
-const syncAndSwapTimeouts = z
-  .strictObject({
-    sync: duration.prefault('2 days').describe('The sync node reaching the head.'),
-    resync: duration.prefault('2 hours').describe('The validator node catching up after the swap.'),
-    signing: duration.prefault('1 hour').describe('The validator node producing again.'),
-  })
-  .prefault({})
-  .describe(timeoutsDescription);
+const syncAndSwapTimeouts = waitLimits({
+  sync: waitLimit('2 days', 'The sync node reaching the head.'),
+  resync: waitLimit('2 hours', 'The validator node catching up after the swap.'),
+  signing: waitLimit('1 hour', 'The validator node producing again.'),
+});
 
-const stopAndRestartTimeouts = z
-  .strictObject({
-    migration: duration
-      .prefault('7 days')
-      .describe('Only a limit for reporting: a running database migration is never interrupted.'),
-    sync: duration.prefault('6 hours').describe('The node catching up after the restart.'),
-    signing: duration.prefault('1 hour').describe('The node producing again.'),
-  })
-  .prefault({})
-  .describe(timeoutsDescription);
+const stopAndRestartTimeouts = waitLimits({
+  migration: waitLimit('7 days', 'Only a limit for reporting: a running database migration is never interrupted.'),
+  sync: waitLimit('6 hours', 'The node catching up after the restart.'),
+  signing: waitLimit('1 hour', 'The node producing again.'),
+});
 
-const hotSwapTimeouts = z
-  .strictObject({
-    sync: duration.prefault('2 days').describe('The standby reaching the head.'),
-    signing: duration.prefault('30 minutes').describe('The standby producing with the key.'),
-  })
-  .prefault({})
-  .describe(timeoutsDescription);
+const hotSwapTimeouts = waitLimits({
+  sync: waitLimit('2 days', 'The standby reaching the head.'),
+  signing: waitLimit('30 minutes', 'The standby producing with the key.'),
+});
 
 // --- the four inputs ---
 
@@ -238,9 +223,6 @@ export type NearSyncAndSwapInput = z.input<typeof nearSyncAndSwapInput>;
 export type NearStopAndRestartInput = z.input<typeof nearStopAndRestartInput>;
 export type NearKeyHotSwapInput = z.input<typeof nearKeyHotSwapInput>;
 export type NearZeroDowntimeTargets = z.input<typeof nearZeroDowntimeTargets>;
-export type NearSyncAndSwapTargets = z.input<typeof nearSyncAndSwapTargets>;
-export type NearStopAndRestartTargets = z.input<typeof nearStopAndRestartTargets>;
-export type NearKeyHotSwapTargets = z.input<typeof nearKeyHotSwapTargets>;
 
 /** The schema of each workflow type's input (for the JSON Schema files and clients). */
 export const nearWorkflowInputs = {

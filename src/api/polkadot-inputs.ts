@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { polkadotNetwork, type PolkadotNetwork } from '../config/identities.js';
-import { absolutePath, duration, rpcUrl, sha256Hex } from '../config/primitives.js';
+import { absolutePath, rpcUrl, sha256Hex, waitLimit, waitLimits } from '../config/primitives.js';
 import { differentNodes, roleNode } from './near-inputs.js';
 import { ss58Address, stashPrefixIssue } from '../config/ss58.js';
 import { polkadotNodeRefSchema, setKeysRouteSchema } from './contracts/polkadot.js';
@@ -60,15 +60,13 @@ const manualApproval = z
   .boolean()
   .default(false)
   .describe('Hold for an `approve` update before each irreversible step.');
-const swapTimeouts = z
-  .strictObject({
-    sync: duration.prefault('2 days').describe('A node reaching the head of the chain.'),
-    keysActive: duration
-      .prefault('1 day')
-      .describe('New keys becoming active: two to three sessions (4 h each on Polkadot, 1 h on Kusama).'),
-  })
-  .prefault({})
-  .describe('How long each wait may take before the upgrade gives up.');
+const swapTimeouts = waitLimits({
+  sync: waitLimit('2 days', 'A node reaching the head of the chain.'),
+  keysActive: waitLimit(
+    '1 day',
+    'New keys becoming active: two to three sessions (4 h each on Polkadot, 1 h on Kusama).',
+  ),
+});
 const needsReleaseToHandBack = {
   message: 'handing back to A needs the release to install on A',
   path: ['release'],

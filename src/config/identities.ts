@@ -27,3 +27,10 @@ export const nearAccountId = z.string().refine(isNearAccountId, {
   message:
     'must be a NEAR account id: 2-64 characters, lowercase letters and digits joined by single ".", "-" or "_" (e.g. "mypool.poolv1.near")',
 });
+
+/** Where session keys are set; written once for the inventory and the activity contract. */
+export const setKeysChain = z
+  .enum(['relay', 'asset-hub'])
+  .describe(
+    'Where session keys are set: "asset-hub" (stakingRcClient.setKeys, forwarded to the relay chain; current Polkadot and Kusama) or "relay" (session.setKeys).',
+  );

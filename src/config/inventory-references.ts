@@ -104,23 +104,38 @@ export function endpointAddress(address: string): string {
 
 /** Two host entries for one SSH endpoint would let one machine play two roles under two ids. */
 function checkHostEndpoints(root: Entry, problems: ReferenceProblem[]): void {
-  const seen = new Map<string, Listed>();
-  for (const listed of entriesOf(root, 'hosts')) {
-    const { index, entry } = listed;
+  checkOneEach(root, 'hosts', 'address', problems, (entry) => {
     const address = stringAt(entry, 'address');
     const port = entry.port ?? 22;
-    if (address === undefined || typeof port !== 'number' || !Number.isInteger(port)) continue;
-    const key = `${endpointAddress(address)}\0${port}`;
-    const first = seen.get(key);
+    if (address === undefined || typeof port !== 'number' || !Number.isInteger(port)) return undefined;
+    return { key: `${endpointAddress(address)}\0${port}`, what: 'address and port' };
+  });
+}
+
+/**
+ * Reports each entry of `list` whose key (an endpoint) an earlier entry already has, at its `field`. The same
+ * id twice is not reported here: it is already a duplicate id.
+ */
+function checkOneEach(
+  root: Entry,
+  list: ListName,
+  field: string,
+  problems: ReferenceProblem[],
+  keyOf: (entry: Entry) => { key: string; what: string } | undefined,
+): void {
+  const seen = new Map<string, Listed>();
+  for (const listed of entriesOf(root, list)) {
+    const endpoint = keyOf(listed.entry);
+    if (endpoint === undefined) continue;
+    const first = seen.get(endpoint.key);
     if (first === undefined) {
-      seen.set(key, listed);
+      seen.set(endpoint.key, listed);
       continue;
     }
     const firstId = idAt(first.entry, 'id');
-    // The same id twice is already reported as a duplicate id.
-    if (firstId !== undefined && firstId === idAt(entry, 'id')) continue;
-    const other = firstId === undefined ? `hosts[${first.index}]` : `host "${firstId}"`;
-    problems.push({ path: ['hosts', index, 'address'], message: `same address and port as ${other}` });
+    if (firstId !== undefined && firstId === idAt(listed.entry, 'id')) continue;
+    const other = firstId === undefined ? `${list}[${first.index}]` : `${list.slice(0, -1)} "${firstId}"`;
+    problems.push({ path: [list, listed.index, field], message: `same ${endpoint.what} as ${other}` });
   }
 }
 
@@ -144,22 +159,11 @@ export function rpcEndpoint(url: string): string | undefined {
 
 /** Two nodes behind one RPC URL would make one node's answers stand for another's (sync, signer, version). */
 function checkRpcEndpoints(root: Entry, problems: ReferenceProblem[]): void {
-  const seen = new Map<string, Listed>();
-  for (const listed of entriesOf(root, 'nodes')) {
-    const { index, entry } = listed;
+  checkOneEach(root, 'nodes', 'rpc', problems, (entry) => {
     const rpc = stringAt(entry, 'rpc');
     const endpoint = rpc === undefined ? undefined : rpcEndpoint(rpc);
-    if (endpoint === undefined) continue;
-    const first = seen.get(endpoint);
-    if (first === undefined) {
-      seen.set(endpoint, listed);
-      continue;
-    }
-    const firstId = idAt(first.entry, 'id');
-    if (firstId !== undefined && firstId === idAt(entry, 'id')) continue;
-    const other = firstId === undefined ? `nodes[${first.index}]` : `node "${firstId}"`;
-    problems.push({ path: ['nodes', index, 'rpc'], message: `same RPC as ${other}` });
-  }
+    return endpoint === undefined ? undefined : { key: endpoint, what: 'RPC' };
+  });
 }
 
 /** Every node names a known host, and no two nodes on one host share a service or a folder. */

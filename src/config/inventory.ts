@@ -3,7 +3,7 @@
  * Workflow inputs are resolved from it. It names secrets by reference only, never by value.
  */
 import { z } from 'zod';
-import { nearAccountId, nearNetwork, polkadotNetwork, ss58Address } from './chains.js';
+import { nearAccountId, nearNetwork, polkadotNetwork, setKeysChain, ss58Address } from './chains.js';
 import { hostSchema } from './host.js';
 import { checkInventoryReferences } from './inventory-references.js';
 import { signerSchema } from './signers.js';
@@ -126,11 +126,7 @@ export const setKeysSignerSchema = z.discriminatedUnion('type', [
 
 export const setKeysSchema = z
   .strictObject({
-    submitTo: z
-      .enum(['relay', 'asset-hub'])
-      .describe(
-        'Where session keys are set: "asset-hub" (stakingRcClient.setKeys, forwarded to the relay chain; current Polkadot and Kusama) or "relay" (session.setKeys).',
-      ),
+    submitTo: setKeysChain,
     rpc: rpcUrl.describe('The RPC endpoint of that chain, used to submit the call.'),
     signedBy: setKeysSignerSchema,
   })
@@ -184,7 +180,3 @@ export type NodeSpec = z.infer<typeof nodeSchema>;
 export type NearNodeSpec = z.infer<typeof nearNodeSchema>;
 export type PolkadotNodeSpec = z.infer<typeof polkadotNodeSchema>;
 export type ValidatorSpec = z.infer<typeof validatorSchema>;
-export type NearValidatorSpec = z.infer<typeof nearValidatorSchema>;
-export type NearStakingSpec = z.infer<typeof nearStakingSchema>;
-export type PolkadotValidatorSpec = z.infer<typeof polkadotValidatorSchema>;
-export type SetKeysSpec = z.infer<typeof setKeysSchema>;

@@ -78,3 +78,13 @@ export const duration = z
     const [, amount, unit] = /^(\d+(?:\.\d+)?)\s*(\w+)$/.exec(text)!;
     return Math.round(Number(amount) * durationUnits[unit!]!);
   });
+
+/** One wait's limit in a strategy's input: a duration with its default. */
+export const waitLimit = (byDefault: string, description: string) => duration.prefault(byDefault).describe(description);
+
+/** A strategy's wait limits, each with its default, so the whole object may be left out. */
+export const waitLimits = <S extends Record<string, ReturnType<typeof waitLimit>>>(limits: S) =>
+  z
+    .strictObject(limits)
+    .prefault({} as z.input<z.ZodObject<S>>)
+    .describe('How long each wait may take before the upgrade gives up.');

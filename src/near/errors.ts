@@ -3,20 +3,7 @@
  * a flag saying whether a retry could help. Transient RPC trouble is retryable; a wrong owner, a signer that
  * cannot sign for the account or a bad key is not.
  */
-import { finalFailures, nearFailures, type NearFailureType } from '../api/contracts/failures.js';
+import { failureClass, nearFailures } from '../api/contracts/failures.js';
 
-const nonRetryableTypes = finalFailures(nearFailures);
-
-export class NearError extends Error {
-  readonly nonRetryable: boolean;
-
-  constructor(
-    readonly type: NearFailureType,
-    message: string,
-    options?: { nonRetryable?: boolean; cause?: unknown },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'NearError';
-    this.nonRetryable = options?.nonRetryable ?? nonRetryableTypes.has(type);
-  }
-}
+export const NearError = failureClass('NearError', nearFailures);
+export type NearError = InstanceType<typeof NearError>;

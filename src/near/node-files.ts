@@ -58,12 +58,19 @@ else echo 'installed none'; fi
 if [ -d "$home/data" ] && [ -n "$(ls -A "$home/data" 2>/dev/null)" ]; then echo 'data yes'; else echo 'data no'; fi
 if [ -e "$home/data/migration-snapshot" ]; then echo 'snapshot yes'; else echo 'snapshot no'; fi`;
 
+/** The scripts by the name they run under (`sh -c <script> <name> ...`), which error messages quote. */
+const SCRIPTS = {
+  'vup-read-validator-key': READ_KEY_SCRIPT,
+  'vup-generate-validator-key': GENERATE_KEY_SCRIPT,
+  'vup-check-database': DATABASE_SCRIPT,
+};
+
 export async function readValidatorKeyOnHost(
   connection: SshConnection,
   home: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<ValidatorKeyOnHost | null> {
-  const out = await run(connection, 'vup-read-validator-key', READ_KEY_SCRIPT, [home], options);
+  const out = await run(connection, 'vup-read-validator-key', [home], options);
   if (out.trim() === 'absent') return null;
   return parseKeyLine(out, connection, home);
 }
@@ -73,13 +80,7 @@ export async function generateValidatorKeyOnHost(
   input: { home: string; binary: string; accountId: string },
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<ValidatorKeyOnHost & { created: boolean }> {
-  const out = await run(
-    connection,
-    'vup-generate-validator-key',
-    GENERATE_KEY_SCRIPT,
-    [input.home, input.binary, input.accountId],
-    options,
-  );
+  const out = await run(connection, 'vup-generate-validator-key', [input.home, input.binary, input.accountId], options);
   const key = parseKeyLine(out, connection, input.home);
   return { ...key, created: out.startsWith('created ') };
 }
@@ -106,13 +107,7 @@ export async function readDatabaseVersions(
   input: { home: string; binary: string; installedBinary: string },
   options: { signal?: AbortSignal } = {},
 ): Promise<DatabaseVersions> {
-  const out = await run(
-    connection,
-    'vup-check-database',
-    DATABASE_SCRIPT,
-    [input.home, input.binary, input.installedBinary],
-    options,
-  );
+  const out = await run(connection, 'vup-check-database', [input.home, input.binary, input.installedBinary], options);
   const line = (tag: string) =>
     out
       .split('\n')
@@ -144,12 +139,11 @@ function parseBanner(banner: string): NeardBanner | undefined {
 
 async function run(
   connection: SshConnection,
-  name: string,
-  script: string,
+  name: keyof typeof SCRIPTS,
   args: string[],
   options: { signal?: AbortSignal; timeoutMs?: number },
 ): Promise<string> {
-  const result: CapturedResult = await execCapture(connection, ['sh', '-c', script, name, ...args], {
+  const result: CapturedResult = await execCapture(connection, ['sh', '-c', SCRIPTS[name], name, ...args], {
     timeoutMs: options.timeoutMs ?? 120_000,
     signal: options.signal,
     maxStdoutBytes: 64 * 1024,

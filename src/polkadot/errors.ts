@@ -3,26 +3,20 @@
  * ApplicationFailure type and a flag saying whether a retry could help. Transient RPC trouble is retryable; a
  * dispatch error (InvalidProof, NotProxy, CallFiltered…), an invalid transaction or bad input is not.
  */
-import { finalFailures, polkadotFailures, type PolkadotFailureType } from '../api/contracts/failures.js';
+import { failureClass, polkadotFailures, type PolkadotFailureType } from '../api/contracts/failures.js';
 
-const nonRetryableTypes = finalFailures(polkadotFailures);
-
-export class PolkadotError extends Error {
-  readonly nonRetryable: boolean;
+export class PolkadotError extends failureClass('PolkadotError', polkadotFailures) {
+  /** `pallet.Error` of a dispatch failure, e.g. "proxy.NotProxy". */
+  readonly dispatchError: string | undefined;
 
   constructor(
-    readonly type: PolkadotFailureType,
+    type: PolkadotFailureType,
     message: string,
     options?: { nonRetryable?: boolean; cause?: unknown; dispatchError?: string },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'PolkadotError';
-    this.nonRetryable = options?.nonRetryable ?? nonRetryableTypes.has(type);
+    super(type, message, options);
     this.dispatchError = options?.dispatchError;
   }
-
-  /** `pallet.Error` of a dispatch failure, e.g. "proxy.NotProxy". */
-  readonly dispatchError: string | undefined;
 }
 
 export function messageOf(err: unknown): string {

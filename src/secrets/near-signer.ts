@@ -25,11 +25,6 @@ export interface NearSignerContext {
 
 export type NearSignerResolver = (spec: SignerSpec, context: NearSignerContext) => Promise<ResolvedNearSigner>;
 
-/** A resolver reading `env` (the worker's environment by default) and the worker's files. */
-export function nearSignerResolver(env: NodeJS.ProcessEnv = process.env): NearSignerResolver {
-  return (spec, context) => resolveNearSigner(spec, context, env);
-}
-
 export async function resolveNearSigner(
   spec: SignerSpec,
   context: NearSignerContext,

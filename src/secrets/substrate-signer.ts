@@ -22,10 +22,6 @@ export interface SubstrateSignerContext {
 
 export type SubstrateSignerResolver = (spec: SignerSpec, context: SubstrateSignerContext) => Promise<KeyringPair>;
 
-export function substrateSignerResolver(env: NodeJS.ProcessEnv = process.env): SubstrateSignerResolver {
-  return (spec, context) => resolveSubstrateSigner(spec, context, env);
-}
-
 export async function resolveSubstrateSigner(
   spec: SignerSpec,
   context: SubstrateSignerContext,

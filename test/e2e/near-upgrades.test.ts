@@ -17,7 +17,8 @@ import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
 import type { StrategyTargets } from '../../src/api/strategies.js';
-import { nearSignerResolver } from '../../src/secrets/near-signer.js';
+import { resolveNearSigner, type NearSignerContext } from '../../src/secrets/near-signer.js';
+import type { SignerSpec } from '../../src/config/signers.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import {
   startNearTestbed,
@@ -376,7 +377,8 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
     const activities = {
       connections: b.connections,
       heartbeatIntervalMs: 500,
-      resolveNearSigner: nearSignerResolver({ MALLORY_KEY: KeyPair.fromRandom('ed25519').toString() }),
+      resolveNearSigner: (spec: SignerSpec, context: NearSignerContext) =>
+        resolveNearSigner(spec, context, { MALLORY_KEY: KeyPair.fromRandom('ed25519').toString() }),
       inventory,
     };
     const taskQueue = 'e2e-wrong-owner';

@@ -1,7 +1,7 @@
 /**
  * The frame every strategy runs in. A strategy reads like its runbook:
  *
- *   const { run, input } = beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
+ *   const { run, input, steps } = await beginStrategy('nearZeroDowntimeUpgrade', rawInput, carried);
  *   return run.execute(async () => {
  *     await run.step(steps.stopOldNode, () => host.stopService(...));   // title, gate, undo: from the plan
  *     ...
@@ -33,7 +33,7 @@ import {
 } from '../../src/api/identity.js';
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { statusQuery } from '../../src/api/messages.js';
-import { plannedSteps, type PlanStep, type PlannedStep, type StepOf } from '../../src/api/plans.js';
+import { plannedSteps, plans, type PlanStep, type PlannedStep, type StepOf } from '../../src/api/plans.js';
 import { strategies, type ParsedStrategyTargets, type StrategyName } from '../../src/api/strategies.js';
 import {
   AWAITING_APPROVAL_STAGE,
@@ -320,8 +320,9 @@ export async function beginStrategy<N extends StrategyName>(
   strategy: N,
   rawInput: unknown,
   carried?: CarriedState,
-): Promise<{ run: UpgradeRun<StepOf<N>>; input: ParsedStrategyTargets<N> }> {
+): Promise<{ run: UpgradeRun<StepOf<N>>; input: ParsedStrategyTargets<N>; steps: (typeof plans)[N]['steps'] }> {
   const spec = strategies[strategy];
+  const steps = plans[strategy].steps;
   const known = carried?.remembered.targets;
   // Runs started before inputs named ids carried their targets in the input, and replay as they ran.
   if (known !== undefined || !patched(INVENTORY_TARGETS_PATCH)) {
@@ -329,14 +330,14 @@ export async function beginStrategy<N extends StrategyName>(
     const input = parseWorkflowInput(spec.targets, targets, strategy) as ParsedStrategyTargets<N>;
     const run = beginFrame(strategy, input, rawInput, carried);
     run.remember('targets', () => targets);
-    return { run, input };
+    return { run, input, steps };
   }
   const request = parseWorkflowInput(spec.input, rawInput, strategy);
   const run = beginFrame(strategy, request, rawInput, carried);
   try {
     const { targets, parsed } = await resolvedTargets(strategy, rawInput);
     run.remember('targets', () => targets);
-    return { run, input: parsed };
+    return { run, input: parsed, steps };
   } catch (err) {
     // Nothing was touched: the run ends failed, with the reason in its status and metrics.
     return run.execute(() => Promise.reject(err as Error));

@@ -10,6 +10,38 @@ export function finalFailures<T extends string>(table: Record<T, Retry>): Readon
   return new Set((Object.keys(table) as T[]).filter((type) => table[type] === 'final'));
 }
 
+/** An error of one failure table: its `type`, and whether a retry could help. */
+export interface TypedFailure<T extends string> extends Error {
+  readonly type: T;
+  readonly nonRetryable: boolean;
+}
+
+export interface TypedFailureClass<T extends string> {
+  new (type: T, message: string, options?: { nonRetryable?: boolean; cause?: unknown }): TypedFailure<T>;
+  readonly prototype: TypedFailure<T>;
+}
+
+/**
+ * The error class the libraries throw for one failure table; a retry is judged by the table unless the thrower
+ * knows better.
+ */
+export function failureClass<T extends string>(name: string, table: Record<T, Retry>): TypedFailureClass<T> {
+  const final = finalFailures(table);
+  return class extends Error {
+    readonly nonRetryable: boolean;
+
+    constructor(
+      readonly type: T,
+      message: string,
+      options?: { nonRetryable?: boolean; cause?: unknown },
+    ) {
+      super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+      this.name = name;
+      this.nonRetryable = options?.nonRetryable ?? final.has(type);
+    }
+  };
+}
+
 /** A malformed activity input, refused against the activity's contract: a bug in the caller. */
 export const BAD_INPUT_FAILURE = 'BadInput';
 

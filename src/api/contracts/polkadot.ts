@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { hostSchema } from '../../config/host.js';
 import { absolutePath, rpcUrl, serviceName } from '../../config/primitives.js';
 import { signerSchema } from '../../config/signers.js';
+import { setKeysChain } from '../../config/identities.js';
 import { ss58Address } from '../../config/ss58.js';
 import type { ChainObservation } from '../chain-observation.js';
 import type { SignerObservation } from '../signer-evidence.js';
@@ -36,11 +37,7 @@ export type PolkadotNodeRef = z.infer<typeof polkadotNodeRefSchema>;
 /** How session keys reach the chain: relay `session.setKeys` or Asset Hub `stakingRcClient.setKeys`. */
 export const setKeysRouteSchema = z
   .strictObject({
-    submitTo: z
-      .enum(['relay', 'asset-hub'])
-      .describe(
-        'Where session keys are set: "asset-hub" (stakingRcClient.setKeys, forwarded to the relay; current Polkadot and Kusama) or "relay" (session.setKeys).',
-      ),
+    submitTo: setKeysChain,
     rpcUrl: rpcUrl.describe('An RPC of that chain, used to submit the call.'),
     /**
      * The relay's RPC, where Session.NextKeys is read before submitting (idempotency) and after. Needed when

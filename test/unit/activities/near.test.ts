@@ -12,7 +12,7 @@ import path from 'node:path';
 import { KeyPair } from 'near-api-js';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import type { NearNodeRef } from '../../../src/api/contracts/near.js';
-import { nearSignerResolver } from '../../../src/secrets/near-signer.js';
+import { resolveNearSigner } from '../../../src/secrets/near-signer.js';
 import { startNearTestbed, startTestbedService, type NearTestbed } from '../../../devnet/testbeds/near.js';
 import { initNodeHome } from '../../../devnet/near/index.js';
 import { freePort } from '../../../devnet/ports.js';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   activities = createActivities({
     connections: bed.connections,
     heartbeatIntervalMs: 200,
-    resolveNearSigner: nearSignerResolver({ STRANGER_KEY: strangerKey.toString() }),
+    resolveNearSigner: (spec, context) => resolveNearSigner(spec, context, { STRANGER_KEY: strangerKey.toString() }),
   });
   nodeA = bed.nodes['val-a']!.ref;
   nodeB = bed.nodes['val-b']!.ref;
