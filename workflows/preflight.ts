@@ -9,6 +9,7 @@ import type { HostActivities } from '../activities/host/index.js';
 import type { NearActivities } from '../activities/near/index.js';
 import type { PolkadotActivities } from '../activities/polkadot/index.js';
 import type { NearNodeRef } from '../src/api/contracts/near.js';
+import { SYNCED_LAG_BLOCKS } from '../src/api/chain-observation.js';
 import type { createPreflightActivities } from '../activities/preflight/index.js';
 import {
   DEFAULT_MIN_FREE_DISK_BYTES,
@@ -33,8 +34,6 @@ const reads = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', maximumAttempts: 2, nonRetryableErrorTypes },
 });
-
-const MAX_LAG_BLOCKS = 5;
 
 type Outcome = Omit<PreflightCheck, 'name'>;
 
@@ -88,7 +87,7 @@ async function nearNodeChecks(role: NearNodeRole, accountId: string, networkHeig
     try {
       const s = await looks.nodeStatus({ rpcUrl: node.rpcUrl });
       const lag = networkHeight === undefined ? undefined : Math.max(0, networkHeight - s.latestBlockHeight);
-      const synced = !s.syncing && (lag === undefined || lag <= MAX_LAG_BLOCKS);
+      const synced = !s.syncing && (lag === undefined || lag <= SYNCED_LAG_BLOCKS);
       const signs = s.validatorAccountId === accountId;
       const words = [
         `neard ${s.version} at #${s.latestBlockHeight}`,

@@ -38,7 +38,6 @@ export interface NearActivityDeps {
   heartbeatIntervalMs?: number;
 }
 
-const DEFAULT_MAX_LAG_BLOCKS = 5;
 /** On mainnet a validator with 0.5% of the seats produces about every 200 blocks (2 minutes). */
 const DEFAULT_SLOT_WAIT_MS = 10 * 60_000;
 /** When a look finds nothing that waits for a boundary, look again after this many blocks. */
@@ -92,7 +91,7 @@ export function createNearActivities(deps: NearActivityDeps) {
     },
 
     lookNodeSynced: async (req) => {
-      const maxLag = req.maxLagBlocks ?? DEFAULT_MAX_LAG_BLOCKS;
+      const maxLag = req.maxLagBlocks;
       return reportingNearErrors(async () => {
         const [node, network, epoch] = await Promise.all([
           tryNodeStatus(req.nodeRpcUrl),

@@ -31,7 +31,6 @@ export interface PolkadotActivityDeps {
   resolveSubstrateSigner?: SubstrateSignerResolver;
 }
 
-const DEFAULT_MAX_LAG_BLOCKS = 5;
 /** A look at sync comes back after at most this many slots (sync does not wait for a session boundary). */
 const SYNC_RELOOK_SLOTS = 10;
 
@@ -101,7 +100,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     },
 
     lookPolkadotNodeSynced: async (req) => {
-      const maxLag = req.maxLagBlocks ?? DEFAULT_MAX_LAG_BLOCKS;
+      const maxLag = req.maxLagBlocks;
       return reportingPolkadotErrors(async () => {
         const [node, network, session] = await Promise.all([
           readNodeHealth(req.nodeRpcUrl).catch((err: unknown) => messageOf(err)),

@@ -1,5 +1,8 @@
 import type { ValidatorCounters } from './validator-counters.js';
 
+/** A node at most this many blocks behind the network's head counts as synced: blocks in flight, not lag. */
+export const SYNCED_LAG_BLOCKS = 5;
+
 /** What one look at the chain found: returned by the activities that confirm a chain wait. */
 export interface ChainObservation<T = undefined> {
   reached: boolean;

@@ -23,8 +23,10 @@ export interface NearSignerContext {
   accountId: string;
 }
 
-export type NearSignerResolver = (spec: SignerSpec, context: NearSignerContext) => Promise<ResolvedNearSigner>;
-
+/**
+ * The key a signer reference stands for, refused unless it may sign for `context.accountId`. `env` is the
+ * worker's environment unless a test hands it another.
+ */
 export async function resolveNearSigner(
   spec: SignerSpec,
   context: NearSignerContext,
@@ -55,6 +57,8 @@ export async function resolveNearSigner(
     }
   }
 }
+
+export type NearSignerResolver = typeof resolveNearSigner;
 
 async function readCredentialsFile(file: string, where: string, context: NearSignerContext) {
   let text: string;

@@ -20,8 +20,7 @@ export interface SubstrateSignerContext {
   role?: string;
 }
 
-export type SubstrateSignerResolver = (spec: SignerSpec, context: SubstrateSignerContext) => Promise<KeyringPair>;
-
+/** The key pair a signer reference stands for, refused unless it is the key of `context.address`. */
 export async function resolveSubstrateSigner(
   spec: SignerSpec,
   context: SubstrateSignerContext,
@@ -43,6 +42,8 @@ export async function resolveSubstrateSigner(
   }
   return pair;
 }
+
+export type SubstrateSignerResolver = typeof resolveSubstrateSigner;
 
 function whereOf(spec: SignerSpec): string {
   if (spec.type === 'env') return `environment variable ${spec.variable} (signer ${spec.id})`;

@@ -10,7 +10,7 @@ import { hostSchema } from '../../config/host.js';
 import { nearAccountId, nearNetwork } from '../../config/identities.js';
 import { absolutePath, httpRpcUrl, serviceName } from '../../config/primitives.js';
 import { signerSchema } from '../../config/signers.js';
-import type { ChainObservation } from '../chain-observation.js';
+import { SYNCED_LAG_BLOCKS, type ChainObservation } from '../chain-observation.js';
 import type { SignerObservation } from '../signer-evidence.js';
 import type { ValidatorCounters } from '../validator-counters.js';
 import { activity } from './activity.js';
@@ -42,7 +42,7 @@ export const keyStandingInput = z.strictObject({ rpcUrl: httpRpcUrl, accountId: 
 export const lookNodeSyncedInput = z.strictObject({
   nodeRpcUrl: httpRpcUrl,
   networkRpcUrl: httpRpcUrl,
-  maxLagBlocks: z.number().int().nonnegative().optional(),
+  maxLagBlocks: z.number().int().nonnegative().default(SYNCED_LAG_BLOCKS),
 });
 export const lookKeyStageInput = keyStandingInput.extend({ want: keyStage });
 export const lookNodeSigningInput = z.strictObject({

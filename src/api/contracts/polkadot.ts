@@ -10,7 +10,7 @@ import { absolutePath, rpcUrl, serviceName } from '../../config/primitives.js';
 import { signerSchema } from '../../config/signers.js';
 import { setKeysChain } from '../../config/identities.js';
 import { ss58Address } from '../../config/ss58.js';
-import type { ChainObservation } from '../chain-observation.js';
+import { SYNCED_LAG_BLOCKS, type ChainObservation } from '../chain-observation.js';
 import type { SignerObservation } from '../signer-evidence.js';
 import type { ValidatorCounters } from '../validator-counters.js';
 import { activity } from './activity.js';
@@ -69,7 +69,7 @@ export const rpcInput = z.strictObject({ rpcUrl });
 export const lookNodeSyncedInput = z.strictObject({
   nodeRpcUrl: rpcUrl,
   networkRpcUrl: rpcUrl,
-  maxLagBlocks: z.number().int().nonnegative().optional(),
+  maxLagBlocks: z.number().int().nonnegative().default(SYNCED_LAG_BLOCKS),
 });
 export const rotateKeysInput = z.strictObject({ node: polkadotNodeRefSchema, stash: ss58Address, upgradeId });
 export const nodeHasKeysInput = z.strictObject({ nodeRpcUrl: rpcUrl, keys: hexBytes });
