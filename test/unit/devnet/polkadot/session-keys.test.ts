@@ -44,8 +44,10 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
     const stash = devnet.stash('Alice');
     const { keys, babe, proof } = newSessionKeys(devnet.relay.runtime, stash);
     const { statuses, finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), stash);
-    expect(statuses).toEqual(expect.arrayContaining(['Ready', 'InBlock', 'Finalized']));
-    expect(statuses.indexOf('Ready')).toBeLessThan(statuses.indexOf('InBlock'));
+    // The chain sends Ready, InBlock, Finalized. polkadot-js reads a block's events before it reports InBlock and
+    // drops that report (switchMap) when Finalized arrives first, as it can on a loaded machine with finality
+    // close behind the head (a run saw it): the callback sees InBlock at most once, between the two.
+    expect(statuses.join(' ')).toMatch(/^Ready (InBlock )?Finalized$/);
     expect(eventNames(finalized.events)).toContain('system.ExtrinsicSuccess');
     expect(failure(api, finalized.events)).toBeUndefined();
 
