@@ -13,6 +13,7 @@
  * src/config (hosts, signers, paths), which the inventory uses too. Neither holds a secret.
  */
 import { z } from 'zod';
+import type { NodeRole } from './strategies.js';
 import { nearAccountId } from '../config/identities.js';
 import { absolutePath, httpRpcUrl, identifier, sha256Hex, waitLimit, waitLimits } from '../config/primitives.js';
 import { signerSchema } from '../config/signers.js';
@@ -67,12 +68,32 @@ const common = {
 };
 
 /** A role played by one of the validator's nodes, named by its id in the worker's inventory. */
-export const roleNode = (defaultRole: 'primary' | 'standby' | 'sync', what: string) =>
+export const roleNode = (defaultRole: NodeRole, what: string) =>
   identifier
     .optional()
     .describe(
       `${what}: the id of one of the validator's nodes in the worker's inventory (default: its ${defaultRole}).`,
     );
+
+/**
+ * The nodes a strategy runs on, each written once: the inventory role that plays it by default and what it
+ * does in the upgrade. The input names each by id (`input`), the targets carry it resolved (`targets`), and the
+ * strategy table reads the roles (`roles`).
+ */
+export function strategyNodes<T extends z.ZodType, R extends Record<string, { role: NodeRole; does: string }>>(
+  targetNode: T,
+  nodes: R,
+) {
+  const each = <V>(part: (node: R[keyof R]) => V) =>
+    Object.fromEntries(Object.entries(nodes).map(([field, node]) => [field, part(node as R[keyof R])])) as {
+      [K in keyof R]: V;
+    };
+  return {
+    roles: each((node) => node.role),
+    input: each((node) => roleNode(node.role, node.does)),
+    targets: each((node) => targetNode.describe(`${node.does}.`)),
+  };
+}
 
 /** Two roles an input names must be two nodes (which node plays a role left out, the worker decides). */
 export const differentNodes = <A extends string, B extends string>(a: A, b: B) =>
@@ -106,78 +127,48 @@ const hotSwapTimeouts = waitLimits({
   signing: waitLimit('30 minutes', 'The standby producing with the key.'),
 });
 
-// --- the four inputs ---
+// --- the four strategies: their nodes, then the input (nodes by id) and the targets (nodes resolved) ---
+
+export const zeroDowntimeNodes = strategyNodes(nearTargetNode, {
+  oldNode: { role: 'primary', does: 'The node validating now; stopped once the new key is current' },
+  newNode: { role: 'standby', does: 'The node to take over, with a validator key of its own (generated there)' },
+});
+const zeroDowntimeRest = {
+  release: nearReleaseSchema.describe('The release the new node runs (staged on its host).'),
+  timeouts: zeroDowntimeTimeouts,
+};
 
 export const nearZeroDowntimeInput = z
-  .strictObject({
-    ...requestCommon,
-    oldNode: roleNode('primary', 'The node validating now; stopped once the new key is current'),
-    newNode: roleNode('standby', 'The node to take over, with a validator key of its own (generated there)'),
-    release: nearReleaseSchema.describe('The release the new node runs (staged on its host).'),
-    timeouts: zeroDowntimeTimeouts,
-  })
+  .strictObject({ ...requestCommon, ...zeroDowntimeNodes.input, ...zeroDowntimeRest })
   .refine(...differentNodes('oldNode', 'newNode'))
   .meta({ title: 'nearZeroDowntimeUpgrade input' });
 
+export const nearZeroDowntimeTargets = z
+  .strictObject({ ...common, staking: nearStakingInput, ...zeroDowntimeNodes.targets, ...zeroDowntimeRest })
+  .meta({ title: 'nearZeroDowntimeUpgrade targets' });
+
+export const syncAndSwapNodes = strategyNodes(nearTargetNode, {
+  node: {
+    role: 'primary',
+    does: 'The validator node: it keeps its key and gets the synced data and the new binary',
+  },
+  syncNode: {
+    role: 'sync',
+    does: 'A node without a validator key on the same host and filesystem, that syncs with the new binary',
+  },
+});
+const syncAndSwapRest = {
+  release: nearReleaseSchema.describe('The release, staged on the host.'),
+  timeouts: syncAndSwapTimeouts,
+};
+
 export const nearSyncAndSwapInput = z
-  .strictObject({
-    ...requestCommon,
-    node: roleNode('primary', 'The validator node: it keeps its key and gets the synced data and the new binary'),
-    syncNode: roleNode(
-      'sync',
-      'A node without a validator key on the same host and filesystem, that syncs with the new binary',
-    ),
-    release: nearReleaseSchema.describe('The release, staged on the host.'),
-    timeouts: syncAndSwapTimeouts,
-  })
+  .strictObject({ ...requestCommon, ...syncAndSwapNodes.input, ...syncAndSwapRest })
   .refine(...differentNodes('node', 'syncNode'))
   .meta({ title: 'nearSyncAndSwapUpgrade input' });
 
-export const nearStopAndRestartInput = z
-  .strictObject({
-    ...requestCommon,
-    node: roleNode('primary', 'The validator node to upgrade in place'),
-    release: nearReleaseSchema.describe('The release, staged on the host.'),
-    timeouts: stopAndRestartTimeouts,
-  })
-  .meta({ title: 'nearStopAndRestartUpgrade input' });
-
-export const nearKeyHotSwapInput = z
-  .strictObject({
-    ...requestCommon,
-    primary: roleNode('primary', 'The node validating now; it is stopped before the standby gets the key'),
-    standby: roleNode('standby', 'A synced node (tracking the validator’s shard) that takes over the key'),
-    release: nearReleaseSchema
-      .optional()
-      .describe('A release to install on the standby before it takes over (staged on its host).'),
-    timeouts: hotSwapTimeouts,
-  })
-  .refine(...differentNodes('primary', 'standby'))
-  .meta({ title: 'nearValidatorKeyHotSwap input' });
-
-// --- the four targets: the roles resolved against the worker's inventory ---
-
-export const nearZeroDowntimeTargets = z
-  .strictObject({
-    ...common,
-    staking: nearStakingInput,
-    oldNode: nearTargetNode.describe('The node validating now; stopped once the new key is current.'),
-    newNode: nearTargetNode.describe('The node to take over, with a validator key of its own (generated there).'),
-    release: nearReleaseSchema.describe('The release the new node runs (staged on its host).'),
-    timeouts: zeroDowntimeTimeouts,
-  })
-  .meta({ title: 'nearZeroDowntimeUpgrade targets' });
-
 export const nearSyncAndSwapTargets = z
-  .strictObject({
-    ...common,
-    node: nearTargetNode.describe('The validator node: it keeps its key and gets the synced data and the new binary.'),
-    syncNode: nearTargetNode.describe(
-      'A node without a validator key on the same host and filesystem, that syncs with the new binary.',
-    ),
-    release: nearReleaseSchema.describe('The release, staged on the host.'),
-    timeouts: syncAndSwapTimeouts,
-  })
+  .strictObject({ ...common, ...syncAndSwapNodes.targets, ...syncAndSwapRest })
   .refine((i) => i.node.host.id === i.syncNode.host.id, {
     message: 'syncNode must be on the same host as node (the data folder moves by an atomic rename)',
     path: ['syncNode', 'host'],
@@ -193,25 +184,40 @@ export const nearSyncAndSwapTargets = z
   )
   .meta({ title: 'nearSyncAndSwapUpgrade targets' });
 
+export const stopAndRestartNodes = strategyNodes(nearTargetNode, {
+  node: { role: 'primary', does: 'The validator node to upgrade in place' },
+});
+const stopAndRestartRest = {
+  release: nearReleaseSchema.describe('The release, staged on the host.'),
+  timeouts: stopAndRestartTimeouts,
+};
+
+export const nearStopAndRestartInput = z
+  .strictObject({ ...requestCommon, ...stopAndRestartNodes.input, ...stopAndRestartRest })
+  .meta({ title: 'nearStopAndRestartUpgrade input' });
+
 export const nearStopAndRestartTargets = z
-  .strictObject({
-    ...common,
-    node: nearTargetNode.describe('The validator node to upgrade in place.'),
-    release: nearReleaseSchema.describe('The release, staged on the host.'),
-    timeouts: stopAndRestartTimeouts,
-  })
+  .strictObject({ ...common, ...stopAndRestartNodes.targets, ...stopAndRestartRest })
   .meta({ title: 'nearStopAndRestartUpgrade targets' });
 
+export const keyHotSwapNodes = strategyNodes(nearTargetNode, {
+  primary: { role: 'primary', does: 'The node validating now; it is stopped before the standby gets the key' },
+  standby: { role: 'standby', does: 'A synced node (tracking the validator’s shard) that takes over the key' },
+});
+const keyHotSwapRest = {
+  release: nearReleaseSchema
+    .optional()
+    .describe('A release to install on the standby before it takes over (staged on its host).'),
+  timeouts: hotSwapTimeouts,
+};
+
+export const nearKeyHotSwapInput = z
+  .strictObject({ ...requestCommon, ...keyHotSwapNodes.input, ...keyHotSwapRest })
+  .refine(...differentNodes('primary', 'standby'))
+  .meta({ title: 'nearValidatorKeyHotSwap input' });
+
 export const nearKeyHotSwapTargets = z
-  .strictObject({
-    ...common,
-    primary: nearTargetNode.describe('The node validating now; it is stopped before the standby gets the key.'),
-    standby: nearTargetNode.describe('A synced node (tracking the validator’s shard) that takes over the key.'),
-    release: nearReleaseSchema
-      .optional()
-      .describe('A release to install on the standby before it takes over (staged on its host).'),
-    timeouts: hotSwapTimeouts,
-  })
+  .strictObject({ ...common, ...keyHotSwapNodes.targets, ...keyHotSwapRest })
   .refine((i) => i.primary.rpcUrl !== i.standby.rpcUrl, {
     message: 'primary and standby must be different nodes',
     path: ['standby'],

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { polkadotNetwork, type PolkadotNetwork } from '../config/identities.js';
 import { absolutePath, rpcUrl, sha256Hex, waitLimit, waitLimits } from '../config/primitives.js';
-import { differentNodes, roleNode } from './near-inputs.js';
+import { differentNodes, strategyNodes } from './near-inputs.js';
 import { ss58Address, stashPrefixIssue } from '../config/ss58.js';
 import { polkadotNodeRefSchema, setKeysRouteSchema } from './contracts/polkadot.js';
 import type { IdentityIssue, ValidatorIdentity } from './identity.js';
@@ -72,14 +72,18 @@ const needsReleaseToHandBack = {
   path: ['release'],
 };
 
+export const validatorSwapNodes = strategyNodes(polkadotNodeRefSchema, {
+  nodeA: { role: 'primary', does: 'Node A, validating now; it is upgraded while B validates' },
+  nodeB: {
+    role: 'standby',
+    does: 'Node B, the standby that takes over while A is upgraded: synced or able to sync, holding no keys of A',
+  },
+});
+
 export const polkadotValidatorSwapInput = z
   .strictObject({
     validator: polkadotValidatorRef,
-    nodeA: roleNode('primary', 'Node A, validating now; it is upgraded while B validates'),
-    nodeB: roleNode(
-      'standby',
-      'Node B, the standby that takes over while A is upgraded: synced or able to sync, holding no keys of A',
-    ),
+    ...validatorSwapNodes.input,
     release: polkadotReleaseRequest
       .optional()
       .describe('The release installed on A once B validates (staged on A’s host). Required when handing back.'),
@@ -100,10 +104,7 @@ export const polkadotValidatorSwapTargets = z
     relayRpcUrl: rpcUrl.describe(
       'An RPC of the relay chain (a synced node or an endpoint you trust) for sessions, keys and finality.',
     ),
-    nodeA: polkadotNodeRefSchema.describe('The node validating now; it is upgraded while B validates.'),
-    nodeB: polkadotNodeRefSchema.describe(
-      'The standby that takes over while A is upgraded: synced or able to sync, holding no keys of A.',
-    ),
+    ...validatorSwapNodes.targets,
     release: polkadotReleaseSchema
       .optional()
       .describe('The release installed on A once B validates (staged on A’s host). Required when handing back.'),

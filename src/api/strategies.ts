@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { IdentityIssue, ValidatorIdentity } from './identity.js';
 import {
+  keyHotSwapNodes,
   nearIdentity,
   nearKeyHotSwapInput,
   nearKeyHotSwapTargets,
@@ -16,12 +17,16 @@ import {
   nearSyncAndSwapTargets,
   nearZeroDowntimeInput,
   nearZeroDowntimeTargets,
+  stopAndRestartNodes,
+  syncAndSwapNodes,
+  zeroDowntimeNodes,
 } from './near-inputs.js';
 import {
   polkadotIdentity,
   polkadotIdentityIssue,
   polkadotValidatorSwapInput,
   polkadotValidatorSwapTargets,
+  validatorSwapNodes,
 } from './polkadot-inputs.js';
 
 /** The validator's nodes in the inventory: its primary, its standby, and (NEAR sync and swap) its sync node. */
@@ -48,7 +53,7 @@ export const strategies = {
   nearZeroDowntimeUpgrade: strategy({
     input: nearZeroDowntimeInput,
     targets: nearZeroDowntimeTargets,
-    roles: { oldNode: 'primary', newNode: 'standby' },
+    roles: zeroDowntimeNodes.roles,
     identity: (i) => nearIdentity(i.validator),
     summary: (i) =>
       `NEAR zero-downtime: ${i.validator.accountId} moves to ${i.newNode ?? 'its standby'}${releaseOf(i.release)}`,
@@ -56,14 +61,14 @@ export const strategies = {
   nearSyncAndSwapUpgrade: strategy({
     input: nearSyncAndSwapInput,
     targets: nearSyncAndSwapTargets,
-    roles: { node: 'primary', syncNode: 'sync' },
+    roles: syncAndSwapNodes.roles,
     identity: (i) => nearIdentity(i.validator),
     summary: (i) => `NEAR sync and swap: ${i.validator.accountId} on ${i.node ?? 'its primary'}${releaseOf(i.release)}`,
   }),
   nearStopAndRestartUpgrade: strategy({
     input: nearStopAndRestartInput,
     targets: nearStopAndRestartTargets,
-    roles: { node: 'primary' },
+    roles: stopAndRestartNodes.roles,
     identity: (i) => nearIdentity(i.validator),
     summary: (i) =>
       `NEAR stop and restart: ${i.validator.accountId} on ${i.node ?? 'its primary'}${releaseOf(i.release)}`,
@@ -71,7 +76,7 @@ export const strategies = {
   nearValidatorKeyHotSwap: strategy({
     input: nearKeyHotSwapInput,
     targets: nearKeyHotSwapTargets,
-    roles: { primary: 'primary', standby: 'standby' },
+    roles: keyHotSwapNodes.roles,
     identity: (i) => nearIdentity(i.validator),
     summary: (i) =>
       `NEAR key hot swap: ${i.validator.accountId} from ${i.primary ?? 'its primary'} to ${i.standby ?? 'its standby'}${releaseOf(i.release)}`,
@@ -79,7 +84,7 @@ export const strategies = {
   polkadotValidatorSwapUpgrade: strategy({
     input: polkadotValidatorSwapInput,
     targets: polkadotValidatorSwapTargets,
-    roles: { nodeA: 'primary', nodeB: 'standby' },
+    roles: validatorSwapNodes.roles,
     identity: (i) => polkadotIdentity(i.validator),
     identityIssue: (i) => polkadotIdentityIssue(i.validator),
     summary: (i) =>
