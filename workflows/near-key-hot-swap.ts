@@ -115,12 +115,11 @@ export async function nearValidatorKeyHotSwap(rawInput: NearKeyHotSwapInput, car
       { approval: `Stop ${hostName(primary)} and hand the key of ${accountId} to the standby` },
     );
 
-    await run.step(steps.waitStandbySigning, async () => {
-      const epoch = await near.epochInfo(networkRpcUrl);
-      return nearWaits.signing(run, 'standby-signing', standby, networkRpcUrl, accountId, epoch.headHeight, {
+    await run.step(steps.waitStandbySigning, () =>
+      nearWaits.signing(run, 'standby-signing', standby, networkRpcUrl, accountId, 'head', {
         timeoutMs: timeouts.signing,
-      });
-    });
+      }),
+    );
 
     return {
       validatorKey,

@@ -125,12 +125,9 @@ export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInpu
     await run.step(steps.waitSynced, () =>
       nearWaits.synced(run, 'synced', node, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
-    await run.step(steps.waitSigning, async () => {
-      const epoch = await near.epochInfo(networkRpcUrl);
-      return nearWaits.signing(run, 'signing', node, networkRpcUrl, accountId, epoch.headHeight, {
-        timeoutMs: timeouts.signing,
-      });
-    });
+    await run.step(steps.waitSigning, () =>
+      nearWaits.signing(run, 'signing', node, networkRpcUrl, accountId, 'head', { timeoutMs: timeouts.signing }),
+    );
 
     return { validatorKey, database, oldBinaryBackup: backup.path, migrated: database.migrationNeeded };
   });

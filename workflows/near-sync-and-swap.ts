@@ -149,12 +149,11 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
     await run.step(steps.waitValidatorSynced, () =>
       nearWaits.synced(run, 'validator-synced', node, networkRpcUrl, { timeoutMs: timeouts.resync }),
     );
-    await run.step(steps.waitValidatorSigning, async () => {
-      const epoch = await near.epochInfo(networkRpcUrl);
-      return nearWaits.signing(run, 'validator-signing', node, networkRpcUrl, accountId, epoch.headHeight, {
+    await run.step(steps.waitValidatorSigning, () =>
+      nearWaits.signing(run, 'validator-signing', node, networkRpcUrl, accountId, 'head', {
         timeoutMs: timeouts.signing,
-      });
-    });
+      }),
+    );
 
     return { validatorKey, swapId, oldBinaryBackup: backup.path, oldDataBackup: swap.paths.backup };
   });

@@ -124,12 +124,11 @@ export async function nearZeroDowntimeUpgrade(rawInput: NearZeroDowntimeInput, c
       }),
     );
 
-    await run.step(steps.waitNewSigning, async () => {
-      const epoch = await near.epochInfo(networkRpcUrl);
-      return nearWaits.signing(run, 'new-signing', newNode, networkRpcUrl, accountId, epoch.epochStartHeight, {
+    await run.step(steps.waitNewSigning, () =>
+      nearWaits.signing(run, 'new-signing', newNode, networkRpcUrl, accountId, 'epoch start', {
         timeoutMs: timeouts.signing,
-      });
-    });
+      }),
+    );
 
     await run.step(steps.stopOldNode, async () => {
       const standing = await near.keyStanding(networkRpcUrl, accountId, oldKey);

@@ -13,7 +13,7 @@ import { hostContracts, type dataSwapInput, type SwapOutcome, type SwapStep } fr
 import type { z } from 'zod';
 import { implement } from '../contract.js';
 import { reportingHostErrors } from './failures.js';
-import { withHeartbeats } from './heartbeat.js';
+import { HEARTBEAT_INTERVAL_MS, withHeartbeats } from './heartbeat.js';
 
 export interface HostActivityDeps {
   connections: SshConnectionProvider;
@@ -57,7 +57,7 @@ class Tail {
 }
 
 export function createHostActivities(deps: HostActivityDeps) {
-  const interval = deps.heartbeatIntervalMs ?? 5_000;
+  const interval = deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
   const connect = deps.connections.get.bind(deps.connections);
 
   const activities = implement(hostContracts, {

@@ -27,7 +27,7 @@ import {
 } from '../../src/near/validator-key-transfer.js';
 import { NearError } from '../../src/near/errors.js';
 import { resolveNearSigner, type NearSignerResolver } from '../../src/secrets/near-signer.js';
-import { withHeartbeats } from '../host/heartbeat.js';
+import { HEARTBEAT_INTERVAL_MS, withHeartbeats } from '../host/heartbeat.js';
 import { implement } from '../contract.js';
 import { reportingNearErrors } from './failures.js';
 
@@ -52,7 +52,7 @@ const STAGE_WORDS: Record<KeyStage, string> = {
 
 export function createNearActivities(deps: NearActivityDeps) {
   const resolveSigner = deps.resolveNearSigner ?? resolveNearSigner;
-  const interval = deps.heartbeatIntervalMs ?? 5_000;
+  const interval = deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
   const connect = (host: Parameters<SshConnectionProvider['get']>[0]) => deps.connections.get(host);
 
   /** The node's status, or why it did not answer (a node that is starting or down is an answer for a look). */
@@ -301,25 +301,35 @@ export function createNearActivities(deps: NearActivityDeps) {
 
     withdrawValidatorKey: async ({ node, tag }) => {
       return reportingNearErrors(async () =>
-        withdraw(
-          {
-            connection: await connect(node.host),
-            manager: node.host.serviceManager,
-            service: node.service,
-            home: node.home,
-          },
-          tag,
-          { signal: cancellationSignal() },
+        withHeartbeats(
+          interval,
+          () => ({ stage: 'withdrawing the validator key', host: node.host.id }),
+          async () =>
+            withdraw(
+              {
+                connection: await connect(node.host),
+                manager: node.host.serviceManager,
+                service: node.service,
+                home: node.home,
+              },
+              tag,
+              { signal: cancellationSignal() },
+            ),
         ),
       );
     },
 
     reloadValidatorKey: async ({ node }) => {
       return reportingNearErrors(async () =>
-        reloadValidatorKeyOnHost(
-          await connect(node.host),
-          { manager: node.host.serviceManager, service: node.service, home: node.home },
-          { signal: cancellationSignal() },
+        withHeartbeats(
+          interval,
+          () => ({ stage: 'reloading the validator key', host: node.host.id }),
+          async () =>
+            reloadValidatorKeyOnHost(
+              await connect(node.host),
+              { manager: node.host.serviceManager, service: node.service, home: node.home },
+              { signal: cancellationSignal() },
+            ),
         ),
       );
     },

@@ -3,7 +3,7 @@
  * (signer references) and src/ssh (the node's files on its host). Look* activities answer one look of a chain
  * wait: whether the chain reached what the workflow waits for, in words, and when the answer can next change.
  */
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { cancellationSignal } from '@temporalio/activity';
 import { z } from 'zod';
 import { polkadotContracts, type KeysStage } from '../../src/api/contracts/polkadot.js';
 import { withApi } from '../../src/polkadot/connection.js';
@@ -23,6 +23,7 @@ import { describeHost, type SshConnectionProvider } from '../../src/ssh/connecti
 import { HostError } from '../../src/ssh/errors.js';
 import { runScript, writeFileAtomic } from '../../src/ssh/files.js';
 import { implement } from '../contract.js';
+import { HEARTBEAT_INTERVAL_MS, previousAttemptProgress, withHeartbeats } from '../host/heartbeat.js';
 import { reportingPolkadotErrors } from './failures.js';
 
 export interface PolkadotActivityDeps {
@@ -31,6 +32,11 @@ export interface PolkadotActivityDeps {
   resolveSubstrateSigner?: SubstrateSignerResolver;
 }
 
+/**
+ * How long a retried setKeys waits for the transaction a lost attempt sent before sending its own: several
+ * blocks, so a transaction that was in the pool lands first; one that was dropped is then sent again.
+ */
+const EARLIER_TRANSACTION_GRACE_MS = 60_000;
 /** A look at sync comes back after at most this many slots (sync does not wait for a session boundary). */
 const SYNC_RELOOK_SLOTS = 10;
 
@@ -128,37 +134,40 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     },
 
     rotateKeys: async ({ node, stash, upgradeId }) => {
-      return reportingPolkadotErrors(async () => {
-        const connection = await deps.connections.get(node.host);
-        const dir = `${node.basePath.replace(/\/+$/, '')}/upgrade-keys`;
-        const file = `${dir}/${upgradeId}.json`;
-        const persisted = await readPersisted(connection, file);
-        if (persisted) {
-          if (persisted.stash !== stash) {
-            throw new PolkadotError(
-              'BadInput',
-              `${file} holds keys of upgrade ${upgradeId} for stash ${persisted.stash}, not ${stash}`,
-            );
+      const progress = () => ({ stage: 'generating session keys', host: node.host.id });
+      return reportingPolkadotErrors(() =>
+        withHeartbeats(HEARTBEAT_INTERVAL_MS, progress, async () => {
+          const connection = await deps.connections.get(node.host);
+          const dir = `${node.basePath.replace(/\/+$/, '')}/upgrade-keys`;
+          const file = `${dir}/${upgradeId}.json`;
+          const persisted = await readPersisted(connection, file);
+          if (persisted) {
+            if (persisted.stash !== stash) {
+              throw new PolkadotError(
+                'BadInput',
+                `${file} holds keys of upgrade ${upgradeId} for stash ${persisted.stash}, not ${stash}`,
+              );
+            }
+            // Keys a crashed attempt generated and saved: use them if the node still holds their secrets.
+            if (await hasSessionKeys(node.rpcUrl, persisted.keys)) {
+              return {
+                keys: persisted.keys,
+                ...(persisted.proof ? { proof: persisted.proof } : {}),
+                method: persisted.method,
+                reused: true,
+              };
+            }
           }
-          // Keys a crashed attempt generated and saved: use them if the node still holds their secrets.
-          if (await hasSessionKeys(node.rpcUrl, persisted.keys)) {
-            return {
-              keys: persisted.keys,
-              ...(persisted.proof ? { proof: persisted.proof } : {}),
-              method: persisted.method,
-              reused: true,
-            };
+          const generated = await generateKeys(node.rpcUrl, stash);
+          const mkdir = await runScript(connection, 'vup-mkdir', 'mkdir -p -- "$1"', [dir]);
+          if (mkdir.exitCode !== 0) {
+            throw new HostError('RemoteCommandFailed', `cannot create ${dir} on ${describeHost(node.host)}`);
           }
-        }
-        const generated = await generateKeys(node.rpcUrl, stash);
-        const mkdir = await runScript(connection, 'vup-mkdir', 'mkdir -p -- "$1"', [dir]);
-        if (mkdir.exitCode !== 0) {
-          throw new HostError('RemoteCommandFailed', `cannot create ${dir} on ${describeHost(node.host)}`);
-        }
-        const record: PersistedKeys = { stash, ...generated };
-        await writeFileAtomic(connection, file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-        return { ...generated, reused: false };
-      });
+          const record: PersistedKeys = { stash, ...generated };
+          await writeFileAtomic(connection, file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+          return { ...generated, reused: false };
+        }),
+      );
     },
 
     nodeHasKeys: async ({ nodeRpcUrl, keys }) => {
@@ -180,40 +189,63 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     },
 
     setKeys: async ({ route, stash, keys, proof }) => {
-      return reportingPolkadotErrors(async () => {
-        const relayUrl = route.relayRpcUrl ?? (route.submitTo === 'relay' ? route.rpcUrl : undefined);
-        if (!relayUrl) {
-          throw new PolkadotError('BadInput', 'an asset-hub route needs relayRpcUrl (NextKeys is read on the relay)');
-        }
-        if ((await withApi(relayUrl, (api) => nextKeysOf(api, stash))) === keys.toLowerCase()) {
-          return { alreadySet: true };
-        }
-        const signedBy = route.signedBy;
-        const signer =
-          signedBy.type === 'stash'
-            ? await resolveSigner(signedBy.signer, { address: stash, role: 'stash' })
-            : await resolveSigner(signedBy.signer, { address: signedBy.account, role: `${signedBy.proxyType} proxy` });
-        const result = await withApi(route.rpcUrl, async (api) => {
-          const tx = buildSetKeysCall(api, {
-            submitTo: route.submitTo,
-            stash,
-            keys,
-            proof,
-            ...(signedBy.type === 'proxy' ? { proxyType: signedBy.proxyType } : {}),
-          });
-          let txHash: string | undefined;
-          const submitted = await submitAndFinalize(api, tx, signer, {
-            onTxHash: (hash) => {
-              txHash = hash;
-              heartbeatSafely({ txHash: hash });
-            },
-            onStatus: (status) => heartbeatSafely({ txHash, status }),
-          });
-          return { alreadySet: false, txHash: submitted.txHash, blockHash: submitted.blockHash };
-        });
-        if (route.submitTo === 'asset-hub') await keysReachRelay(relayUrl, stash, keys.toLowerCase());
-        return result;
-      });
+      const wanted = keys.toLowerCase();
+      /** The heartbeat details: a retry reads the hash of the transaction the previous attempt sent. */
+      const sent: { txHash?: string; status?: string } = {};
+      return reportingPolkadotErrors(() =>
+        withHeartbeats(
+          HEARTBEAT_INTERVAL_MS,
+          () => ({ ...sent }),
+          async () => {
+            const relayUrl = route.relayRpcUrl ?? (route.submitTo === 'relay' ? route.rpcUrl : undefined);
+            if (!relayUrl) {
+              throw new PolkadotError(
+                'BadInput',
+                'an asset-hub route needs relayRpcUrl (NextKeys is read on the relay)',
+              );
+            }
+            if ((await withApi(relayUrl, (api) => nextKeysOf(api, stash))) === wanted) return { alreadySet: true };
+            // An attempt lost with its worker may have sent the transaction, still on its way to a block: wait for
+            // it rather than send a second one (which would land too, and pay twice).
+            const earlier = (previousAttemptProgress() as { txHash?: string } | undefined)?.txHash;
+            if (earlier) {
+              sent.txHash = earlier;
+              sent.status = 'waiting for the transaction an earlier attempt sent';
+              if (await keysOnRelay(relayUrl, stash, wanted, EARLIER_TRANSACTION_GRACE_MS))
+                return { alreadySet: true, txHash: earlier };
+            }
+            const signedBy = route.signedBy;
+            const signer =
+              signedBy.type === 'stash'
+                ? await resolveSigner(signedBy.signer, { address: stash, role: 'stash' })
+                : await resolveSigner(signedBy.signer, {
+                    address: signedBy.account,
+                    role: `${signedBy.proxyType} proxy`,
+                  });
+            const result = await withApi(route.rpcUrl, async (api) => {
+              const tx = buildSetKeysCall(api, {
+                submitTo: route.submitTo,
+                stash,
+                keys,
+                proof,
+                ...(signedBy.type === 'proxy' ? { proxyType: signedBy.proxyType } : {}),
+              });
+              const submitted = await submitAndFinalize(api, tx, signer, {
+                onTxHash: (hash) => {
+                  sent.txHash = hash;
+                  sent.status = 'signed';
+                },
+                onStatus: (status) => (sent.status = status),
+              });
+              return { alreadySet: false, txHash: submitted.txHash, blockHash: submitted.blockHash };
+            });
+            // Asset Hub forwards the keys to the relay by XCM after its own block: wait (bounded) until the relay's
+            // NextKeys shows them, so a retry or the next look sees them. Not arriving is left to the keys-active wait.
+            if (route.submitTo === 'asset-hub') await keysOnRelay(relayUrl, stash, wanted, 60_000);
+            return result;
+          },
+        ),
+      );
     },
 
     keysStanding: async ({ rpcUrl, stash, keys }) => {
@@ -260,26 +292,14 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
 
 export type PolkadotActivities = ReturnType<typeof createPolkadotActivities>;
 
-/**
- * Asset Hub forwards the keys to the relay by XCM after its own block: wait (bounded) until the relay's
- * NextKeys shows them, so a retry or the next look sees them. Not arriving is left to the keys-active wait.
- */
-async function keysReachRelay(relayUrl: string, stash: string, keys: string, timeoutMs = 60_000): Promise<void> {
-  await withApi(relayUrl, async (api) => {
+/** Waits (bounded) until the relay's NextKeys for `stash` are `keys`; false if they are not by then. */
+async function keysOnRelay(relayUrl: string, stash: string, keys: string, timeoutMs: number): Promise<boolean> {
+  return withApi(relayUrl, async (api) => {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if ((await nextKeysOf(api, stash)) === keys) return;
-      heartbeatSafely({ waitingFor: 'keys on the relay' });
+    for (;;) {
+      if ((await nextKeysOf(api, stash)) === keys) return true;
+      if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   });
-}
-
-/** Heartbeats only inside an activity (the library is also called from tests and tools). */
-function heartbeatSafely(details: unknown): void {
-  try {
-    heartbeat(details);
-  } catch {
-    // not in an activity context
-  }
 }

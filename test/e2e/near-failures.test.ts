@@ -120,6 +120,14 @@ async function nodeVersion(rpcUrl: string): Promise<string> {
   return body.result?.version?.version ?? '(no version)';
 }
 
+/**
+ * Seconds from the later of the kill and the fresh worker being up to the end of the killed step: what the
+ * step's heartbeat timeout and retry cost, without the worker's own start (which a restarted worker pays anyway).
+ */
+function resumedAfterReady(endedAt: string, killedAt: number, readyAt: number): number {
+  return (Date.parse(endedAt) - Math.max(killedAt, readyAt)) / 1000;
+}
+
 /** Every entry of a data folder except the marker the running node rewrites with its head height. */
 const withoutLiveMarker = (tree: string) =>
   tree
@@ -160,17 +168,21 @@ describe('NEAR failures end to end, with real worker processes', () => {
     const atKill = (await handle.fetchHistory()).events ?? [];
     expect(completions(atKill, 'stakeWithKey')).toBe(0);
 
-    // The server hands the stake to the new worker once the dead attempt times out: stakeWithKey has a
-    // startToCloseTimeout of 5 minutes and no heartbeatTimeout, so that takes about 5 minutes.
+    // The server hands the stake to the new worker once the dead attempt misses its heartbeats: stakeWithKey
+    // heartbeats, with a heartbeat timeout of 10 s and a first retry after 1 s (it took a minute before).
     await worker(taskQueue, inventory);
+    const readyAt = Date.now();
     const result = (await handle.result()) as { newKey: string; stakeTxHash?: string };
     const status: UpgradeStatus = await handle.query(statusQuery);
     const stakeStep = status.steps.find((s) => s.id === 'stake-new-key')!;
     const history = (await handle.fetchHistory()).events ?? [];
     const after = await settledNearCounters(b);
+    const recoverySeconds = (Date.parse(stakeStep.endedAt!) - killedAt) / 1000;
+    const afterReady = resumedAfterReady(stakeStep.endedAt!, killedAt, readyAt);
     console.log(
-      `worker SIGKILL: the stake step ended ${((Date.parse(stakeStep.endedAt!) - killedAt) / 1000).toFixed(1)} s ` +
-        `after the kill (attempts ${startedAttempts(history, 'stakeWithKey').join(', ')}); ` +
+      `worker SIGKILL: the stake step ended ${recoverySeconds.toFixed(1)} s after the kill, ` +
+        `${afterReady.toFixed(1)} s after the fresh worker was up (its start took ${((readyAt - killedAt) / 1000).toFixed(1)} s; ` +
+        `attempts ${startedAttempts(history, 'stakeWithKey').join(', ')}); ` +
         `${after.missedBlocks - before.missedBlocks} missed blocks, ${after.doubleSignHeights.length} double signs`,
     );
 
@@ -183,6 +195,8 @@ describe('NEAR failures end to end, with real worker processes', () => {
     expect(startedAttempts(history, 'stakeWithKey')).toEqual([expect.any(Number)]);
     expect(startedAttempts(history, 'stakeWithKey')[0]).toBeGreaterThan(1);
     expect(result.stakeTxHash).toBeUndefined();
+    // Resumed within the heartbeat timeout and the first retry (once a worker is there), not minutes.
+    expect(afterReady).toBeLessThan(15);
     expect(stepStates(status)).toMatchObject({ 'stake-new-key': 'done', 'stop-old-node': 'done' });
 
     expect(after.blocksSignedByKey[result.newKey]).toBeGreaterThan(0);

@@ -3,6 +3,9 @@
  * then holds the node's answer: the transaction is on the chain, and its sender never learns it. A test
  * kills the sender in that moment. Every later request, transactions included, passes through unchanged,
  * and every transaction the node accepted is recorded as the node answered it.
+ *
+ * It can also stand for an RPC having an outage: for a while it answers every request with HTTP 503, as a
+ * load balancer with no healthy node behind it does.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -24,16 +27,28 @@ export interface TxHoldProxy {
   readonly heldTransaction: LandedTransaction | undefined;
   /** Every transaction the node accepted through this relay, the held one included. */
   readonly landed: LandedTransaction[];
+  /** Answers 503 to every request from now for `ms` (the outage's start and end, as the relay saw them). */
+  outage(ms: number): Promise<{ from: number; to: number; refused: number }>;
   close(): Promise<void>;
 }
 
-export async function startTxHoldProxy(upstreamUrl: string): Promise<TxHoldProxy> {
+export async function startTxHoldProxy(
+  upstreamUrl: string,
+  { holdFirstTransaction = true } = {},
+): Promise<TxHoldProxy> {
   const landed: LandedTransaction[] = [];
   const heldResponses: ServerResponse[] = [];
   let heldTransaction: LandedTransaction | undefined;
+  let down = false;
+  let refused = 0;
 
   const relay = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
+    if (down) {
+      refused++;
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('503 Service Unavailable: no healthy upstream');
+      return;
+    }
     const upstream = await fetch(upstreamUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -43,7 +58,7 @@ export async function startTxHoldProxy(upstreamUrl: string): Promise<TxHoldProxy
     const method = methodOf(body);
     const tx = method && SUBMIT_METHODS.has(method) ? landedTransaction(method, answer) : undefined;
     if (tx) landed.push(tx);
-    if (tx && !heldTransaction) {
+    if (tx && !heldTransaction && holdFirstTransaction) {
       heldTransaction = tx;
       heldResponses.push(res);
       return;
@@ -65,6 +80,14 @@ export async function startTxHoldProxy(upstreamUrl: string): Promise<TxHoldProxy
       return heldTransaction;
     },
     landed,
+    outage: async (ms) => {
+      const from = Date.now();
+      const refusedBefore = refused;
+      down = true;
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      down = false;
+      return { from, to: Date.now(), refused: refused - refusedBefore };
+    },
     close: async () => {
       for (const res of heldResponses) res.destroy();
       server.closeAllConnections();

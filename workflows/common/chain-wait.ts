@@ -6,10 +6,16 @@
  * History stays bounded: the wait continues as new when the server suggests it, and after a fixed number
  * of looks in one run, whichever comes first.
  *
+ * An outage is not the end of a wait: a look that fails for a reason a retry can fix (an RPC answering 5xx,
+ * hanging, refusing) is looked at again, with backoff, until the wait's own deadline, and the status says so
+ * meanwhile ("chain RPC unavailable since …, retrying (attempt n): …"). Only the deadline fails the wait, with
+ * the same ChainWaitTimeout as a chain that never got there. A refusal no retry fixes still fails at once.
+ *
  * Compensation waits the same way, with two differences: the gates would refuse it (an abort is often what
  * started it), so it sleeps on plain timers; and it never continues as new (the undo it runs in would be lost).
  */
-import { ApplicationFailure, sleep, workflowInfo } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import type { UpgradeRun } from './upgrade-run.js';
 import { observeCounters } from './chain-counters.js';
@@ -26,6 +32,10 @@ export interface ChainWaitOptions {
 }
 
 export const WAIT_TIMEOUT_ERROR_TYPE = 'ChainWaitTimeout';
+/** Looks that fail with a retryable failure are retried until the deadline. Runs recorded before it failed the wait. */
+export const WAIT_RIDES_OUT_OUTAGES_PATCH = 'wait-rides-out-outages';
+/** The longest pause between looks while the RPC is out: an outage's end is seen within this. */
+const OUTAGE_MAX_BACKOFF_MS = 30_000;
 /** Looks per run before continuing as new, in case the server never suggests it. ~11 events per look. */
 export const MAX_LOOKS_PER_RUN = 150;
 
@@ -36,12 +46,12 @@ export async function waitForChain<T>(
   look: () => Promise<ChainObservation<T>>,
   opts: ChainWaitOptions,
 ): Promise<T> {
-  const deadline = run.remember(`wait:${waitId}:deadline`, () => Date.now() + opts.timeoutMs);
+  const deadline = waitDeadline(run, waitId, opts.timeoutMs);
   /** When the previous look (in this run) expected the answer could change: the base of the lateness metric. */
   let expectedAt: number | undefined;
   for (;;) {
     if (!run.compensating) await run.gates.checkpoint();
-    const seen = await look();
+    const seen = await throughOutages(run, what, deadline, opts, look);
     run.looksThisRun++;
     run.note(seen.detail);
     run.metrics.chainLook(waitId, seen.reached);
@@ -53,23 +63,95 @@ export async function waitForChain<T>(
     }
     const now = Date.now();
     expectedAt = seen.etaMs === undefined ? undefined : now + seen.etaMs;
-    if (now >= deadline)
-      throw ApplicationFailure.nonRetryable(
-        `timed out waiting for ${what} after ${Math.round(opts.timeoutMs / 60_000)} min; last seen: ${seen.detail}`,
-        WAIT_TIMEOUT_ERROR_TYPE,
-      );
+    if (now >= deadline) throw waitTimedOut(what, opts, `last seen: ${seen.detail}`);
     const sleepMs = Math.min(
       Math.max(seen.etaMs ?? opts.minRecheckMs, opts.minRecheckMs),
       opts.maxSleepMs,
       deadline - now,
     );
-    run.steps.waiting = { reason: `${what}: ${seen.detail}`, until: new Date(now + sleepMs).toISOString() };
-    run.steps.publish();
-    if (run.compensating) {
-      await sleep(sleepMs, { summary: `compensation: wait for ${what}` });
-      continue;
-    }
-    await run.gates.sleep(sleepMs, `wait for ${what}`);
-    if (workflowInfo().continueAsNewSuggested || run.looksThisRun >= MAX_LOOKS_PER_RUN) await run.continueAsNew();
+    await pause(run, `${what}: ${seen.detail}`, sleepMs, what);
   }
+}
+
+/**
+ * A read a wait starts from (the epoch it counts from), made like the wait's looks: through outages, until the
+ * wait's deadline, which it fixes.
+ */
+export function readForWait<T>(
+  run: UpgradeRun,
+  waitId: string,
+  what: string,
+  read: () => Promise<T>,
+  opts: ChainWaitOptions,
+): Promise<T> {
+  return throughOutages(run, what, waitDeadline(run, waitId, opts.timeoutMs), opts, read);
+}
+
+function waitDeadline(run: UpgradeRun, waitId: string, timeoutMs: number): number {
+  return run.remember(`wait:${waitId}:deadline`, () => Date.now() + timeoutMs);
+}
+
+/** Runs `read`; while it fails for a reason a retry can fix, says so in the status and tries again, until `deadline`. */
+async function throughOutages<T>(
+  run: UpgradeRun,
+  what: string,
+  deadline: number,
+  opts: ChainWaitOptions,
+  read: () => Promise<T>,
+): Promise<T> {
+  let since: number | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!isOutage(err) || !patched(WAIT_RIDES_OUT_OUTAGES_PATCH)) throw err;
+      since ??= Date.now();
+      const outage = `chain RPC unavailable since ${new Date(since).toISOString()}, retrying (attempt ${attempt}): ${causeOf(err)}`;
+      log.warn("a look inside a wait failed; retrying until the wait's deadline", {
+        what,
+        attempt,
+        error: causeOf(err),
+      });
+      run.looksThisRun++;
+      run.note(outage);
+      const now = Date.now();
+      if (now >= deadline) throw waitTimedOut(what, opts, outage);
+      const backoffMs = Math.min(Math.max(opts.minRecheckMs, 2_000) * 2 ** (attempt - 1), OUTAGE_MAX_BACKOFF_MS);
+      await pause(run, `${what}: ${outage}`, Math.min(backoffMs, opts.maxSleepMs, deadline - now), what);
+    }
+  }
+}
+
+/** Sleeps between looks, saying why in the status; continues as new when the history asks for it. */
+async function pause(run: UpgradeRun, reason: string, sleepMs: number, what: string): Promise<void> {
+  run.steps.waiting = { reason, until: new Date(Date.now() + sleepMs).toISOString() };
+  run.steps.publish();
+  if (run.compensating) {
+    await sleep(sleepMs, { summary: `compensation: wait for ${what}` });
+    return;
+  }
+  await run.gates.sleep(sleepMs, `wait for ${what}`);
+  if (workflowInfo().continueAsNewSuggested || run.looksThisRun >= MAX_LOOKS_PER_RUN) await run.continueAsNew();
+}
+
+function waitTimedOut(what: string, opts: ChainWaitOptions, last: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `timed out waiting for ${what} after ${Math.round(opts.timeoutMs / 60_000)} min; ${last}`,
+    WAIT_TIMEOUT_ERROR_TYPE,
+  );
+}
+
+/**
+ * A look that failed only because its retries ran out or timed out (the RPC answered 5xx, hung, refused): the
+ * chain may answer again. A failure the retry policy calls non-retryable (bad input, a wrong chain) is not one.
+ */
+function isOutage(err: unknown): err is ActivityFailure {
+  return (
+    err instanceof ActivityFailure &&
+    (err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED || err.retryState === RetryState.TIMEOUT)
+  );
+}
+
+function causeOf(err: ActivityFailure): string {
+  return err.cause?.message ?? err.message;
 }

@@ -10,12 +10,13 @@ import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporali
 import type { HostActivities } from '../../activities/host/index.js';
 import type { NearActivities } from '../../activities/near/index.js';
 import type { HandOverValidatorKeyInput, NearNodeRef } from '../../src/api/contracts/near.js';
-import { waitForChain } from './chain-wait.js';
+import { readForWait, waitForChain } from './chain-wait.js';
 import { knownHomesOnMachine } from '../../src/api/signer-evidence.js';
 import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
 import {
   changeOptions,
-  nonRetryableErrorTypes,
+  dataSwapOptions,
+  lookOptions,
   probeOptions,
   readOptions,
   transactionOptions,
@@ -29,18 +30,10 @@ const reads = proxyActivities<Activities>(readOptions);
 const probes = proxyActivities<Activities>(probeOptions);
 const changes = proxyActivities<Activities>(changeOptions);
 
-/** Moving a data folder: renames on one filesystem, journaled; heartbeats while it works. */
-const swaps = proxyActivities<Activities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '10 seconds', maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes },
-});
-
-/**
- * The staking transaction: idempotent (checks the chain first), so a retry never stakes twice. It heartbeats,
- * so a worker that dies mid-transaction is noticed within a minute, not at the end of the five.
- */
-const staking = proxyActivities<Activities>({ ...transactionOptions('5 minutes'), heartbeatTimeout: '1 minute' });
+const swaps = proxyActivities<Activities>(dataSwapOptions);
+const looks = proxyActivities<Activities>(lookOptions);
+/** The staking transaction: idempotent (checks the chain first), so a retry never stakes twice. */
+const staking = proxyActivities<Activities>(transactionOptions('5 minutes'));
 
 export const hostName = (node: NearNodeRef) => `${node.service} on ${node.host.id}`;
 
@@ -110,9 +103,9 @@ export const near = {
   reloadValidatorKey: (node: NearNodeRef) =>
     summarized(changes.reloadValidatorKey, `SIGHUP ${hostName(node)} to reload its validator key`)({ node }),
   stakeWithKey: staking.stakeWithKey,
-  lookNodeSynced: reads.lookNodeSynced,
-  lookKeyStage: reads.lookKeyStage,
-  lookNodeSigning: reads.lookNodeSigning,
+  lookNodeSynced: looks.lookNodeSynced,
+  lookKeyStage: looks.lookKeyStage,
+  lookNodeSigning: looks.lookNodeSigning,
 };
 
 export const host = {
@@ -273,20 +266,27 @@ export const nearWaits = {
       { timeoutMs: limits.timeoutMs, minRecheckMs: 5_000, maxSleepMs: 6 * 3_600_000 },
     ),
 
-  /** Producing is seen within a few blocks of a node taking over. */
-  signing: (
+  /**
+   * Producing is seen within a few blocks of a node taking over. `since`: count blocks from the head (a node that
+   * takes over now) or from the start of the epoch (a key that became current at it).
+   */
+  signing: async (
     run: UpgradeRun,
     waitId: string,
     node: NearNodeRef,
     networkRpcUrl: string,
     accountId: string,
-    sinceHeight: number,
+    since: 'head' | 'epoch start',
     limits: WaitLimits,
-  ) =>
-    waitForChain(
+  ) => {
+    const what = `${hostName(node)} to produce for ${accountId}`;
+    const opts = { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 10 * 60_000 };
+    const epoch = await readForWait(run, waitId, what, () => near.epochInfo(networkRpcUrl), opts);
+    const sinceHeight = since === 'head' ? epoch.headHeight : epoch.epochStartHeight;
+    return waitForChain(
       run,
       waitId,
-      `${hostName(node)} to produce for ${accountId}`,
+      what,
       () =>
         summarized(
           near.lookNodeSigning,
@@ -297,8 +297,9 @@ export const nearWaits = {
           accountId,
           sinceHeight,
         }),
-      { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 10 * 60_000 },
-    ),
+      opts,
+    );
+  },
 };
 
 /** A name for this upgrade's backups and journals, fixed for the whole upgrade (across continue-as-new). */

@@ -14,7 +14,7 @@ import type { PolkadotNodeRef, SetKeysRoute } from '../../src/api/contracts/polk
 import { keystoreEntriesHolding, knownHomesOnMachine } from '../../src/api/signer-evidence.js';
 import { waitForChain } from './chain-wait.js';
 import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
-import { changeOptions, probeOptions, readOptions, transactionOptions } from './activity-options.js';
+import { changeOptions, lookOptions, probeOptions, readOptions, transactionOptions } from './activity-options.js';
 import { summarized } from './summaries.js';
 import { UNSAFE_ERROR_TYPE, type UpgradeRun } from './upgrade-run.js';
 
@@ -23,10 +23,11 @@ type Activities = HostActivities & Required<PolkadotActivities>;
 const reads = proxyActivities<Activities>(readOptions);
 const probes = proxyActivities<Activities>(probeOptions);
 const changes = proxyActivities<Activities>(changeOptions);
+const looks = proxyActivities<Activities>(lookOptions);
 
 /**
- * The set-keys transaction: idempotent (reads NextKeys first), waits for finality, and a dispatch error is
- * non-retryable, so a retry never submits twice.
+ * The set-keys transaction: idempotent (reads NextKeys first, and a retry first waits for the transaction an
+ * earlier attempt sent), waits for finality, and a dispatch error is non-retryable, so a retry never submits twice.
  */
 const keyTx = proxyActivities<Activities>(transactionOptions('10 minutes'));
 
@@ -69,8 +70,8 @@ export const dot = {
       keyTx.setKeys,
       `set ${shortKeys(keys)} for ${stash} via ${route.submitTo}${route.signedBy.type === 'proxy' ? ` (${route.signedBy.proxyType} proxy)` : ''}`,
     )({ route, stash, keys, proof }),
-  lookPolkadotNodeSynced: reads.lookPolkadotNodeSynced,
-  lookKeysActive: reads.lookKeysActive,
+  lookPolkadotNodeSynced: looks.lookPolkadotNodeSynced,
+  lookKeysActive: looks.lookKeysActive,
 };
 
 export const host = {

@@ -1,0 +1,163 @@
+/**
+ * A routine outage of the network's RPC is not fatal: the real workflows on the Temporal dev server, the real
+ * activities over real SSH to the testbed's hosts, and the network's RPC behind a relay that answers HTTP 503
+ * for 36 s while the run waits on the chain. The wait keeps looking until its own deadline and says so in the
+ * status meanwhile; the run completes, and nothing is rolled back.
+ *
+ * - nearZeroDowntimeUpgrade: the outage starts in `wait-key-current`, after the stake landed (before, the look
+ *   gave up on its 5th attempt and the run failed, both nodes left running).
+ * - nearSyncAndSwapUpgrade: the outage starts as the validator restarts on the swapped data, so it falls on the
+ *   last waits (before, a failed look there rolled a finished swap back).
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
+import { statusQuery } from '../../src/api/messages.js';
+import { nearIdentity } from '../../src/api/near-inputs.js';
+import type { UpgradeStatus } from '../../src/api/status.js';
+import {
+  nearBaseline,
+  settledNearCounters,
+  startNearScenario,
+  type NearStrategy,
+} from '../../devnet/scenarios/near.js';
+import type { NearTestbed } from '../../devnet/testbeds/near.js';
+import { InventoryBook, inventoryForTargets } from '../../devnet/testbeds/targets-inventory.js';
+import { createUpgradeWorker } from '../../worker/create-worker.js';
+import { eventually } from '../helpers/eventually.js';
+import { stepStates } from '../helpers/near-e2e.js';
+import { startTxHoldProxy, type TxHoldProxy } from '../helpers/near-tx-hold-proxy.js';
+import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+
+/** What an operator saw today: 36 s of 503 from the RPC. */
+const OUTAGE_MS = 36_000;
+/** Epochs of 30 s (200 blocks of 150 ms), so a wait for an epoch boundary outlasts the outage's start. */
+const EPOCH_LENGTH = 200;
+const BLOCK_TIME_MS = 150;
+
+let env: TestWorkflowEnvironment | undefined;
+let bundle: WorkflowBundle;
+let bed: NearTestbed | undefined;
+let proxy: TxHoldProxy | undefined;
+const inventory = new InventoryBook();
+const inventoryRemovers: (() => void)[] = [];
+
+beforeAll(async () => {
+  env = await createDevServerEnv();
+  bundle = await bundleUpgradeWorkflows();
+}, 180_000);
+afterEach(async () => {
+  for (const remove of inventoryRemovers.splice(0)) remove();
+  await proxy?.close();
+  proxy = undefined;
+  await bed?.stop();
+  bed = undefined;
+}, 60_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/**
+ * Runs the strategy with the network RPC behind the relay; once `outageFrom` says the run is there, the relay
+ * answers 503 for OUTAGE_MS. Returns what the status and the UI's current details said during the outage.
+ */
+async function runThroughOutage(
+  strategy: NearStrategy,
+  nodeIds: Record<string, string>,
+  outageFrom: (status: UpgradeStatus) => boolean,
+) {
+  const scenario = await startNearScenario(strategy, { epochLength: EPOCH_LENGTH, blockTimeMs: BLOCK_TIME_MS });
+  const b = (bed = scenario.bed);
+  proxy = await startTxHoldProxy(b.rpcUrl, { holdFirstTransaction: false });
+  const split = inventoryForTargets(strategy, { ...scenario.targets, networkRpcUrl: proxy.url }, { nodeIds });
+  inventoryRemovers.push(inventory.add(split.inventory));
+  const taskQueue = `e2e-outage-${strategy}`;
+  const { worker } = await createUpgradeWorker({
+    connection: env!.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: { connections: b.connections, heartbeatIntervalMs: 500, inventory },
+  });
+  const before = await nearBaseline(b);
+  const handle = await env!.client.workflow.start(strategy, {
+    args: [split.input],
+    taskQueue,
+    workflowId: upgradeWorkflowId(nearIdentity(split.input.validator)),
+    ...upgradeIdPolicy(),
+  });
+  return worker.runUntil(async () => {
+    await eventually(
+      'the run to reach the outage',
+      async () => (outageFrom(await status()) ? true : undefined),
+      300_000,
+    );
+    const outage = proxy!.outage(OUTAGE_MS);
+    let over = false;
+    void outage.then(() => (over = true));
+    const said = new Set<string>();
+    while (!over) {
+      const s = await status();
+      const details = (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails;
+      for (const text of [s.waiting?.reason ?? '', details]) {
+        const line = /chain RPC unavailable since [^\n]*/.exec(text)?.[0];
+        if (line) said.add(line);
+      }
+      expect(s.state).not.toBe('failed');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const window = await outage;
+    const result = (await handle.result()) as Record<string, unknown>;
+    const after = await settledNearCounters(b);
+    const final = await status();
+    console.log(
+      `${strategy}: ${window.refused} requests answered 503 in ${((window.to - window.from) / 1000).toFixed(1)} s; ` +
+        `the status said:\n  ${[...said].join('\n  ')}\n` +
+        `${after.missedBlocks - before.missedBlocks} missed blocks, ${after.doubleSignHeights.length} double signs`,
+    );
+    return { result, said: [...said], window, final, before, after };
+  });
+
+  async function status(): Promise<UpgradeStatus> {
+    return handle.query(statusQuery);
+  }
+}
+
+describe('a 36 s RPC outage inside a wait', () => {
+  it('nearZeroDowntimeUpgrade: 503s in wait-key-current after the stake; the status says so, the run completes', async () => {
+    const { result, said, window, final, before, after } = await runThroughOutage(
+      'nearZeroDowntimeUpgrade',
+      { oldNode: 'val-a', newNode: 'val-b' },
+      (s) => s.steps.some((step) => step.id === 'wait-key-current' && step.state === 'running'),
+    );
+    expect(window.refused).toBeGreaterThan(0);
+    expect(said.length).toBeGreaterThan(0);
+    expect(said[0]).toMatch(/^chain RPC unavailable since \S+Z, retrying \(attempt \d+\): .*unavailable/);
+    expect(final.state).toBe('completed');
+    expect(stepStates(final)).toMatchObject({ 'wait-key-current': 'done', 'stop-old-node': 'done' });
+    expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
+    expect(after.blocksSignedByKey[result.newKey as string]).toBeGreaterThan(0);
+    expect(after.doubleSignHeights).toEqual([]);
+    expect(after.missedBlocks - before.missedBlocks).toBe(0);
+    expect(bed!.isRunning('val-a')).toBe(false);
+    expect(bed!.isRunning('val-b')).toBe(true);
+  }, 600_000);
+
+  it('nearSyncAndSwapUpgrade: 503s in the last waits after the swap; nothing is rolled back, the run completes', async () => {
+    const { said, window, final, after } = await runThroughOutage(
+      'nearSyncAndSwapUpgrade',
+      { node: 'val-a', syncNode: 'sync' },
+      (s) => s.steps.some((step) => step.id === 'start-validator' && step.state !== 'pending'),
+    );
+    expect(window.refused).toBeGreaterThan(0);
+    expect(said.length).toBeGreaterThan(0);
+    expect(final.state).toBe('completed');
+    expect(stepStates(final)).toMatchObject({
+      'swap-data-folder': 'done',
+      'wait-validator-synced': 'done',
+      'wait-validator-signing': 'done',
+    });
+    expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
+    expect(after.doubleSignHeights).toEqual([]);
+    expect(bed!.isRunning('val-a')).toBe(true);
+  }, 600_000);
+});
