@@ -14,6 +14,7 @@ import type { Inventory } from '../../src/config/inventory.js';
 import type { ValidatorCounters } from '../near/index.js';
 import {
   startNearTestbed,
+  launchNearTestbed,
   startTestbedService,
   type NearTestbed,
   type NearTestbedOptions,
@@ -156,9 +157,11 @@ export async function startNearScenario<N extends NearStrategy>(
     otherValidators: options.otherValidators ?? NEAR_SCENARIO_OTHER_VALIDATORS,
     ...layout.testbed,
     ...(options.sshUser === undefined ? {} : { sshUser: options.sshUser }),
+    paused: true,
   });
   try {
     for (const id of layout.running) await startTestbedService(bed, id);
+    await launchNearTestbed(bed);
     const targets = {
       validator: { network: 'localnet', accountId: NEAR_SCENARIO_POOL },
       networkRpcUrl: bed.rpcUrl,
