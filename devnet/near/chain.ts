@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { PublicKey, baseDecode, baseEncode } from 'near-api-js';
 import { EpochManager, type ValidatorStake } from './epochs.js';
 import { sha256 } from './hashing.js';
+import { decideEpochEnd, type KickoutConfig } from './kickouts.js';
 import { blockApprovalPayload, chunkPayload, type SignMessage } from './node-wire.js';
 import { ProducerSchedule } from './producer-schedule.js';
 import { SigningLedger, type DoubleSign } from './signing-ledger.js';
@@ -43,11 +44,14 @@ export interface Block {
   author: string;
 }
 
-export interface NearChainOptions {
+export interface NearChainOptions extends KickoutConfig {
   chainId: string;
   epochLength: number;
   blockTimeMs: number;
+  /** The genesis protocol version; later epochs run what the validators vote for. */
   protocolVersion: number;
+  /** The protocol version the devnet's own validators vote for (the rest of the network's binaries). */
+  devnetProtocolVersion: number;
   genesisHeight: number;
   /** Blocks after which a transaction's block hash is too old (nearcore's transaction_validity_period). */
   transactionValidityPeriod: number;
@@ -70,6 +74,8 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
   /** Validator keys the devnet signs with itself (always-producing validators), by public key. */
   readonly devnetSigners = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** The ended epoch whose kickouts and votes wait for its last heights to settle. */
+  private unfinalized: number | undefined;
 
   constructor(
     readonly options: NearChainOptions,
@@ -77,7 +83,13 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
   ) {
     super();
     const genesis = this.makeBlock(options.genesisHeight, baseEncode(new Uint8Array(32)), 0, '', '');
-    this.epochs = new EpochManager(options.epochLength, options.genesisHeight, genesis.hash, genesisValidators);
+    this.epochs = new EpochManager(
+      options.epochLength,
+      options.genesisHeight,
+      genesis.hash,
+      genesisValidators,
+      options.protocolVersion,
+    );
     genesis.epochId = this.epochs.current().id;
     genesis.nextEpochId = this.epochs.nextEpochId();
     genesis.author = this.producerAt(genesis.height)?.accountId ?? 'devnet';
@@ -123,7 +135,10 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
     const prev = this.head();
     const height = prev.height + 1;
     if (this.epochs.startsEpoch(height)) {
+      // The epoch before the ending one must be finalized before the ending one decides (grace > an epoch).
+      if (this.unfinalized !== undefined) this.settleSignatures(this.epochs.current().startHeight - 1);
       this.epochs.advance(height, prev.hash);
+      this.unfinalized = prev.epochIndex;
       this.releaseUnneededLocks();
     }
     const epoch = this.epochs.current();
@@ -164,8 +179,15 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
       nodePublicKey: msg.nodePublicKey,
       block: blockOk,
       chunk: chunkOk,
+      protocolVersion:
+        typeof msg.protocolVersion === 'number' ? msg.protocolVersion : this.protocolVersionOf(block.height),
     });
     return doubleSign ? { accepted: true, doubleSign } : { accepted: true };
+  }
+
+  /** The protocol version the network runs at a produced height. */
+  protocolVersionOf(height: number): number {
+    return this.epochs.epochOfHeight(height)?.protocolVersion ?? this.options.protocolVersion;
   }
 
   /** The current validators of the epoch a height belongs to. */
@@ -199,20 +221,43 @@ export class NearChain extends EventEmitter<{ block: [Block] }> {
         nodePublicKey: 'devnet',
         block: true,
         chunk: true,
+        protocolVersion: this.options.devnetProtocolVersion,
       });
     }
   }
 
-  private settleSignatures(): void {
+  /** Settles the heights past their grace period, and every height up to `forceUpTo`. */
+  private settleSignatures(forceUpTo = 0): void {
     const now = Date.now();
     // Nobody signs the genesis block.
     const first = Math.max(this.ledger.settledHeight() + 1, this.options.genesisHeight + 1);
-    for (let h = first; h < this.head().height; h++) {
+    for (let h = first; h < this.head().height || h <= forceUpTo; h++) {
       const block = this.blockAt(h);
       if (!block) continue;
-      if (block.producedAtMs + this.options.signatureGraceMs > now) break;
+      if (h > forceUpTo && block.producedAtMs + this.options.signatureGraceMs > now) break;
       this.ledger.settle(h, block.epochIndex, this.producerAt(h));
     }
+    this.finalizeSettledEpoch();
+  }
+
+  /** Once an ended epoch's heights are all settled, its kickouts and protocol version vote take effect. */
+  private finalizeSettledEpoch(): void {
+    const index = this.unfinalized;
+    const ended = index === undefined ? undefined : this.epochs.byIndex(index);
+    const following = index === undefined ? undefined : this.epochs.byIndex(index + 1);
+    if (!ended || !following || this.ledger.settledHeight() < following.startHeight - 1) return;
+    this.unfinalized = undefined;
+    const decision = decideEpochEnd(
+      {
+        validators: ended.validators,
+        protocolVersion: following.protocolVersion,
+        stats: (accountId) => this.ledger.epochStats(ended.index, accountId),
+        votes: this.ledger.votes(ended.index),
+      },
+      this.options,
+    );
+    this.epochs.finalize(ended.index, decision.kickouts, decision.protocolVersion);
+    this.releaseUnneededLocks();
   }
 
   /** Stake above what the current and decided validator sets need returns to the balance at epoch start. */

@@ -6,11 +6,14 @@
 import { KeyPair, PublicKey } from 'near-api-js';
 import { NearChain, type AccountState, type Block } from './chain.js';
 import type { ValidatorStake } from './epochs.js';
+import { NEARCORE_KICKOUT_DEFAULTS } from './kickouts.js';
 import { createRpcMethods } from './rpc-methods.js';
 import { startRpcServer } from './rpc-server.js';
 import type { ValidatorCounters } from './signing-ledger.js';
 
 export type { ValidatorCounters, DoubleSign } from './signing-ledger.js';
+export type { Kickout, KickoutReason } from './epochs.js';
+export { NEARCORE_KICKOUT_DEFAULTS, NO_PERFORMANCE_KICKOUTS, type KickoutConfig } from './kickouts.js';
 export type { NearChain, Block } from './chain.js';
 // What hosts need to run simulated nodes: an installed binary and a home made like `neard init`.
 export { writeNeardBinary, neardSimCommand, type NeardBinary } from './neard-binary.js';
@@ -44,8 +47,24 @@ export interface NearDevnetOptions {
   epochLength: number;
   blockTimeMs: number;
   chainId?: string;
+  /** The genesis protocol version (default 73); later epochs run what the validators vote for. */
   protocolVersion?: number;
+  /** The protocol version the devnet's own validators vote for (default: the genesis version). */
+  devnetProtocolVersion?: number;
+  /**
+   * nearcore's genesis kickout settings: the percent of its expected blocks (chunks) a validator must produce
+   * in an epoch not to be kicked out, and the stake share a protocol version needs. nearcore's defaults 90, 90
+   * and [4, 5] (mainnet's genesis has 80 and 80); a threshold of 0 never kicks out.
+   */
+  blockProducerKickoutThreshold?: number;
+  chunkProducerKickoutThreshold?: number;
+  protocolUpgradeStakeThreshold?: [number, number];
   genesisHeight?: number;
+  /**
+   * Produce no block until `launch()`: a network's genesis waits for its validators' nodes, which would
+   * otherwise miss their first heights and be kicked out.
+   */
+  paused?: boolean;
   transactionValidityPeriod?: number;
   /** How long after a block the devnet waits for signatures before counting them missed (default 2 s). */
   signatureGraceMs?: number;
@@ -72,6 +91,8 @@ export interface NearDevnet {
   /** Deploys a staking pool (as the pool factory would) that proposes its stake at once: current from T+2. */
   createStakingPool(pool: { poolId: string; ownerId: string; stakePublicKey: string; stake: bigint }): void;
   counters(accountId: string): ValidatorCounters;
+  /** Starts producing blocks (a network started `paused`); nothing if it already does. */
+  launch(): void;
   waitForHeight(height: number, timeoutMs?: number): Promise<Block>;
   /** Resolves at the first block of the epoch with this epoch_height. */
   waitForEpochHeight(epochHeight: number, timeoutMs?: number): Promise<Block>;
@@ -100,6 +121,17 @@ export async function startNearDevnet(opts: NearDevnetOptions): Promise<NearDevn
       epochLength: opts.epochLength,
       blockTimeMs: opts.blockTimeMs,
       protocolVersion: opts.protocolVersion ?? 73,
+      devnetProtocolVersion: opts.devnetProtocolVersion ?? opts.protocolVersion ?? 73,
+      blockProducerKickoutThreshold: percent(
+        opts.blockProducerKickoutThreshold ?? NEARCORE_KICKOUT_DEFAULTS.blockProducerKickoutThreshold,
+        'blockProducerKickoutThreshold',
+      ),
+      chunkProducerKickoutThreshold: percent(
+        opts.chunkProducerKickoutThreshold ?? NEARCORE_KICKOUT_DEFAULTS.chunkProducerKickoutThreshold,
+        'chunkProducerKickoutThreshold',
+      ),
+      protocolUpgradeStakeThreshold:
+        opts.protocolUpgradeStakeThreshold ?? NEARCORE_KICKOUT_DEFAULTS.protocolUpgradeStakeThreshold,
       genesisHeight: opts.genesisHeight ?? 1,
       transactionValidityPeriod: opts.transactionValidityPeriod ?? 86_400,
       signatureGraceMs: opts.signatureGraceMs ?? 2_000,
@@ -136,7 +168,7 @@ export async function startNearDevnet(opts: NearDevnetOptions): Promise<NearDevn
   const rpcAddr = `${host}:${opts.port ?? 0}`;
   const methods = createRpcMethods(chain, { version: 'devnet', build: 'simulator', rpcAddr, startedAtMs });
   const server = await startRpcServer(chain, methods, { host, port: opts.port ?? 0, log: opts.log });
-  chain.start();
+  if (!opts.paused) chain.start();
 
   const waitFor = (done: (b: Block) => boolean, what: string, timeoutMs: number) =>
     new Promise<Block>((resolve, reject) => {
@@ -168,6 +200,7 @@ export async function startNearDevnet(opts: NearDevnetOptions): Promise<NearDevn
       chain.epochs.propose({ accountId: poolId, publicKey: key, stake });
     },
     counters: (accountId) => chain.ledger.counters(accountId),
+    launch: () => chain.start(),
     waitForHeight: (height, timeoutMs = 60_000) => waitFor((b) => b.height >= height, `height ${height}`, timeoutMs),
     waitForEpochHeight: (epochHeight, timeoutMs = 60_000) =>
       waitFor((b) => b.epochIndex + 1 >= epochHeight, `epoch_height ${epochHeight}`, timeoutMs),
@@ -176,6 +209,11 @@ export async function startNearDevnet(opts: NearDevnetOptions): Promise<NearDevn
       await server.close();
     },
   };
+}
+
+function percent(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 100) throw new Error(`${field} must be a percent (0 to 100)`);
+  return value;
 }
 
 function normalizeKey(key: string): string {

@@ -230,6 +230,7 @@ export class SimulatedNeard {
       publicKey: signer.publicKey,
       blockSignature: baseEncode(signer.keyPair.sign(blockApprovalPayload(block.hash)).signature),
       chunkSignature: baseEncode(signer.keyPair.sign(chunkPayload(block.hash)).signature),
+      protocolVersion: this.binary.protocolVersion,
       instanceId: this.instanceId,
       nodePublicKey: this.nodeKey.getPublicKey().toString(),
     };

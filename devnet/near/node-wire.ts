@@ -36,6 +36,8 @@ export interface SignMessage {
   /** base58 ed25519 signatures over blockApprovalPayload / chunkPayload. */
   blockSignature: string;
   chunkSignature: string;
+  /** The node binary's protocol version, which a block it produces carries as its vote. */
+  protocolVersion: number;
   /** Random per process: two processes signing one height with one key is double signing. */
   instanceId: string;
   /** The node's network identity (node_key.json public key), for reports. */

@@ -91,8 +91,8 @@ function statusView(chain: NearChain, identity: DevnetIdentity) {
   return {
     chain_id: chain.options.chainId,
     genesis_hash: genesis.hash,
-    latest_protocol_version: chain.options.protocolVersion,
-    protocol_version: chain.options.protocolVersion,
+    latest_protocol_version: Math.max(chain.options.devnetProtocolVersion, epoch.protocolVersion),
+    protocol_version: epoch.protocolVersion,
     node_key: null,
     node_public_key: `ed25519:${base58Sha256('devnet rpc node')}`,
     rpc_addr: identity.rpcAddr,
@@ -239,7 +239,7 @@ function blockView(chain: NearChain, block: Block) {
       epoch_sync_data_hash: null,
       approvals: [],
       signature: `ed25519:${baseEncode(new Uint8Array(64))}`,
-      latest_protocol_version: chain.options.protocolVersion,
+      latest_protocol_version: chain.protocolVersionOf(block.height),
     },
     chunks: [
       {
@@ -266,10 +266,10 @@ function blockView(chain: NearChain, block: Block) {
   };
 }
 
-/** The config is the same at every block; the reference is still checked (UNKNOWN_BLOCK) as nearcore does. */
-function protocolConfig(chain: NearChain, _block: Block) {
+/** The config is the same at every block but for the protocol version; the reference is checked (UNKNOWN_BLOCK). */
+function protocolConfig(chain: NearChain, block: Block) {
   return {
-    protocol_version: chain.options.protocolVersion,
+    protocol_version: chain.protocolVersionOf(block.height),
     genesis_time: rfc3339(chain.genesisBlock().timestampNs),
     chain_id: chain.options.chainId,
     genesis_height: chain.genesisBlock().height,
@@ -277,13 +277,13 @@ function protocolConfig(chain: NearChain, _block: Block) {
     num_block_producer_seats_per_shard: [100],
     avg_hidden_validator_seats_per_shard: [0],
     dynamic_resharding: false,
-    protocol_upgrade_stake_threshold: [4, 5],
+    protocol_upgrade_stake_threshold: chain.options.protocolUpgradeStakeThreshold,
     epoch_length: chain.options.epochLength,
     gas_limit: 1_000_000_000_000_000,
     min_gas_price: '100000000',
     max_gas_price: '10000000000000000000000',
-    block_producer_kickout_threshold: 80,
-    chunk_producer_kickout_threshold: 80,
+    block_producer_kickout_threshold: chain.options.blockProducerKickoutThreshold,
+    chunk_producer_kickout_threshold: chain.options.chunkProducerKickoutThreshold,
     online_min_threshold: [90, 100],
     online_max_threshold: [99, 100],
     gas_price_adjustment_rate: [1, 100],

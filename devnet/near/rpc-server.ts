@@ -88,7 +88,7 @@ export function announcement(chain: NearChain, block: Block): BlockAnnouncement 
   return {
     type: 'block',
     chainId: chain.options.chainId,
-    protocolVersion: chain.options.protocolVersion,
+    protocolVersion: epoch.protocolVersion,
     height: block.height,
     hash: block.hash,
     timestampNanosec: block.timestampNs.toString(),

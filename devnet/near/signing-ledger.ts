@@ -48,6 +48,8 @@ export interface Signature {
   nodePublicKey: string;
   block: boolean;
   chunk: boolean;
+  /** The signing binary's latest protocol version: a produced block carries it as its producer's vote. */
+  protocolVersion: number;
 }
 
 interface KeySigners {
@@ -56,6 +58,8 @@ interface KeySigners {
   chunk: Set<string>;
   nodes: Map<string, string>;
   reported: boolean;
+  /** The protocol version of the latest block signature. */
+  protocolVersion: number;
 }
 
 type StatsTrail = { height: number; stats: ProductionStats }[];
@@ -75,6 +79,8 @@ export class SigningLedger {
   private readonly perEpoch = new Map<number, Map<string, ProductionStats>>();
   /** Per epoch index, per account: its stats after each settled height assigned to it (for `validators` at a block). */
   private readonly history = new Map<number, Map<string, StatsTrail>>();
+  /** Per epoch index, per account: the protocol version in the last block it produced (its vote). */
+  private readonly votesPerEpoch = new Map<number, Map<string, number>>();
   private settledUpTo = -1;
 
   /** Records a verified signature; returns a double sign when this one makes the height equivocated. */
@@ -83,7 +89,14 @@ export class SigningLedger {
     if (!keys) this.byHeight.set(sig.height, (keys = new Map<string, KeySigners>()));
     let signers = keys.get(sig.publicKey);
     if (!signers) {
-      signers = { accountId: sig.accountId, block: new Set(), chunk: new Set(), nodes: new Map(), reported: false };
+      signers = {
+        accountId: sig.accountId,
+        block: new Set(),
+        chunk: new Set(),
+        nodes: new Map(),
+        reported: false,
+        protocolVersion: sig.protocolVersion,
+      };
       keys.set(sig.publicKey, signers);
     }
     if (sig.block) {
@@ -92,6 +105,7 @@ export class SigningLedger {
         byKey[sig.publicKey] = (byKey[sig.publicKey] ?? 0) + 1;
       }
       signers.block.add(sig.instanceId);
+      signers.protocolVersion = sig.protocolVersion;
     }
     if (sig.chunk) signers.chunk.add(sig.instanceId);
     signers.nodes.set(sig.instanceId, sig.nodePublicKey);
@@ -124,7 +138,11 @@ export class SigningLedger {
         if (block) s.producedBlocks++;
         if (chunk) s.producedChunks++;
       }
-      if (!block) {
+      if (block) {
+        let votes = this.votesPerEpoch.get(epochIndex);
+        if (!votes) this.votesPerEpoch.set(epochIndex, (votes = new Map<string, number>()));
+        votes.set(v.accountId, signers!.protocolVersion);
+      } else {
         total.missedBlocks++;
         if (total.missedBlockHeights.length < MAX_LISTED_HEIGHTS) total.missedBlockHeights.push(height);
       }
@@ -136,6 +154,11 @@ export class SigningLedger {
       trail.push({ height, stats: { ...stats } });
     }
     this.byHeight.delete(height - DOUBLE_SIGN_WINDOW);
+  }
+
+  /** The protocol version each validator voted for with the blocks it produced in an epoch (settled heights). */
+  votes(epochIndex: number): Map<string, number> {
+    return new Map(this.votesPerEpoch.get(epochIndex));
   }
 
   settledHeight(): number {

@@ -43,6 +43,12 @@ export interface PolkadotDevnetOptions {
   blockTimeMs?: number;
   finalityLag?: number;
   requireProof?: boolean;
+  /**
+   * Relay mode: pallet-session's validator id comes from staking (`StashOf`), so `session.setKeys` from an
+   * account that is not a bonded stash/controller fails with `Session.NoAssociatedValidatorId` (default true).
+   * False: any account is its own validator id (`ConvertInto`, relay runtimes since polkadot-sdk #7953).
+   */
+  validatorIdFromStaking?: boolean;
   /** Validator names (registered validators on the staking chain); each gets a funded stash `//Name//stash` and genesis session keys from `//Name`. */
   validators?: string[];
   /** Further funded accounts `//Name` (proxies, other signers). Validators' `//Name` are always funded. */
@@ -117,7 +123,7 @@ export async function startPolkadotDevnet(opts: PolkadotDevnetOptions = {}): Pro
   const requireProof = opts.requireProof ?? true;
   const relayRuntime = new RelayRuntime(
     relayRuntimeMeta,
-    { sessionLength, requireProof, ahm },
+    { sessionLength, requireProof, ahm, validatorIdFromStaking: opts.validatorIdFromStaking ?? true },
     ahm ? { ...genesis, proxies: [] } : genesis,
   );
   const relay = new Chain(relayRuntime, { blockTimeMs, finalityLag: opts.finalityLag ?? 2 });

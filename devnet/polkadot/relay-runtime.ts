@@ -41,6 +41,12 @@ export interface RelayRuntimeOptions {
   requireProof: boolean;
   /** Post Asset-Hub-Migration: relay `session.set_keys/purge_keys` are filtered. */
   ahm: boolean;
+  /**
+   * pallet-session's `ValidatorIdOf` comes from staking (`StashOf`, the relay runtimes before polkadot-sdk
+   * #7953): `set_keys` from an account that is no bonded controller fails with `NoAssociatedValidatorId`.
+   * False models `ConvertInto` (any account is its own validator id). Only meaningful pre-AHM.
+   */
+  validatorIdFromStaking: boolean;
 }
 
 export interface ActiveValidator {
@@ -277,6 +283,7 @@ export class RelayRuntime implements RuntimeLogic {
   private setKeys(ctx: DispatchContext, who: Uint8Array, keys: Uint8Array, proof: Uint8Array): DispatchResult {
     const error = (name: string): DispatchResult => ({ ok: false, error: moduleError(ctx.runtime, 'Session', name) });
     if (this.opts.requireProof && !isOwnershipProofValid(this.layout, keys, proof, who)) return error('InvalidProof');
+    if (this.opts.validatorIdFromStaking && !this.stashOf(ctx.storage, who)) return error('NoAssociatedValidatorId');
     if (!accountExists(ctx.storage, who)) return error('NoAccount');
     const parts = splitSessionKeys(this.layout, keys)!;
     const takenByOther = parts.some(({ field, publicKey }) => {
@@ -286,6 +293,15 @@ export class RelayRuntime implements RuntimeLogic {
     if (takenByOther) return error('DuplicatedKey');
     this.storeKeys(ctx.storage, who, keys);
     return { ok: true };
+  }
+
+  /**
+   * pallet-staking's `StashOf`: the stash a controller controls. The devnet bonds every stash as its own
+   * controller (controllers are deprecated), so a controller is known to staking when `Bonded(who)` is itself.
+   */
+  private stashOf(storage: StorageOverlay, who: Uint8Array): Uint8Array | undefined {
+    const controller = storage.get('staking', 'bonded', who);
+    return controller && u8aEq(controller.toU8a(), who) ? who : undefined;
   }
 
   /** NextKeys plus the KeyOwner index (pallet-session `inner_set_keys`): old keys released, new ones owned. */

@@ -46,6 +46,7 @@ import {
   initNodeHome,
   startNearDevnet,
   writeNeardBinary,
+  type KickoutConfig,
   type NearDevnet,
   type NeardBinary,
   type ValidatorCounters,
@@ -99,6 +100,14 @@ export interface NearTestbedOptions {
   signatureGraceMs?: number;
   /** Stop grace of the services (TERM → KILL), default 5 s. */
   stopGraceMs?: number;
+  /**
+   * nearcore's kickout settings of the network (default nearcore's: 90 % of the expected blocks and chunks).
+   * The network launches once the nodes started with it (`start: true`) have had time to sync, so that only a
+   * validator whose node stays down is kicked out.
+   */
+  kickouts?: Partial<KickoutConfig>;
+  /** Leave the network paused for the caller to start more nodes first, then `launchNearTestbed(bed)`. */
+  paused?: boolean;
   /** The machines' SSH user when the tests run as root (default: the test process's own user); see the header. */
   sshUser?: string;
 }
@@ -150,6 +159,8 @@ export interface NearTestbed {
   /** The testbed's scratch folder on the worker side (signer files). */
   workDir: string;
   counters(accountId: string): ValidatorCounters;
+  /** How long a started node reports syncing. */
+  syncDelayMs: number;
   /** Is the node's service running (read on the machine's folder, not over SSH)? */
   isRunning(nodeId: string): boolean;
   stop(): Promise<void>;
@@ -237,6 +248,8 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
       accounts: ownerAccounts,
       validators: validatorsUnderTest,
       devnetValidators: options.otherValidators,
+      ...options.kickouts,
+      paused: true,
     });
     machines.cleanups.push(() => devnet.stop());
 
@@ -305,6 +318,7 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
       connections,
       workDir,
       counters: (accountId) => devnet.counters(accountId),
+      syncDelayMs: options.syncDelayMs ?? 1_000,
       isRunning: (nodeId) => {
         const node = nodes[nodeId];
         if (!node) throw new Error(`no node ${nodeId}`);
@@ -315,10 +329,41 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
     for (const n of nodeOptions) {
       if (n.start) await startTestbedService(bed, n.id);
     }
+    if (!options.paused) await launchNearTestbed(bed);
     return bed;
   } catch (err) {
     await machines.stop();
     throw err;
+  }
+}
+
+/**
+ * Launches the testbed's network once the running nodes answer on their RPC and their sync delay has passed,
+ * so that they sign from the first block, as validators running at a real network's genesis do.
+ */
+export async function launchNearTestbed(bed: NearTestbed): Promise<void> {
+  const running = Object.values(bed.nodes).filter((n) => bed.isRunning(n.id));
+  const deadline = Date.now() + 60_000;
+  for (const node of running) {
+    while (!(await answersStatus(node.rpcUrl))) {
+      if (Date.now() > deadline) throw new Error(`node ${node.id} did not answer on ${node.rpcUrl} within 60 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  if (running.length > 0) await new Promise((r) => setTimeout(r, bed.syncDelayMs + 500));
+  bed.devnet.launch();
+}
+
+async function answersStatus(rpcUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'launch', method: 'status', params: [] }),
+    });
+    return res.ok;
+  } catch {
+    return false;
   }
 }
 

@@ -22,6 +22,7 @@ import type { SignerSpec } from '../../src/config/signers.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import {
   startNearTestbed,
+  launchNearTestbed,
   startTestbedService,
   type NearTestbed,
   type NearTestbedOptions,
@@ -38,9 +39,9 @@ import { InventoryBook, inventoryForTargets } from '../../devnet/testbeds/target
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { eventually } from '../helpers/eventually.js';
 import { recordHistory } from '../helpers/histories.js';
-import { rootCause, stepStates } from '../helpers/near-e2e.js';
+import { kickoutsNaming, rootCause, stepStates } from '../helpers/near-e2e.js';
 import { startFrozenNeard } from '../helpers/neard-process.js';
-import { initNodeHome } from '../../devnet/near/index.js';
+import { initNodeHome, type Kickout } from '../../devnet/near/index.js';
 import { freePort } from '../../devnet/ports.js';
 import { createUpgradeWorker } from '../../worker/create-worker.js';
 
@@ -108,6 +109,8 @@ interface Figures {
   missedChunks: number;
   doubleSigns: number;
   events: number;
+  /** The network's kickouts of the validator (prev_epoch_kickout) from the epoch the run started in on. */
+  kickouts: { epochHeight: number; kickout: Kickout }[];
 }
 
 async function runStrategy(
@@ -124,6 +127,7 @@ async function runStrategy(
     activities: { connections: b.connections, heartbeatIntervalMs: 500, inventory },
   });
   const before = await nearBaseline(b);
+  const startEpochHeight = b.devnet.chain.epochs.current().index + 1;
   const started = Date.now();
   const handle = await env!.client.workflow.start(workflowType, {
     args: [input],
@@ -142,6 +146,7 @@ async function runStrategy(
   const wallSeconds = (Date.now() - started) / 1000;
   const after = await settledNearCounters(b);
   const events = (await handle.fetchHistory()).events?.length ?? 0;
+  const kickouts = await kickoutsNaming(b, POOL, startEpochHeight);
   if (!error) await recordHistory(handle, workflowType);
   const figures: Figures = {
     wallSeconds,
@@ -150,11 +155,13 @@ async function runStrategy(
     missedChunks: after.missedChunks - before.missedChunks,
     doubleSigns: after.doubleSignHeights.length,
     events,
+    kickouts,
   };
   console.log(
     `${workflowType}: ${wallSeconds.toFixed(1)} s wall, ${figures.missedBlocks} missed blocks and ` +
       `${figures.missedChunks} missed chunks of ${figures.expectedBlocks} expected, ${figures.doubleSigns} double ` +
-      `signs, ${events} history events (epochs of ${EPOCH_LENGTH} blocks of ${BLOCK_TIME_MS} ms)`,
+      `signs, ${events} history events (epochs of ${EPOCH_LENGTH} blocks of ${BLOCK_TIME_MS} ms), kickouts ` +
+      JSON.stringify(kickouts),
   );
   return { result, error, status, figures, after };
 }
@@ -189,6 +196,7 @@ describe('NEAR upgrades end to end', () => {
     expect(figures.doubleSigns).toBe(0);
     expect(figures.missedBlocks).toBe(0);
     expect(figures.missedChunks).toBe(0);
+    expect(figures.kickouts).toEqual([]);
     expect(after.blocksSignedByKey[newKey]).toBeGreaterThan(0);
     expect(oldKey).toBe(v.validatorKey.getPublicKey().toString());
     expect(b.isRunning('val-a')).toBe(false);
@@ -203,6 +211,7 @@ describe('NEAR upgrades end to end', () => {
     expect(figures.missedBlocks).toBeLessThanOrEqual(bound);
     // One producer per height: a missed height is a missed block and its chunk.
     expect(figures.missedChunks).toBe(figures.missedBlocks);
+    expect(figures.kickouts).toEqual([]);
     expect(b.isRunning('val-a')).toBe(true);
     expect(b.isRunning('sync')).toBe(false);
   }, 600_000);
@@ -220,6 +229,7 @@ describe('NEAR upgrades end to end', () => {
     expect(figures.doubleSigns).toBe(0);
     expect(figures.missedBlocks).toBeLessThanOrEqual(downtimeBound(b, status, 'stop-node', 'wait-signing'));
     expect(figures.missedChunks).toBe(figures.missedBlocks);
+    expect(figures.kickouts).toEqual([]);
     expect(b.isRunning('val-a')).toBe(true);
   }, 600_000);
 
@@ -242,6 +252,7 @@ describe('NEAR upgrades end to end', () => {
     expect(figures.expectedBlocks).toBeGreaterThan(0);
     expect(figures.missedBlocks).toBe(0);
     expect(figures.missedChunks).toBe(0);
+    expect(figures.kickouts).toEqual([]);
     expect(b.isRunning('val-a')).toBe(false);
     expect(b.isRunning('standby')).toBe(true);
   }, 600_000);
@@ -289,8 +300,9 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
   }, 600_000);
 
   it('resumes on a new worker after the first one died right after staking; exactly one staking tx lands', async () => {
-    const b = await testbed({});
+    const b = await testbed({ paused: true });
     await startTestbedService(b, 'val-a');
+    await launchNearTestbed(b);
     const taskQueue = 'e2e-worker-dies';
     const workerOptions = {
       connection: env!.nativeConnection,
@@ -341,8 +353,9 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
 
   it('gives up on a new node that never syncs: it is stopped, nothing is staked, the old node never misses', async () => {
     // The new release speaks an older protocol than the network's: it never syncs.
-    const b = await testbed({ binaries: { new: { protocolVersion: 72 } } });
+    const b = await testbed({ binaries: { new: { protocolVersion: 72 } }, paused: true });
     await startTestbedService(b, 'val-a');
+    await launchNearTestbed(b);
     const nonceBefore = ownerNonce(b);
     const input = upgradeOn(
       'nearZeroDowntimeUpgrade',
@@ -372,8 +385,9 @@ describe('NEAR upgrades end to end, when things go wrong', () => {
   }, 600_000);
 
   it('refuses a wrong owner signer without retrying, and stops the new node it had started', async () => {
-    const b = await testbed({});
+    const b = await testbed({ paused: true });
     await startTestbedService(b, 'val-a');
+    await launchNearTestbed(b);
     const activities = {
       connections: b.connections,
       heartbeatIntervalMs: 500,

@@ -4,6 +4,7 @@
  * show it.
  */
 import type { UpgradeStatus } from '../../src/api/status.js';
+import type { Kickout } from '../../devnet/near/index.js';
 import { NEAR_SCENARIO_POOL } from '../../devnet/scenarios/near.js';
 import type { NearTestbed } from '../../devnet/testbeds/near.js';
 
@@ -20,4 +21,36 @@ export function rootCause(error: unknown): unknown {
   let root = error;
   while (root instanceof Error && root.cause) root = root.cause;
   return root;
+}
+
+/**
+ * The kickouts naming the account that the network reported (`prev_epoch_kickout` of RPC `validators`, read
+ * from the devnet's own RPC for every epoch) from epoch height `sinceEpochHeight` on. It first waits for the
+ * epoch after the current one to be finalized, so that the last epoch of a run has been judged too.
+ */
+export async function kickoutsNaming(
+  b: NearTestbed,
+  accountId: string,
+  sinceEpochHeight: number,
+): Promise<{ epochHeight: number; kickout: Kickout }[]> {
+  const chain = b.devnet.chain;
+  const judgedUpTo = chain.epochs.current().index + 2;
+  const judging = await b.devnet.waitForEpochHeight(judgedUpTo, 120_000);
+  // Kickouts are decided once the ended epoch's heights are past the signature grace.
+  const graceBlocks = Math.ceil(chain.options.signatureGraceMs / chain.options.blockTimeMs) + 2;
+  await b.devnet.waitForHeight(judging.height + graceBlocks, 120_000);
+  const found: { epochHeight: number; kickout: Kickout }[] = [];
+  for (let epochHeight = sinceEpochHeight; epochHeight <= judgedUpTo; epochHeight++) {
+    const start = chain.epochs.byIndex(epochHeight - 1)!.startHeight;
+    const res = await fetch(b.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'kickouts', method: 'validators', params: { block_id: start } }),
+    });
+    const { result } = (await res.json()) as { result: { prev_epoch_kickout: Kickout[] } };
+    for (const kickout of result.prev_epoch_kickout) {
+      if (kickout.account_id === accountId) found.push({ epochHeight, kickout });
+    }
+  }
+  return found;
 }

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeyPair, KeyPairSigner } from 'near-api-js';
-import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../devnet/near/index.js';
+import { NO_PERFORMANCE_KICKOUTS, ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../devnet/near/index.js';
 import { epochInfo } from '../../../src/near/epoch.js';
 import { NearError } from '../../../src/near/errors.js';
 import { keyStanding } from '../../../src/near/key-standing.js';
@@ -27,6 +27,8 @@ beforeAll(async () => {
   devnet = await startNearDevnet({
     epochLength: 10,
     blockTimeMs: 100,
+    // Its validators run no node for some epochs on purpose; nearcore would kick them out.
+    ...NO_PERFORMANCE_KICKOUTS,
     accounts: [
       { accountId: 'owner.near', publicKeys: [owner.getPublicKey().toString()] },
       { accountId: 'mallory.near', publicKeys: [mallory.getPublicKey().toString()] },

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JsonRpcProvider, KeyPair } from 'near-api-js';
-import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../devnet/near/index.js';
+import { NO_PERFORMANCE_KICKOUTS, ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../devnet/near/index.js';
 import { nearValidatorCounters } from '../../../src/near/validator-counters.js';
 
 const DOWN = 'down.near';
@@ -19,6 +19,8 @@ beforeAll(async () => {
   devnet = await startNearDevnet({
     epochLength: 10,
     blockTimeMs: 50,
+    // Its validators run no node for some epochs on purpose; nearcore would kick them out.
+    ...NO_PERFORMANCE_KICKOUTS,
     signatureGraceMs: 100,
     validators: [{ accountId: DOWN, stakePublicKey: downKey, stake: 100n * ONE_NEAR }],
     devnetValidators: [{ accountId: 'other.near', stake: 300n * ONE_NEAR }],
@@ -67,6 +69,7 @@ it('counts the double signs the devnet recorded for the account', async () => {
       nodePublicKey: `ed25519:${instanceId}`,
       block: true,
       chunk: true,
+      protocolVersion: 73,
     });
   expect(devnet.counters(DOWN).doubleSignHeights).toEqual([height]);
   expect((await nearValidatorCounters(devnet.rpcUrl, DOWN))?.doubleSigns).toBe(1);

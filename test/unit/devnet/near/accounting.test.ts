@@ -4,7 +4,13 @@
  * neither while exactly one node signs.
  */
 import { Account, JsonRpcProvider, KeyPair, KeyPairSigner, PublicKey, actions } from 'near-api-js';
-import { ONE_NEAR, startNearDevnet, type NearDevnet, type ValidatorCounters } from '../../../../devnet/near/index.js';
+import {
+  NO_PERFORMANCE_KICKOUTS,
+  ONE_NEAR,
+  startNearDevnet,
+  type NearDevnet,
+  type ValidatorCounters,
+} from '../../../../devnet/near/index.js';
 import { initNodeHome } from '../../../../devnet/near/node-home.js';
 import { freePort } from '../../../../devnet/ports.js';
 import { scratch, startNeard, waitUntil, type NeardProcess, type Scratch } from '../../../helpers/neard-process.js';
@@ -24,6 +30,8 @@ describe('NEAR devnet signing accounting', () => {
     devnet = await startNearDevnet({
       epochLength: 100,
       blockTimeMs: 100,
+      // Its validators run no node for some epochs on purpose; nearcore would kick them out.
+      ...NO_PERFORMANCE_KICKOUTS,
       // Generous: a loaded machine must not turn a slow signature into a missed block.
       signatureGraceMs: 5_000,
       validators: [
@@ -131,6 +139,8 @@ describe('NEAR devnet accounting across a validator key rotation', () => {
     devnet = await startNearDevnet({
       epochLength: 20,
       blockTimeMs: 100,
+      // Its validators run no node for some epochs on purpose; nearcore would kick them out.
+      ...NO_PERFORMANCE_KICKOUTS,
       signatureGraceMs: 5_000,
       validators: [
         {
@@ -209,6 +219,8 @@ describe('NEAR devnet accounting across a quick restart', () => {
     devnet = await startNearDevnet({
       epochLength: 100,
       blockTimeMs: 4_000,
+      // Its validators run no node for some epochs on purpose; nearcore would kick them out.
+      ...NO_PERFORMANCE_KICKOUTS,
       validators: [{ accountId: 'v.near', stakePublicKey: key.getPublicKey().toString(), stake: 10n * ONE_NEAR }],
     });
   });

@@ -17,7 +17,7 @@ describe('EpochManager', () => {
   const L = 10;
 
   it('uses the last proposal of epoch T from T+2 and keeps validators without proposals', () => {
-    const epochs = new EpochManager(L, 1, 'genesis', [v('a', 'ka'), v('b', 'kb')]);
+    const epochs = new EpochManager(L, 1, 'genesis', [v('a', 'ka'), v('b', 'kb')], 73);
     advanceTo(epochs, 2, 15); // in epoch index 1 (heights 11..20)
     epochs.propose(v('a', 'ka-first'));
     epochs.propose(v('a', 'ka-second'));
@@ -36,7 +36,7 @@ describe('EpochManager', () => {
   });
 
   it('names epochs like nearcore: zero hash, genesis hash, then the last block of T-2', () => {
-    const epochs = new EpochManager(L, 1, 'genesis', [v('a', 'ka')]);
+    const epochs = new EpochManager(L, 1, 'genesis', [v('a', 'ka')], 73);
     expect(epochs.current().id).toBe('11111111111111111111111111111111');
     expect(epochs.nextEpochId()).toBe('genesis');
     advanceTo(epochs, 2, 11);
@@ -48,7 +48,7 @@ describe('EpochManager', () => {
   });
 
   it('drops a validator that unstakes at T+2 and reports it as kicked out in T+1', () => {
-    const epochs = new EpochManager(L, 1, 'genesis', [v('a', 'ka'), v('b', 'kb')]);
+    const epochs = new EpochManager(L, 1, 'genesis', [v('a', 'ka'), v('b', 'kb')], 73);
     epochs.propose(v('b', 'kb', 0n));
     advanceTo(epochs, 2, 11);
     expect(epochs.current().kickouts).toEqual([{ account_id: 'b', reason: 'Unstaked' }]);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeyPair } from 'near-api-js';
-import { ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../devnet/near/index.js';
+import { NO_PERFORMANCE_KICKOUTS, ONE_NEAR, startNearDevnet, type NearDevnet } from '../../../../devnet/near/index.js';
 import { MIGRATION_SNAPSHOT_DIR } from '../../../../devnet/near/node-db.js';
 import { initNodeHome, writeValidatorKey, type DbMarker } from '../../../../devnet/near/node-home.js';
 import { freePort } from '../../../../devnet/ports.js';
@@ -27,6 +27,8 @@ describe('simulated neard process', () => {
     devnet = await startNearDevnet({
       epochLength: 50,
       blockTimeMs: 100,
+      // Its validators run no node for some epochs on purpose; nearcore would kick them out.
+      ...NO_PERFORMANCE_KICKOUTS,
       validators: [
         { accountId: 'v.near', stakePublicKey: currentKey.getPublicKey().toString(), stake: 10n * ONE_NEAR },
       ],

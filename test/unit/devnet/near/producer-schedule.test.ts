@@ -44,6 +44,7 @@ describe('SigningLedger with assigned producers', () => {
       nodePublicKey: `node-${instanceId}`,
       block: true,
       chunk: true,
+      protocolVersion: 73,
     });
 
   it('counts only the heights assigned to a validator as expected, and a missing signature there as missed', () => {

@@ -120,7 +120,7 @@ describe('state retention', () => {
     const runtime = loadRuntime('polkadot', { timing: { sessionLength: 4, blockTimeMs: 100 } });
     const logic = new RelayRuntime(
       runtime,
-      { sessionLength: 4, requireProof: true, ahm: false },
+      { sessionLength: 4, requireProof: true, ahm: false, validatorIdFromStaking: true },
       { accounts: [], validators: [], proxies: [] },
     );
     const chain = new Chain(logic, { blockTimeMs: 100, finalityLag: 1, stateRetention: 3 });

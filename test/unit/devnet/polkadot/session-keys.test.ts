@@ -1,5 +1,6 @@
 import '@polkadot/api-augment';
 import type { ApiPromise } from '@polkadot/api';
+import type { DispatchError } from '@polkadot/types/interfaces';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
 import { startPolkadotDevnet, type PolkadotDevnet } from '../../../../devnet/polkadot/index.js';
 import {
@@ -123,18 +124,38 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
   });
 
   it('keys owned by another validator get Session.DuplicatedKey; KeyOwner points at the owner', async () => {
-    // Charlie's genesis session keys derive from //Charlie (dev chain). Ferdie proves he holds them too.
+    // Charlie's genesis session keys derive from //Charlie (dev chain). Bob's stash proves it holds them too.
     const layout = sessionKeyLayout(devnet.relay.runtime);
     const charliePairs = layout.map((field) => keyPair(field.crypto, '//Charlie'));
     const babe = charliePairs[layout.findIndex((f) => f.keyType === 'babe')]!;
     const owner = await api.query.session.keyOwner([keyTypeHex('babe'), u8aToHex(babe.publicKey)]);
     expect(owner.unwrap().toString()).toBe(devnet.stash('Charlie').address);
 
-    const ferdie = devnet.account('Ferdie');
+    const bob = devnet.stash('Bob');
     const keys = u8aToHex(u8aConcat(...charliePairs.map((p) => p.publicKey)));
-    const proof = u8aToHex(createOwnershipProof(charliePairs, ferdie.publicKey));
-    const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), ferdie);
+    const proof = u8aToHex(createOwnershipProof(charliePairs, bob.publicKey));
+    const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), bob);
     expect(failure(api, finalized.events)).toBe('session.DuplicatedKey');
+  });
+
+  it('setKeys from an account staking does not know gets Session.NoAssociatedValidatorId (StashOf)', async () => {
+    // Ferdie is funded and proves he holds the keys, but he is no bonded stash or controller.
+    const ferdie = devnet.account('Ferdie');
+    const { keys, proof } = newSessionKeys(devnet.relay.runtime, ferdie);
+    const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), ferdie);
+    const failed = finalized.events.find(({ event }) => api.events.system.ExtrinsicFailed.is(event))!;
+    expect(api.events.system.ExtrinsicFailed.is(failed.event)).toBe(true);
+    const dispatchError = (failed.event as typeof failed.event & { data: { dispatchError: DispatchError } }).data
+      .dispatchError;
+    // A module error at the Session pallet's index and the error's index in this runtime's metadata.
+    expect(dispatchError.isModule).toBe(true);
+    const decoded = api.registry.findMetaError(dispatchError.asModule);
+    expect(decoded).toMatchObject({ section: 'session', name: 'NoAssociatedValidatorId' });
+    const pallet = api.runtimeMetadata.asLatest.pallets.find((p) => p.name.toString() === 'Session')!;
+    expect(dispatchError.asModule.index.toNumber()).toBe(pallet.index.toNumber());
+    expect(failure(api, finalized.events)).toBe('session.NoAssociatedValidatorId');
+    const at = await api.at(finalized.status.asFinalized);
+    expect((await at.query.session.nextKeys(ferdie.address)).isNone).toBe(true);
   });
 
   it('rejects a bad signature with 1010 Invalid Transaction', async () => {
@@ -174,6 +195,28 @@ describe('simulated relay chain: session.setKeys, proxies and the ownership proo
     await expect(submitUntilFinalized(api.tx.system.remark('0x03'), signer, { nonce: 0 })).rejects.toThrow(
       /1010: Invalid Transaction: Transaction is outdated/,
     );
+  });
+});
+
+describe('simulated relay chain whose validator id is the account itself (ConvertInto)', () => {
+  it('accepts session.setKeys from an account staking does not know', async () => {
+    const devnet = await startPolkadotDevnet({
+      sessionLength: SESSION_LENGTH,
+      blockTimeMs: 100,
+      accounts: ['Ferdie'],
+      validatorIdFromStaking: false,
+    });
+    const api = await connect(devnet.relayUrl);
+    try {
+      const ferdie = devnet.account('Ferdie');
+      const { keys, proof } = newSessionKeys(devnet.relay.runtime, ferdie);
+      const { finalized } = await submitUntilFinalized(api.tx.session.setKeys(keys, proof), ferdie);
+      expect(failure(api, finalized.events)).toBeUndefined();
+      expect((await api.query.session.nextKeys(ferdie.address)).unwrap().toHex()).toBe(keys);
+    } finally {
+      await api.disconnect();
+      await devnet.stop();
+    }
   });
 });
 
