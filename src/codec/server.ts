@@ -106,7 +106,8 @@ export function createCodecServer(options: CodecServerOptions): Server {
       res.setHeader('Access-Control-Allow-Credentials', 'true');
     }
     res.setHeader('Vary', 'Origin');
-    const route = /\/(encode|decode)\/?$/.exec(new URL(req.url ?? '/', 'http://codec').pathname)?.[1];
+    // Not new URL(): the CLI's `{namespace}` template left empty makes `//decode`, a protocol-relative URL.
+    const route = /\/(encode|decode)\/?$/.exec((req.url ?? '/').split('?')[0]!)?.[1];
     if (!route) throw new HttpRefusal(404, 'the codec server answers POST …/encode and …/decode');
     if (req.method === 'OPTIONS') {
       if (origin !== undefined && !allowedOrigin) throw new HttpRefusal(403, `origin ${origin} is not allowed`);
