@@ -205,6 +205,30 @@ describe('the history on the server', () => {
   });
 });
 
+describe('the vup CLI', () => {
+  const vup = (args: string[], extraEnv: Record<string, string>) =>
+    run(process.execPath, ['--import', 'tsx', path.join(repoRoot(), 'src', 'cli', 'main.ts'), ...args], {
+      cwd: repoRoot(),
+      env: { ...process.env, TEMPORAL_ADDRESS: env!.address, ...extraEnv },
+    }).then(
+      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+
+  it('reads the encrypted run with VUP_CODEC_KEYS, and says what is missing without it', async () => {
+    const status = await vup(['status', workflowId, '--json'], { VUP_CODEC_KEYS: keysFile });
+    expect(status.code).toBe(0);
+    expect((JSON.parse(status.stdout) as { state: string }).state).toBe('running');
+    const history = await vup(['history', workflowId], { VUP_CODEC_KEYS: keysFile });
+    expect(history.stdout).toContain('resolve the validator');
+    const without = await vup(['status', workflowId], {});
+    expect(without.code).toBe(1);
+    expect(without.stderr.trim()).toBe(
+      "vup: the run's payloads are encrypted: set VUP_CODEC_KEYS to the payload keys file",
+    );
+  }, 60_000);
+});
+
 describe('vup codec-server', () => {
   let server: ReturnType<typeof startCodecServer>;
   let url: string;
