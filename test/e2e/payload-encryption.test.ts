@@ -1,7 +1,7 @@
 /**
  * Payload encryption end to end, against the dev server and its own Temporal UI: a real strategy runs on the
- * production worker factory with the codec of a key file (VUP_CODEC_KEYS), started by an SDK client with the
- * same codec. Then:
+ * worker process (worker/main.ts) with the codec of a key file (VUP_CODEC_KEYS), started by an SDK client with
+ * the same codec. Then:
  *   - the history as the server stores it, read WITHOUT the codec, holds ciphertext only: every payload is
  *     `binary/encrypted` and none holds the input's or the activities' values (search attributes excepted:
  *     they are plain by design, so the server can index them);
@@ -13,7 +13,7 @@
  *     only to an https endpoint), and without the codec server shows none of it.
  * The validator runs against a closed local port, so the run stays at its first look (retried) while it is read.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,19 +22,15 @@ import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
 import { freePort } from '../../devnet/ports.js';
 import { ENCRYPTED_ENCODING, codecDataConverter, payloadCodecFromEnv } from '../../src/codec/index.js';
 import { fetchUpgradeHistory, getStatus, startUpgrade, type StrategyInput } from '../../src/client/index.js';
 import { loadInventory } from '../../src/config/load-inventory.js';
-import { staticInventory } from '../../src/config/inventory-source.js';
 import { repoRoot } from '../../src/repo-root.js';
-import { SshConnectionPool } from '../../src/ssh/connection.js';
-import { createUpgradeWorker } from '../../worker/create-worker.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { eventually } from '../helpers/eventually.js';
-import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { createDevServerEnv } from '../helpers/temporal.js';
 
 const run = promisify(execFile);
 const TASK_QUEUE = 'e2e-payload-encryption';
@@ -47,9 +43,9 @@ let tokenFile: string;
 const token = randomBytes(24).toString('hex');
 const keys = { old: randomBytes(32).toString('base64'), current: randomBytes(32).toString('base64') };
 let uiUrl: string;
-let worker: Worker | undefined;
-let workerRunning: Promise<void> | undefined;
-let ssh: SshConnectionPool | undefined;
+let worker: ChildProcess | undefined;
+let workerOutput = '';
+let workerExited: Promise<number | null> | undefined;
 let codecClient: Client;
 let input: StrategyInput<'nearStopAndRestartUpgrade'>;
 let workflowId: string;
@@ -78,18 +74,27 @@ beforeAll(async () => {
   );
   node.rpc = pool.networkRpc = `http://127.0.0.1:${closed}`;
 
+  const inventoryFile = path.join(dir, 'inventory.json');
+  await writeFile(inventoryFile, JSON.stringify(inventory));
+  // The worker process as operators run it, the codec turned on by VUP_CODEC_KEYS.
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
+  worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts', '--task-queue', TASK_QUEUE], {
+    cwd: repoRoot(),
+    env: {
+      ...clean,
+      TEMPORAL_ADDRESS: env.address,
+      VUP_INVENTORY: inventoryFile,
+      VUP_CODEC_KEYS: keysFile,
+      VUP_LOG_LEVEL: 'WARN',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  worker.stdout!.on('data', (d: Buffer) => (workerOutput += d.toString()));
+  worker.stderr!.on('data', (d: Buffer) => (workerOutput += d.toString()));
+  workerExited = new Promise((resolve) => worker!.on('exit', (code) => resolve(code)));
+  await eventually('the worker to poll', () => (workerOutput.includes('worker polling') ? true : undefined), 120_000);
+  expect(workerOutput).toContain(`worker: payloads encrypted (keys from ${keysFile})`);
   const dataConverter = codecDataConverter(await payloadCodecFromEnv({ VUP_CODEC_KEYS: keysFile }));
-  ssh = new SshConnectionPool();
-  worker = (
-    await createUpgradeWorker({
-      connection: env.nativeConnection,
-      taskQueue: TASK_QUEUE,
-      workflowBundle: await bundleUpgradeWorkflows(),
-      activities: { connections: ssh, inventory: staticInventory(inventory) },
-      dataConverter,
-    })
-  ).worker;
-  workerRunning = worker.run();
   codecClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter });
   input = JSON.parse(
     await readFile(path.join(repoRoot(), 'examples', 'near-stop-and-restart.input.json'), 'utf8'),
@@ -110,9 +115,9 @@ afterAll(async () => {
     .getHandle(workflowId)
     .terminate('the encryption test is done')
     .catch(() => undefined);
-  worker?.shutdown();
-  await workerRunning;
-  await ssh?.closeAll();
+  worker?.kill('SIGTERM');
+  expect(await workerExited).toBe(0);
+  for (const secret of [keys.old, keys.current, ...plaintexts.slice(1)]) expect(workerOutput).not.toContain(secret);
   await env?.teardown();
   await rm(dir, { recursive: true, force: true });
 }, 120_000);
