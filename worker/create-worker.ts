@@ -1,6 +1,7 @@
 /**
  * The one worker factory: the upgrade workflows (workflows/index.ts) and every activity (createActivities)
- * on one task queue, with the activity metrics interceptor and, when asked, as a Worker Deployment version.
+ * on one task queue, with the activity metrics interceptor and, when asked, as a Worker Deployment version
+ * and with the payload codec.
  * worker/main.ts runs it as the product's worker process; the demo and the tests build their workers here
  * too, so they run what production runs.
  */
@@ -15,6 +16,7 @@ import {
   type WorkerDeploymentOptions,
   type WorkflowBundle,
 } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import type { InventorySource } from '../src/config/inventory-source.js';
 import { activityMetricsInterceptor } from './metrics.js';
@@ -37,6 +39,8 @@ export interface UpgradeWorkerOptions {
   shutdownGraceTime?: string | number;
   /** 0 in tests that hand a run from one worker to the next (no sticky queue to time out). */
   maxCachedWorkflows?: number;
+  /** The payload codec when payloads are encrypted (src/codec: `codecDataConverter(await payloadCodecFromEnv())`). */
+  dataConverter?: DataConverter;
 }
 
 export interface UpgradeWorker {
@@ -58,6 +62,7 @@ export async function createUpgradeWorker(options: UpgradeWorkerOptions): Promis
     workerDeploymentOptions: deployment,
     ...(options.shutdownGraceTime !== undefined ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
   return { worker, deployment };
 }

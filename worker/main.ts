@@ -5,7 +5,8 @@
  * task queue, optionally as a Worker Deployment version (versioning.ts) and with Prometheus metrics on
  * VUP_METRICS_ADDRESS (metrics.ts), and on SIGINT/SIGTERM stops polling, lets running activities finish for
  * up to the grace time, and exits 0. The inventory (VUP_INVENTORY or --inventory) is the only source of the
- * hosts, nodes, RPCs and signers an upgrade touches; SIGHUP reloads it (inventory-file.ts).
+ * hosts, nodes, RPCs and signers an upgrade touches; SIGHUP reloads it (inventory-file.ts). With
+ * VUP_CODEC_KEYS naming a key file, every payload it sends to Temporal is encrypted (src/codec).
  *
  *   npm run worker -- --inventory /etc/vup/inventory.yaml [--task-queue validator-upgrades]
  *                     [--shutdown-grace 30s] [--deployment-name validator-upgrades --build-id <id>]
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../src/api/identity.js';
+import { codecDataConverter, payloadCodecFromEnv } from '../src/codec/index.js';
 import { SshConnectionPool } from '../src/ssh/connection.js';
 import { checkCluster } from './cluster-check.js';
 import { bundleUpgradeWorkflows, createUpgradeWorker } from './create-worker.js';
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
 async function main(): Promise<void> {
   if (!args.inventory) throw new Error('no inventory: set VUP_INVENTORY (or --inventory) to the inventory file');
   const inventory = await InventoryFile.load(args.inventory);
+  const codec = await payloadCodecFromEnv();
   const stopReloading = inventory.reloadOnHangup((line) => console.warn(`worker: ${line}`));
   const metricsAddress = metricsAddressFromEnv();
   installRuntime({ logLevel: process.env.VUP_LOG_LEVEL as LogLevel | undefined, metricsAddress });
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
       workflowBundle: await bundleUpgradeWorkflows(Runtime.instance().logger),
       versioning: { deploymentName: args['deployment-name'], buildId: args['build-id'] },
       shutdownGraceTime: args['shutdown-grace'],
+      dataConverter: codecDataConverter(codec),
     });
     const routing = deployment && (await routingNote(connection, namespace, deployment));
     if (routing) console.warn(`worker: ${routing}`);
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
     const metrics = metricsAddress ? `; metrics on http://${metricsAddress}/metrics` : '';
     console.log(`worker polling task queue "${args['task-queue']}" in namespace "${namespace}"${version}${metrics}`);
     console.log(`worker: inventory ${inventory.path}: ${describe(inventory.current())} (SIGHUP reloads it)`);
+    if (codec) console.log(`worker: payloads encrypted (keys from ${process.env.VUP_CODEC_KEYS})`);
     const running = worker.run();
     if (deployment) becomeCurrentInBackground(connection, namespace, deployment);
     await running;

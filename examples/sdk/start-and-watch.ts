@@ -4,16 +4,16 @@
  *   TEMPORAL_ADDRESS=localhost:7233 npx tsx examples/sdk/start-and-watch.ts \
  *     nearZeroDowntimeUpgrade examples/near-zero-downtime.input.json [--approve]
  *
- * Connects like the `temporal` CLI (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, temporal.toml),
- * starts the upgrade, and prints every change of its steps until the run ends or waits for an approval;
- * with --approve it approves the waiting gate and watches on. Outside this repository, import from
- * 'validator-upgrades' instead of the relative path.
+ * Connects like the `temporal` CLI (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, temporal.toml)
+ * and, with VUP_CODEC_KEYS set, encrypts payloads like the worker; starts the upgrade, and prints every change
+ * of its steps until the run ends or waits for an approval; with --approve it approves the waiting gate and
+ * watches on. Outside this repository, import from 'validator-upgrades' instead of the relative path.
  */
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { approve, getStatus, startUpgrade, type StrategyName } from '../../src/client/index.js';
+import { approve, dataConverterFromEnv, getStatus, startUpgrade, type StrategyName } from '../../src/client/index.js';
 
 const [strategy, inputFile, ...flags] = process.argv.slice(2);
 if (!strategy || !inputFile) {
@@ -24,7 +24,12 @@ const input: unknown = JSON.parse(await readFile(inputFile, 'utf8'));
 
 const config = loadClientConnectConfig();
 const connection = await Connection.connect(config.connectionOptions);
-const client = new Client({ connection, namespace: config.namespace ?? 'default' });
+// With VUP_CODEC_KEYS naming the payload keys file, payloads are encrypted as the worker's are.
+const client = new Client({
+  connection,
+  namespace: config.namespace ?? 'default',
+  dataConverter: await dataConverterFromEnv(),
+});
 try {
   // Validates the input first (InvalidUpgradeInput names every wrong field) and refuses a second
   // upgrade of the same validator (UpgradeAlreadyRunning).

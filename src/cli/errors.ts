@@ -10,6 +10,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { createSearchAttributesCommand } from '../client/cluster.js';
+import { CODEC_KEYS_ENV, ENCRYPTED_ENCODING } from '../codec/index.js';
 import { InvalidUpgradeInput, UpgradeAlreadyRunning } from '../client/upgrades.js';
 import { InventoryError } from '../config/load-inventory.js';
 import { UpgradeRequestError } from '../api/upgrade-request.js';
@@ -67,6 +68,12 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
     return { message: `the run does not answer the status query (${oneLine(err.message)})`, exitCode: EXIT.failed };
   }
   if (err instanceof ServiceError) return { message: oneLine(serviceFailure(err)), exitCode: EXIT.failed };
+  if (err instanceof Error && err.message.includes(`Unknown encoding: ${ENCRYPTED_ENCODING}`)) {
+    return {
+      message: `the run's payloads are encrypted: set ${CODEC_KEYS_ENV} to the payload keys file`,
+      exitCode: EXIT.failed,
+    };
+  }
   return { message: oneLine(err instanceof Error ? err.message : String(err)), exitCode: EXIT.failed };
 }
 

@@ -8,6 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../api/identity.js';
 import { approveGate, defaultOperator, sendSignal } from './commands/steer.js';
+import { codecServer, type CodecServerCliOptions } from './commands/codec-server.js';
 import { history } from './commands/history.js';
 import { list } from './commands/list.js';
 import { plan } from './commands/plan.js';
@@ -116,6 +117,21 @@ program
   .description("the run's timeline: steps, activities, waits, signals and updates with who and why, failures")
   .option('--run <runId>', 'a given run (default: the latest)')
   .action(run((id: string, o: { run?: string }) => history(id, connect, o)));
+
+program
+  .command('codec-server')
+  .description(
+    'decrypt and encrypt payloads for the Temporal UI and `temporal --codec-endpoint` (keys: VUP_CODEC_KEYS; ' +
+      'callers send the token of VUP_CODEC_TOKEN_FILE or VUP_CODEC_TOKEN as "Authorization: Bearer <token>")',
+  )
+  .option('--listen <host:port>', 'where to listen', '127.0.0.1:8888')
+  .option('--ui-origin <origin...>', "the Temporal UI's origins (CORS)", [
+    'http://localhost:8233',
+    'http://127.0.0.1:8233',
+  ])
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); the UI sends a token only to https')
+  .option('--tls-key <file>', "the certificate's private key (PEM)")
+  .action(run((o: CodecServerCliOptions) => codecServer(o)));
 
 try {
   await program.parseAsync(process.argv);

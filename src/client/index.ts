@@ -37,3 +37,14 @@ export { strategies, type StrategyInput, type StrategyName } from '../api/strate
 export { DEFAULT_TASK_QUEUE, upgradeWorkflowId, type ValidatorIdentity } from '../api/identity.js';
 export type { UpgradeStatus, StepStatus, RunState } from '../api/status.js';
 export { upgradeSearchAttributes, searchAttributeFlags } from '../api/search-attributes.js';
+export {
+  AesGcmPayloadCodec,
+  CODEC_KEYS_ENV,
+  CodecKeysError,
+  PayloadDecryptionError,
+  codecDataConverter,
+  dataConverterFromEnv,
+  loadCodecKeys,
+  payloadCodecFromEnv,
+  type CodecKeys,
+} from '../codec/index.js';

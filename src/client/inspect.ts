@@ -4,8 +4,9 @@
  */
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { upgradeWorkflowId, type ValidatorIdentity } from '../api/identity.js';
+import { decodePayloadsIn } from '../codec/index.js';
 
-/** A run's events as the server keeps them (proto objects). */
+/** A run's events as the server keeps them (proto objects), payloads decoded by the client's codec. */
 export type UpgradeHistory = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 
 export interface UpgradeRun {
@@ -46,5 +47,7 @@ export async function runningUpgrade(client: Client, identity: ValidatorIdentity
 
 /** The event history of a run (the latest run of the id when runId is not given). */
 export async function fetchUpgradeHistory(client: Client, workflowId: string, runId?: string): Promise<UpgradeHistory> {
-  return client.workflow.getHandle(workflowId, runId).fetchHistory();
+  // Raw histories hold the payloads as stored; the client's codec (payload encryption) decodes them.
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  return decodePayloadsIn(history, client.options.loadedDataConverter.payloadCodecs);
 }
