@@ -2,23 +2,14 @@
  * An RPC nobody listens on is reported in words: polkadot-js rejects with a WebSocket ErrorEvent, not an
  * Error, and its String() was "[object Object]" in the message on-call engineers read.
  */
-import { createServer } from 'node:net';
+import { freePort } from '../../../devnet/ports.js';
 import { withApi, withProvider } from '../../../src/polkadot/connection.js';
 import { PolkadotError } from '../../../src/polkadot/errors.js';
-
-/** A port that was just free: listened on, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('an unreachable Polkadot RPC', () => {
   let url: string;
   beforeAll(async () => {
-    url = `http://127.0.0.1:${await closedPort()}`;
+    url = `http://127.0.0.1:${await freePort()}`;
   });
 
   const refusals = [
