@@ -10,6 +10,8 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/global-setup.js',
+  // The secret scan of every history and worker log of the run: a hit fails the run.
+  globalTeardown: '<rootDir>/test/global-teardown.js',
   // Real servers (Temporal, sshd) start in these tests; bundling alone takes seconds.
   testTimeout: 120_000,
   // Two cores: run files one at a time so the JVM, the dev server and sshd do not starve each other.

@@ -30,7 +30,7 @@ import {
   unsafe,
   upgradeTag,
 } from './common/near.js';
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { usesSignerEvidence } from './common/signer-evidence.js';
 import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
@@ -44,6 +44,12 @@ export interface NearStopAndRestartResult {
 
 /** A year: the migration wait's "deadline" only exists because waits need one; nothing ever stops a migration. */
 const NEVER_MS = 365 * 24 * 3_600_000;
+
+/**
+ * A migrating node's RPC does not answer until the database is open: runs from this patch on ask with an
+ * activity that says so in its answer, so each look is not a failed activity in the UI.
+ */
+const PROBE_ANSWERS_PATCH = 'probe-answers';
 
 export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInput, carried?: CarriedState) {
   const { run, input, steps } = await beginStrategy('nearStopAndRestartUpgrade', rawInput, carried);
@@ -144,7 +150,9 @@ export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInpu
         throw unsafe(
           `${hostName(node)} exited while migrating its database; restore it from the migration snapshot before starting it again`,
         );
-      const status = await near.probeStatus(node).catch(() => undefined);
+      const status = patched(PROBE_ANSWERS_PATCH)
+        ? await near.answering(node).then((probe) => (probe.answering ? probe.status : undefined))
+        : await near.probeStatus(node).catch(() => undefined);
       // Migrations take minutes to days: look again after a quarter of the time it has run so far.
       const etaMs = (Date.now() - startedAt) / 4;
       return status

@@ -76,6 +76,13 @@ export function createNearActivities(deps: NearActivityDeps) {
       });
     },
 
+    probeNodeStatus: async ({ rpcUrl }) => {
+      const status = await tryNodeStatus(rpcUrl);
+      return typeof status === 'string'
+        ? { answering: false as const, reason: status }
+        : { answering: true as const, status };
+    },
+
     epochInfo: async ({ rpcUrl }) => {
       return reportingNearErrors(() => readEpochInfo(rpcUrl));
     },

@@ -12,6 +12,7 @@
  *   await p.waitFor(/reloaded/, 10_000, mark);   // only what it wrote after the mark counts
  */
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 
 export interface ProcessOptions {
   env?: NodeJS.ProcessEnv;
@@ -19,6 +20,8 @@ export interface ProcessOptions {
   /** Run as this user and group (e.g. PostgreSQL refuses to run as root). */
   uid?: number;
   gid?: number;
+  /** Also append everything the process writes to this file (output() keeps only the last megabyte). */
+  logFile?: string;
 }
 
 export interface ManagedProcess {
@@ -81,6 +84,7 @@ export function startProcess(
   let output = '';
   let written = 0; // characters written in all, of which output holds the last MAX_OUTPUT
   const append = (chunk: Buffer) => {
+    if (options.logFile) appendFileSync(options.logFile, chunk);
     const text = chunk.toString('utf8');
     written += text.length;
     output += text;

@@ -188,6 +188,11 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
 
   const near: Required<NearActivities> = {
     nodeStatus: async ({ rpcUrl }) => status(byRpc(rpcUrl)),
+    probeNodeStatus: async ({ rpcUrl }) =>
+      status(byRpc(rpcUrl)).then(
+        (s) => ({ answering: true as const, status: s }),
+        (err: unknown) => ({ answering: false as const, reason: err instanceof Error ? err.message : String(err) }),
+      ),
     epochInfo: async () => {
       const { height, epoch } = await clock();
       return {

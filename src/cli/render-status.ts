@@ -3,6 +3,7 @@
  * for and when it next looks at the chain; the gate that waits for `vup approve`.
  */
 import type { RunState, StepState, UpgradeStatus } from '../api/status.js';
+import type { RetryingActivity } from '../client/inspect.js';
 import { clock, duration } from './format.js';
 import { describeObserved } from '../api/validator-counters.js';
 
@@ -28,7 +29,8 @@ const STATE_WORDS: Record<RunState, string> = {
 
 export const FINAL_STATES: readonly RunState[] = ['completed', 'failed', 'aborted'];
 
-export function renderStatus(status: UpgradeStatus, now = Date.now()): string {
+/** `retrying`: the run's activities that failed and are being retried (shown under the running step). */
+export function renderStatus(status: UpgradeStatus, now = Date.now(), retrying: RetryingActivity[] = []): string {
   const done = status.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
   const lines = [
     `${status.workflowId}  (${status.strategy})`,
@@ -52,6 +54,7 @@ export function renderStatus(status: UpgradeStatus, now = Date.now()): string {
       `${MARK[step.state]} ${number}. ${step.title.padEnd(width)}  ${step.state.padEnd(12)} ${timing}`.trimEnd(),
     );
     if (step.detail && step.state !== 'pending') lines.push(`       ${step.detail}`);
+    if (step.id === status.currentStep) for (const a of retrying) lines.push(`       ${retryLine(a, now)}`);
   });
   lines.push('');
   if (status.observed)
@@ -82,4 +85,11 @@ export function renderStatus(status: UpgradeStatus, now = Date.now()): string {
     lines.push(`abort requested${who} at ${clock(status.abortRequested.at)} UTC: ${status.abortRequested.reason}`);
   }
   return lines.join('\n').trimEnd() + '\n';
+}
+
+function retryLine(a: RetryingActivity, now: number): string {
+  const of = a.maximumAttempts ? ` of ${a.maximumAttempts}` : '';
+  const next = a.nextAttemptAt ? Date.parse(a.nextAttemptAt) : undefined;
+  const when = next === undefined ? '' : next > now ? `, next in ${duration(next - now)}` : ', next now';
+  return `retrying ${a.activityType}: attempt ${a.attempt}${of}${when}; last error: ${a.lastFailure ?? 'none reported'}`;
 }

@@ -17,8 +17,11 @@ export {
 } from './upgrades.js';
 export {
   describeUpgrade,
+  failureLine,
   fetchUpgradeHistory,
+  retryingActivities,
   runningUpgrade,
+  type RetryingActivity,
   type UpgradeHistory,
   type UpgradeRun,
 } from './inspect.js';

@@ -6,6 +6,7 @@
 import { JsonRpcProvider } from 'near-api-js';
 import { AccountDoesNotExistError, ContractCodeDoesNotExistError } from 'near-api-js/rpc-errors';
 import { NearError } from './errors.js';
+import { errorText } from '../api/error-text.js';
 
 export function nearRpc(url: string): JsonRpcProvider {
   return new JsonRpcProvider({ url }, { retries: 2, wait: 200, backoff: 2 });
@@ -27,14 +28,8 @@ export async function reading<T>(url: string, what: string, read: () => Promise<
   }
 }
 
-export function messageOf(err: unknown): string {
-  const message = (value: unknown) =>
-    typeof (value as Error | undefined)?.message === 'string' ? (value as Error).message : undefined;
-  const own = message(err);
-  if (own === undefined) return String(err);
-  const cause = message((err as { cause?: unknown }).cause);
-  return cause ? `${own} (${cause})` : own;
-}
+/** The words of a thrown value (never "[object Object]"). */
+export const messageOf = errorText;
 
 /** Socket errors of a connection the server closed under a request (a keep-alive race), not a refused one. */
 const DROPPED_CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNRESET', 'EPIPE']);

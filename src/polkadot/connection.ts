@@ -44,7 +44,7 @@ export async function withProvider<T>(
       // Without auto-reconnect a refused connection only emits 'error'; isReady would wait for ever.
       const refused = new Promise<never>((_, reject) => {
         stopListening = provider.on('error', (err: unknown) =>
-          reject(err instanceof Error ? err : new Error('connection refused')),
+          reject(err instanceof Error ? err : new Error(messageOf(err))),
         );
       });
       refused.catch(() => undefined);

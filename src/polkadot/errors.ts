@@ -4,6 +4,7 @@
  * dispatch error (InvalidProof, NotProxy, CallFiltered…), an invalid transaction or bad input is not.
  */
 import { failureClass, polkadotFailures, type PolkadotFailureType } from '../api/contracts/failures.js';
+import { errorText } from '../api/error-text.js';
 
 export class PolkadotError extends failureClass('PolkadotError', polkadotFailures) {
   /** `pallet.Error` of a dispatch failure, e.g. "proxy.NotProxy". */
@@ -19,11 +20,10 @@ export class PolkadotError extends failureClass('PolkadotError', polkadotFailure
   }
 }
 
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** The words of a thrown value (never "[object Object]"). */
+export const messageOf = errorText;
 
 /** polkadot-js reports JSON-RPC errors as "<code>: <message>". */
 export function isMethodNotFound(err: unknown): boolean {
-  return /-32601|method not found/i.test(messageOf(err));
+  return /-32601|method not found/i.test(errorText(err));
 }

@@ -4,10 +4,12 @@
  * Without them (a machine with internet and no Go/Maven), the SDK downloads its own.
  */
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
+import { recordHistories, recordLogLine } from './secret-scan.js';
 import { bundleUpgradeWorkflows as bundleWorkerWorkflows } from '../../worker/create-worker.js';
 
 function executable(envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH') {
@@ -15,13 +17,32 @@ function executable(envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH') {
   return path ? ({ type: 'existing-path', path } as const) : ({ type: 'cached-download' } as const);
 }
 
-/** Quiet the SDK's own logging; must run before any Temporal connection in this test file. */
+/**
+ * Quiet the SDK's own logging (warnings and errors on stderr); every entry from INFO up also goes to the run's
+ * secret scan (test/helpers/secret-scan.ts). Must run before any Temporal connection in this test file.
+ */
 export function installTestRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('INFO', ({ level, message, meta, timestampNanos }) => {
+        const line = `${new Date(Number(timestampNanos / 1_000_000n)).toISOString()} [${level}] ${message}${meta ? ` ${inspect(meta, { depth: 6, breakLength: Infinity })}` : ''}`;
+        recordLogLine(line);
+        if (level === 'WARN' || level === 'ERROR') process.stderr.write(`${line}\n`);
+      }),
+    });
   } catch {
     // Already installed for this module registry.
   }
+}
+
+/** Before the server goes, every history it holds goes to the run's secret scan. */
+function scanningHistories(env: TestWorkflowEnvironment, server: string): TestWorkflowEnvironment {
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    await recordHistories(env.client, server);
+    await teardown();
+  };
+  return env;
 }
 
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
@@ -36,7 +57,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
       upgradeSearchAttributes.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
     ),
   });
-  return env;
+  return scanningHistories(env, 'time-skipping');
 }
 
 /** The dev server; with `uiPort` it also serves the Temporal UI there (http://127.0.0.1:<uiPort>). */
@@ -45,7 +66,7 @@ export async function createDevServerEnv(
   options: { uiPort?: number } = {},
 ): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
-  return TestWorkflowEnvironment.createLocal({
+  const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: executable('TEMPORAL_CLI_PATH'),
       searchAttributes: upgradeSearchAttributes,
@@ -53,6 +74,7 @@ export async function createDevServerEnv(
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },
   });
+  return scanningHistories(env, 'dev-server');
 }
 
 /** Bundles the upgrade workflows (workflows/index.ts) once per file, as the worker factory does. */

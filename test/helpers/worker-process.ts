@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { startProcess } from '../../devnet/stack/processes.js';
 import { repoRoot } from '../../src/repo-root.js';
+import { workerLogFile } from './secret-scan.js';
 
 export interface WorkerProcessOptions {
   /** The Temporal frontend, host:port. */
@@ -49,8 +50,10 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
         TEMPORAL_ADDRESS: options.address,
         TEMPORAL_NAMESPACE: options.namespace,
         VUP_INVENTORY: options.inventoryFile,
-        VUP_LOG_LEVEL: 'WARN',
+        // INFO, so the run's secret scan reads what the activities log too (test/helpers/secret-scan.ts).
+        VUP_LOG_LEVEL: 'INFO',
       },
+      logFile: workerLogFile('worker-process'),
     },
   );
   const worker: WorkerProcess = {

@@ -43,6 +43,9 @@ export const near = {
     summarized(reads.nodeStatus, `status of ${hostName(node)}`)({ rpcUrl: node.rpcUrl }),
   probeStatus: (node: NearNodeRef) =>
     summarized(probes.nodeStatus, `is ${hostName(node)} answering?`)({ rpcUrl: node.rpcUrl }),
+  /** A node that does not answer is an answer here, so a wait for it to come up shows no failed activity. */
+  answering: (node: NearNodeRef) =>
+    summarized(reads.probeNodeStatus, `is ${hostName(node)} answering?`)({ rpcUrl: node.rpcUrl }),
   epochInfo: (rpcUrl: string) => summarized(reads.epochInfo, 'epoch and next boundary')({ rpcUrl }),
   keyStanding: (rpcUrl: string, accountId: string, publicKey: string) =>
     summarized(

@@ -89,6 +89,10 @@ export class StepBook {
           : `**${this.state}**: ${done} of ${this.steps.length} steps done`,
     ];
     if (current?.detail) lines.push(current.detail);
+    // A run that ended failed says where and why first: what on-call engineers open the page for.
+    const failed = !current && this.state !== 'running' ? this.steps.find((s) => s.state === 'failed') : undefined;
+    if (failed)
+      lines.push(`Failed at step ${this.steps.indexOf(failed) + 1} "${failed.title}": ${failed.detail ?? 'no detail'}`);
     if (this.waiting)
       lines.push(`Waiting: ${this.waiting.reason}${this.waiting.until ? ` (next check ${this.waiting.until})` : ''}`);
     lines.push(...this.extraDetails());

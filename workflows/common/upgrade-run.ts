@@ -12,8 +12,10 @@
  * carries all of it over, so a multi-day wait keeps its history bounded.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowFailure,
   ContinueAsNew,
   allHandlersFinished,
   condition,
@@ -31,6 +33,7 @@ import {
   type IdentityIssue,
   type ValidatorIdentity,
 } from '../../src/api/identity.js';
+import { errorText } from '../../src/api/error-text.js';
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { plannedSteps, plans, type PlanStep, type PlannedStep, type StepOf } from '../../src/api/plans.js';
@@ -137,6 +140,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       if (err instanceof ContinueAsNew) throw err;
       const aborted = isCancellation(err) || (err instanceof ApplicationFailure && err.type === ABORTED_ERROR_TYPE);
       const current = this.steps.current;
+      const failedAt = current ? `step ${this.steps.steps.indexOf(current) + 1} "${current.title}"` : undefined;
       if (current) this.steps.mark(current.id, current.title, 'failed', describe(err));
       await CancellationScope.nonCancellable(() => this.compensate());
       const outcome = aborted ? 'aborted' : 'failed';
@@ -145,7 +149,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       this.steps.setStage(this.steps.state);
       this.steps.publish();
       this.metrics.upgradeEnded(outcome, this.carried.startedAt, errorType(err));
-      throw err;
+      throw aborted ? err : forOperators(err, failedAt);
     }
   }
 
@@ -376,10 +380,36 @@ function errorType(err: unknown): string {
   return err instanceof Error ? err.name : 'unknown';
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message !== err.message ? `${err.message}: ${cause.message}` : err.message;
-  }
-  return String(err);
+/**
+ * The failure in one line, as on-call engineers read it: the root cause's type and message, without the
+ * SDK's wrappers ("Activity task failed") and without line breaks.
+ */
+export function describe(err: unknown): string {
+  let root: unknown = err;
+  while (isTemporalWrapper(root) && root.cause instanceof Error) root = root.cause;
+  const type = root instanceof ApplicationFailure ? root.type : undefined;
+  const message = (root instanceof Error ? root.message : errorText(root)).replace(/\s*\n\s*/g, '; ');
+  return type && type !== 'Error' && !message.startsWith(type) ? `${type}: ${message}` : message;
+}
+
+/** An activity's or child's failure only says which call failed; the cause says why. */
+function isTemporalWrapper(err: unknown): err is ActivityFailure | ChildWorkflowFailure {
+  return err instanceof ActivityFailure || err instanceof ChildWorkflowFailure;
+}
+
+/**
+ * The run's final failure, which `temporal workflow describe`, the UI and `vup` show: the step and the cause
+ * in one line, of the cause's type, with what was thrown kept as its cause. No stack: the workflow's own
+ * stack says nothing to an operator (an activity's stays in the worker log).
+ */
+function forOperators(err: unknown, failedAt: string | undefined): unknown {
+  if (err instanceof ApplicationFailure && !failedAt) return err;
+  const failure = ApplicationFailure.create({
+    message: failedAt ? `${failedAt} failed: ${describe(err)}` : describe(err),
+    type: errorType(err),
+    nonRetryable: true,
+    cause: err instanceof Error ? err : undefined,
+  });
+  failure.stack = '';
+  return failure;
 }

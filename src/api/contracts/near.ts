@@ -171,8 +171,13 @@ export interface HandOverValidatorKeyResult {
   stoppedPrimary: boolean;
 }
 
+/** A look at a node that may not be up yet: its status, or in words why it does not answer. */
+export type NodeProbe = { answering: true; status: NodeStatus } | { answering: false; reason: string };
+
 export const nearContracts = {
   nodeStatus: activity(rpcInput).returns<NodeStatus>(),
+  /** Like nodeStatus, but a node that does not answer is an answer, not a failure (a wait expects it). */
+  probeNodeStatus: activity(rpcInput).returns<NodeProbe>(),
   epochInfo: activity(rpcInput).returns<EpochInfo>(),
   keyStanding: activity(keyStandingInput).returns<KeyStanding>(),
 

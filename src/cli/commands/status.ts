@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpgradeStatus } from '../../api/status.js';
-import { describeUpgrade } from '../../client/inspect.js';
+import { describeUpgrade, retryingActivities, type RetryingActivity } from '../../client/inspect.js';
 import { getStatus } from '../../client/upgrades.js';
 import type { Connected } from '../connect.js';
 import { EXIT, describeFailure } from '../errors.js';
@@ -25,7 +25,12 @@ export async function status(workflowId: string, connect: () => Promise<Connecte
   try {
     if (!options.watch) {
       const s = await getStatus(client, workflowId);
-      process.stdout.write(options.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s));
+      const retrying = await retryingOf(client, workflowId, s);
+      process.stdout.write(
+        options.json
+          ? JSON.stringify(withRetrying(s, retrying), null, 2) + '\n'
+          : renderStatus(s, Date.now(), retrying),
+      );
       return EXIT.ok;
     }
     const redraw = process.stdout.isTTY && !options.json;
@@ -43,9 +48,11 @@ export async function status(workflowId: string, connect: () => Promise<Connecte
         lastProblem = problem;
       }
       if (s) {
-        const seen = JSON.stringify(s);
-        if (redraw) process.stdout.write(`\x1b[2J\x1b[H${renderStatus(s)}`);
-        else if (seen !== last) process.stdout.write((options.json ? seen + '\n' : renderStatus(s)) + '\n');
+        const retrying = await retryingOf(client, workflowId, s);
+        const seen = JSON.stringify(withRetrying(s, retrying));
+        const screen = renderStatus(s, Date.now(), retrying);
+        if (redraw) process.stdout.write(`\x1b[2J\x1b[H${screen}`);
+        else if (seen !== last) process.stdout.write((options.json ? seen + '\n' : screen) + '\n');
         last = seen;
         if (FINAL_STATES.includes(s.state)) return s.state === 'completed' ? EXIT.ok : EXIT.failed;
       }
@@ -60,4 +67,20 @@ export async function status(workflowId: string, connect: () => Promise<Connecte
   } finally {
     await close();
   }
+}
+
+/** The activities being retried in a running upgrade; none for one that ended. */
+async function retryingOf(
+  client: Connected['client'],
+  workflowId: string,
+  s: UpgradeStatus,
+): Promise<RetryingActivity[]> {
+  if (FINAL_STATES.includes(s.state)) return [];
+  // Retries are an addition to the status: a describe that fails now leaves them out, it does not fail the command.
+  return retryingActivities(client, workflowId).catch(() => []);
+}
+
+/** The JSON form: the status, with the retried activities when there are any. */
+function withRetrying(s: UpgradeStatus, retrying: RetryingActivity[]) {
+  return retrying.length > 0 ? { ...s, retrying } : s;
 }
