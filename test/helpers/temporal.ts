@@ -45,11 +45,27 @@ function scanningHistories(env: TestWorkflowEnvironment, server: string): TestWo
   return env;
 }
 
+/**
+ * sdk-core gives a server it starts 5 s to answer (not configurable) and kills it when it does not. A loaded
+ * machine can take longer (seen at load 28: the JVM of the time-skipping server), so such a start is tried
+ * again, on a fresh port; any other failure is the test's.
+ */
+async function startedServer(start: () => Promise<TestWorkflowEnvironment>): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 4 || !/did not start within/.test(err instanceof Error ? err.message : String(err))) throw err;
+      process.stderr.write(`Temporal test server slow to start (attempt ${attempt}); starting another\n`);
+    }
+  }
+}
+
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: executable('TEMPORAL_TEST_SERVER_PATH') },
-  });
+  const env = await startedServer(() =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: executable('TEMPORAL_TEST_SERVER_PATH') } }),
+  );
   // The Java test server has no --search-attribute flag: register ours through the operator service.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -66,14 +82,16 @@ export async function createDevServerEnv(
   options: { uiPort?: number } = {},
 ): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: executable('TEMPORAL_CLI_PATH'),
-      searchAttributes: upgradeSearchAttributes,
-      extraArgs,
-      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
-    },
-  });
+  const env = await startedServer(() =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: executable('TEMPORAL_CLI_PATH'),
+        searchAttributes: upgradeSearchAttributes,
+        extraArgs,
+        ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
+      },
+    }),
+  );
   return scanningHistories(env, 'dev-server');
 }
 
