@@ -45,6 +45,8 @@ export interface NearScenarioOptions {
   manualApproval?: boolean;
   /** The machines' SSH user when the tests run as root (the testbed's `sshUser`; default the test process's user). */
   sshUser?: string;
+  /** The hosts hold commands' answers when a crash test asks (devnet/hosts/sshd.ts `holdAnswers`). */
+  holdAnswers?: boolean;
 }
 
 export interface NearScenario<N extends NearStrategy> {
@@ -156,6 +158,7 @@ export async function startNearScenario<N extends NearStrategy>(
     otherValidators: options.otherValidators ?? NEAR_SCENARIO_OTHER_VALIDATORS,
     ...layout.testbed,
     ...(options.sshUser === undefined ? {} : { sshUser: options.sshUser }),
+    ...(options.holdAnswers ? { holdAnswers: true } : {}),
   });
   try {
     for (const id of layout.running) await startTestbedService(bed, id);

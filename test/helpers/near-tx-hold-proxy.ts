@@ -27,7 +27,12 @@ export interface TxHoldProxy {
   close(): Promise<void>;
 }
 
-export async function startTxHoldProxy(upstreamUrl: string): Promise<TxHoldProxy> {
+export interface TxHoldOptions {
+  /** Hold only a transaction that lands while this says so (default: always; the first one is held). */
+  armed?: () => boolean;
+}
+
+export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptions = {}): Promise<TxHoldProxy> {
   const landed: LandedTransaction[] = [];
   const heldResponses: ServerResponse[] = [];
   let heldTransaction: LandedTransaction | undefined;
@@ -43,7 +48,7 @@ export async function startTxHoldProxy(upstreamUrl: string): Promise<TxHoldProxy
     const method = methodOf(body);
     const tx = method && SUBMIT_METHODS.has(method) ? landedTransaction(method, answer) : undefined;
     if (tx) landed.push(tx);
-    if (tx && !heldTransaction) {
+    if (tx && !heldTransaction && (options.armed?.() ?? true)) {
       heldTransaction = tx;
       heldResponses.push(res);
       return;
