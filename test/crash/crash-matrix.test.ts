@@ -38,6 +38,8 @@ import {
   type NearStrategy,
 } from '../../devnet/scenarios/near.js';
 import type { NearTestbed } from '../../devnet/testbeds/near.js';
+import { abort } from '../../src/client/index.js';
+import { eventually } from '../helpers/eventually.js';
 import { signerNonce } from '../helpers/near-e2e.js';
 import { startTxHoldProxy, type TxHoldProxy } from '../helpers/near-tx-hold-proxy.js';
 import { commandName, isHostWrite, SshAnswerHold, type HeldAnswer } from '../helpers/ssh-answer-hold.js';
@@ -73,22 +75,30 @@ const actsOnSomething = (step: PlanStep) => !/^(check|wait)-/.test(step.id);
 interface KillPoint {
   strategy: NearStrategy;
   step: PlanStep;
+  /** Kill in the step's undo: the run is aborted right after the step is done, and compensates. */
+  undo: boolean;
 }
 
-const allKillPoints: KillPoint[] = nearStrategies.flatMap((strategy) =>
-  stepsOf(strategy)
+/** The step's id in status: its own, or `undo-<id>` for its compensation. */
+const statusId = (k: KillPoint) => (k.undo ? `undo-${k.step.id}` : k.step.id);
+
+const allKillPoints: KillPoint[] = nearStrategies.flatMap((strategy) => [
+  ...stepsOf(strategy)
     .filter(actsOnSomething)
-    .map((step) => ({ strategy, step })),
-);
+    .map((step) => ({ strategy, step, undo: false })),
+  ...stepsOf(strategy)
+    .filter((step) => step.undo)
+    .map((step) => ({ strategy, step, undo: true })),
+]);
 
 /**
- * All of them for `npm run test:crash` (CRASH_MATRIX=all); one by name (CRASH_KILL_POINT=<strategy>/<step>);
+ * All of them for `npm run test:crash` (CRASH_MATRIX=all); one by name (CRASH_KILL_POINT=<strategy>/<step id or undo-<step id>>);
  * else CRASH_KILL_POINTS (default 1) in a row of the list, starting where the commit's hash points.
  */
 function chosenKillPoints(): KillPoint[] {
   if (process.env.CRASH_MATRIX === 'all') return allKillPoints;
   const only = process.env.CRASH_KILL_POINT; // <strategy>/<step id>, to rerun one
-  if (only) return allKillPoints.filter((k) => `${k.strategy}/${k.step.id}` === only);
+  if (only) return allKillPoints.filter((k) => `${k.strategy}/${statusId(k)}` === only);
   const count = Math.min(Number(process.env.CRASH_KILL_POINTS ?? 1), allKillPoints.length);
   let head = 'no-git';
   try {
@@ -145,18 +155,25 @@ async function dataFolders(roots: string[]): Promise<string[]> {
 const stateOf = (status: UpgradeStatus, id: string): StepState | undefined =>
   status.steps.find((s) => s.id === id)?.state;
 
+/** A step's (or an undo's) final states. */
+const OVER = new Set<StepState>(['done', 'skipped', 'failed', 'compensated']);
+
 type KilledAt = { kind: 'host'; answer: HeldAnswer } | { kind: 'transaction'; what: string };
 
-describe('crash matrix: the worker SIGKILLed after each acting step of each plan', () => {
+describe('crash matrix: the worker SIGKILLed after each acting step and each undo of each plan', () => {
   it('enumerates the plans', () => {
     // Every strategy with machines on the local NEAR network has kill points, taken from its plan.
     expect(new Set(allKillPoints.map((k) => k.strategy))).toEqual(new Set(nearStrategies));
-    expect(allKillPoints.map((k) => `${k.strategy}/${k.step.id}`)).toContain('nearZeroDowntimeUpgrade/stake-new-key');
+    const names = allKillPoints.map((k) => `${k.strategy}/${statusId(k)}`);
+    expect(names).toContain('nearZeroDowntimeUpgrade/stake-new-key');
+    expect(names).toContain('nearSyncAndSwapUpgrade/undo-swap-data-folder');
   });
 
-  it.each(chosenKillPoints().map((k) => [`${k.strategy} / ${k.step.id}`, k] as const))(
+  it.each(chosenKillPoints().map((k) => [`${k.strategy} / ${statusId(k)}`, k] as const))(
     '%s',
-    async (_name, { strategy, step }) => {
+    async (_name, killPoint) => {
+      const { strategy, step, undo } = killPoint;
+      const target = statusId(killPoint);
       const scenario = await startNearScenario(strategy, { holdAnswers: true });
       const b = (bed = scenario.bed);
       const hosts = Object.values(b.hosts);
@@ -178,7 +195,7 @@ describe('crash matrix: the worker SIGKILLed after each acting step of each plan
         (await dataFolders(roots)).map(async (f) => withoutLiveMarker(await snapshot(f))),
       );
 
-      const taskQueue = `crash-${strategy}-${step.id}-${process.pid}`;
+      const taskQueue = `crash-${strategy}-${target}-${process.pid}`;
       const first = await worker(taskQueue, inventory);
       const before = await nearBaseline(b);
       const nonceBefore = signerNonce(b);
@@ -191,8 +208,10 @@ describe('crash matrix: the worker SIGKILLed after each acting step of each plan
       });
 
       // Let every answer through until the step under test runs and one of its commands changed a host, or
-      // its transaction landed: that answer stays held, and the worker dies.
+      // its transaction landed: that answer stays held, and the worker dies. For an undo, the run is aborted
+      // as soon as its step is done; it takes effect at the next safe point, and the compensation runs.
       let killedAt: KilledAt | undefined;
+      let nonceAtAbort: bigint | undefined;
       /** The commands let through, with the state of the step under test then (for a failure message). */
       const seen: string[] = [];
       const deadline = Date.now() + 600_000;
@@ -201,18 +220,22 @@ describe('crash matrix: the worker SIGKILLed after each acting step of each plan
         const held = await hold.held();
         const tx = proxy.heldTransaction;
         const status: UpgradeStatus = await handle.query(statusQuery);
-        const state = stateOf(status, step.id);
-        if (status.state === 'failed' || status.state === 'aborted') {
-          throw new Error(`the run ${status.state} before ${step.id} was killed: ${JSON.stringify(status.steps)}`);
+        const state = stateOf(status, target);
+        if (undo && nonceAtAbort === undefined && stateOf(status, step.id) === 'done') {
+          nonceAtAbort = signerNonce(b);
+          await abort(processes.env.client, handle.workflowId, { reason: 'crash matrix: undo', by: 'crash-test' });
         }
-        if (state === 'running') {
+        if (state === (undo ? 'compensating' : 'running')) {
           if (tx) killedAt = { kind: 'transaction', what: `${tx.signerId} → ${tx.receiverId} ${tx.actions.join(',')}` };
           const write = held.find((a) => isHostWrite(a.argv));
           if (!killedAt && write) killedAt = { kind: 'host', answer: write };
         } else if (tx) {
-          throw new Error(`a transaction of another step than ${step.id} was held: ${tx.actions.join(',')}`);
+          throw new Error(`a transaction of another step than ${target} was held: ${tx.actions.join(',')}`);
         }
-        if (state !== 'pending' && state !== 'running') targetOver = true;
+        if (state && OVER.has(state)) targetOver = true;
+        else if (status.state === 'failed' || status.state === 'aborted' || status.state === 'completed') {
+          throw new Error(`the run ${status.state} before ${target} was killed: ${JSON.stringify(status.steps)}`);
+        }
         for (const answer of held) {
           if (answer === (killedAt as { answer?: HeldAnswer })?.answer) continue;
           seen.push(`${state}: ${commandName(answer.argv)} on ${answer.host}`);
@@ -221,7 +244,7 @@ describe('crash matrix: the worker SIGKILLed after each acting step of each plan
         if (!killedAt) await new Promise((r) => setTimeout(r, 50));
       }
 
-      const name = `${strategy}/${step.id}`;
+      const name = `${strategy}/${target}`;
       if (!killedAt) {
         // The step ended without acting: only a step listed as such may.
         if (!NO_SIDE_EFFECT_IN_SCENARIO.has(name)) {
@@ -231,10 +254,7 @@ describe('crash matrix: the worker SIGKILLed after each acting step of each plan
         }
         await hold.disarm();
         await handle.result();
-        await appendFile(
-          RESULTS,
-          `| ${strategy} | ${step.id} | (no side effect in this run) | completed | | | | | |\n`,
-        );
+        await appendFile(RESULTS, `| ${strategy} | ${target} | (no side effect in this run) | completed | | | | | |\n`);
         return;
       }
       expect(await first.kill()).toBe('SIGKILL');
@@ -248,9 +268,14 @@ describe('crash matrix: the worker SIGKILLed after each acting step of each plan
       console.log(`${name}: worker SIGKILLed after ${where}`);
 
       await worker(taskQueue, inventory);
-      await handle.result();
+      const outcome = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       const status: UpgradeStatus = await handle.query(statusQuery);
-      const ended = status.steps.find((s) => s.id === step.id)!;
+      const ended = status.steps.find((s) => s.id === target)!;
+      // A finished run lands the strategy's transactions; an aborted one what had landed when it was aborted.
+      const expectedTransactions = undo ? nonceAtAbort! - nonceBefore : KEY_TRANSACTIONS[strategy];
       const recoveryS = (Date.parse(ended.endedAt!) - killedTime) / 1000;
       const after = await settledNearCounters(b);
       const transactions = signerNonce(b) - nonceBefore;
@@ -261,7 +286,7 @@ describe('crash matrix: the worker SIGKILLed after each acting step of each plan
       const intact = foldersBefore.every((tree) => foldersAfter.has(tree));
       await appendFile(
         RESULTS,
-        `| ${strategy} | ${step.id} | ${where} | ${status.state} | ${transactions} (${KEY_TRANSACTIONS[strategy]}) | ` +
+        `| ${strategy} | ${target} | ${where} | ${status.state} | ${transactions} (${expectedTransactions}) | ` +
           `${after.doubleSignHeights.length} | ${intact ? 'yes' : 'NO'} | ${recoveryS.toFixed(1)} | ${missed} |\n`,
       );
       console.log(
@@ -269,12 +294,26 @@ describe('crash matrix: the worker SIGKILLed after each acting step of each plan
           `${after.doubleSignHeights.length} double signs; folders intact: ${intact}; ${missed} blocks missed`,
       );
 
-      expect(status.state).toBe('completed');
-      expect(ended.state).toBe('done');
-      expect(transactions).toBe(KEY_TRANSACTIONS[strategy]);
+      if (undo) {
+        // The plan's safe state after an abort: every finished step undone, the validator signing again.
+        expect(outcome).toBeDefined();
+        expect(status.state).toBe('aborted');
+        expect(status.steps.filter((s) => s.id.startsWith('undo-')).map((s) => `${s.id}: ${s.state}`)).toEqual(
+          status.steps.filter((s) => s.id.startsWith('undo-')).map((s) => `${s.id}: compensated`),
+        );
+        const endedAt = b.counters(POOL).producedBlocks;
+        await eventually('the validator to sign after the compensation', () =>
+          b.counters(POOL).producedBlocks > endedAt + 2 ? true : undefined,
+        );
+      } else {
+        expect(outcome).toBeUndefined();
+        expect(status.state).toBe('completed');
+        expect(ended.state).toBe('done');
+      }
+      expect(transactions).toBe(expectedTransactions);
       // Each transaction the network accepted from the run, once (the held one included).
       expect(new Set(proxy.landed.map((t) => t.hash)).size).toBe(proxy.landed.length);
-      expect(BigInt(proxy.landed.length)).toBe(KEY_TRANSACTIONS[strategy]);
+      expect(BigInt(proxy.landed.length)).toBe(expectedTransactions);
       expect(after.doubleSignHeights).toEqual([]);
       expect(intact).toBe(true);
       const promised = MISSED_BLOCKS_PROMISED[strategy];
