@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
@@ -119,12 +120,16 @@ const processes = useWorkerProcesses('crash-matrix');
 let bed: NearTestbed | undefined;
 let proxy: TxHoldProxy | undefined;
 let hold: SshAnswerHold | undefined;
+/** The run under test: a failed test must not leave it open, or the next run of the validator is refused. */
+let run: WorkflowHandle | undefined;
 
 beforeAll(async () => {
   await mkdir(path.dirname(RESULTS), { recursive: true });
   if (!existsSync(RESULTS)) await writeFile(RESULTS, HEADER);
 }, 180_000);
 afterEach(async () => {
+  await run?.terminate('crash matrix: the test ended').catch(() => undefined);
+  run = undefined;
   await processes.stopAll();
   await hold?.disarm();
   hold = undefined;
@@ -206,6 +211,7 @@ describe('crash matrix: the worker SIGKILLed after each acting step and each und
         workflowId: upgradeWorkflowId(nearIdentity(scenario.input.validator)),
         ...upgradeIdPolicy(),
       });
+      run = handle;
 
       // Let every answer through until the step under test runs and one of its commands changed a host, or
       // its transaction landed: that answer stays held, and the worker dies. For an undo, the run is aborted
