@@ -39,6 +39,8 @@ export interface SshHost {
   pid: number;
   /** The account sshd runs as and logs in as (`spec.user`), and its ids. */
   account: HostAccount;
+  /** Present when the host was started with `holdAnswers`. */
+  answerHold?: AnswerHoldDir;
   /**
    * Hands `target` (default: the whole machine, `rootDir`) and everything under it to the host's account, so
    * what the test wrote there is the account's own, as on a host set up for it. Nothing to do when the host
@@ -67,7 +69,35 @@ export interface StartSshHostOptions {
    * it. Ignored otherwise (sshd can only log in as the user it runs as). Default: the test process's user.
    */
   user?: string;
+  /**
+   * The host holds each command's answer while a crash test asks it to (`SshHost.answerHold`): sshd runs
+   * every command through a wrapper (ForceCommand) that, after the command has run and while `<dir>/armed`
+   * exists, writes the command's argv to `<dir>/held.<pid>` and waits until that file is gone before it
+   * exits. The command's effect is on the machine; the client has not heard its exit status.
+   */
+  holdAnswers?: boolean;
 }
+
+/** Where a host holding answers (`holdAnswers`) parks them; see StartSshHostOptions.holdAnswers. */
+export interface AnswerHoldDir {
+  dir: string;
+}
+
+/**
+ * The ForceCommand of a host holding answers. The client's command line (exec.ts quotes it for sh) is
+ * parsed into argv by the shell itself, so the held file names the command the way the client built it.
+ */
+const holdWrapper = (dir: string) => `#!/bin/sh
+sh -c "$SSH_ORIGINAL_COMMAND"
+rc=$?
+if [ -e '${dir}/armed' ]; then
+  held='${dir}/held.'$$
+  eval "set -- $SSH_ORIGINAL_COMMAND"
+  { for arg in "$@"; do printf '%s\\0' "$arg"; done; } > "$held.tmp" && mv "$held.tmp" "$held"
+  while [ -e "$held" ]; do sleep 0.05; done
+fi
+exit "$rc"
+`;
 
 export async function startSshHost(options: StartSshHostOptions): Promise<SshHost> {
   const dir = await mkdtemp(path.join(tmpdir(), `vup-sshd-${options.name}-`));
@@ -110,6 +140,16 @@ async function startIn(dir: string, options: StartSshHostOptions): Promise<SshHo
     await checkReachable(account);
   }
 
+  let answerHold: AnswerHoldDir | undefined;
+  const forceCommand: string[] = [];
+  if (options.holdAnswers) {
+    answerHold = { dir: path.join(dir, 'answer-hold') };
+    await mkdir(answerHold.dir, { mode: 0o777 });
+    await chmod(answerHold.dir, 0o777);
+    const wrapper = path.join(dir, 'hold-answer.sh');
+    await writeFile(wrapper, holdWrapper(answerHold.dir), { mode: 0o755 });
+    forceCommand.push(`ForceCommand ${wrapper}`);
+  }
   const config = path.join(dir, 'sshd_config');
   // A port found free can be taken before sshd binds it; try a few fresh ones unless the port is fixed.
   for (let attempt = 1; ; attempt++) {
@@ -132,6 +172,7 @@ async function startIn(dir: string, options: StartSshHostOptions): Promise<SshHo
         'MaxSessions 50',
         'MaxStartups 50:30:100',
         'LogLevel ERROR',
+        ...forceCommand,
         '',
       ].join('\n'),
     );
@@ -170,6 +211,7 @@ async function startIn(dir: string, options: StartSshHostOptions): Promise<SshHo
       port,
       pid: sshd.pid ?? -1,
       account,
+      ...(answerHold ? { answerHold } : {}),
       chownToUser,
       stop: async () => {
         await stopProcess(sshd);

@@ -46,6 +46,8 @@ export interface NearScenarioOptions {
   manualApproval?: boolean;
   /** The machines' SSH user when the tests run as root (the testbed's `sshUser`; default the test process's user). */
   sshUser?: string;
+  /** The hosts hold commands' answers when a crash test asks (devnet/hosts/sshd.ts `holdAnswers`). */
+  holdAnswers?: boolean;
 }
 
 export interface NearScenario<N extends NearStrategy> {
@@ -169,6 +171,7 @@ export async function startNearScenario<N extends NearStrategy>(
     ...layout.testbed,
     ...(options.sshUser === undefined ? {} : { sshUser: options.sshUser }),
     paused: true,
+    ...(options.holdAnswers ? { holdAnswers: true } : {}),
   });
   try {
     for (const id of layout.running) await startTestbedService(bed, id);

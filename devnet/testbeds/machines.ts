@@ -44,6 +44,8 @@ export interface MachinesOptions {
   sshUser?: string;
   /** Stop grace of the services (TERM → KILL), default 5 s. */
   stopGraceMs?: number;
+  /** The hosts hold commands' answers when a crash test asks (devnet/hosts/sshd.ts `holdAnswers`). */
+  holdAnswers?: boolean;
 }
 
 export interface StagedBinary {
@@ -85,7 +87,7 @@ export async function startMachines(options: MachinesOptions): Promise<Machines>
   try {
     const started = await Promise.all(
       options.hosts.map(async (name) => {
-        const sshd = await startSshHost({ name, user: options.sshUser });
+        const sshd = await startSshHost({ name, user: options.sshUser, holdAnswers: options.holdAnswers });
         cleanups.push(() => sshd.stop());
         return sshd;
       }),

@@ -110,6 +110,8 @@ export interface NearTestbedOptions {
   paused?: boolean;
   /** The machines' SSH user when the tests run as root (default: the test process's own user); see the header. */
   sshUser?: string;
+  /** The hosts hold commands' answers when a crash test asks (devnet/hosts/sshd.ts `holdAnswers`). */
+  holdAnswers?: boolean;
 }
 
 export interface TestbedBinary extends NeardBinary {
@@ -189,6 +191,7 @@ export async function startNearTestbed(options: NearTestbedOptions = {}): Promis
     hosts: hostNames,
     sshUser: options.sshUser,
     stopGraceMs: options.stopGraceMs,
+    holdAnswers: options.holdAnswers,
   });
   const { hosts, workDir, connections } = machines;
 

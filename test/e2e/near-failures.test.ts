@@ -11,10 +11,8 @@
  *   validator runs and signs again on its old binary.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { temporal } from '@temporalio/proto';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
@@ -34,24 +32,16 @@ import { lockFolder, type FolderLock } from '../helpers/folder-lock.js';
 import { eventually } from '../helpers/eventually.js';
 import { rootCause, signerNonce, stepStates } from '../helpers/near-e2e.js';
 import { startTxHoldProxy, type TxHoldProxy } from '../helpers/near-tx-hold-proxy.js';
-import { createDevServerEnv } from '../helpers/temporal.js';
-import { makeTree, snapshot } from '../helpers/trees.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { makeTree, snapshot, withoutLiveMarker } from '../helpers/trees.js';
+import { useWorkerProcesses } from '../helpers/worker-process.js';
 
-let env: TestWorkflowEnvironment | undefined;
+const processes = useWorkerProcesses('near-failures-e2e');
 let bed: NearTestbed | undefined;
 let proxy: TxHoldProxy | undefined;
 let lock: FolderLock | undefined;
-const workers: WorkerProcess[] = [];
-/** Where the tests write the inventory files their worker processes read. */
-let scratch: string | undefined;
 
-beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'near-failures-e2e-'));
-  env = await createDevServerEnv();
-}, 180_000);
 afterEach(async () => {
-  for (const w of workers.splice(0)) await w.stop();
+  await processes.stopAll();
   await lock?.unlock();
   lock = undefined;
   await proxy?.close();
@@ -59,29 +49,8 @@ afterEach(async () => {
   await bed?.stop();
   bed = undefined;
 }, 60_000);
-afterAll(async () => {
-  await env?.teardown();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-});
 
-let inventoryFiles = 0;
-
-/**
- * A production worker process whose inventory file (VUP_INVENTORY) holds this inventory, as a deployed
- * worker's does: the only source of the hosts, nodes, RPC and signer the upgrade touches.
- */
-async function worker(taskQueue: string, inventory: Inventory): Promise<WorkerProcess> {
-  const file = path.join(scratch!, `inventory-${++inventoryFiles}.json`);
-  await writeFile(file, JSON.stringify(inventory, null, 2));
-  const w = await startWorkerProcess({
-    address: env!.address,
-    namespace: env!.namespace ?? 'default',
-    taskQueue,
-    inventoryFile: file,
-  });
-  workers.push(w);
-  return w;
-}
+const worker = (taskQueue: string, inventory: Inventory) => processes.start(taskQueue, inventory);
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -128,13 +97,6 @@ function resumedAfterReady(endedAt: string, killedAt: number, readyAt: number): 
   return (Date.parse(endedAt) - Math.max(killedAt, readyAt)) / 1000;
 }
 
-/** Every entry of a data folder except the marker the running node rewrites with its head height. */
-const withoutLiveMarker = (tree: string) =>
-  tree
-    .split('\n')
-    .filter((line) => !line.startsWith('DB_MARKER.json '))
-    .join('\n');
-
 describe('NEAR failures end to end, with real worker processes', () => {
   it('a worker SIGKILLed after its staking transaction landed: a fresh worker resumes, one staking tx in all', async () => {
     const scenario = await startNearScenario('nearZeroDowntimeUpgrade');
@@ -152,7 +114,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     const first = await worker(taskQueue, inventory);
     const before = await nearBaseline(b);
     const nonceBefore = signerNonce(b);
-    const handle = await env!.client.workflow.start('nearZeroDowntimeUpgrade', {
+    const handle = await processes.env.client.workflow.start('nearZeroDowntimeUpgrade', {
       args: [input],
       taskQueue,
       workflowId: upgradeWorkflowId(nearIdentity(input.validator)),
@@ -223,7 +185,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     const before = await nearBaseline(b);
     const validatorKey = b.validators[POOL]!.validatorKey.getPublicKey().toString();
     const workflowId = upgradeWorkflowId(nearIdentity(input.validator));
-    const handle = await env!.client.workflow.start('nearSyncAndSwapUpgrade', {
+    const handle = await processes.env.client.workflow.start('nearSyncAndSwapUpgrade', {
       args: [input],
       taskQueue,
       workflowId,
@@ -240,7 +202,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     // The synced folder cannot leave the sync node's home: the swap moves the old folder aside, and then
     // the host refuses to move the new one in.
     lock = await lockFolder(sync.home);
-    await approve(env!.client, workflowId, 'stop-sync-node', { by: 'e2e' });
+    await approve(processes.env.client, workflowId, 'stop-sync-node', { by: 'e2e' });
 
     const error = await handle.result().then(
       () => undefined,

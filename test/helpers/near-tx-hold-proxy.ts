@@ -32,10 +32,14 @@ export interface TxHoldProxy {
   close(): Promise<void>;
 }
 
-export async function startTxHoldProxy(
-  upstreamUrl: string,
-  { holdFirstTransaction = true } = {},
-): Promise<TxHoldProxy> {
+export interface TxHoldOptions {
+  /** Hold the first transaction that lands (default); false relays every answer at once. */
+  holdFirstTransaction?: boolean;
+  /** Hold only a transaction that lands while this says so (default: always). */
+  armed?: () => boolean;
+}
+
+export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptions = {}): Promise<TxHoldProxy> {
   const landed: LandedTransaction[] = [];
   const heldResponses: ServerResponse[] = [];
   let heldTransaction: LandedTransaction | undefined;
@@ -58,7 +62,7 @@ export async function startTxHoldProxy(
     const method = methodOf(body);
     const tx = method && SUBMIT_METHODS.has(method) ? landedTransaction(method, answer) : undefined;
     if (tx) landed.push(tx);
-    if (tx && !heldTransaction && holdFirstTransaction) {
+    if (tx && !heldTransaction && (options.holdFirstTransaction ?? true) && (options.armed?.() ?? true)) {
       heldTransaction = tx;
       heldResponses.push(res);
       return;

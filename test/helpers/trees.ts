@@ -49,3 +49,10 @@ export async function snapshotsOf(folders: string[]): Promise<string[]> {
   for (const folder of folders) if (existsSync(folder)) found.push(await snapshot(folder));
   return found;
 }
+
+/** A data folder's snapshot without the marker the running node rewrites with its head height. */
+export const withoutLiveMarker = (tree: string) =>
+  tree
+    .split('\n')
+    .filter((line) => !line.startsWith('DB_MARKER.json '))
+    .join('\n');

@@ -50,7 +50,7 @@ import {
 } from '../../devnet/stack/production-twin.js';
 import type { NearTestbed } from '../../devnet/testbeds/near.js';
 import { eventually } from '../helpers/eventually.js';
-import { signerNonce, stepStates } from '../helpers/near-e2e.js';
+import { inChainWait, serviceStartRecord, signerNonce, stepStates } from '../helpers/near-e2e.js';
 
 let twin: ProductionTwin | undefined;
 let client: Client;
@@ -145,19 +145,6 @@ async function refusedRun(handle: WorkflowHandle): Promise<Refused> {
     return name ? [name] : [];
   });
   return { error, ms, chain, activityTypes };
-}
-
-/** Resolves once the run sleeps on a durable timer until it looks at the chain again for the new key. */
-async function inChainWait(handle: WorkflowHandle): Promise<UpgradeStatus> {
-  return eventually(
-    'the run to wait on the chain for the new key',
-    async () => {
-      const s: UpgradeStatus = await handle.query(statusQuery);
-      const sleeping = s.waiting?.until !== undefined && Date.parse(s.waiting.until) > Date.now() + 1_000;
-      return s.currentStep === 'wait-key-current' && s.state === 'waiting' && sleeping ? s : undefined;
-    },
-    300_000,
-  );
 }
 
 /** The worker identities (pid@host) that completed workflow tasks, in order. */
@@ -330,6 +317,8 @@ describe('upgrades on the production twin', () => {
       return runs.filter((r) => r.runId === runId);
     };
     expect(await listed()).toHaveLength(1);
+    // The new node runs from before the kill; the host's record shows whether it was started again.
+    const newNodeStarted = serviceStartRecord(b, 'val-b');
 
     const killedAt = Date.now();
     await twin!.restartServer({ kill: true, downMs: 2_000 });
@@ -352,6 +341,8 @@ describe('upgrades on the production twin', () => {
     expect(twin!.server().running()).toBe(true);
     expect(counted).toEqual({ stakingTransactions: 1n, doubleSigns: 0, missedBlocks: 0 });
     expect(b.isRunning('val-b')).toBe(true);
+    // No side effect twice: the one staking transaction (above, from the chain), the new node started once.
+    expect(serviceStartRecord(b, 'val-b')).toBe(newNodeStarted);
   }, 600_000);
 
   it('a worker release: an upgrade started on build 1 finishes on build 1 after build 2 is made current; the next runs on build 2', async () => {
