@@ -19,17 +19,7 @@
 import type { NearStopAndRestartInput } from '../src/api/near-inputs.js';
 import type { DatabaseCheck } from '../src/api/contracts/near.js';
 import { WAIT_TIMEOUT_ERROR_TYPE, waitForChain } from './common/chain-wait.js';
-import {
-  backUpBinary,
-  ensureStopped,
-  hostName,
-  host,
-  near,
-  nearWaits,
-  restoreBinary,
-  unsafe,
-  upgradeTag,
-} from './common/near.js';
+import { binary, ensureStopped, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { usesSignerEvidence } from './common/signer-evidence.js';
 import { observeCounters } from './common/chain-counters.js';
@@ -78,7 +68,7 @@ export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInpu
           : `release ${database.binaryVersion} migrates the database from version ${database.dataDbVersion} to ${database.binaryDbVersion} on start`,
       );
 
-    const backup = await run.step(steps.backUpBinary, () => backUpBinary(node, `${node.binary}.pre-${tag}`));
+    const backup = await run.step(steps.backUpBinary, () => binary.backUp(node, `${node.binary}.pre-${tag}`));
 
     await run.step(
       steps.stopNode,
@@ -102,7 +92,7 @@ export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInpu
     );
 
     await run.step(steps.installRelease, () => host.install(node, release.staged, node.binary, release.sha256), {
-      undo: () => restoreBinary(node, backup).then(() => undefined),
+      undo: () => binary.restore(node, backup).then(() => undefined),
     });
 
     await run.step(

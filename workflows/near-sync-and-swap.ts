@@ -18,17 +18,7 @@
  * the old data folder and starts the validator node again on its old binary and data.
  */
 import type { NearSyncAndSwapInput } from '../src/api/near-inputs.js';
-import {
-  backUpBinary,
-  ensureStopped,
-  hostName,
-  host,
-  near,
-  nearWaits,
-  restoreBinary,
-  unsafe,
-  upgradeTag,
-} from './common/near.js';
+import { binary, ensureStopped, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
 import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
@@ -127,11 +117,11 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
     const backup = await run.step(
       steps.installRelease,
       async () => {
-        const kept = await backUpBinary(node, `${node.binary}.pre-${swapId}`);
+        const kept = await binary.backUp(node, `${node.binary}.pre-${swapId}`);
         await host.install(node, release.staged, node.binary, release.sha256);
         return kept;
       },
-      { undo: (kept) => restoreBinary(node, kept).then(() => undefined) },
+      { undo: (kept) => binary.restore(node, kept).then(() => undefined) },
     );
 
     await run.step(

@@ -111,6 +111,12 @@ export const near = {
   lookNodeSigning: looks.lookNodeSigning,
 };
 
+/** A data-folder swap activity, or its rollback, as the strategies call it: node, target, staging, swap id. */
+function folderSwap(activity: typeof swaps.swapDataFolder, says: (target: string, staging: string) => string) {
+  return (node: NearNodeRef, target: string, staging: string, swapId: string) =>
+    summarized(activity, `${says(target, staging)} on ${node.host.id}`)({ host: node.host, target, staging, swapId });
+}
+
 export const host = {
   start: (node: NearNodeRef) =>
     summarized(changes.startService, `start ${hostName(node)}`)({ host: node.host, service: node.service }),
@@ -132,26 +138,8 @@ export const host = {
     }),
   run: (node: NearNodeRef, argv: string[], summary: string) =>
     summarized(changes.runCommand, summary)({ host: node.host, argv, timeoutMs: 600_000 }),
-  swapData: (node: NearNodeRef, target: string, staging: string, swapId: string) =>
-    summarized(
-      swaps.swapDataFolder,
-      `swap ${staging} into ${target} on ${node.host.id}`,
-    )({
-      host: node.host,
-      target,
-      staging,
-      swapId,
-    }),
-  rollbackData: (node: NearNodeRef, target: string, staging: string, swapId: string) =>
-    summarized(
-      swaps.rollbackDataFolder,
-      `restore the old ${target} on ${node.host.id}`,
-    )({
-      host: node.host,
-      target,
-      staging,
-      swapId,
-    }),
+  swapData: folderSwap(swaps.swapDataFolder, (target, staging) => `swap ${staging} into ${target}`),
+  rollbackData: folderSwap(swaps.rollbackDataFolder, (target) => `restore the old ${target}`),
 };
 
 /** An activity failure no retry fixes: the chain or the host refused, so nothing was changed by it. */
@@ -315,24 +303,24 @@ export interface BinaryBackup {
   sha256: string;
 }
 
-/** Keeps a copy of the binary the node runs now, so compensation can put it back; never overwrites a copy. */
-export async function backUpBinary(node: NearNodeRef, backupPath: string): Promise<BinaryBackup> {
-  const sha256 = await host.sha256(node, node.binary!);
-  const copied = await host.run(
-    node,
-    ['cp', '-p', '-n', node.binary!, backupPath],
-    `back up ${node.binary} on ${node.host.id}`,
-  );
-  if (copied.exitCode !== 0) throw unsafe(`could not back up ${node.binary}: ${copied.stderrTail.trim()}`);
-  const kept = await host.sha256(node, backupPath);
-  if (kept !== sha256)
-    throw unsafe(
-      `${backupPath} already holds another binary (sha256 ${kept}, the node runs ${sha256}); not overwriting it`,
+/** The node's binary across a release: a checksummed copy kept for compensation, and put back by it. */
+export const binary = {
+  /** Keeps a copy of the binary the node runs now, so compensation can put it back; never overwrites a copy. */
+  backUp: async (node: NearNodeRef, backupPath: string): Promise<BinaryBackup> => {
+    const sha256 = await host.sha256(node, node.binary!);
+    const copied = await host.run(
+      node,
+      ['cp', '-p', '-n', node.binary!, backupPath],
+      `back up ${node.binary} on ${node.host.id}`,
     );
-  return { path: backupPath, sha256 };
-}
-
-/** Puts the backed-up binary back in place (checksum verified). */
-export function restoreBinary(node: NearNodeRef, backup: BinaryBackup) {
-  return host.install(node, backup.path, node.binary!, backup.sha256);
-}
+    if (copied.exitCode !== 0) throw unsafe(`could not back up ${node.binary}: ${copied.stderrTail.trim()}`);
+    const kept = await host.sha256(node, backupPath);
+    if (kept !== sha256)
+      throw unsafe(
+        `${backupPath} already holds another binary (sha256 ${kept}, the node runs ${sha256}); not overwriting it`,
+      );
+    return { path: backupPath, sha256 };
+  },
+  /** Puts the backed-up binary back in place (checksum verified). */
+  restore: (node: NearNodeRef, backup: BinaryBackup) => host.install(node, backup.path, node.binary!, backup.sha256),
+};
