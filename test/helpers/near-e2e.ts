@@ -5,13 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { statusQuery } from '../../src/api/messages.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import type { Kickout } from '../../devnet/near/index.js';
 import { NEAR_SCENARIO_POOL } from '../../devnet/scenarios/near.js';
 import { serviceFiles } from '../../devnet/hosts/service-ctl.js';
 import type { NearTestbed } from '../../devnet/testbeds/near.js';
+import { InventoryBook } from '../../devnet/testbeds/targets-inventory.js';
 import { eventually } from './eventually.js';
+import { bundleUpgradeWorkflows, createDevServerEnv } from './temporal.js';
 
 /** The nonce of the staking signer's access key on the devnet: it moves once per transaction that lands. */
 export function signerNonce(b: NearTestbed, accountId = NEAR_SCENARIO_POOL): bigint {
@@ -80,4 +84,33 @@ export async function inChainWait(handle: WorkflowHandle): Promise<UpgradeStatus
     },
     300_000,
   );
+}
+
+/**
+ * The hooks of a NEAR end-to-end file: one Temporal dev server and workflow bundle for the file, and the testbed
+ * and inventory a test sets (`suite.bed`, `suite.inventoryRemovers`) taken down after it.
+ */
+export function nearE2eSuite() {
+  const suite = {
+    env: undefined as TestWorkflowEnvironment | undefined,
+    bundle: undefined as WorkflowBundle | undefined,
+    bed: undefined as NearTestbed | undefined,
+    /** The workers' inventory: the testbed's hosts, nodes and validator, as a deployed worker's file holds them. */
+    inventory: new InventoryBook(),
+    /** Removes each test's inventory from the book once its testbed is gone. */
+    inventoryRemovers: [] as (() => void)[],
+  };
+  beforeAll(async () => {
+    suite.env = await createDevServerEnv();
+    suite.bundle = await bundleUpgradeWorkflows();
+  }, 180_000);
+  afterEach(async () => {
+    for (const remove of suite.inventoryRemovers.splice(0)) remove();
+    await suite.bed?.stop();
+    suite.bed = undefined;
+  }, 60_000);
+  afterAll(async () => {
+    await suite.env?.teardown();
+  });
+  return suite;
 }
