@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { ApplicationFailure } from '@temporalio/common';
 import { createHostActivities } from '../../../activities/host/index.js';
 import { hostFailures } from '../../../src/api/contracts/failures.js';
+import { changeOptions } from '../../../workflows/common/activity-options.js';
 import type { HostSpec } from '../../../src/config/host.js';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import { serviceCtlManager, writeServiceDefinition } from '../../../devnet/hosts/service-manager.js';
@@ -81,6 +82,9 @@ async function servicePid(name: string): Promise<number> {
 function expectConnectionLost(failure: ApplicationFailure) {
   expect(failure).toMatchObject({ type: 'ConnectionLost', nonRetryable: false });
   expect(hostFailures.ConnectionLost).toBe('retryable');
+  // The options the runbooks start host changes with (install, start, stop) retry it.
+  expect(changeOptions.retry?.maximumAttempts).toBeGreaterThan(1);
+  expect(changeOptions.retry?.nonRetryableErrorTypes).not.toContain('ConnectionLost');
   expect(failure.message).toContain('connection lost');
 }
 
