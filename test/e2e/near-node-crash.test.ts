@@ -22,7 +22,7 @@ import { serviceFiles } from '../../devnet/hosts/service-ctl.js';
 import { nearBaseline, settledNearCounters, startNearScenario } from '../../devnet/scenarios/near.js';
 import { startTestbedService, type NearTestbed } from '../../devnet/testbeds/near.js';
 import { createUpgradeWorker } from '../../worker/create-worker.js';
-import { NODE_RESTART_GRACE_MS } from '../../workflows/common/near.js';
+import { NODE_RESTART_GRACE_MS } from '../../workflows/common/stopped-node.js';
 import { eventually } from '../helpers/eventually.js';
 import { nearE2eSuite, rootCause, stepStates } from '../helpers/near-e2e.js';
 

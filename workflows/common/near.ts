@@ -6,7 +6,7 @@
  * key or another one, or its host shows nothing running with its home. Neither the exit code of a stop
  * command nor an RPC that does not answer proves anything.
  */
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities/host/index.js';
 import type { NearActivities } from '../../activities/near/index.js';
 import type { HandOverValidatorKeyInput, NearNodeRef } from '../../src/api/contracts/near.js';
@@ -21,6 +21,7 @@ import {
   readOptions,
   transactionOptions,
 } from './activity-options.js';
+import { seeingStoppedNode } from './stopped-node.js';
 import { summarized } from './summaries.js';
 import { UNSAFE_ERROR_TYPE, type UpgradeRun } from './upgrade-run.js';
 
@@ -211,65 +212,22 @@ export interface WaitLimits {
   timeoutMs: number;
 }
 
-/** How long a node seen stopped while it syncs may take to be restarted by its service manager. */
-export const NODE_RESTART_GRACE_MS = 60_000;
-export const NODE_STOPPED_WHILE_SYNCING_ERROR_TYPE = 'NodeStoppedWhileSyncing';
-/** The sync wait looks at the service of a node whose RPC is silent. Runs recorded before it only looked at the RPC. */
-export const SYNC_WAIT_SEES_STOPPED_NODE_PATCH = 'sync-wait-sees-stopped-node';
-
 /** Durable waits of the NEAR runbooks: look, sleep until the chain's own estimate, look again. */
 export const nearWaits = {
-  /**
-   * Sync takes hours on mainnet: look every few minutes at most, every half hour at least.
-   *
-   * A node that crashes while it syncs is not a signer, but it will not sync either: when its RPC is silent and
-   * its service is not active, the wait says so and gives its service manager (systemd `Restart=`)
-   * NODE_RESTART_GRACE_MS to bring it back; a node back in time is waited for as before, one still down
-   * fails the wait with NodeStoppedWhileSyncing (the run then compensates), instead of sleeping on a dead node
-   * until the sync deadline days later.
-   */
-  synced: (run: UpgradeRun, waitId: string, node: NearNodeRef, networkRpcUrl: string, limits: WaitLimits) => {
-    /** When this wait first saw the node stopped (in this run of the workflow; a continue-as-new starts over). */
-    let stoppedSince: number | undefined;
-    return waitForChain(
+  /** Sync takes hours on mainnet: look every few minutes at most, every half hour at least; a crash is seen. */
+  synced: (run: UpgradeRun, waitId: string, node: NearNodeRef, networkRpcUrl: string, limits: WaitLimits) =>
+    waitForChain(
       run,
       waitId,
       `${hostName(node)} to sync`,
-      async () => {
-        const seen = await summarized(
-          near.lookNodeSynced,
-          `is ${hostName(node)} synced?`,
-        )({
-          nodeRpcUrl: node.rpcUrl,
-          networkRpcUrl,
-        });
-        // A node that answers, or a run recorded before the wait looked at a silent node's service.
-        if (seen.value !== undefined || seen.reached || !patched(SYNC_WAIT_SEES_STOPPED_NODE_PATCH)) return seen;
-        if (await host.isActive(node)) {
-          stoppedSince = undefined;
-          return { ...seen, detail: `${seen.detail}; its service is active (starting)` };
-        }
-        stoppedSince ??= Date.now();
-        const restartBy = stoppedSince + NODE_RESTART_GRACE_MS;
-        const stopped =
-          `${hostName(node)} stopped while syncing: ${seen.detail}, and its service has not been active ` +
-          `since ${new Date(stoppedSince).toISOString()}`;
-        if (Date.now() >= restartBy) {
-          throw ApplicationFailure.nonRetryable(
-            `${stopped}; it was not restarted within ${NODE_RESTART_GRACE_MS / 1000} s (see its service's log, ` +
-              'restart it, then start the upgrade again)',
-            NODE_STOPPED_WHILE_SYNCING_ERROR_TYPE,
-          );
-        }
-        return {
-          ...seen,
-          detail: `${stopped}; waiting until ${new Date(restartBy).toISOString()} for its service manager to restart it`,
-          etaMs: Math.min(seen.etaMs ?? NODE_RESTART_GRACE_MS, restartBy - Date.now()),
-        };
-      },
+      seeingStoppedNode(
+        hostName(node),
+        () =>
+          summarized(near.lookNodeSynced, `is ${hostName(node)} synced?`)({ nodeRpcUrl: node.rpcUrl, networkRpcUrl }),
+        () => host.isActive(node),
+      ),
       { timeoutMs: limits.timeoutMs, minRecheckMs: 5_000, maxSleepMs: 30 * 60_000 },
-    );
-  },
+    ),
 
   /** Key stages change only at epoch boundaries: sleep until the estimated boundary, capped at 6 hours. */
   keyStage: (

@@ -15,6 +15,7 @@ import { keystoreEntriesHolding, knownHomesOnMachine } from '../../src/api/signe
 import { waitForChain } from './chain-wait.js';
 import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
 import { changeOptions, lookOptions, probeOptions, readOptions, transactionOptions } from './activity-options.js';
+import { seeingStoppedNode } from './stopped-node.js';
 import { summarized } from './summaries.js';
 import { UNSAFE_ERROR_TYPE, type UpgradeRun } from './upgrade-run.js';
 
@@ -157,17 +158,24 @@ export interface WaitLimits {
 
 /** Durable waits of the swap: look, sleep until the chain's own estimate (a session boundary), look again. */
 export const dotWaits = {
-  /** Sync takes hours on a fresh node: look every few seconds at the soonest, every half hour at the latest. */
+  /**
+   * Sync takes hours on a fresh node: look every few seconds at the soonest, every half hour at the latest; a
+   * crash is seen.
+   */
   synced: (run: UpgradeRun, waitId: string, node: PolkadotNodeRef, relayRpcUrl: string, limits: WaitLimits) =>
     waitForChain(
       run,
       waitId,
       `${nodeName(node)} to sync`,
-      () =>
-        summarized(
-          dot.lookPolkadotNodeSynced,
-          `is ${nodeName(node)} synced?`,
-        )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl }),
+      seeingStoppedNode(
+        nodeName(node),
+        () =>
+          summarized(
+            dot.lookPolkadotNodeSynced,
+            `is ${nodeName(node)} synced?`,
+          )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl }),
+        () => host.isActive(node),
+      ),
       { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 30 * 60_000 },
     ),
 
