@@ -13,7 +13,7 @@ import { generateValidatorKeyOnHost, readDatabaseVersions, readValidatorKeyOnHos
 import { sha256OfFile } from '../../src/ssh/files.js';
 import { HostError } from '../../src/ssh/errors.js';
 import { judgeDatabase } from '../../src/near/database-check.js';
-import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
+import { nodeStatus as readNodeStatus, requireChain } from '../../src/near/node-status.js';
 import { observeNearSigner } from '../../src/near/signer-evidence.js';
 import { producedSince } from '../../src/near/production.js';
 import { nearValidatorCounters } from '../../src/near/validator-counters.js';
@@ -65,9 +65,14 @@ export function createNearActivities(deps: NearActivityDeps) {
   };
 
   return implement(nearContracts, {
-    nodeStatus: async ({ rpcUrl }) => {
+    nodeStatus: async ({ rpcUrl, chainId, networkRpcUrl }) => {
       return reportingNearErrors(async () => {
-        const status = await readNodeStatus(rpcUrl);
+        const [status, network] = await Promise.all([
+          readNodeStatus(rpcUrl),
+          chainId && networkRpcUrl ? readNodeStatus(networkRpcUrl) : undefined,
+        ]);
+        if (chainId) requireChain(status, chainId, rpcUrl, "the node's RPC");
+        if (chainId && network) requireChain(network, chainId, networkRpcUrl!, 'the network RPC');
         // A validator node: what the chain counts for its account, as its own RPC reports it.
         const counters = status.validatorAccountId
           ? await nearValidatorCounters(rpcUrl, status.validatorAccountId)
@@ -105,8 +110,11 @@ export function createNearActivities(deps: NearActivityDeps) {
           readNodeStatus(req.networkRpcUrl),
           readEpochInfo(req.networkRpcUrl),
         ]);
+        if (req.chainId) requireChain(network, req.chainId, req.networkRpcUrl, 'the network RPC');
         const relook = Math.round(RELOOK_BLOCKS * epoch.observedBlockTimeMs);
         if (typeof node === 'string') return { reached: false, detail: node, etaMs: relook };
+        // A node of another chain is never "synced", whatever its height.
+        requireChain(node, network.chainId, req.nodeRpcUrl, "the node's RPC");
         const lag = Math.max(0, network.latestBlockHeight - node.latestBlockHeight);
         const reached = !node.syncing && lag <= maxLag;
         const detail =
