@@ -45,8 +45,11 @@ const OUTAGE_MS = 36_000;
 const EPOCH_LENGTH = 200;
 const BLOCK_TIME_MS = 150;
 
-/** Longer than a look's three attempts of 20 s each: the look itself gives up, the wait does not. */
-const HANG_MS = 70_000;
+/**
+ * Longer than a look's three attempts of 20 s each, counted from the migration's start (the first look comes
+ * ~10 s later): the look itself gives up, the wait does not.
+ */
+const HANG_MS = 100_000;
 
 let env: TestWorkflowEnvironment | undefined;
 let bundle: WorkflowBundle;
@@ -225,11 +228,10 @@ describe('an RPC that hangs inside a wait', () => {
   it('times out each look, the wait looks again and says so in the status, and the run completes', async () => {
     const { seen, error, final } = await runBehindRelay({}, async (status) => {
       await eventually(
-        'the run to wait for the node to sync or sign',
+        // The 9 s migration reads only the node; the sync wait after it is the first to read the network RPC.
+        'the run to wait for the migration',
         async () =>
-          (await status()).steps.some((s) => ['wait-synced', 'wait-signing'].includes(s.id) && s.state === 'running')
-            ? true
-            : undefined,
+          (await status()).steps.some((s) => s.id === 'wait-migration' && s.state === 'running') ? true : undefined,
         300_000,
       );
       const hang = proxy!.hang(HANG_MS);
