@@ -5,7 +5,7 @@
  */
 import { cancellationSignal, log } from '@temporalio/activity';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
-import { nearContracts, type KeyStage, type NodeStatus } from '../../src/api/contracts/near.js';
+import { nearContracts, type EpochInfo, type KeyStage, type NodeStatus } from '../../src/api/contracts/near.js';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
 import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
@@ -36,6 +36,11 @@ export interface NearActivityDeps {
   /** Resolves signer references in the worker (default: the worker's environment and files). */
   resolveNearSigner?: NearSignerResolver;
   heartbeatIntervalMs?: number;
+}
+
+/** The network's head as a look read it, for the wait to see a halted chain by. */
+function headOf(epoch: EpochInfo): Pick<ChainObservation, 'head'> {
+  return epoch.headTime ? { head: { height: epoch.headHeight, time: epoch.headTime } } : {};
 }
 
 /** On mainnet a validator with 0.5% of the seats produces about every 200 blocks (2 minutes). */
@@ -125,6 +130,7 @@ export function createNearActivities(deps: NearActivityDeps) {
           detail,
           value: node,
           ...(reached ? {} : { etaMs: Math.max(relook, Math.round(lag * epoch.observedBlockTimeMs)) }),
+          ...headOf(epoch),
         };
       });
     },
@@ -144,7 +150,14 @@ export function createNearActivities(deps: NearActivityDeps) {
             ? `; it validates with ${standing.currentKey} now`
             : '') +
           (reached ? '' : `; next epoch in ~${secondsOf(epoch.nextBoundaryEtaMs)}`);
-        return { reached, detail, value: standing, etaMs: epoch.nextBoundaryEtaMs, ...(counters ? { counters } : {}) };
+        return {
+          reached,
+          detail,
+          value: standing,
+          etaMs: epoch.nextBoundaryEtaMs,
+          ...(counters ? { counters } : {}),
+          ...headOf(epoch),
+        };
       });
     },
 
@@ -157,7 +170,11 @@ export function createNearActivities(deps: NearActivityDeps) {
           readEpochInfo(req.networkRpcUrl),
         ]);
         const counters = await nearValidatorCounters(req.networkRpcUrl, req.accountId, network, validators);
-        const answer = (seen: ChainObservation<{ producedSince: number }>) => (counters ? { ...seen, counters } : seen);
+        const answer = (seen: ChainObservation<{ producedSince: number }>) => ({
+          ...seen,
+          ...(counters ? { counters } : {}),
+          ...headOf(epoch),
+        });
         const relook = Math.round(RELOOK_BLOCKS * epoch.observedBlockTimeMs);
         if (typeof node === 'string') return answer({ reached: false, detail: node, etaMs: relook });
         if (node.validatorAccountId !== req.accountId || !node.validatorPublicKey) {

@@ -38,6 +38,7 @@ import { eventually } from '../helpers/eventually.js';
 import { stepStates } from '../helpers/near-e2e.js';
 import { startTxHoldProxy, type TxHoldOptions, type TxHoldProxy } from '../helpers/near-tx-hold-proxy.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { CHAIN_HALT_AFTER_MS } from '../../workflows/common/chain-wait.js';
 
 /** What an operator saw today: 36 s of 503 from the RPC. */
 const OUTAGE_MS = 36_000;
@@ -192,18 +193,22 @@ describe('a 36 s RPC outage inside a wait', () => {
 });
 
 /** Runs nearStopAndRestartUpgrade with the network RPC behind a relay; `during` acts while it runs. */
-async function runBehindRelay<S>(relay: TxHoldOptions, during: (status: () => Promise<UpgradeStatus>) => Promise<S>) {
+async function runBehindRelay<S>(
+  relay: TxHoldOptions,
+  during: (status: () => Promise<UpgradeStatus>, details: () => Promise<string>) => Promise<S>,
+) {
   const { worker, handle, status } = await startBehindRelay('nearStopAndRestartUpgrade', { node: 'val-a' }, relay);
+  const details = async () =>
+    (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails;
   return worker.runUntil(async () => {
-    const seen = await during(status);
+    const seen = await during(status, details);
     const error = await handle.result().then(
       () => undefined,
       (err: unknown) => err,
     );
     const final = await status();
-    const details = (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails;
     const stage = (await handle.describe()).typedSearchAttributes.get(UpgradeStage);
-    return { seen, error, final, details, stage };
+    return { seen, error, final, details: await details(), stage };
   });
 }
 
@@ -252,6 +257,39 @@ describe('an RPC that hangs inside a wait', () => {
     expect(error).toBeUndefined();
     expect(seen.window.held).toBeGreaterThan(0);
     expect(seen.said[0]).toMatch(/^chain RPC unavailable since \S+Z, retrying \(attempt \d+\): /);
+    expect(final.state).toBe('completed');
+    expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
+    expect(bed!.isRunning('val-a')).toBe(true);
+  }, 600_000);
+});
+
+describe('the chain halting inside a wait', () => {
+  it('is not taken as an answer: the status says "no new block since …" until blocks come again, then the run completes', async () => {
+    const { seen, error, final } = await runBehindRelay({}, async (status, details) => {
+      await eventually(
+        'the run to wait for the migration',
+        async () =>
+          (await status()).steps.some((s) => s.id === 'wait-migration' && s.state === 'running') ? true : undefined,
+        300_000,
+      );
+      bed!.devnet.chain.stop();
+      const haltedAt = bed!.devnet.chain.head().height;
+      const said = await eventually(
+        'the status to say the chain halted',
+        async () => /chain halted\? no new block since [^\n]*/.exec((await status()).waiting?.reason ?? '')?.[0],
+        (CHAIN_HALT_AFTER_MS * 3) / 2 + 30_000,
+      );
+      const during = await status();
+      const shown = await details();
+      bed!.devnet.chain.start();
+      return { said, haltedAt, during, details: shown };
+    });
+    const waitingIn = seen.during.steps.find((s) => s.state === 'running')?.id;
+    console.log(`halt at #${seen.haltedAt}, in ${waitingIn}; the status said: ${seen.said}`);
+    expect(seen.said).toMatch(new RegExp(`^chain halted\\? no new block since \\S+Z \\(#${seen.haltedAt}\\)`));
+    expect(seen.during.state).toBe('waiting');
+    expect(seen.details).toContain(seen.said);
+    expect(error).toBeUndefined();
     expect(final.state).toBe('completed');
     expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
     expect(bed!.isRunning('val-a')).toBe(true);

@@ -128,6 +128,8 @@ export interface EpochInfo {
   epochStartHeight: number;
   epochLength: number;
   headHeight: number;
+  /** When the head block was made (ISO 8601): a head that stays old is a halted chain. */
+  headTime?: string;
   /** Block time observed over recent blocks (ms), not a constant. */
   observedBlockTimeMs: number;
   /** Estimated ms until the next epoch boundary: blocks left × observed block time. */
