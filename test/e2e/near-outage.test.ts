@@ -74,8 +74,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** Starts the strategy on a fresh testbed with the network RPC behind a relay (`relay`: how it misbehaves). */
-async function startBehindRelay(
+/**
+ * A fresh testbed for the strategy with the network RPC behind a relay (`relay`: how it misbehaves), and a
+ * worker; `start()` starts the run.
+ */
+async function testbedBehindRelay(
   strategy: NearStrategy,
   nodeIds: Record<string, string>,
   relay: TxHoldOptions,
@@ -93,14 +96,17 @@ async function startBehindRelay(
     workflowBundle: bundle,
     activities: { connections: b.connections, heartbeatIntervalMs: 500, inventory },
   });
-  const handle = await env!.client.workflow.start(strategy, {
-    args: [split.input],
-    taskQueue,
-    workflowId: upgradeWorkflowId(nearIdentity(split.input.validator)),
-    ...upgradeIdPolicy(),
-  });
-  const status = (): Promise<UpgradeStatus> => handle.query(statusQuery);
-  return { b, worker, handle, status };
+  const start = async () => {
+    const handle = await env!.client.workflow.start(strategy, {
+      args: [split.input],
+      taskQueue,
+      workflowId: upgradeWorkflowId(nearIdentity(split.input.validator)),
+      ...upgradeIdPolicy(),
+    });
+    const status = (): Promise<UpgradeStatus> => handle.query(statusQuery);
+    return { handle, status };
+  };
+  return { b, worker, start };
 }
 
 /**
@@ -112,13 +118,17 @@ async function runThroughOutage(
   nodeIds: Record<string, string>,
   outageFrom: (status: UpgradeStatus) => boolean,
 ) {
-  const { b, worker, handle, status } = await startBehindRelay(
+  const { b, worker, start } = await testbedBehindRelay(
     strategy,
     nodeIds,
     {},
-    { epochLength: EPOCH_LENGTH, blockTimeMs: BLOCK_TIME_MS },
+    {
+      epochLength: EPOCH_LENGTH,
+      blockTimeMs: BLOCK_TIME_MS,
+    },
   );
   const before = await nearBaseline(b);
+  const { handle, status } = await start();
   return worker.runUntil(async () => {
     await eventually(
       'the run to reach the outage',
@@ -197,7 +207,8 @@ async function runBehindRelay<S>(
   relay: TxHoldOptions,
   during: (status: () => Promise<UpgradeStatus>, details: () => Promise<string>) => Promise<S>,
 ) {
-  const { worker, handle, status } = await startBehindRelay('nearStopAndRestartUpgrade', { node: 'val-a' }, relay);
+  const { worker, start } = await testbedBehindRelay('nearStopAndRestartUpgrade', { node: 'val-a' }, relay);
+  const { handle, status } = await start();
   const details = async () =>
     (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails;
   return worker.runUntil(async () => {
