@@ -51,7 +51,7 @@ export async function nearValidatorKeyHotSwap(rawInput: NearKeyHotSwapInput, car
 
   return run.execute<NearKeyHotSwapResult>(async () => {
     const { validatorKey } = await run.step(steps.checkNodes, async () => {
-      const status = await near.nodeStatus(primary);
+      const status = await near.nodeStatus(primary, { chainId: input.validator.network, networkRpcUrl });
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(primary)} does not validate for ${accountId}`);
       const standing = await near.keyStanding(networkRpcUrl, accountId, status.validatorPublicKey);

@@ -49,7 +49,7 @@ export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInpu
 
   return run.execute<NearStopAndRestartResult>(async () => {
     const { validatorKey, database } = await run.step(steps.checkNode, async () => {
-      const status = await near.nodeStatus(node);
+      const status = await near.nodeStatus(node, { chainId: input.validator.network, networkRpcUrl });
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
       // The chain's counters before the stop: what the node misses from here on is the run's to report.

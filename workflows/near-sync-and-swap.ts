@@ -39,7 +39,7 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
 
   return run.execute<NearSyncAndSwapResult>(async () => {
     const { validatorKey } = await run.step(steps.checkNodes, async () => {
-      const status = await near.nodeStatus(node);
+      const status = await near.nodeStatus(node, { chainId: input.validator.network, networkRpcUrl });
       if (status.validatorAccountId !== accountId || !status.validatorPublicKey)
         throw unsafe(`${hostName(node)} does not validate for ${accountId}`);
       observeCounters(run, status.counters);

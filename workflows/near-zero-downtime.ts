@@ -38,7 +38,7 @@ export async function nearZeroDowntimeUpgrade(rawInput: NearZeroDowntimeInput, c
 
   return run.execute<NearZeroDowntimeResult>(async () => {
     const { oldKey } = await run.step(steps.checkNodes, async () => {
-      const old = await near.nodeStatus(oldNode);
+      const old = await near.nodeStatus(oldNode, { chainId: input.validator.network, networkRpcUrl });
       if (old.validatorAccountId !== accountId || !old.validatorPublicKey)
         throw unsafe(`${hostName(oldNode)} does not validate for ${accountId} (it reports ${describeKey(old)})`);
       const standing = await near.keyStanding(networkRpcUrl, accountId, old.validatorPublicKey);

@@ -5,7 +5,7 @@
  */
 import { cancellationSignal, log } from '@temporalio/activity';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
-import { nearContracts, type KeyStage, type NodeStatus } from '../../src/api/contracts/near.js';
+import { nearContracts, type EpochInfo, type KeyStage, type NodeStatus } from '../../src/api/contracts/near.js';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
 import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
@@ -13,7 +13,7 @@ import { generateValidatorKeyOnHost, readDatabaseVersions, readValidatorKeyOnHos
 import { sha256OfFile } from '../../src/ssh/files.js';
 import { HostError } from '../../src/ssh/errors.js';
 import { judgeDatabase } from '../../src/near/database-check.js';
-import { nodeStatus as readNodeStatus } from '../../src/near/node-status.js';
+import { nodeStatus as readNodeStatus, requireChain } from '../../src/near/node-status.js';
 import { observeNearSigner } from '../../src/near/signer-evidence.js';
 import { producedSince } from '../../src/near/production.js';
 import { nearValidatorCounters } from '../../src/near/validator-counters.js';
@@ -36,6 +36,11 @@ export interface NearActivityDeps {
   /** Resolves signer references in the worker (default: the worker's environment and files). */
   resolveNearSigner?: NearSignerResolver;
   heartbeatIntervalMs?: number;
+}
+
+/** The network's head as a look read it, for the wait to see a halted chain by. */
+function headOf(epoch: EpochInfo): Pick<ChainObservation, 'head'> {
+  return epoch.headTime ? { head: { height: epoch.headHeight, time: epoch.headTime } } : {};
 }
 
 /** On mainnet a validator with 0.5% of the seats produces about every 200 blocks (2 minutes). */
@@ -65,9 +70,14 @@ export function createNearActivities(deps: NearActivityDeps) {
   };
 
   return implement(nearContracts, {
-    nodeStatus: async ({ rpcUrl }) => {
+    nodeStatus: async ({ rpcUrl, chainId, networkRpcUrl }) => {
       return reportingNearErrors(async () => {
-        const status = await readNodeStatus(rpcUrl);
+        const [status, network] = await Promise.all([
+          readNodeStatus(rpcUrl),
+          chainId && networkRpcUrl ? readNodeStatus(networkRpcUrl) : undefined,
+        ]);
+        if (chainId) requireChain(status, chainId, rpcUrl, "the node's RPC");
+        if (chainId && network) requireChain(network, chainId, networkRpcUrl!, 'the network RPC');
         // A validator node: what the chain counts for its account, as its own RPC reports it.
         const counters = status.validatorAccountId
           ? await nearValidatorCounters(rpcUrl, status.validatorAccountId)
@@ -105,8 +115,11 @@ export function createNearActivities(deps: NearActivityDeps) {
           readNodeStatus(req.networkRpcUrl),
           readEpochInfo(req.networkRpcUrl),
         ]);
+        if (req.chainId) requireChain(network, req.chainId, req.networkRpcUrl, 'the network RPC');
         const relook = Math.round(RELOOK_BLOCKS * epoch.observedBlockTimeMs);
         if (typeof node === 'string') return { reached: false, detail: node, etaMs: relook };
+        // A node of another chain is never "synced", whatever its height.
+        requireChain(node, network.chainId, req.nodeRpcUrl, "the node's RPC");
         const lag = Math.max(0, network.latestBlockHeight - node.latestBlockHeight);
         const reached = !node.syncing && lag <= maxLag;
         const detail =
@@ -117,6 +130,7 @@ export function createNearActivities(deps: NearActivityDeps) {
           detail,
           value: node,
           ...(reached ? {} : { etaMs: Math.max(relook, Math.round(lag * epoch.observedBlockTimeMs)) }),
+          ...headOf(epoch),
         };
       });
     },
@@ -136,7 +150,14 @@ export function createNearActivities(deps: NearActivityDeps) {
             ? `; it validates with ${standing.currentKey} now`
             : '') +
           (reached ? '' : `; next epoch in ~${secondsOf(epoch.nextBoundaryEtaMs)}`);
-        return { reached, detail, value: standing, etaMs: epoch.nextBoundaryEtaMs, ...(counters ? { counters } : {}) };
+        return {
+          reached,
+          detail,
+          value: standing,
+          etaMs: epoch.nextBoundaryEtaMs,
+          ...(counters ? { counters } : {}),
+          ...headOf(epoch),
+        };
       });
     },
 
@@ -149,7 +170,11 @@ export function createNearActivities(deps: NearActivityDeps) {
           readEpochInfo(req.networkRpcUrl),
         ]);
         const counters = await nearValidatorCounters(req.networkRpcUrl, req.accountId, network, validators);
-        const answer = (seen: ChainObservation<{ producedSince: number }>) => (counters ? { ...seen, counters } : seen);
+        const answer = (seen: ChainObservation<{ producedSince: number }>) => ({
+          ...seen,
+          ...(counters ? { counters } : {}),
+          ...headOf(epoch),
+        });
         const relook = Math.round(RELOOK_BLOCKS * epoch.observedBlockTimeMs);
         if (typeof node === 'string') return answer({ reached: false, detail: node, etaMs: relook });
         if (node.validatorAccountId !== req.accountId || !node.validatorPublicKey) {

@@ -13,4 +13,6 @@ export interface ChainObservation<T = undefined> {
   value?: T;
   /** What the chain counts for the validator at this look (missed blocks or slots, double signs), if it was read. */
   counters?: ValidatorCounters;
+  /** The network's newest block as this look read it (its time in ISO 8601): how a wait sees a halted chain. */
+  head?: { height: number; time: string };
 }

@@ -26,6 +26,7 @@ export async function epochInfo(url: string, provider: JsonRpcProvider = nearRpc
     epochStartHeight: validators.epoch_start_height,
     epochLength,
     headHeight,
+    headTime: new Date(Number(BigInt(head.header.timestamp_nanosec) / 1_000_000n)).toISOString(),
     observedBlockTimeMs,
     nextBoundaryEtaMs: Math.round(blocksLeft * observedBlockTimeMs),
   };

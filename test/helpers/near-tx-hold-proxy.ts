@@ -5,7 +5,9 @@
  * and every transaction the node accepted is recorded as the node answered it.
  *
  * It can also stand for an RPC having an outage: for a while it answers every request with HTTP 503, as a
- * load balancer with no healthy node behind it does.
+ * load balancer with no healthy node behind it does; or for an RPC that hangs: for a while it accepts every
+ * request and answers none (the held requests are answered once the hang ends). And it can stand for an
+ * endpoint of another chain: `status` answers carry another chain_id.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -29,6 +31,8 @@ export interface TxHoldProxy {
   readonly landed: LandedTransaction[];
   /** Answers 503 to every request from now for `ms` (the outage's start and end, as the relay saw them). */
   outage(ms: number): Promise<{ from: number; to: number; refused: number }>;
+  /** Accepts every request from now for `ms` and answers none of them until then. */
+  hang(ms: number): Promise<{ from: number; to: number; held: number }>;
   close(): Promise<void>;
 }
 
@@ -37,6 +41,8 @@ export interface TxHoldOptions {
   holdFirstTransaction?: boolean;
   /** Hold only a transaction that lands while this says so (default: always). */
   armed?: () => boolean;
+  /** Answer `status` with this chain_id (an RPC of another chain). */
+  chainId?: string;
 }
 
 export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptions = {}): Promise<TxHoldProxy> {
@@ -45,9 +51,15 @@ export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptio
   let heldTransaction: LandedTransaction | undefined;
   let down = false;
   let refused = 0;
+  let hangOver: Promise<void> | undefined;
+  let hung = 0;
 
   const relay = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
+    if (hangOver) {
+      hung++;
+      await hangOver;
+    }
     if (down) {
       refused++;
       res.writeHead(503, { 'content-type': 'text/plain' }).end('503 Service Unavailable: no healthy upstream');
@@ -58,8 +70,8 @@ export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptio
       headers: { 'content-type': 'application/json' },
       body,
     });
-    const answer = await upstream.text();
     const method = methodOf(body);
+    const answer = withChainId(await upstream.text(), method === 'status' ? options.chainId : undefined);
     const tx = method && SUBMIT_METHODS.has(method) ? landedTransaction(method, answer) : undefined;
     if (tx) landed.push(tx);
     if (tx && !heldTransaction && (options.holdFirstTransaction ?? true) && (options.armed?.() ?? true)) {
@@ -92,12 +104,27 @@ export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptio
       down = false;
       return { from, to: Date.now(), refused: refused - refusedBefore };
     },
+    hang: async (ms) => {
+      const from = Date.now();
+      const hungBefore = hung;
+      hangOver = new Promise((resolve) => setTimeout(resolve, ms));
+      await hangOver;
+      hangOver = undefined;
+      return { from, to: Date.now(), held: hung - hungBefore };
+    },
     close: async () => {
       for (const res of heldResponses) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function withChainId(answer: string, chainId: string | undefined): string {
+  if (chainId === undefined) return answer;
+  const parsed = JSON.parse(answer) as { result?: { chain_id?: string } };
+  if (parsed.result) parsed.result.chain_id = chainId;
+  return JSON.stringify(parsed);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

@@ -11,6 +11,10 @@
  * meanwhile ("chain RPC unavailable since …, retrying (attempt n): …"). Only the deadline fails the wait, with
  * the same ChainWaitTimeout as a chain that never got there. A refusal no retry fixes still fails at once.
  *
+ * Nor is a halted chain an answer: a look whose network head is older than CHAIN_HALT_AFTER_MS is not taken
+ * as reached, whatever it says (a node "synced" to a chain that stopped is not known to be synced), and the
+ * status says "no new block since …" until blocks come again or the wait's deadline fails it.
+ *
  * Compensation waits the same way, with two differences: the gates would refuse it (an abort is often what
  * started it), so it sleeps on plain timers; and it never continues as new (the undo it runs in would be lost).
  */
@@ -36,6 +40,10 @@ export const WAIT_TIMEOUT_ERROR_TYPE = 'ChainWaitTimeout';
 export const WAIT_RIDES_OUT_OUTAGES_PATCH = 'wait-rides-out-outages';
 /** The longest pause between looks while the RPC is out: an outage's end is seen within this. */
 const OUTAGE_MAX_BACKOFF_MS = 30_000;
+/** Looks that see a halted chain are not taken as reached. Runs recorded before took them. */
+export const WAIT_SEES_CHAIN_HALT_PATCH = 'wait-sees-chain-halt';
+/** A network head older than this is a halted chain (NEAR makes a block a second, Polkadot one in 6 s). */
+export const CHAIN_HALT_AFTER_MS = 60_000;
 /** Looks per run before continuing as new, in case the server never suggests it. ~11 events per look. */
 export const MAX_LOOKS_PER_RUN = 150;
 
@@ -51,7 +59,7 @@ export async function waitForChain<T>(
   let expectedAt: number | undefined;
   for (;;) {
     if (!run.compensating) await run.gates.checkpoint();
-    const seen = await throughOutages(run, what, deadline, opts, look);
+    const seen = haltAware(await throughOutages(run, what, deadline, opts, look));
     run.looksThisRun++;
     run.note(seen.detail);
     run.metrics.chainLook(waitId, seen.reached);
@@ -71,6 +79,15 @@ export async function waitForChain<T>(
     );
     await pause(run, `${what}: ${seen.detail}`, sleepMs, what);
   }
+}
+
+/** The look as the wait takes it: not reached, and saying so, when its network head is too old. */
+function haltAware<T>(seen: ChainObservation<T>): ChainObservation<T> {
+  if (!seen.head) return seen;
+  const since = Date.parse(seen.head.time);
+  if (!(Date.now() - since > CHAIN_HALT_AFTER_MS) || !patched(WAIT_SEES_CHAIN_HALT_PATCH)) return seen;
+  const halt = `chain halted? no new block since ${new Date(since).toISOString()} (#${seen.head.height})`;
+  return { ...seen, reached: false, detail: `${halt}; ${seen.detail}` };
 }
 
 /**

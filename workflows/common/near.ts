@@ -10,6 +10,7 @@ import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporali
 import type { HostActivities } from '../../activities/host/index.js';
 import type { NearActivities } from '../../activities/near/index.js';
 import type { HandOverValidatorKeyInput, NearNodeRef } from '../../src/api/contracts/near.js';
+import type { NearNetwork } from '../../src/config/identities.js';
 import { readForWait, waitForChain } from './chain-wait.js';
 import { knownHomesOnMachine } from '../../src/api/signer-evidence.js';
 import { requireSignerEvidence, usesSignerEvidence } from './signer-evidence.js';
@@ -40,8 +41,9 @@ export const hostName = (node: NearNodeRef) => `${node.service} on ${node.host.i
 
 /** The NEAR activities with a one-line summary each, named for what they do to which node. */
 export const near = {
-  nodeStatus: (node: NearNodeRef) =>
-    summarized(reads.nodeStatus, `status of ${hostName(node)}`)({ rpcUrl: node.rpcUrl }),
+  /** With `chain`: the check before acting, refused (WrongChain) when the node or the network RPC is of another chain. */
+  nodeStatus: (node: NearNodeRef, chain?: { chainId: NearNetwork; networkRpcUrl: string }) =>
+    summarized(reads.nodeStatus, `status of ${hostName(node)}`)({ rpcUrl: node.rpcUrl, ...chain }),
   probeStatus: (node: NearNodeRef) =>
     summarized(probes.nodeStatus, `is ${hostName(node)} answering?`)({ rpcUrl: node.rpcUrl }),
   /** A node that does not answer is an answer here, so a wait for it to come up shows no failed activity. */

@@ -83,6 +83,8 @@ export const nearFailures = {
   TwoKeyHolders: 'final',
   /** Whether a node signs cannot be told yet (it neither answers nor is shown stopped): refused, retryably. */
   SignerStateUnknown: 'retryable',
+  /** A node or network RPC answers for another chain than the inventory's network (status.chain_id). */
+  WrongChain: 'final',
 } as const satisfies Record<string, Retry>;
 export type NearFailureType = keyof typeof nearFailures;
 

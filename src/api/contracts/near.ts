@@ -38,11 +38,20 @@ export const nearNodeRefSchema = z
 export type NearNodeRef = z.infer<typeof nearNodeRefSchema>;
 
 export const rpcInput = z.strictObject({ rpcUrl: httpRpcUrl });
+/** The chain every RPC of a check must answer for: the inventory's network (neard's chain_id). */
+const expectedChain = nearNetwork.describe(
+  "The inventory's network: the node (and the network RPC, when given) must answer with this chain_id.",
+);
+export const nodeStatusInput = rpcInput.extend({
+  chainId: expectedChain.optional(),
+  networkRpcUrl: httpRpcUrl.optional().describe('Also checked to answer for `chainId` (a check before acting).'),
+});
 export const keyStandingInput = z.strictObject({ rpcUrl: httpRpcUrl, accountId: nearAccountId, publicKey });
 export const lookNodeSyncedInput = z.strictObject({
   nodeRpcUrl: httpRpcUrl,
   networkRpcUrl: httpRpcUrl,
   maxLagBlocks: z.number().int().nonnegative().default(SYNCED_LAG_BLOCKS),
+  chainId: expectedChain.optional(),
 });
 export const lookKeyStageInput = keyStandingInput.extend({ want: keyStage });
 export const lookNodeSigningInput = z.strictObject({
@@ -119,6 +128,8 @@ export interface EpochInfo {
   epochStartHeight: number;
   epochLength: number;
   headHeight: number;
+  /** When the head block was made (ISO 8601): a head that stays old is a halted chain. */
+  headTime?: string;
   /** Block time observed over recent blocks (ms), not a constant. */
   observedBlockTimeMs: number;
   /** Estimated ms until the next epoch boundary: blocks left × observed block time. */
@@ -175,13 +186,17 @@ export interface HandOverValidatorKeyResult {
 export type NodeProbe = { answering: true; status: NodeStatus } | { answering: false; reason: string };
 
 export const nearContracts = {
-  nodeStatus: activity(rpcInput).returns<NodeStatus>(),
+  /** With `chainId`: refused (WrongChain) when the node, or the network RPC, answers for another chain. */
+  nodeStatus: activity(nodeStatusInput).returns<NodeStatus>(),
   /** Like nodeStatus, but a node that does not answer is an answer, not a failure (a wait expects it). */
   probeNodeStatus: activity(rpcInput).returns<NodeProbe>(),
   epochInfo: activity(rpcInput).returns<EpochInfo>(),
   keyStanding: activity(keyStandingInput).returns<KeyStanding>(),
 
-  /** Reached when the node reports synced and within `maxLagBlocks` of the network head. */
+  /**
+   * Reached when the node reports synced and within `maxLagBlocks` of the network head. Refused (WrongChain)
+   * when the node and the network RPC answer for different chains, or either not for `chainId`.
+   */
   lookNodeSynced: activity(lookNodeSyncedInput).returns<ChainObservation<NodeStatus>>(),
   /** Reached when the key is at `want` (or beyond) for the account; ETA is the next epoch boundary. */
   lookKeyStage: activity(lookKeyStageInput).returns<ChainObservation<KeyStanding>>(),
