@@ -17,8 +17,6 @@
  * full run, and today a killed step resumes only when its attempt times out), so `npm test` runs a few kill
  * points chosen by the commit (CRASH_KILL_POINTS, default 1) and `npm run test:crash` runs them all.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -41,6 +39,7 @@ import {
 import type { NearTestbed } from '../../devnet/testbeds/near.js';
 import { abort } from '../../src/client/index.js';
 import { eventually } from '../helpers/eventually.js';
+import { chosenByCommit } from '../helpers/rotation.js';
 import { signerNonce } from '../helpers/near-e2e.js';
 import { startTxHoldProxy, type TxHoldProxy } from '../helpers/near-tx-hold-proxy.js';
 import { commandName, isHostWrite, SshAnswerHold, type HeldAnswer } from '../helpers/ssh-answer-hold.js';
@@ -100,15 +99,7 @@ function chosenKillPoints(): KillPoint[] {
   if (process.env.CRASH_MATRIX === 'all') return allKillPoints;
   const only = process.env.CRASH_KILL_POINT; // <strategy>/<step id>, to rerun one
   if (only) return allKillPoints.filter((k) => `${k.strategy}/${statusId(k)}` === only);
-  const count = Math.min(Number(process.env.CRASH_KILL_POINTS ?? 1), allKillPoints.length);
-  let head = 'no-git';
-  try {
-    head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot(), encoding: 'utf8' }).trim();
-  } catch {
-    // not a checkout: always the same subset
-  }
-  const start = createHash('sha256').update(head).digest().readUInt32BE(0) % allKillPoints.length;
-  return Array.from({ length: count }, (_, i) => allKillPoints[(start + i) % allKillPoints.length]!);
+  return chosenByCommit(allKillPoints.length, Number(process.env.CRASH_KILL_POINTS ?? 1)).map((i) => allKillPoints[i]!);
 }
 
 const RESULTS = path.join(repoRoot(), 'test-output', 'crash-matrix.md');

@@ -22,6 +22,7 @@ import { serviceFiles } from '../../devnet/hosts/service-ctl.js';
 import { nearBaseline, settledNearCounters, startNearScenario } from '../../devnet/scenarios/near.js';
 import { startTestbedService, type NearTestbed } from '../../devnet/testbeds/near.js';
 import { createUpgradeWorker } from '../../worker/create-worker.js';
+import { faultTest } from '../helpers/rotation.js';
 import { NODE_RESTART_GRACE_MS } from '../../workflows/common/stopped-node.js';
 import { eventually } from '../helpers/eventually.js';
 import { nearE2eSuite, rootCause, stepStates } from '../helpers/near-e2e.js';
@@ -116,39 +117,47 @@ async function crashWhileSyncing(then: (b: NearTestbed, handle: WorkflowHandle) 
 }
 
 describe('a node crashing while it syncs', () => {
-  it('not restarted: the wait says so, then the run stops in its safe state (NodeStoppedWhileSyncing, compensated)', async () => {
-    const { seen, error, final, finalDetails, finalStage, before, after, endedAfterMs } = await crashWhileSyncing(() =>
-      Promise.resolve(),
-    );
-    expect(seen.said).toMatch(/^neard-sync on val-a stopped while syncing: .*; waiting until \S+Z for its service/);
-    expect(seen.stage).toBe(WAIT);
-    expect(rootCause(error)).toMatchObject({ type: 'NodeStoppedWhileSyncing' });
-    expect(final.state).toBe('failed');
-    expect(stepStates(final)).toMatchObject({ [WAIT]: 'failed', 'stop-sync-node': 'pending' });
-    expect(final.steps.find((s) => s.id === WAIT)?.detail).toContain('stopped while syncing');
-    expect(finalDetails).toMatch(/Failed at step \d+ "[^"]+": .*stopped while syncing/);
-    expect(finalStage).toBe('failed');
-    // After the restart grace, not after the 2-day sync deadline.
-    expect(endedAfterMs).toBeGreaterThanOrEqual(NODE_RESTART_GRACE_MS);
-    expect(endedAfterMs).toBeLessThan(NODE_RESTART_GRACE_MS + 60_000);
-    // The safe state: the sync node down, the validator on its own data, running and signing, nothing swapped.
-    expect(suite.bed!.isRunning('sync')).toBe(false);
-    expect(suite.bed!.isRunning('val-a')).toBe(true);
-    expect(stepStates(final)['swap-data-folder']).toBe('pending');
-    expect(after.doubleSignHeights).toEqual([]);
-    expect(after.missedBlocks - before.missedBlocks).toBe(0);
-  }, 600_000);
+  faultTest('node-crash-not-restarted')(
+    'not restarted: the wait says so, then the run stops in its safe state (NodeStoppedWhileSyncing, compensated)',
+    async () => {
+      const { seen, error, final, finalDetails, finalStage, before, after, endedAfterMs } = await crashWhileSyncing(
+        () => Promise.resolve(),
+      );
+      expect(seen.said).toMatch(/^neard-sync on val-a stopped while syncing: .*; waiting until \S+Z for its service/);
+      expect(seen.stage).toBe(WAIT);
+      expect(rootCause(error)).toMatchObject({ type: 'NodeStoppedWhileSyncing' });
+      expect(final.state).toBe('failed');
+      expect(stepStates(final)).toMatchObject({ [WAIT]: 'failed', 'stop-sync-node': 'pending' });
+      expect(final.steps.find((s) => s.id === WAIT)?.detail).toContain('stopped while syncing');
+      expect(finalDetails).toMatch(/Failed at step \d+ "[^"]+": .*stopped while syncing/);
+      expect(finalStage).toBe('failed');
+      // After the restart grace, not after the 2-day sync deadline.
+      expect(endedAfterMs).toBeGreaterThanOrEqual(NODE_RESTART_GRACE_MS);
+      expect(endedAfterMs).toBeLessThan(NODE_RESTART_GRACE_MS + 60_000);
+      // The safe state: the sync node down, the validator on its own data, running and signing, nothing swapped.
+      expect(suite.bed!.isRunning('sync')).toBe(false);
+      expect(suite.bed!.isRunning('val-a')).toBe(true);
+      expect(stepStates(final)['swap-data-folder']).toBe('pending');
+      expect(after.doubleSignHeights).toEqual([]);
+      expect(after.missedBlocks - before.missedBlocks).toBe(0);
+    },
+    600_000,
+  );
 
-  it('restarted within the grace period (as systemd would): the wait goes on and the run completes', async () => {
-    const { error, final, after } = await crashWhileSyncing(async (b) => {
-      setSyncDelay(b, 'sync', 2_000);
-      await startTestbedService(b, 'sync');
-    });
-    expect(error).toBeUndefined();
-    expect(final.state).toBe('completed');
-    expect(stepStates(final)).toMatchObject({ [WAIT]: 'done', 'swap-data-folder': 'done' });
-    expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
-    expect(after.doubleSignHeights).toEqual([]);
-    expect(suite.bed!.isRunning('val-a')).toBe(true);
-  }, 600_000);
+  faultTest('node-crash-restarted')(
+    'restarted within the grace period (as systemd would): the wait goes on and the run completes',
+    async () => {
+      const { error, final, after } = await crashWhileSyncing(async (b) => {
+        setSyncDelay(b, 'sync', 2_000);
+        await startTestbedService(b, 'sync');
+      });
+      expect(error).toBeUndefined();
+      expect(final.state).toBe('completed');
+      expect(stepStates(final)).toMatchObject({ [WAIT]: 'done', 'swap-data-folder': 'done' });
+      expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
+      expect(after.doubleSignHeights).toEqual([]);
+      expect(suite.bed!.isRunning('val-a')).toBe(true);
+    },
+    600_000,
+  );
 });

@@ -35,6 +35,7 @@ import type { NearTestbed } from '../../devnet/testbeds/near.js';
 import { InventoryBook, inventoryForTargets } from '../../devnet/testbeds/targets-inventory.js';
 import { createUpgradeWorker } from '../../worker/create-worker.js';
 import { eventually } from '../helpers/eventually.js';
+import { faultTest } from '../helpers/rotation.js';
 import { stepStates } from '../helpers/near-e2e.js';
 import { startTxHoldProxy, type TxHoldOptions, type TxHoldProxy } from '../helpers/near-tx-hold-proxy.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
@@ -163,43 +164,51 @@ async function runThroughOutage(
 }
 
 describe('a 36 s RPC outage inside a wait', () => {
-  it('nearZeroDowntimeUpgrade: 503s in wait-key-current after the stake; the status says so, the run completes', async () => {
-    const { result, said, window, final, before, after } = await runThroughOutage(
-      'nearZeroDowntimeUpgrade',
-      { oldNode: 'val-a', newNode: 'val-b' },
-      (s) => s.steps.some((step) => step.id === 'wait-key-current' && step.state === 'running'),
-    );
-    expect(window.refused).toBeGreaterThan(0);
-    expect(said.length).toBeGreaterThan(0);
-    expect(said[0]).toMatch(/^chain RPC unavailable since \S+Z, retrying \(attempt \d+\): .*unavailable/);
-    expect(final.state).toBe('completed');
-    expect(stepStates(final)).toMatchObject({ 'wait-key-current': 'done', 'stop-old-node': 'done' });
-    expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
-    expect(after.blocksSignedByKey[result.newKey as string]).toBeGreaterThan(0);
-    expect(after.doubleSignHeights).toEqual([]);
-    expect(after.missedBlocks - before.missedBlocks).toBe(0);
-    expect(bed!.isRunning('val-a')).toBe(false);
-    expect(bed!.isRunning('val-b')).toBe(true);
-  }, 600_000);
+  faultTest('outage-zero-downtime')(
+    'nearZeroDowntimeUpgrade: 503s in wait-key-current after the stake; the status says so, the run completes',
+    async () => {
+      const { result, said, window, final, before, after } = await runThroughOutage(
+        'nearZeroDowntimeUpgrade',
+        { oldNode: 'val-a', newNode: 'val-b' },
+        (s) => s.steps.some((step) => step.id === 'wait-key-current' && step.state === 'running'),
+      );
+      expect(window.refused).toBeGreaterThan(0);
+      expect(said.length).toBeGreaterThan(0);
+      expect(said[0]).toMatch(/^chain RPC unavailable since \S+Z, retrying \(attempt \d+\): .*unavailable/);
+      expect(final.state).toBe('completed');
+      expect(stepStates(final)).toMatchObject({ 'wait-key-current': 'done', 'stop-old-node': 'done' });
+      expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
+      expect(after.blocksSignedByKey[result.newKey as string]).toBeGreaterThan(0);
+      expect(after.doubleSignHeights).toEqual([]);
+      expect(after.missedBlocks - before.missedBlocks).toBe(0);
+      expect(bed!.isRunning('val-a')).toBe(false);
+      expect(bed!.isRunning('val-b')).toBe(true);
+    },
+    600_000,
+  );
 
-  it('nearSyncAndSwapUpgrade: 503s in the last waits after the swap; nothing is rolled back, the run completes', async () => {
-    const { said, window, final, after } = await runThroughOutage(
-      'nearSyncAndSwapUpgrade',
-      { node: 'val-a', syncNode: 'sync' },
-      (s) => s.steps.some((step) => step.id === 'start-validator' && step.state !== 'pending'),
-    );
-    expect(window.refused).toBeGreaterThan(0);
-    expect(said.length).toBeGreaterThan(0);
-    expect(final.state).toBe('completed');
-    expect(stepStates(final)).toMatchObject({
-      'swap-data-folder': 'done',
-      'wait-validator-synced': 'done',
-      'wait-validator-signing': 'done',
-    });
-    expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
-    expect(after.doubleSignHeights).toEqual([]);
-    expect(bed!.isRunning('val-a')).toBe(true);
-  }, 600_000);
+  faultTest('outage-sync-and-swap')(
+    'nearSyncAndSwapUpgrade: 503s in the last waits after the swap; nothing is rolled back, the run completes',
+    async () => {
+      const { said, window, final, after } = await runThroughOutage(
+        'nearSyncAndSwapUpgrade',
+        { node: 'val-a', syncNode: 'sync' },
+        (s) => s.steps.some((step) => step.id === 'start-validator' && step.state !== 'pending'),
+      );
+      expect(window.refused).toBeGreaterThan(0);
+      expect(said.length).toBeGreaterThan(0);
+      expect(final.state).toBe('completed');
+      expect(stepStates(final)).toMatchObject({
+        'swap-data-folder': 'done',
+        'wait-validator-synced': 'done',
+        'wait-validator-signing': 'done',
+      });
+      expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
+      expect(after.doubleSignHeights).toEqual([]);
+      expect(bed!.isRunning('val-a')).toBe(true);
+    },
+    600_000,
+  );
 });
 
 /** Runs nearStopAndRestartUpgrade with the network RPC behind a relay; `during` acts while it runs. */
@@ -224,85 +233,97 @@ async function runBehindRelay<S>(
 }
 
 describe('an RPC answering for another chain', () => {
-  it('is refused by the check before acting: the run stops at its first step, the node untouched, and says why', async () => {
-    const { error, final, details, stage } = await runBehindRelay({ chainId: 'testnet' }, () => Promise.resolve());
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    const cause = (error as WorkflowFailedError).cause;
-    expect(cause?.message).toMatch(/^step 1 "Check the node[^"]*" failed: WrongChain: the network RPC /);
-    expect(String(cause?.message)).toContain('answers for chain "testnet", not "localnet"');
-    expect(final.state).toBe('failed');
-    expect(stepStates(final)).toEqual({ ...stepStates(final), 'check-node': 'failed', 'stop-node': 'pending' });
-    expect(final.steps.filter((s) => s.state === 'done')).toEqual([]);
-    expect(details).toContain('answers for chain "testnet"');
-    expect(stage).toBe('failed');
-    expect(bed!.isRunning('val-a')).toBe(true);
-    console.log(`wrong chain: ${cause?.message}`);
-  }, 300_000);
+  faultTest('wrong-chain')(
+    'is refused by the check before acting: the run stops at its first step, the node untouched, and says why',
+    async () => {
+      const { error, final, details, stage } = await runBehindRelay({ chainId: 'testnet' }, () => Promise.resolve());
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause;
+      expect(cause?.message).toMatch(/^step 1 "Check the node[^"]*" failed: WrongChain: the network RPC /);
+      expect(String(cause?.message)).toContain('answers for chain "testnet", not "localnet"');
+      expect(final.state).toBe('failed');
+      expect(stepStates(final)).toEqual({ ...stepStates(final), 'check-node': 'failed', 'stop-node': 'pending' });
+      expect(final.steps.filter((s) => s.state === 'done')).toEqual([]);
+      expect(details).toContain('answers for chain "testnet"');
+      expect(stage).toBe('failed');
+      expect(bed!.isRunning('val-a')).toBe(true);
+      console.log(`wrong chain: ${cause?.message}`);
+    },
+    300_000,
+  );
 });
 
 describe('an RPC that hangs inside a wait', () => {
-  it('times out each look, the wait looks again and says so in the status, and the run completes', async () => {
-    const { seen, error, final } = await runBehindRelay({}, async (status) => {
-      await eventually(
-        // The 9 s migration reads only the node; the sync wait after it is the first to read the network RPC.
-        'the run to wait for the migration',
-        async () =>
-          (await status()).steps.some((s) => s.id === 'wait-migration' && s.state === 'running') ? true : undefined,
-        300_000,
+  faultTest('rpc-hang')(
+    'times out each look, the wait looks again and says so in the status, and the run completes',
+    async () => {
+      const { seen, error, final } = await runBehindRelay({}, async (status) => {
+        await eventually(
+          // The 9 s migration reads only the node; the sync wait after it is the first to read the network RPC.
+          'the run to wait for the migration',
+          async () =>
+            (await status()).steps.some((s) => s.id === 'wait-migration' && s.state === 'running') ? true : undefined,
+          300_000,
+        );
+        const hang = proxy!.hang(HANG_MS);
+        let over = false;
+        void hang.then(() => (over = true));
+        const said = new Set<string>();
+        while (!over) {
+          const line = /chain RPC unavailable since [^\n]*/.exec((await status()).waiting?.reason ?? '')?.[0];
+          if (line) said.add(line);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        return { said: [...said], window: await hang };
+      });
+      console.log(
+        `hang: ${seen.window.held} requests held ${((seen.window.to - seen.window.from) / 1000).toFixed(1)} s; ` +
+          `the status said:\n  ${seen.said.join('\n  ')}`,
       );
-      const hang = proxy!.hang(HANG_MS);
-      let over = false;
-      void hang.then(() => (over = true));
-      const said = new Set<string>();
-      while (!over) {
-        const line = /chain RPC unavailable since [^\n]*/.exec((await status()).waiting?.reason ?? '')?.[0];
-        if (line) said.add(line);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      return { said: [...said], window: await hang };
-    });
-    console.log(
-      `hang: ${seen.window.held} requests held ${((seen.window.to - seen.window.from) / 1000).toFixed(1)} s; ` +
-        `the status said:\n  ${seen.said.join('\n  ')}`,
-    );
-    expect(error).toBeUndefined();
-    expect(seen.window.held).toBeGreaterThan(0);
-    expect(seen.said[0]).toMatch(/^chain RPC unavailable since \S+Z, retrying \(attempt \d+\): /);
-    expect(final.state).toBe('completed');
-    expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
-    expect(bed!.isRunning('val-a')).toBe(true);
-  }, 600_000);
+      expect(error).toBeUndefined();
+      expect(seen.window.held).toBeGreaterThan(0);
+      expect(seen.said[0]).toMatch(/^chain RPC unavailable since \S+Z, retrying \(attempt \d+\): /);
+      expect(final.state).toBe('completed');
+      expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
+      expect(bed!.isRunning('val-a')).toBe(true);
+    },
+    600_000,
+  );
 });
 
 describe('the chain halting inside a wait', () => {
-  it('is not taken as an answer: the status says "no new block since …" until blocks come again, then the run completes', async () => {
-    const { seen, error, final } = await runBehindRelay({}, async (status, details) => {
-      await eventually(
-        'the run to wait for the migration',
-        async () =>
-          (await status()).steps.some((s) => s.id === 'wait-migration' && s.state === 'running') ? true : undefined,
-        300_000,
-      );
-      bed!.devnet.chain.stop();
-      const haltedAt = bed!.devnet.chain.head().height;
-      const said = await eventually(
-        'the status to say the chain halted',
-        async () => /chain halted\? no new block since [^\n]*/.exec((await status()).waiting?.reason ?? '')?.[0],
-        (CHAIN_HALT_AFTER_MS * 3) / 2 + 30_000,
-      );
-      const during = await status();
-      const shown = await details();
-      bed!.devnet.chain.start();
-      return { said, haltedAt, during, details: shown };
-    });
-    const waitingIn = seen.during.steps.find((s) => s.state === 'running')?.id;
-    console.log(`halt at #${seen.haltedAt}, in ${waitingIn}; the status said: ${seen.said}`);
-    expect(seen.said).toMatch(new RegExp(`^chain halted\\? no new block since \\S+Z \\(#${seen.haltedAt}\\)`));
-    expect(seen.during.state).toBe('waiting');
-    expect(seen.details).toContain(seen.said);
-    expect(error).toBeUndefined();
-    expect(final.state).toBe('completed');
-    expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
-    expect(bed!.isRunning('val-a')).toBe(true);
-  }, 600_000);
+  faultTest('chain-halt')(
+    'is not taken as an answer: the status says "no new block since …" until blocks come again, then the run completes',
+    async () => {
+      const { seen, error, final } = await runBehindRelay({}, async (status, details) => {
+        await eventually(
+          'the run to wait for the migration',
+          async () =>
+            (await status()).steps.some((s) => s.id === 'wait-migration' && s.state === 'running') ? true : undefined,
+          300_000,
+        );
+        bed!.devnet.chain.stop();
+        const haltedAt = bed!.devnet.chain.head().height;
+        const said = await eventually(
+          'the status to say the chain halted',
+          async () => /chain halted\? no new block since [^\n]*/.exec((await status()).waiting?.reason ?? '')?.[0],
+          (CHAIN_HALT_AFTER_MS * 3) / 2 + 30_000,
+        );
+        const during = await status();
+        const shown = await details();
+        bed!.devnet.chain.start();
+        return { said, haltedAt, during, details: shown };
+      });
+      const waitingIn = seen.during.steps.find((s) => s.state === 'running')?.id;
+      console.log(`halt at #${seen.haltedAt}, in ${waitingIn}; the status said: ${seen.said}`);
+      expect(seen.said).toMatch(new RegExp(`^chain halted\\? no new block since \\S+Z \\(#${seen.haltedAt}\\)`));
+      expect(seen.during.state).toBe('waiting');
+      expect(seen.details).toContain(seen.said);
+      expect(error).toBeUndefined();
+      expect(final.state).toBe('completed');
+      expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
+      expect(bed!.isRunning('val-a')).toBe(true);
+    },
+    600_000,
+  );
 });
