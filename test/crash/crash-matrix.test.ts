@@ -227,7 +227,9 @@ describe('crash matrix: the worker SIGKILLed after each acting step and each und
           const write = held.find((a) => isHostWrite(a.argv));
           if (!killedAt && write) killedAt = { kind: 'host', answer: write };
         } else if (tx) {
-          throw new Error(`a transaction of another step than ${target} was held: ${tx.actions.join(',')}`);
+          // An earlier step's transaction: let its answer through, and hold the next one.
+          seen.push(`${state}: transaction ${tx.actions.join(',')}`);
+          proxy.releaseHeld();
         }
         if (state && OVER.has(state)) targetOver = true;
         else if (status.state === 'failed' || status.state === 'aborted' || status.state === 'completed') {

@@ -1,7 +1,8 @@
 /**
  * An HTTP JSON-RPC relay in front of a NEAR RPC node that lets the first transaction through to the node and
  * then holds the node's answer: the transaction is on the chain, and its sender never learns it. A test
- * kills the sender in that moment. Every later request, transactions included, passes through unchanged,
+ * kills the sender in that moment, or lets the answer through when it waits for a later transaction. While
+ * an answer is held, every other request, transactions included, passes through unchanged,
  * and every transaction the node accepted is recorded as the node answered it.
  *
  * It can also stand for an RPC having an outage: for a while it answers every request with HTTP 503, as a
@@ -27,6 +28,8 @@ export interface TxHoldProxy {
   url: string;
   /** The transaction whose answer is held, once the node has answered it (it landed). */
   readonly heldTransaction: LandedTransaction | undefined;
+  /** Sends the held transaction's answer on to its sender; the next transaction that lands is held again. */
+  releaseHeld(): void;
   /** Every transaction the node accepted through this relay, the held one included. */
   readonly landed: LandedTransaction[];
   /** Answers 503 to every request from now for `ms` (the outage's start and end, as the relay saw them). */
@@ -49,6 +52,7 @@ export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptio
   const landed: LandedTransaction[] = [];
   const heldResponses: ServerResponse[] = [];
   let heldTransaction: LandedTransaction | undefined;
+  let heldAnswer: { res: ServerResponse; status: number; answer: string } | undefined;
   let down = false;
   let refused = 0;
   let hangOver: Promise<void> | undefined;
@@ -76,6 +80,7 @@ export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptio
     if (tx) landed.push(tx);
     if (tx && !heldTransaction && (options.holdFirstTransaction ?? true) && (options.armed?.() ?? true)) {
       heldTransaction = tx;
+      heldAnswer = { res, status: upstream.status, answer };
       heldResponses.push(res);
       return;
     }
@@ -96,6 +101,14 @@ export async function startTxHoldProxy(upstreamUrl: string, options: TxHoldOptio
       return heldTransaction;
     },
     landed,
+    releaseHeld: () => {
+      if (!heldAnswer) return;
+      const { res, status, answer } = heldAnswer;
+      heldResponses.splice(heldResponses.indexOf(res), 1);
+      heldAnswer = undefined;
+      heldTransaction = undefined;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(answer);
+    },
     outage: async (ms) => {
       const from = Date.now();
       const refusedBefore = refused;

@@ -72,6 +72,8 @@ const WRITING_SCRIPTS = new Set([
   'vup-write-file',
 ]);
 const SERVICE_WRITES = new Set(['start', 'stop', 'restart', 'kill']);
+/** Plain commands the workflows run that change a host (the binary's backup is a `cp`, a key put back a `mv`). */
+const PLAIN_WRITES = new Set(['cp', 'mv', 'rm', 'ln', 'install']);
 
 /** What a command is, in a few words: the script's name, or the service manager's action and service. */
 export function commandName(argv: string[]): string {
@@ -88,5 +90,5 @@ export function isHostWrite(argv: string[]): boolean {
   const name = commandName(argv);
   const [word, action] = name.split(' ');
   if (word === 'service-ctl' || word === 'systemctl') return SERVICE_WRITES.has(action ?? '');
-  return WRITING_SCRIPTS.has(name);
+  return WRITING_SCRIPTS.has(name) || PLAIN_WRITES.has(word ?? '');
 }
