@@ -1,4 +1,4 @@
-import type { MissedCounts } from './validator-counters.js';
+import type { Kickout, MissedCounts } from './validator-counters.js';
 
 /** What the `status` query returns: the runbook's steps with their states and timestamps. */
 
@@ -51,4 +51,6 @@ export interface ObservedStatus {
   lastAt: string;
   /** Periods (or the rest of one) between two readings that no reading covered: not counted. */
   unseenPeriods?: number;
+  /** The chain removed the validator from its set (NEAR prev_epoch_kickout), once per period it did. */
+  kickouts?: Kickout[];
 }

@@ -21,8 +21,18 @@ export interface ValidatorCounters {
   previous?: { period: number; missed: MissedCounts };
   /** Double signs (equivocations) the chain has recorded for the validator, a running count; absent when it reports none. */
   doubleSigns?: number;
+  /**
+   * The chain removed the validator from the set at the end of `period` (NEAR: the account in
+   * `prev_epoch_kickout`), for `reason` (nearcore's: NotEnoughBlocks, NotEnoughChunks, ProtocolVersionTooOld…).
+   */
+  kickedOut?: Kickout;
   /** Where the figures come from, in words ("RPC validators", "devnet_counters"). */
   source: string;
+}
+
+export interface Kickout {
+  period: number;
+  reason: string;
 }
 
 /** What a run has observed so far: carried across continue-as-new, shown in its status. */
@@ -38,6 +48,8 @@ export interface ObservedOnChain {
   last: { period?: number; missed: MissedCounts; doubleSigns?: number };
   /** Periods (or the rest of one) between two readings that no reading covered: their misses are not counted. */
   unseenPeriods?: number;
+  /** Every kickout a reading reported, once each; absent while there was none. */
+  kickouts?: Kickout[];
 }
 
 export interface ObservedDelta {
@@ -70,6 +82,7 @@ export function advanceObserved(
       since: at,
       lastAt: at,
       last: { period: reading.period, missed: { ...reading.missed }, doubleSigns: reading.doubleSigns },
+      ...(reading.kickedOut ? { kickouts: [reading.kickedOut] } : {}),
     };
     return {
       state: first,
@@ -90,7 +103,7 @@ export function advanceObserved(
     }
   } else if (reading.period === undefined || last.period === undefined || reading.period < last.period) {
     // An RPC behind the one read last (still in an earlier period), or counts of another kind: nothing new.
-    return { state, delta: { missed: {} } };
+    return { state: withKickout(state, reading.kickedOut), delta: { missed: {} } };
   } else {
     const previous = reading.previous;
     const closing = previous?.period === last.period ? previous : undefined;
@@ -115,20 +128,32 @@ export function advanceObserved(
       : Math.max(reading.doubleSigns, last.doubleSigns ?? reading.doubleSigns);
   const unseenPeriods = n(state.unseenPeriods) + unseen;
   return {
-    state: {
-      missed,
-      ...(doubleSigns === undefined ? {} : { doubleSigns }),
-      since: state.since,
-      lastAt: at,
-      last: { period: reading.period ?? last.period, missed: nextMissed, doubleSigns: doubleSignBase },
-      ...(unseenPeriods > 0 ? { unseenPeriods } : {}),
-    },
+    state: withKickout(
+      {
+        missed,
+        ...(doubleSigns === undefined ? {} : { doubleSigns }),
+        since: state.since,
+        lastAt: at,
+        last: { period: reading.period ?? last.period, missed: nextMissed, doubleSigns: doubleSignBase },
+        ...(unseenPeriods > 0 ? { unseenPeriods } : {}),
+        ...(state.kickouts ? { kickouts: state.kickouts } : {}),
+      },
+      reading.kickedOut,
+    ),
     delta,
   };
 }
 
+/** Adds a kickout the state does not hold yet (every reading in the following period reports the same one). */
+function withKickout(state: ObservedOnChain, kickout: Kickout | undefined): ObservedOnChain {
+  if (!kickout || state.kickouts?.some((k) => k.period === kickout.period)) return state;
+  return { ...state, kickouts: [...(state.kickouts ?? []), kickout] };
+}
+
 /** "2 missed blocks, 2 missed chunks, 0 double signs" for the status. */
-export function describeObserved(observed: Pick<ObservedOnChain, 'missed' | 'doubleSigns' | 'unseenPeriods'>): string {
+export function describeObserved(
+  observed: Pick<ObservedOnChain, 'missed' | 'doubleSigns' | 'unseenPeriods' | 'kickouts'>,
+): string {
   const parts = (Object.entries(observed.missed) as [MissedKind, number][]).map(
     ([kind, count]) => `${count} missed ${count === 1 ? kind.replace(/s$/, '') : kind}`,
   );
@@ -138,5 +163,6 @@ export function describeObserved(observed: Pick<ObservedOnChain, 'missed' | 'dou
       : `${observed.doubleSigns} double sign${observed.doubleSigns === 1 ? '' : 's'}`,
   );
   if (observed.unseenPeriods) parts.push(`${observed.unseenPeriods} epoch(s) between looks not counted`);
+  for (const k of observed.kickouts ?? []) parts.push(`KICKED OUT at the end of epoch ${k.period} (${k.reason})`);
   return parts.join(', ');
 }

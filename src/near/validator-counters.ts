@@ -11,7 +11,7 @@
  * Best effort: a reading that fails returns undefined, never fails the activity that asked for it.
  */
 import type { JsonRpcProvider } from 'near-api-js';
-import type { MissedCounts, ValidatorCounters } from '../api/validator-counters.js';
+import type { Kickout, MissedCounts, ValidatorCounters } from '../api/validator-counters.js';
 import type { ValidatorsView } from './key-standing.js';
 import { nearRpc } from './rpc.js';
 
@@ -28,6 +28,24 @@ export function missedIn(view: ValidatorsView, accountId: string): MissedCounts 
   };
 }
 
+/**
+ * The account's kickout at the end of the previous epoch, if `prev_epoch_kickout` lists it, with nearcore's
+ * reason (`"Unstaked"`, or `{ "NotEnoughBlocks": { produced, expected } }` named by its key).
+ */
+export function kickoutIn(view: ValidatorsView, accountId: string): Kickout | undefined {
+  const listed = (view.prev_epoch_kickout as unknown as { account_id: string; reason?: unknown }[]).find(
+    (k) => k.account_id === accountId,
+  );
+  if (!listed) return undefined;
+  const reason =
+    typeof listed.reason === 'string'
+      ? listed.reason
+      : listed.reason && typeof listed.reason === 'object'
+        ? (Object.keys(listed.reason)[0] ?? 'unknown')
+        : 'unknown';
+  return { period: view.epoch_height - 1, reason };
+}
+
 export async function nearValidatorCounters(
   url: string,
   accountId: string,
@@ -42,6 +60,7 @@ export async function nearValidatorCounters(
         : Promise.resolve(undefined),
       devnetDoubleSigns(url, accountId),
     ]);
+    const kickedOut = kickoutIn(current, accountId);
     return {
       period: current.epoch_height,
       missed: missedIn(current, accountId),
@@ -49,6 +68,7 @@ export async function nearValidatorCounters(
         ? { previous: { period: previous.epoch_height, missed: missedIn(previous, accountId) } }
         : {}),
       ...(doubleSigns === undefined ? {} : { doubleSigns }),
+      ...(kickedOut ? { kickedOut } : {}),
       source: doubleSigns === undefined ? 'RPC validators' : 'RPC validators, devnet_counters',
     };
   } catch {

@@ -88,3 +88,17 @@ it('counts double signs as the growth of the chain’s running count, from the f
   expect(state).toMatchObject({ missed: { slots: 6 }, doubleSigns: 2 });
   expect(describeObserved(state)).toBe('6 missed slots, 2 double signs');
 });
+
+it('keeps each kickout the chain reported once, across readings and behind ones, and names it in the status', () => {
+  const kicked = { period: 5, reason: 'NotEnoughBlocks' };
+  const { state } = readAll([
+    near(5, 0, 0),
+    near(6, 3, 0, { kickedOut: kicked }),
+    near(6, 4, 0, { kickedOut: kicked }),
+    near(5, 9, 0, { kickedOut: kicked }),
+  ]);
+  expect(state.kickouts).toEqual([kicked]);
+  expect(state.missed.blocks).toBe(4);
+  expect(describeObserved(state)).toContain('KICKED OUT at the end of epoch 5 (NotEnoughBlocks)');
+  expect(readAll([near(5, 0, 0), near(6, 1, 0)]).state.kickouts).toBeUndefined();
+});

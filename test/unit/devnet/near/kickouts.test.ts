@@ -10,6 +10,8 @@ import { KeyPair, baseEncode } from 'near-api-js';
 import { ONE_NEAR, startNearDevnet, type Block, type NearDevnet } from '../../../../devnet/near/index.js';
 import { decideEpochEnd, NEARCORE_KICKOUT_DEFAULTS } from '../../../../devnet/near/kickouts.js';
 import { blockApprovalPayload, chunkPayload } from '../../../../devnet/near/node-wire.js';
+import { advanceObserved, describeObserved } from '../../../../src/api/validator-counters.js';
+import { nearValidatorCounters } from '../../../../src/near/validator-counters.js';
 
 const EPOCH_LENGTH = 10;
 
@@ -94,6 +96,15 @@ describe('NEAR devnet kickouts', () => {
         { account_id: 'down.near', reason: { NotEnoughBlocks: { produced: 0, expected } } },
       ]);
       expect(names(now.next_validators)).toEqual(['other.near', 'up.near']);
+      // What a run's looks read of it (src/near/validator-counters.ts), and what its status then says.
+      const reading = await nearValidatorCounters(devnet.rpcUrl, 'down.near', undefined, now as never);
+      expect(reading?.kickedOut).toEqual({ period: 1, reason: 'NotEnoughBlocks' });
+      expect(describeObserved(advanceObserved(undefined, reading!, 'now').state)).toContain(
+        'KICKED OUT at the end of epoch 1 (NotEnoughBlocks)',
+      );
+      expect(
+        (await nearValidatorCounters(devnet.rpcUrl, 'up.near', undefined, now as never))?.kickedOut,
+      ).toBeUndefined();
 
       await devnet.waitForEpochHeight(3);
       const third = await rpc<ValidatorsView>(devnet, 'validators', [null]);
