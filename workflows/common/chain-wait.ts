@@ -59,7 +59,7 @@ export async function waitForChain<T>(
   let expectedAt: number | undefined;
   for (;;) {
     if (!run.compensating) await run.gates.checkpoint();
-    const seen = haltAware(await throughOutages(run, what, deadline, opts, look));
+    const seen = haltAware(await throughOutages(run, waitId, what, deadline, opts, look));
     run.looksThisRun++;
     run.note(seen.detail);
     run.metrics.chainLook(waitId, seen.reached);
@@ -101,7 +101,7 @@ export function readForWait<T>(
   read: () => Promise<T>,
   opts: ChainWaitOptions,
 ): Promise<T> {
-  return throughOutages(run, what, waitDeadline(run, waitId, opts.timeoutMs), opts, read);
+  return throughOutages(run, waitId, what, waitDeadline(run, waitId, opts.timeoutMs), opts, read);
 }
 
 function waitDeadline(run: UpgradeRun, waitId: string, timeoutMs: number): number {
@@ -111,18 +111,24 @@ function waitDeadline(run: UpgradeRun, waitId: string, timeoutMs: number): numbe
 /** Runs `read`; while it fails for a reason a retry can fix, says so in the status and tries again, until `deadline`. */
 async function throughOutages<T>(
   run: UpgradeRun,
+  waitId: string,
   what: string,
   deadline: number,
   opts: ChainWaitOptions,
   read: () => Promise<T>,
 ): Promise<T> {
-  let since: number | undefined;
-  for (let attempt = 1; ; attempt++) {
+  // Kept across continue-as-new, which a long outage can span: its start and count are the outage's, not the run's.
+  const outageOf = run.remember<{ since?: number; attempts?: number }>(`wait:${waitId}:outage`, () => ({}));
+  for (;;) {
     try {
-      return await read();
+      const value = await read();
+      delete outageOf.since;
+      delete outageOf.attempts;
+      return value;
     } catch (err) {
       if (!isOutage(err) || !patched(WAIT_RIDES_OUT_OUTAGES_PATCH)) throw err;
-      since ??= Date.now();
+      const since = (outageOf.since ??= Date.now());
+      const attempt = (outageOf.attempts = (outageOf.attempts ?? 0) + 1);
       const outage = `chain RPC unavailable since ${new Date(since).toISOString()}, retrying (attempt ${attempt}): ${causeOf(err)}`;
       log.warn("a look inside a wait failed; retrying until the wait's deadline", {
         what,
