@@ -140,6 +140,15 @@ export async function handOverValidatorKey(
   let afterOwnBlock: number | undefined;
   let primaryEvidence: string | undefined;
   let keyOffAt: number | undefined;
+  /** The fence (key file aside, reload, its RPC reporting no key), or, when it does not take, the stop. */
+  const takeKeyFromPrimary = async (): Promise<string> => {
+    keyOffAt = Date.now();
+    const fenced = await fence(primary, keyFile(primary.home), parked, req, where(primary), signal);
+    if (fenced.evidence) return fenced.evidence;
+    stage('stopping the primary', `the reload did not take the key away (${fenced.seen})`);
+    await stopService(primary.connection, primary.manager, primary.service, { signal });
+    return evidenceOrRefusal(await observe(primary), 'stopped');
+  };
   if (!live) {
     if (onPrimary) {
       if (!isExpected(onPrimary)) {
@@ -160,14 +169,7 @@ export async function handOverValidatorKey(
         stage('waiting for an own block', `a block of ${req.accountId} at the head, up to ${req.slotWaitMs} ms`);
         afterOwnBlock = await waitForOwnBlock(req.networkRpcUrl, req.accountId, req.slotWaitMs, signal);
         stage('fencing the primary', afterOwnBlock === undefined ? 'no own block seen' : `after #${afterOwnBlock}`);
-        keyOffAt = Date.now();
-        const fenced = await fence(primary, keyFile(primary.home), parked, req, where(primary), signal);
-        if (fenced.evidence) primaryEvidence = fenced.evidence;
-        else {
-          stage('stopping the primary', `the reload did not take the key away (${fenced.seen})`);
-          await stopService(primary.connection, primary.manager, primary.service, { signal });
-          primaryEvidence = evidenceOrRefusal(await observe(primary), 'stopped');
-        }
+        primaryEvidence = await takeKeyFromPrimary();
       } else {
         // Stopped before this attempt (by a person, or an attempt that died after its stop): shown, not assumed.
         stage('verifying the primary');
@@ -184,9 +186,18 @@ export async function handOverValidatorKey(
           { nonRetryable: true },
         );
       }
-      // A retry after the fence: the primary must still be seen not signing (keyless, or stopped).
+      // A retry after the key file was moved aside: the primary must be seen not signing (keyless, or stopped).
       stage('verifying the primary');
-      primaryEvidence = evidenceOrRefusal(await observe(primary), 'not-signing');
+      const seen = await observe(primary);
+      const stillSigns = judgeSigner(seen, 'not-signing').verdict === 'unsafe' && seen.otherHolders.length === 0;
+      if (stillSigns && (await isServiceActive(primary.connection, primary.manager, primary.service, { signal }))) {
+        // An attempt died between moving the key file aside and the reload: the primary's service still runs
+        // the key it loaded at start. Fence it again (the key file is aside already); a stopped primary that
+        // still answers with the key is not ours to fence, and is refused below.
+        await ensureStandbyReady(standby, req, where(standby));
+        stage('fencing the primary', 'again: an earlier attempt moved its key file aside and did not reload it');
+        primaryEvidence = await takeKeyFromPrimary();
+      } else primaryEvidence = evidenceOrRefusal(seen, 'not-signing');
     }
 
     stage('installing the staged key');
