@@ -48,7 +48,12 @@ export interface NearScenarioOptions {
   sshUser?: string;
   /** The hosts hold commands' answers when a crash test asks (devnet/hosts/sshd.ts `holdAnswers`). */
   holdAnswers?: boolean;
+  /** The new release opens the node's database as it is: stop-and-restart has no migration to sit out. */
+  withoutMigration?: boolean;
 }
+
+/** The database version of the nodes' data folders when the scenario starts (the old release's). */
+const DB_VERSION = 41;
 
 export interface NearScenario<N extends NearStrategy> {
   strategy: N;
@@ -106,7 +111,7 @@ const layouts: { [N in NearStrategy]: Layout<N> } = {
     testbed: {
       kickouts: DOWNTIME_LONGER_THAN_AN_EPOCH,
       nodes: [
-        { id: 'val-a', host: 'val-a', validator: NEAR_SCENARIO_POOL, dbVersion: 41 },
+        { id: 'val-a', host: 'val-a', validator: NEAR_SCENARIO_POOL, dbVersion: DB_VERSION },
         { id: 'sync', host: 'val-a', service: 'neard-sync' },
       ],
       hosts: ['val-a'],
@@ -123,7 +128,7 @@ const layouts: { [N in NearStrategy]: Layout<N> } = {
     // Three migration steps of 3 s: longer than the 5 s the input allows, and still never interrupted.
     description: 'stop, install, start; a 9 s database migration is followed past its 5 s limit, never cut',
     testbed: {
-      nodes: [{ id: 'val-a', host: 'val-a', validator: NEAR_SCENARIO_POOL, dbVersion: 41 }],
+      nodes: [{ id: 'val-a', host: 'val-a', validator: NEAR_SCENARIO_POOL, dbVersion: DB_VERSION }],
       hosts: ['val-a'],
       binaries: { new: { dbVersion: 44 } },
       migrationStepMs: 3_000,
@@ -169,6 +174,7 @@ export async function startNearScenario<N extends NearStrategy>(
     blockTimeMs: options.blockTimeMs ?? 150,
     otherValidators: options.otherValidators ?? NEAR_SCENARIO_OTHER_VALIDATORS,
     ...layout.testbed,
+    ...(options.withoutMigration ? { binaries: { new: { dbVersion: DB_VERSION } } } : {}),
     ...(options.sshUser === undefined ? {} : { sshUser: options.sshUser }),
     paused: true,
     ...(options.holdAnswers ? { holdAnswers: true } : {}),

@@ -170,7 +170,11 @@ describe('crash matrix: the worker SIGKILLed after each acting step and each und
     async (_name, killPoint) => {
       const { strategy, step, undo } = killPoint;
       const target = statusId(killPoint);
-      const scenario = await startNearScenario(strategy, { holdAnswers: true });
+      // Stop-and-restart's scenario release migrates the database, and once a migration has begun the plan's
+      // safe state is the node left running for an operator (its undo refuses to stop it): its undos are
+      // killed on a release without a migration, where they act.
+      const withoutMigration = undo && strategy === 'nearStopAndRestartUpgrade';
+      const scenario = await startNearScenario(strategy, { holdAnswers: true, withoutMigration });
       const b = (bed = scenario.bed);
       const hosts = Object.values(b.hosts);
       hold = new SshAnswerHold(Object.fromEntries(hosts.map((h) => [h.name, h.sshd.answerHold!.dir])));
