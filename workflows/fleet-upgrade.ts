@@ -111,13 +111,15 @@ export interface FleetResult {
   totals: FleetTotals;
   failed: string[];
   skipped: string[];
+  /** With `planOnly`: the waves, the projected finish and the deadline, as the status would show them. */
+  plan?: FleetStatus;
 }
 
 export async function fleetUpgrade(rawInput: unknown, carried?: FleetCarried): Promise<FleetResult> {
   const input = parseWorkflowInput(fleetInputSchema, rawInput, FLEET_WORKFLOW_TYPE);
   const fleet = new Fleet(input, rawInput, carried ?? (await resolve(input)));
   fleet.install();
-  if (input.planOnly) return fleet.finish('planned');
+  if (input.planOnly) return { ...fleet.finish('planned'), plan: fleet.status() };
   const expected = fleetWorkflowId(input.name);
   if (workflowInfo().workflowId !== expected)
     throw ApplicationFailure.nonRetryable(
@@ -560,12 +562,12 @@ class Fleet {
     const ms = projectedLengthMs(waves, this.input.maxConcurrent, this.soakMs);
     const finish = ms === undefined ? undefined : new Date(nowMs + ms).toISOString();
     const deadline = this.input.deadline ? Date.parse(this.input.deadline) : undefined;
-    const open = this.state !== 'completed' && this.state !== 'aborted' && this.state !== 'planned';
+    const open = this.state !== 'completed' && this.state !== 'aborted';
     const behind = deadline !== undefined && open && (nowMs > deadline || (ms !== undefined && nowMs + ms > deadline));
     return { finish, behind };
   }
 
-  private status(): FleetStatus {
+  status(): FleetStatus {
     const { finish, behind } = this.projection();
     return {
       workflowId: workflowInfo().workflowId,

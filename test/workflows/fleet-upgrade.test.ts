@@ -6,7 +6,11 @@
  * the workflow type of nearStopAndRestartUpgrade. Each validator's plan (how long, fail, the chain's
  * counters) is the test's `memberWork` activity.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -26,6 +30,8 @@ import type { Inventory } from '../../src/config/inventory.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
 import type { fleetUpgrade } from '../../workflows/fleet-upgrade.js';
 import type { MemberPlan } from './fixtures/activities.js';
+import { deadlineProblem, planFleet } from '../../src/client/fleet.js';
+import { repoRoot } from '../../src/repo-root.js';
 import { bundleFixtures, createDevServerEnv } from '../helpers/temporal.js';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -388,4 +394,114 @@ it('continues as new to keep the history bounded; members started before are re-
     `fleet of 40: ${final.continuedAsNew} continue-as-new, history per run ${lengths.reverse().join(', ')} events, ` +
       `at most ${maxOverlap(runs)} open at once (${maxOverlap(runs, 250)} with the report's grace)`,
   );
+}, 90_000);
+
+describe('deadlines', () => {
+  const inFromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+  it('plan projects the finish from the pace of the network and refuses a deadline it misses', async () => {
+    const fixture = await fleetWorker(inventoryOf('pl', 5));
+    const input: FleetInput = {
+      name: 'plan',
+      select: {},
+      targets: { near: { strategy: 'nearZeroDowntimeUpgrade', release } },
+      canary: 1,
+      waveSize: 2,
+      maxConcurrent: 2,
+      soak: '10 minutes',
+    };
+    const [late, inTime] = await fixture.worker.runUntil(async () => [
+      await planFleet(env!.client, { ...input, deadline: inFromNow(30 * 60_000) }, fixture),
+      await planFleet(env!.client, { ...input, deadline: inFromNow(48 * 3600_000) }, fixture),
+    ]);
+    expect(late.waves).toEqual([1, 2, 2]);
+    expect(late.paces).toEqual([
+      expect.objectContaining({
+        network: 'localnet',
+        periodMs: 100_000,
+        source: 'epoch of 100 blocks at 1000 ms observed',
+      }),
+    ]);
+    // Zero-downtime waits about 3 epochs (300 s here); three waves and two soaks of 10 minutes.
+    const projected = Date.parse(late.projectedFinish!) - Date.parse(late.updatedAt);
+    expect(projected).toBe(3 * 300_000 + 2 * 600_000);
+    expect(deadlineProblem(late)).toMatch(/^projected finish .* is past the deadline/);
+    expect(deadlineProblem(inTime)).toBeUndefined();
+  });
+
+  it('a running fleet that falls behind its deadline says so in its status and events', async () => {
+    // The input expects a second per upgrade; the members take three.
+    const fixture = await fleetWorker(inventoryOf('dl', 3), () => ({ holdMs: 3000 }));
+    const h = await startFleet(fixture, {
+      name: 'deadline',
+      canary: 0,
+      waveSize: 3,
+      maxConcurrent: 1,
+      perUpgrade: { nearStopAndRestartUpgrade: '1s' },
+      deadline: inFromNow(7_000),
+    });
+    await fixture.worker.runUntil(async () => {
+      const behind = await until(h, 'behind', (s) => s.deadline?.behind === true);
+      expect(behind.events.map((e) => e.kind)).toContain('deadline-at-risk');
+      await h.result();
+    });
+  });
+});
+
+it('vup fleet plan, start, approve (four eyes) and status as an operator runs them', async () => {
+  const fixture = await fleetWorker(inventoryOf('cli', 3));
+  const scratch = await mkdtemp(path.join(tmpdir(), 'vup-fleet-'));
+  const vup = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', path.join(repoRoot(), 'src', 'cli', 'main.ts'), ...args],
+        {
+          cwd: repoRoot(),
+          env: { ...process.env, TEMPORAL_ADDRESS: env!.address, VUP_TASK_QUEUE: fixture.taskQueue },
+        },
+        (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const input: FleetInput = {
+    name: 'cli',
+    select: {},
+    targets: { near: { strategy: 'nearStopAndRestartUpgrade', release } },
+    canary: 1,
+    waveSize: 2,
+    maxConcurrent: 2,
+    approvalBetweenWaves: true,
+    approvals: { required: 1, forbidStarter: true },
+    deadline: new Date(Date.now() + 2 * 3600_000).toISOString(),
+  };
+  const file = path.join(scratch, 'fleet.json');
+  await writeFile(file, JSON.stringify(input));
+  const lateFile = path.join(scratch, 'late.json');
+  await writeFile(lateFile, JSON.stringify({ ...input, deadline: new Date(Date.now() + 60_000).toISOString() }));
+  try {
+    await fixture.worker.runUntil(async () => {
+      const late = await vup(['fleet', 'plan', '-f', lateFile]);
+      expect(late.code).toBe(1);
+      expect(late.stdout).toMatch(/wave 1 \(canary\): cli-v1\n {2}wave 2: cli-v2, cli-v3/);
+      expect(late.stderr).toMatch(/refused: projected finish .* is past the deadline/);
+      const started = await vup(['fleet', 'start', '-f', file, '--by', 'alice']);
+      expect([started.code, started.stdout]).toEqual([0, expect.stringMatching(/^started fleet-cli/) as string]);
+      const h = env!.client.workflow.getHandle('fleet-cli');
+      await until(h, 'awaiting approval', (st) => st.state === 'awaiting-approval');
+      const self = await vup(['fleet', 'approve', 'cli', '--by', 'alice']);
+      expect(self.code).toBe(1);
+      expect(self.stderr).toMatch(/alice started fleet cli and may not approve it/);
+      const bob = await vup(['fleet', 'approve', 'cli', '--by', 'bob', '--note', 'canary clean']);
+      expect(bob.code).toBe(0);
+      expect(bob.stdout).toContain('approved wave-2 of fleet-cli as bob: the gate opened');
+      await h.result();
+      const shown = await vup(['fleet', 'status', 'cli']);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toMatch(/fleet-cli: completed, wave 2 of 2 — 3 done/);
+      expect(shown.stdout).toMatch(/approved wave-2 by bob at .*: canary clean/);
+      expect(shown.stdout).toMatch(/^2 +completed .* cli-v3$/m);
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }, 90_000);
