@@ -32,6 +32,7 @@ import type { fleetUpgrade } from '../../workflows/fleet-upgrade.js';
 import type { MemberPlan } from './fixtures/activities.js';
 import { deadlineProblem, planFleet } from '../../src/client/fleet.js';
 import { repoRoot } from '../../src/repo-root.js';
+import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { bundleFixtures, createDevServerEnv } from '../helpers/temporal.js';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -395,6 +396,30 @@ it('continues as new to keep the history bounded; members started before are re-
       `at most ${maxOverlap(runs)} open at once (${maxOverlap(runs, 250)} with the report's grace)`,
   );
 }, 90_000);
+
+it('a member whose validator is already being upgraded on its own is refused, and halts the fleet', async () => {
+  const fixture = await fleetWorker(inventoryOf('own', 2), () => ({ holdMs: 60_000 }));
+  await fixture.worker.runUntil(async () => {
+    // The separate upgrade, started as `vup start` starts it: under the validator's upgrade id.
+    const own = await env!.client.workflow.start('nearStopAndRestartUpgrade', {
+      args: [{ validator: { network: 'localnet', accountId: 'own-v1.pool.near' } }],
+      taskQueue: fixture.taskQueue,
+      workflowId: upgradeWorkflowId({ chain: 'near', network: 'localnet', validator: 'own-v1.pool.near' }),
+      ...upgradeIdPolicy(),
+    });
+    const h = await startFleet(fixture, { name: 'own', canary: 1, waveSize: 1, maxConcurrent: 1 });
+    const halted = await until(h, 'halted', (st) => st.state === 'halted');
+    expect(halted.members[0]).toMatchObject({ id: 'own-v1', state: 'failed' });
+    expect(halted.members[0]!.detail).toMatch(/^not started: .*is another upgrade of own-v1.pool.near running\?/);
+    expect(halted.members[1]!.state).toBe('pending');
+    // The separate upgrade goes on untouched.
+    expect((await own.describe()).status.name).toBe('RUNNING');
+    await h.signal(abortSignal, { by: 'op', reason: 'wait for the separate upgrade' });
+    await failureOf(h.result());
+    await own.signal(abortSignal, { by: 'op', reason: 'test over' });
+    await own.result().catch(() => undefined);
+  });
+});
 
 describe('deadlines', () => {
   const inFromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
