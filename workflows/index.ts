@@ -8,3 +8,4 @@ export { nearStopAndRestartUpgrade } from './near-stop-and-restart.js';
 export { nearValidatorKeyHotSwap } from './near-key-hot-swap.js';
 export { polkadotValidatorSwapUpgrade } from './polkadot-validator-swap.js';
 export { preflightUpgrade } from './preflight.js';
+export { fleetUpgrade } from './fleet-upgrade.js';

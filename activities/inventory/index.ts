@@ -10,6 +10,7 @@ import type { InventoryFailureType } from '../../src/api/contracts/failures.js';
 import { inventoryContracts } from '../../src/api/contracts/inventory.js';
 import { strategies } from '../../src/api/strategies.js';
 import { resolveUpgradeTargets, UpgradeRequestError } from '../../src/api/upgrade-request.js';
+import { fleetMembers, fleetNetworks } from '../../src/api/fleet-members.js';
 import { hostNotInInventory, signerNotInInventory, type InventorySource } from '../../src/config/inventory-source.js';
 import { resolveNearSigner, type NearSignerResolver } from '../../src/secrets/near-signer.js';
 import { resolveSubstrateSigner, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
@@ -50,6 +51,25 @@ export function createInventoryActivities(deps: InventoryActivityDeps) {
         if (err instanceof UpgradeRequestError) {
           throw ApplicationFailure.nonRetryable(err.message, NOT_IN_INVENTORY);
         }
+        throw err;
+      }
+    },
+    // eslint-disable-next-line @typescript-eslint/require-await
+    resolveFleetMembers: async (selection) => {
+      if (!deps.inventory) {
+        throw ApplicationFailure.nonRetryable(
+          'this worker has no inventory (VUP_INVENTORY): it cannot select a fleet',
+          NOT_IN_INVENTORY,
+        );
+      }
+      const inventory = deps.inventory.current();
+      try {
+        const members = fleetMembers(inventory, selection);
+        return { members, networks: fleetNetworks(inventory, members) };
+      } catch (err) {
+        if (err instanceof UpgradeRequestError) throw ApplicationFailure.nonRetryable(err.message, NOT_IN_INVENTORY);
+        if (err instanceof z.ZodError)
+          throw ApplicationFailure.nonRetryable(`a member's input is invalid: ${z.prettifyError(err)}`, INVALID_INPUT);
         throw err;
       }
     },

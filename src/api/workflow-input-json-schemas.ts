@@ -4,6 +4,7 @@
  * with defaults are optional); checks across fields live only in the zod schemas the workflows run.
  */
 import { z } from 'zod';
+import { FLEET_WORKFLOW_TYPE, fleetInputSchema } from './fleet.js';
 import { nearWorkflowInputs } from './near-inputs.js';
 import { polkadotWorkflowInputs } from './polkadot-inputs.js';
 
@@ -13,7 +14,11 @@ export function workflowInputJsonSchema(schema: z.ZodType): Record<string, unkno
 
 /** [file name under schemas/, the file's exact text] for every workflow type with a zod input. */
 export function workflowInputJsonSchemaFiles(): [fileName: string, render: () => string][] {
-  return Object.entries({ ...nearWorkflowInputs, ...polkadotWorkflowInputs }).map(([workflowType, schema]) => [
+  return Object.entries({
+    ...nearWorkflowInputs,
+    ...polkadotWorkflowInputs,
+    [FLEET_WORKFLOW_TYPE]: fleetInputSchema,
+  }).map(([workflowType, schema]) => [
     `${workflowType}.input.schema.json`,
     () => `${JSON.stringify(workflowInputJsonSchema(schema), null, 2)}\n`,
   ]);

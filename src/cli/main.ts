@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEFAULT_TASK_QUEUE } from '../api/identity.js';
 import { approveGate, defaultOperator, sendSignal } from './commands/steer.js';
 import { codecServer, type CodecServerCliOptions } from './commands/codec-server.js';
+import * as fleet from './commands/fleet.js';
 import { history } from './commands/history.js';
 import { list } from './commands/list.js';
 import { plan } from './commands/plan.js';
@@ -117,6 +118,73 @@ program
   .description("the run's timeline: steps, activities, waits, signals and updates with who and why, failures")
   .option('--run <runId>', 'a given run (default: the latest)')
   .action(run((id: string, o: { run?: string }) => history(id, connect, o)));
+
+const fleetCommand = program
+  .command('fleet')
+  .description('upgrade many validators of the inventory as one plan: waves, canary, halts, approvals');
+fleetCommand
+  .command('plan')
+  .description(
+    "the waves and the projected finish (from the networks' epoch/session lengths); exit 1 if past the deadline",
+  )
+  .requiredOption('-f, --input-file <file>', 'the fleet input as JSON (schemas/fleetUpgrade.input.schema.json)')
+  .addOption(taskQueue())
+  .action(
+    run(async (o: { inputFile: string; taskQueue: string }) =>
+      fleet.plan(await fleet.readFleetInput(o.inputFile), connect, o),
+    ),
+  );
+fleetCommand
+  .command('start')
+  .description('start the fleet (with a deadline, only when its plan meets it)')
+  .requiredOption('-f, --input-file <file>', 'the fleet input as JSON')
+  .addOption(taskQueue())
+  .addOption(by())
+  .option('--past-deadline', 'start even when the projected finish is past the deadline')
+  .action(
+    run(async (o: { inputFile: string; taskQueue: string; by: string; pastDeadline?: boolean }) =>
+      fleet.start(await fleet.readFleetInput(o.inputFile), connect, o),
+    ),
+  );
+fleetCommand
+  .command('status <name>')
+  .description('one row per validator (wave, state, step, times) and the totals')
+  .option('--json', 'print the status query as JSON')
+  .action(run((name: string, o: { json?: boolean }) => fleet.status(name, connect, o)));
+fleetCommand
+  .command('approve <name>')
+  .description('approve the gate before the next wave (as --by; a fleet may need several distinct approvers)')
+  .option('--gate <gate>', 'the gate (default: the one the fleet waits at)')
+  .addOption(by())
+  .option('--note <text>', 'why')
+  .action(run((name: string, o: { gate?: string; by: string; note?: string }) => fleet.approve(name, connect, o)));
+fleetCommand
+  .command('skip <name> <validator>')
+  .description('leave a validator out: one not started yet, or a running one not to wait for (it is not aborted)')
+  .addOption(by())
+  .option('--reason <text>', 'why')
+  .action(
+    run((name: string, validator: string, o: { by: string; reason?: string }) =>
+      fleet.skip(name, validator, connect, o),
+    ),
+  );
+for (const [kind, description] of [
+  ['pause', 'start no more members until resume'],
+  ['resume', 'start members again (clears a halt)'],
+] as const) {
+  fleetCommand
+    .command(`${kind} <name>`)
+    .description(description)
+    .addOption(by())
+    .option('--reason <text>', 'why')
+    .action(run((name: string, o: { by: string; reason?: string }) => fleet.steer(kind, name, connect, o)));
+}
+fleetCommand
+  .command('abort <name>')
+  .description('start no more members; ask each running one to abort its own safe way')
+  .addOption(by())
+  .requiredOption('--reason <text>', 'why (recorded in the history)')
+  .action(run((name: string, o: { by: string; reason: string }) => fleet.steer('abort', name, connect, o)));
 
 program
   .command('codec-server')

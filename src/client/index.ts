@@ -26,6 +26,24 @@ export {
   type UpgradeRun,
 } from './inspect.js';
 export { hasWorkflowPollers, runPreflight } from './preflight.js';
+export {
+  approveFleet,
+  checkFleetInput,
+  deadlineProblem,
+  fleetIdOf,
+  fleetStatus,
+  planFleet,
+  skipFleetMember,
+  startFleet,
+} from './fleet.js';
+export {
+  fleetInputSchema,
+  fleetWorkflowId,
+  type FleetInput,
+  type FleetMemberRow,
+  type FleetStatus,
+  type FleetApproveResult,
+} from '../api/fleet.js';
 export { createSearchAttributesCommand } from './cluster.js';
 export {
   DEFAULT_MIN_FREE_DISK_BYTES,

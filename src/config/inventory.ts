@@ -92,6 +92,12 @@ export const nearStakingSchema = z.discriminatedUnion('type', [
     .describe('The validator account stakes itself with Stake actions.'),
 ]);
 
+/** Free-form tags a fleet selects validators by (e.g. "eu", "canary-ok"). */
+const validatorLabels = z
+  .array(z.string().min(1).max(63))
+  .optional()
+  .describe('Labels a fleet upgrade can select this validator by (`select.labels`).');
+
 export const nearValidatorSchema = z
   .strictObject({
     id: identifier,
@@ -102,6 +108,7 @@ export const nearValidatorSchema = z
     ),
     staking: nearStakingSchema,
     nodes: validatorNodesSchema,
+    labels: validatorLabels,
     networkRpc: httpRpcUrl.describe(
       'An RPC of the network (a synced node of your own or an endpoint you trust) for epochs, staking and the chain waits.',
     ),
@@ -140,6 +147,7 @@ export const polkadotValidatorSchema = z
     stash: ss58Address.describe('The stash account (SS58): the session keys and their ownership proof are for it.'),
     setKeys: setKeysSchema,
     nodes: validatorNodesSchema,
+    labels: validatorLabels,
     networkRpc: rpcUrl.describe(
       'An RPC of the relay chain (a synced node of your own or an endpoint you trust) for sessions, keys and finality.',
     ),

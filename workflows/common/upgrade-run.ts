@@ -20,6 +20,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   patched,
@@ -36,6 +37,7 @@ import {
 import { errorText } from '../../src/api/error-text.js';
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { statusQuery } from '../../src/api/messages.js';
+import { memberDoneSignal, type MemberReport } from '../../src/api/fleet.js';
 import { plannedSteps, plans, type PlanStep, type PlannedStep, type StepOf } from '../../src/api/plans.js';
 import { strategies, type ParsedStrategyTargets, type StrategyName } from '../../src/api/strategies.js';
 import {
@@ -134,6 +136,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       this.steps.setStage('completed');
       this.steps.publish();
       this.metrics.upgradeEnded('completed', this.carried.startedAt);
+      await this.reportToFleet('completed');
       await condition(allHandlersFinished);
       return result;
     } catch (err) {
@@ -149,7 +152,34 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       this.steps.setStage(this.steps.state);
       this.steps.publish();
       this.metrics.upgradeEnded(outcome, this.carried.startedAt, errorType(err));
-      throw aborted ? err : forOperators(err, failedAt);
+      const failure = aborted ? err : forOperators(err, failedAt);
+      await this.reportToFleet(outcome, describe(failure));
+      throw failure;
+    }
+  }
+
+  /**
+   * A run started by a fleet (workflows/fleet-upgrade.ts) tells it how it ended, by the fleet's workflow id:
+   * the signal reaches the fleet's current run, also after it continued as new and no longer holds this
+   * child's handle. A run with no parent (every run started on its own) sends nothing.
+   */
+  private async reportToFleet(outcome: MemberReport['outcome'], error?: string): Promise<void> {
+    const parent = workflowInfo().parent;
+    if (!parent) return;
+    const observed = observedStatus(this);
+    const report: MemberReport = {
+      workflowId: workflowInfo().workflowId,
+      outcome,
+      ...(error ? { error } : {}),
+      ...(observed ? { observed } : {}),
+    };
+    try {
+      await CancellationScope.nonCancellable(() =>
+        getExternalWorkflowHandle(parent.workflowId).signal(memberDoneSignal, report),
+      );
+    } catch (err) {
+      // A fleet that is gone (terminated) cannot hear it; the upgrade's own outcome stands.
+      log.warn('could not tell the fleet how this upgrade ended', { fleet: parent.workflowId, error: describe(err) });
     }
   }
 

@@ -122,3 +122,35 @@ describe('every host and signer an activity is handed', () => {
     expect(failure.message).toBe('signer "planted" is not in the worker\'s inventory');
   });
 });
+
+describe('resolveFleetMembers', () => {
+  const targets = {
+    near: { strategy: 'nearStopAndRestartUpgrade' as const, release: stopAndRestart.release },
+    polkadot: { strategy: 'polkadotValidatorSwapUpgrade' as const },
+  };
+  const resolve = (input: Parameters<ReturnType<typeof createActivities>['resolveFleetMembers']>[0]) =>
+    run(createActivities({ connections, inventory: staticInventory(inventory) }).resolveFleetMembers, input);
+
+  it('selects by chain, each member with the input and upgrade id `vup start` would use, and its network RPC', async () => {
+    const { members, networks } = await resolve({ select: { chain: 'near' }, targets });
+    expect(members.map((m) => [m.id, m.strategy, m.workflowId])).toEqual([
+      ['mypool', 'nearStopAndRestartUpgrade', 'upgrade-near-mainnet-mypool.poolv1.near'],
+    ]);
+    expect(members[0]!.input).toEqual(stopAndRestart);
+    expect(networks).toEqual([{ chain: 'near', network: 'mainnet', rpcUrl: 'https://rpc.mainnet.near.org' }]);
+    expect(reached).toEqual([]);
+  });
+
+  it('refuses an unknown id, a selection that matches nothing, and a chain without a target, naming the field', async () => {
+    await expect(failureOf(resolve({ select: { ids: ['nope'] }, targets }))).resolves.toMatchObject({
+      type: 'NotInInventory',
+      message: expect.stringMatching(/^select\.ids: no validator "nope"/) as string,
+    });
+    await expect(failureOf(resolve({ select: { labels: ['nowhere'] }, targets }))).resolves.toMatchObject({
+      message: expect.stringMatching(/^select: no validator/) as string,
+    });
+    await expect(failureOf(resolve({ select: {}, targets: { near: targets.near } }))).resolves.toMatchObject({
+      message: expect.stringMatching(/^targets\.polkadot: validator "dot-validator"/) as string,
+    });
+  });
+});
