@@ -397,7 +397,12 @@ class Fleet {
       else if (missedAbove !== undefined && missed > missedAbove)
         this.haltWith(`${row.id}: ${missed} missed blocks/slots, more than ${missedAbove}`, row);
     }
-    if (report.kickedOut && this.input.haltOn.kickout) this.haltWith(`${row.id}: kicked out by the chain`, row);
+    const kickout = report.observed?.kickouts?.[0];
+    if (kickout && this.input.haltOn.kickout)
+      this.haltWith(
+        `${row.id}: kicked out by the chain at the end of epoch ${kickout.period} (${kickout.reason})`,
+        row,
+      );
     this.touch();
   }
 

@@ -299,8 +299,8 @@ export interface MemberReport {
   workflowId: string;
   outcome: 'completed' | 'failed' | 'aborted';
   error?: string;
+  /** What the member's looks read of the chain's counters: missed blocks/slots, double signs, kickouts. */
   observed?: ObservedStatus;
-  kickedOut?: boolean;
 }
 
 export interface FleetApproveRequest {

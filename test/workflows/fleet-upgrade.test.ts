@@ -352,6 +352,22 @@ it('halts on a member the chain saw double sign', async () => {
   });
 });
 
+it('halts on a member the chain kicked out (its looks read prev_epoch_kickout)', async () => {
+  const kickout = { period: 7, reason: 'NotEnoughBlocks' };
+  const fixture = await fleetWorker(inventoryOf('ko', 3), (v) =>
+    v.startsWith('ko-v1.') ? { counters: { missed: { blocks: 30 }, kickedOut: kickout, source: 'test' } } : {},
+  );
+  const h = await startFleet(fixture, { name: 'kickout', canary: 1, waveSize: 2, maxConcurrent: 2 });
+  await fixture.worker.runUntil(async () => {
+    const halted = await until(h, 'halted', (s) => s.state === 'halted');
+    expect(halted.halt!.reason).toBe('ko-v1: kicked out by the chain at the end of epoch 7 (NotEnoughBlocks)');
+    expect(halted.members[0]!.observed?.kickouts).toEqual([kickout]);
+    expect(halted.totals.pending).toBe(2);
+    await h.signal(abortSignal, { by: 'op', reason: 'kickout' });
+    await failureOf(h.result());
+  });
+});
+
 it('continues as new to keep the history bounded; members started before are re-attached; status survives', async () => {
   const fixture = await fleetWorker(inventoryOf('cn', 40), () => ({ holdMs: 400 }));
   const historyLimit = 200;
