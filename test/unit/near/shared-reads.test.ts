@@ -5,43 +5,26 @@
  * flight and keeps an answer for a block's time. Counted at the wire, by an HTTP relay in front of the local
  * NEAR network's JSON-RPC.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KeyPair } from 'near-api-js';
 import { createActivities, type Activities } from '../../../activities/index.js';
 import { startNearDevnet, type NearDevnet } from '../../../devnet/near/index.js';
+import { startCountingRelay, type CountingRelay } from '../../../devnet/near/counting-relay.js';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import { MockActivityEnvironment } from '../../helpers/activity-environment.js';
 
 let devnet: NearDevnet;
-let relay: Server;
-let relayUrl: string;
+let relay: CountingRelay;
 let activities: Activities;
-/** Every method the relay passed on, in order. */
-const calls: string[] = [];
 
 beforeAll(async () => {
   devnet = await startNearDevnet({ epochLength: 20, blockTimeMs: 100 });
   await devnet.waitForHeight(25);
-  relay = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      calls.push((JSON.parse(body) as { method: string }).method);
-      void fetch(devnet.rpcUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }).then(
-        async (answer) => res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(await answer.text()),
-        () => res.writeHead(502).end(),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+  relay = await startCountingRelay(devnet.rpcUrl);
   activities = createActivities({ connections: new SshConnectionPool() });
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => relay?.close(resolve));
+  await relay?.close();
   await devnet?.stop();
 });
 
@@ -49,11 +32,11 @@ afterAll(async () => {
 async function boundary(n: number): Promise<string[]> {
   // Past the answers the previous round left (a block's time).
   await new Promise((r) => setTimeout(r, 1_100));
-  calls.length = 0;
+  relay.calls.length = 0;
   const looks = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       new MockActivityEnvironment().execute(activities.lookKeyStage, {
-        rpcUrl: relayUrl,
+        rpcUrl: relay.url,
         accountId: `validator-${i}.poolv1.near`,
         publicKey: KeyPair.fromRandom('ed25519').getPublicKey().toString(),
         want: 'current',
@@ -62,7 +45,7 @@ async function boundary(n: number): Promise<string[]> {
   );
   expect(looks.every((l) => !l.reached && l.value!.stage === 'absent')).toBe(true);
   // devnet_counters (double signs by account) is the devnet's own method, which a real node does not have.
-  return calls.filter((m) => m !== 'devnet_counters');
+  return relay.calls.filter((m) => m !== 'devnet_counters');
 }
 
 it('answers 300 looks at one boundary with the reads of one', async () => {
