@@ -87,6 +87,7 @@ export async function measureWaitingUpgrades(
     await worker.ask({ type: 'gc' });
     const waiting = await worker.figures();
     if (process.env.BENCH_SNAPSHOT) await worker.ask({ type: 'snapshot', path: process.env.BENCH_SNAPSHOT });
+    if (process.env.BENCH_DEBUG) opts.log(`  idle ${JSON.stringify(idle)}\n  waiting ${JSON.stringify(waiting)}`);
     opts.log(`  worker RSS ${(waiting.rssBytes / MiB).toFixed(0)} MiB (idle ${(idle.rssBytes / MiB).toFixed(0)})`);
 
     const s0 = Date.now();

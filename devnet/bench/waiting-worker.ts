@@ -6,6 +6,7 @@
  * Env: TEMPORAL_ADDRESS, BENCH_TASK_QUEUE, BENCH_CHAIN (JSON SharedChain), BENCH_WORKER_OPTIONS (JSON, optional
  * overrides of the factory's workflow settings, to compare them).
  */
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { bundleUpgradeWorkflows, workflowWorkerSettings } from '../../worker/create-worker.js';
@@ -16,6 +17,10 @@ export interface WorkerFigures {
   heapUsedBytes: number;
   heapTotalBytes: number;
   externalBytes: number;
+  arrayBuffersBytes: number;
+  mallocedBytes: number;
+  /** RssAnon of /proc/self/status: what the process allocated, not the files it maps. */
+  rssAnonBytes: number;
   nativeContexts: number;
   cpuMicros: number;
   runsWaiting: number;
@@ -26,6 +31,11 @@ export interface WorkerFigures {
 
 export type WorkerRequest =
   { type: 'figures' } | { type: 'gc' } | { type: 'snapshot'; path: string } | { type: 'stop' };
+
+function rssAnon(): number {
+  const line = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return line ? Number(line[1]) * 1024 : NaN;
+}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -51,6 +61,9 @@ async function main(): Promise<void> {
         heapUsedBytes: m.heapUsed,
         heapTotalBytes: m.heapTotal,
         externalBytes: m.external,
+        arrayBuffersBytes: m.arrayBuffers,
+        mallocedBytes: v8.getHeapStatistics().malloced_memory,
+        rssAnonBytes: rssAnon(),
         nativeContexts: v8.getHeapStatistics().number_of_native_contexts,
         cpuMicros: cpu.user + cpu.system,
         runsWaiting: fleet.runsWithLooks(1),
