@@ -21,6 +21,8 @@ import type { WorkerFigures, WorkerRequest } from './waiting-worker.js';
 
 export interface WaitingFigures {
   n: number;
+  /** The worker's maxCachedWorkflows when the bench set one other than the factory's. */
+  maxCached?: number;
   epochSeconds: number;
   idleRssMiB: number;
   rssMiB: number;
@@ -120,8 +122,10 @@ export async function measureWaitingUpgrades(
     } else {
       note = 'epoch round skipped: the boundary passed before the measurements ended (raise BENCH_EPOCH_S)';
     }
+    const maxCached = opts.workerOptions?.maxCachedWorkflows;
     return {
       n,
+      ...(typeof maxCached === 'number' ? { maxCached } : {}),
       epochSeconds: opts.epochSeconds,
       idleRssMiB: idle.rssBytes / MiB,
       rssMiB: waiting.rssBytes / MiB,
