@@ -35,12 +35,12 @@ export function sharedNearRpc(url: string): JsonRpcProvider {
     provider = nearRpc(url);
     const send = provider.sendJsonRpc.bind(provider);
     const reads = new SharedReads();
-    provider.sendJsonRpc = ((method: string, params: unknown) =>
+    provider.sendJsonRpc = (method: string, params: unknown) =>
       SHARED_METHODS.has(method)
         ? reads.get(`${method} ${JSON.stringify(params)}`, pinned(params) ? PINNED_READ_TTL_MS : HEAD_READ_TTL_MS, () =>
             send(method as 'status', params as []),
           )
-        : send(method as 'status', params as []));
+        : send(method as 'status', params as []);
     sharedProviders.set(url, provider);
   }
   return provider;
