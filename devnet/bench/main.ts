@@ -111,15 +111,15 @@ function rpcSection(rows: RpcRoundFigures[]): string[] {
     '',
     'N validators of one NEAR network look at their key at once (lookKeyStage), against the local network behind a',
     'relay that counts nearcore methods. Shared: the worker’s looks now (one provider per endpoint, reads joined',
-    'in flight and kept for a block). Unshared: the same reads, each look on its own, as before (up to 1,000 looks).',
+    'in flight and kept for a block). Unshared: the same reads, each look on its own, as before (up to 500 looks).',
     'The devnet’s own double-sign method (devnet_counters, by account, absent on a real node) is counted apart.',
     '',
-    '| N | shared: calls (s) | unshared: looks, calls (s) | calls per look unshared | devnet_counters |',
-    '| --- | --- | --- | --- | --- |',
+    '| N | shared: calls (s) | unshared: looks, calls (s) | calls per look unshared | devnet_counters | looks failed shared / unshared |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
         `| ${r.n} | ${r.sharedCalls} (${f1(r.sharedSeconds)}) | ${r.unsharedLooks}, ${r.unsharedCalls} (${f1(r.unsharedSeconds)}) | ` +
-        `${f1(r.unsharedCalls / r.unsharedLooks)} | ${r.devnetCountersCalls} |`,
+        `${f1(r.unsharedCalls / r.unsharedLooks)} | ${r.devnetCountersCalls} | ${r.failedLooks.shared} / ${r.failedLooks.unshared} |`,
     ),
     '',
     `Target: a number of calls that does not grow with N: ${
@@ -197,6 +197,7 @@ async function main(): Promise<void> {
       rows.push(await measureWaitingUpgrades(n, { epochSeconds: epochSecondsFor(n), workerOptions, log }));
     }
     lines.push(...waitingSection(rows));
+    writeFileSync(out, lines.join('\n'));
   }
   if (parts.has('rpc')) {
     const rows: RpcRoundFigures[] = [];
@@ -205,6 +206,7 @@ async function main(): Promise<void> {
       rows.push(await measureRpcRound(n));
     }
     lines.push(...rpcSection(rows));
+    writeFileSync(out, lines.join('\n'));
   }
   if (parts.has('histories')) lines.push(...historiesSection());
   lines.push(

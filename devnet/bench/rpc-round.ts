@@ -25,9 +25,11 @@ export interface RpcRoundFigures {
   unsharedSeconds: number;
   /** The devnet's own double-sign counter (devnet_counters), one per look; a real node does not have it. */
   devnetCountersCalls: number;
+  /** Looks that failed (the RPC overwhelmed), shared and unshared. */
+  failedLooks: { shared: number; unshared: number };
 }
 
-export async function measureRpcRound(n: number, unsharedCap = 1_000): Promise<RpcRoundFigures> {
+export async function measureRpcRound(n: number, unsharedCap = 500): Promise<RpcRoundFigures> {
   const devnet = await startNearDevnet({ epochLength: 600, blockTimeMs: 100 });
   const relays: CountingRelay[] = [];
   try {
@@ -47,10 +49,11 @@ export async function measureRpcRound(n: number, unsharedCap = 1_000): Promise<R
       await new Promise((r) => setTimeout(r, 1_100));
       calls.length = 0;
       const t0 = Date.now();
-      await Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+      const done = await Promise.allSettled(Array.from({ length: count }, (_, i) => one(i)));
+      const failed = done.filter((d) => d.status === 'rejected').length;
       const seconds = (Date.now() - t0) / 1000;
       const nearcore = calls.filter((m) => m !== 'devnet_counters').length;
-      return { nearcore, devnet: calls.length - nearcore, seconds };
+      return { nearcore, devnet: calls.length - nearcore, seconds, failed };
     };
     const shared = await round(n, (i) => new MockActivityEnvironment().run(activities.lookKeyStage, look(i)));
     const unsharedLooks = Math.min(n, unsharedCap);
@@ -70,6 +73,7 @@ export async function measureRpcRound(n: number, unsharedCap = 1_000): Promise<R
       unsharedCalls: unshared.nearcore,
       unsharedSeconds: unshared.seconds,
       devnetCountersCalls: shared.devnet,
+      failedLooks: { shared: shared.failed, unshared: unshared.failed },
     };
   } finally {
     for (const relay of relays) await relay.close();
