@@ -59,6 +59,7 @@ export async function createUpgradeWorker(options: UpgradeWorkerOptions): Promis
     workflowBundle: bundle,
     activities: createActivities(options.activities),
     interceptors: { activity: [activityMetricsInterceptor, ...(options.activityInterceptors ?? [])] },
+    ...workflowWorkerSettings(),
     workerDeploymentOptions: deployment,
     ...(options.shutdownGraceTime !== undefined ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
@@ -67,13 +68,38 @@ export async function createUpgradeWorker(options: UpgradeWorkerOptions): Promis
   return { worker, deployment };
 }
 
-/** Bundles workflows/index.ts (from source under tsx and jest) or workflows/index.js (from dist/). */
-export function bundleUpgradeWorkflows(logger?: Logger): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), ...(logger ? { logger } : {}) });
+/** Runs a worker keeps in memory by default (docs/operating.md, "How many upgrades one worker holds"). */
+export const DEFAULT_MAX_CACHED_RUNS = 1_000;
+
+/**
+ * How the worker holds the runs it serves: every run in one reused V8 context (the SDK's default, stated so it
+ * stays), up to VUP_MAX_CACHED_RUNS of them cached (default DEFAULT_MAX_CACHED_RUNS) rather than the SDK's
+ * default, which it derives from the heap limit and which let a worker grow past its memory. A run beyond the
+ * cache is evicted and replays its history at its next task; more open upgrades than this want more workers.
+ */
+export function workflowWorkerSettings(env: NodeJS.ProcessEnv = process.env): {
+  maxCachedWorkflows: number;
+  reuseV8Context: true;
+} {
+  const raw = env.VUP_MAX_CACHED_RUNS;
+  const maxCachedWorkflows = raw === undefined ? DEFAULT_MAX_CACHED_RUNS : Number(raw);
+  if (!Number.isInteger(maxCachedWorkflows) || maxCachedWorkflows < 0)
+    throw new Error(`VUP_MAX_CACHED_RUNS=${raw}: want a whole number of runs (0 or more)`);
+  return { maxCachedWorkflows, reuseV8Context: true };
 }
 
-function workflowsPath(): string {
-  const candidates = ['../workflows/index.ts', '../workflows/index.js'].map((p) =>
+/** Bundles workflows/index.ts (from source under tsx and jest) or workflows/index.js (from dist/), the same for shared-modules. */
+export function bundleUpgradeWorkflows(logger?: Logger): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: workflowsPath('index'),
+    // Evaluated once per workflow thread and shared by every run (workflows/shared-modules.ts says what and why).
+    preloadModules: [workflowsPath('shared-modules')],
+    ...(logger ? { logger } : {}),
+  });
+}
+
+function workflowsPath(module: string): string {
+  const candidates = [`../workflows/${module}.ts`, `../workflows/${module}.js`].map((p) =>
     fileURLToPath(new URL(p, import.meta.url)),
   );
   return candidates.find((p) => existsSync(p)) ?? candidates[1]!;

@@ -17,7 +17,7 @@ import { nodeStatus as readNodeStatus, requireChain } from '../../src/near/node-
 import { observeNearSigner } from '../../src/near/signer-evidence.js';
 import { producedSince } from '../../src/near/production.js';
 import { nearValidatorCounters } from '../../src/near/validator-counters.js';
-import { messageOf, nearRpc, reading } from '../../src/near/rpc.js';
+import { messageOf, reading, sharedNearRpc } from '../../src/near/rpc.js';
 import { stakeWithKey as submitStake } from '../../src/near/staking.js';
 import { handOverValidatorKey as handOver, withdrawValidatorKey as withdraw } from '../../src/near/key-handover.js';
 import {
@@ -110,10 +110,11 @@ export function createNearActivities(deps: NearActivityDeps) {
     lookNodeSynced: async (req) => {
       const maxLag = req.maxLagBlocks;
       return reportingNearErrors(async () => {
+        const shared = sharedNearRpc(req.networkRpcUrl);
         const [node, network, epoch] = await Promise.all([
           tryNodeStatus(req.nodeRpcUrl),
-          readNodeStatus(req.networkRpcUrl),
-          readEpochInfo(req.networkRpcUrl),
+          readNodeStatus(req.networkRpcUrl, shared),
+          readEpochInfo(req.networkRpcUrl, shared),
         ]);
         if (req.chainId) requireChain(network, req.chainId, req.networkRpcUrl, 'the network RPC');
         const relook = Math.round(RELOOK_BLOCKS * epoch.observedBlockTimeMs);
@@ -137,10 +138,11 @@ export function createNearActivities(deps: NearActivityDeps) {
 
     lookKeyStage: async (req) => {
       return reportingNearErrors(async () => {
+        const shared = sharedNearRpc(req.rpcUrl);
         const [standing, epoch, counters] = await Promise.all([
-          readKeyStanding(req.rpcUrl, req.accountId, req.publicKey),
-          readEpochInfo(req.rpcUrl),
-          nearValidatorCounters(req.rpcUrl, req.accountId),
+          readKeyStanding(req.rpcUrl, req.accountId, req.publicKey, shared),
+          readEpochInfo(req.rpcUrl, shared),
+          nearValidatorCounters(req.rpcUrl, req.accountId, shared),
         ]);
         const reached = KEY_STAGE_RANK[standing.stage] >= KEY_STAGE_RANK[req.want];
         const detail =
@@ -163,11 +165,11 @@ export function createNearActivities(deps: NearActivityDeps) {
 
     lookNodeSigning: async (req) => {
       return reportingNearErrors(async () => {
-        const network = nearRpc(req.networkRpcUrl);
+        const network = sharedNearRpc(req.networkRpcUrl);
         const [node, validators, epoch] = await Promise.all([
           tryNodeStatus(req.nodeRpcUrl),
           reading(req.networkRpcUrl, 'validators', () => network.viewValidators()),
-          readEpochInfo(req.networkRpcUrl),
+          readEpochInfo(req.networkRpcUrl, network),
         ]);
         const counters = await nearValidatorCounters(req.networkRpcUrl, req.accountId, network, validators);
         const answer = (seen: ChainObservation<{ producedSince: number }>) => ({

@@ -52,6 +52,8 @@ export interface NearTimedSimOptions {
   now: () => Promise<number>;
   /** The key the account validates with at genesis. */
   initialKey: string;
+  /** When height 0 was (default: the first look), so several sims can share one chain's epochs. */
+  genesisMs?: number;
   /** The id of the signer that holds the pool owner's key; any other signer is refused like the contract does. */
   ownerSignerId: string;
   nodes: SimNodeOptions[];
@@ -103,7 +105,7 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
   const doubleSigners: string[] = [];
   /** Every stop of a running node, with the epoch it happened in. */
   const stops: { node: string; epoch: number }[] = [];
-  let genesisMs: number | undefined;
+  let genesisMs = opts.genesisMs;
   let keyCounter = 0;
   let observations = 0;
 

@@ -12,6 +12,71 @@ export function nearRpc(url: string): JsonRpcProvider {
   return new JsonRpcProvider({ url }, { retries: 2, wait: 200, backoff: 2 });
 }
 
+/** Reads of the chain's head (`validators` now, the latest block, `status`, the config): as fresh as a block. */
+const HEAD_READ_TTL_MS = 1_000;
+/** Reads at a given block or epoch do not change; kept a while for the next look of another run. */
+const PINNED_READ_TTL_MS = 10 * 60_000;
+/** Methods whose answers are shared; never a transaction, a view call or anything a caller acts on at once. */
+const SHARED_METHODS = new Set(['validators', 'block', 'status', 'EXPERIMENTAL_protocol_config']);
+
+const sharedProviders = new Map<string, JsonRpcProvider>();
+
+/**
+ * The provider of the chain waits' looks: one per endpoint in this process, whose reads of the chain's state
+ * (`validators`, `block`, `status`, the protocol config) are shared by every run the worker serves: a read
+ * already in flight is joined, an answer is kept for a block's time (for good when it names a block or an
+ * epoch). So an epoch boundary at which a thousand runs of one network look at once costs a few reads of that
+ * network's RPC, not a few per run. Steps that act on what they read (staking, the key hand-over) use
+ * nearRpc's fresh reads.
+ */
+export function sharedNearRpc(url: string): JsonRpcProvider {
+  let provider = sharedProviders.get(url);
+  if (!provider) {
+    provider = nearRpc(url);
+    const send = provider.sendJsonRpc.bind(provider);
+    const reads = new SharedReads();
+    provider.sendJsonRpc = (method: string, params: unknown) =>
+      SHARED_METHODS.has(method)
+        ? reads.get(`${method} ${JSON.stringify(params)}`, pinned(params) ? PINNED_READ_TTL_MS : HEAD_READ_TTL_MS, () =>
+            send(method as 'status', params as []),
+          )
+        : send(method as 'status', params as []);
+    sharedProviders.set(url, provider);
+  }
+  return provider;
+}
+
+/** Params that name a block or an epoch (`{ block_id }`, `{ epoch_id }`), not `finality` or the head (`[null]`). */
+function pinned(params: unknown): boolean {
+  return (
+    typeof params === 'object' &&
+    params !== null &&
+    !Array.isArray(params) &&
+    (('block_id' in params && params.block_id != null) || ('epoch_id' in params && params.epoch_id != null))
+  );
+}
+
+/** Answers by key for a while, and one read in flight per key; a failed read is not kept. */
+class SharedReads {
+  private readonly entries = new Map<string, { until: number; answer: Promise<unknown> }>();
+
+  get<T>(key: string, ttlMs: number, read: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const held = this.entries.get(key);
+    if (held && held.until > now) return held.answer as Promise<T>;
+    if (this.entries.size >= 1_000) for (const [k, e] of this.entries) if (e.until <= now) this.entries.delete(k);
+    const answer = read();
+    // Kept from now until a block's time after it answers; dropped at once if it fails.
+    const entry = { until: Infinity, answer };
+    this.entries.set(key, entry);
+    answer.then(
+      () => (entry.until = Date.now() + ttlMs),
+      () => this.entries.get(key) === entry && this.entries.delete(key),
+    );
+    return answer;
+  }
+}
+
 /**
  * Runs one read against an RPC; failures become NearErrors (NearErrors pass through). An account or contract
  * the chain does not have is a wrong input (the pool id, the account id), which no retry fixes.
