@@ -46,7 +46,9 @@ import {
   UpgradeValidator,
 } from '../../src/api/search-attributes.js';
 import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
+import type { NotificationKind } from '../../src/api/notifications.js';
 import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
+import { Notifier } from './notify.js';
 import { observedStatus } from './chain-counters.js';
 import { parseWorkflowInput } from './input.js';
 import { resolvedTargets } from './targets.js';
@@ -70,6 +72,8 @@ export interface UpgradeSpec {
   identity: ValidatorIdentity;
   plan: PlannedStep[];
   manualApproval?: boolean;
+  /** Whether the run tells the worker's webhooks about its gates, failure and completion (workflows/common/notify.ts). */
+  notify?: boolean;
 }
 
 export interface StepOptions<T> {
@@ -95,6 +99,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
   readonly steps: StepBook;
   readonly gates: Gates;
   readonly metrics: UpgradeMetrics;
+  readonly notifier: Notifier;
   private readonly undos: Undo[] = [];
   private readonly carried: CarriedState;
   /** Chain looks made in this run (see chain-wait.ts); a fresh run after continue-as-new starts at 0. */
@@ -108,6 +113,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
     carried?: CarriedState,
   ) {
     this.metrics = new UpgradeMetrics(spec.strategy, spec.identity);
+    this.notifier = new Notifier(spec.notify ?? false);
     if (!carried) this.metrics.upgradeStarted();
     this.carried = carried ?? {
       startedAt: new Date().toISOString(),
@@ -123,6 +129,12 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       if (this.gates.pendingApproval) this.steps.setStage(AWAITING_APPROVAL_STAGE);
       this.steps.publish();
     });
+    this.gates.onAwaitingApproval = (gate, description) =>
+      this.notify(
+        'awaiting-approval',
+        `awaiting approval of ${gate}: ${description}`,
+        spec.plan.find((p) => p.id === gate)?.title,
+      );
     this.steps.extraDetails = () => this.gateLines();
   }
 
@@ -134,7 +146,9 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       this.steps.setStage('completed');
       this.steps.publish();
       this.metrics.upgradeEnded('completed', this.carried.startedAt);
+      this.notify('completed', 'the upgrade completed');
       await condition(allHandlersFinished);
+      await this.notifier.settled();
       return result;
     } catch (err) {
       if (err instanceof ContinueAsNew) throw err;
@@ -149,6 +163,8 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       this.steps.setStage(this.steps.state);
       this.steps.publish();
       this.metrics.upgradeEnded(outcome, this.carried.startedAt, errorType(err));
+      this.notify(outcome, `${failedAt ? `${failedAt} failed: ` : ''}${describe(err)}`, current?.title);
+      await this.notifier.settled();
       throw aborted ? err : forOperators(err, failedAt);
     }
   }
@@ -221,6 +237,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
   /** Continues as new with the same input and everything this run knows. Never returns. */
   async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
+    await this.notifier.settled();
     const state: CarriedState = {
       ...this.carried,
       continuedAsNew: this.carried.continuedAsNew + 1,
@@ -250,6 +267,16 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       pause: this.gates.pause,
       abortRequested: this.gates.abortRequested,
     };
+  }
+
+  /** Tells the worker's webhooks (if any) about this run; never waits and never fails the run. */
+  notify(kind: NotificationKind, message: string, step?: string): void {
+    this.notifier.send(kind, {
+      validators: [this.spec.identity.validator],
+      strategy: this.spec.strategy,
+      step,
+      message,
+    });
   }
 
   private registerUndo<T>(step: Step, result: T, opts: StepOptions<T>): void {
@@ -366,7 +393,7 @@ function beginFrame(
   // The table pairs each schema with functions of its own output; TypeScript cannot follow the pairing.
   const identity = (spec.identity as (i: unknown) => ValidatorIdentity)(input);
   return beginUpgrade(
-    { strategy, identity, plan: plannedSteps(strategy, input), manualApproval: input.manualApproval },
+    { strategy, identity, plan: plannedSteps(strategy, input), manualApproval: input.manualApproval, notify: true },
     rawInput,
     carried,
   );
