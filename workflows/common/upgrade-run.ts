@@ -36,7 +36,15 @@ import {
 import { errorText } from '../../src/api/error-text.js';
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { statusQuery } from '../../src/api/messages.js';
-import { plannedSteps, plans, type PlanStep, type PlannedStep, type StepOf } from '../../src/api/plans.js';
+import {
+  planPatches,
+  plannedSteps,
+  plans,
+  retiredSteps,
+  type PlanStep,
+  type PlannedStep,
+  type StepOf,
+} from '../../src/api/plans.js';
 import { strategies, type ParsedStrategyTargets, type StrategyName } from '../../src/api/strategies.js';
 import {
   AWAITING_APPROVAL_STAGE,
@@ -194,6 +202,11 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
     this.steps.mark(id, title, 'done');
     this.registerUndo(step, result, opts);
     return result;
+  }
+
+  /** Whether this run's plan has the step (plans change with workflow patches; see `plannedSteps`). */
+  takes(step: Step): boolean {
+    return this.spec.plan.some((p) => p.id === step.id);
   }
 
   /** Marks a planned step that this run does not need (e.g. no release to install), with the reason. */
@@ -392,11 +405,40 @@ function beginFrame(
     );
   // The table pairs each schema with functions of its own output; TypeScript cannot follow the pairing.
   const identity = (spec.identity as (i: unknown) => ValidatorIdentity)(input);
-  return beginUpgrade(
-    { strategy, identity, plan: plannedSteps(strategy, input), manualApproval: input.manualApproval, notify: true },
+  const taken = planPatchesTaken(strategy, carried);
+  const run = beginUpgrade(
+    {
+      strategy,
+      identity,
+      plan: plannedSteps(strategy, input, (id) => taken[id] ?? true),
+      manualApproval: input.manualApproval,
+      notify: true,
+    },
     rawInput,
     carried,
   );
+  for (const [id, isTaken] of Object.entries(taken)) run.remember(`patch:${id}`, () => isTaken);
+  return run;
+}
+
+/**
+ * Which of the patches that change the strategy's plan this upgrade takes, decided once and kept across
+ * continue-as-new: a run recorded before a patch replays without it; a run that continued as new into a
+ * newer worker keeps the old steps if it had begun them.
+ */
+function planPatchesTaken(strategy: StrategyName, carried?: CarriedState): Record<string, boolean> {
+  const taken: Record<string, boolean> = {};
+  for (const id of planPatches(strategy)) {
+    const known = carried?.remembered[`patch:${id}`];
+    if (typeof known === 'boolean') {
+      taken[id] = known;
+      continue;
+    }
+    const retired = new Set(retiredSteps(strategy, id).map((s) => s.id));
+    const begunRetired = carried?.steps.some((s) => retired.has(s.id) && s.state !== 'pending') ?? false;
+    taken[id] = patched(id) && !begunRetired;
+  }
+  return taken;
 }
 
 /** The failure's type for the failed-upgrades metric: an ApplicationFailure's type, else the error's name. */
