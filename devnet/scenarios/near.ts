@@ -48,6 +48,8 @@ export interface NearScenarioOptions {
   sshUser?: string;
   /** The hosts hold commands' answers when a crash test asks (devnet/hosts/sshd.ts `holdAnswers`). */
   holdAnswers?: boolean;
+  /** Testbed settings over the strategy's own (say, a release that needs no migration). */
+  testbed?: Partial<NearTestbedOptions>;
 }
 
 export interface NearScenario<N extends NearStrategy> {
@@ -169,6 +171,7 @@ export async function startNearScenario<N extends NearStrategy>(
     blockTimeMs: options.blockTimeMs ?? 150,
     otherValidators: options.otherValidators ?? NEAR_SCENARIO_OTHER_VALIDATORS,
     ...layout.testbed,
+    ...options.testbed,
     ...(options.sshUser === undefined ? {} : { sshUser: options.sshUser }),
     paused: true,
     ...(options.holdAnswers ? { holdAnswers: true } : {}),
