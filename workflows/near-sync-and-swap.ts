@@ -7,9 +7,9 @@
  *   2. install the new release for the sync node (checksum verified)
  *   3. start the sync node
  *   4. wait until it is synced
- *   5. [approval] stop the sync node
- *   6. back up the validator's binary, stage the new release beside it; check its key and that the sync
- *      node is stopped (all while the validator still signs)
+ *   5. back up the validator's binary, stage the new release beside it; check its key and that no other
+ *      node signs with it (all while the validator still signs)
+ *   6. [approval] stop the sync node
  *   7. one host-side step: stop the validator node (observed), swap the synced data folder into its home
  *      (atomic renames; the old folder is kept), rename the staged release over its binary, start it
  *   8. wait until it is synced, then until it produces again
@@ -30,6 +30,7 @@ import {
   restartOnRelease,
   unsafe,
   upgradeTag,
+  type BinaryBackup,
 } from './common/near.js';
 import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
@@ -48,6 +49,7 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
   const swapId = upgradeTag(run);
   const dataFolder = `${node.home}/data`;
   const syncedData = `${syncNode.home}/data`;
+  const stagedPath = `${node.binary}.new-${swapId}`;
 
   return run.execute<NearSyncAndSwapResult>(async () => {
     const { validatorKey } = await run.step(steps.checkNodes, async () => {
@@ -80,6 +82,9 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
       nearWaits.synced(run, 'sync-node-synced', syncNode, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
+    // Staged while the sync node still follows the chain: the data it hands over is as fresh as can be.
+    const staged = run.takes(steps.stageRelease) ? await stageRelease() : undefined;
+
     await run.step(
       steps.stopSyncNode,
       async () => {
@@ -91,7 +96,7 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
       },
     );
 
-    const { backup, swap } = run.takes(steps.swapAndRestart) ? await swapInOneStep() : await swapStepByStep();
+    const { backup, swap } = staged ? await swapInOneStep(staged) : await swapStepByStep();
     await run.step(steps.waitValidatorSynced, () =>
       nearWaits.synced(run, 'validator-synced', node, networkRpcUrl, { timeoutMs: timeouts.resync }),
     );
@@ -104,14 +109,11 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
     return { validatorKey, swapId, oldBinaryBackup: backup.path, oldDataBackup: swap.paths.backup };
 
     /**
-     * Everything that takes time happens while the validator still signs: the old binary is backed up, the
-     * new one staged beside it (checksum verified), the keys checked; then one host-side step stops it,
-     * swaps the data folder and the binary, and starts it. Its undo (also run when it fails half-way)
-     * stops the validator, restores the old data folder and binary and starts it again.
+     * Everything that takes time happens while the validator still signs: its binary is backed up, the new
+     * release staged beside it (checksum verified), its key and the sync node's checked.
      */
-    async function swapInOneStep() {
-      const stagedPath = `${node.binary}.new-${swapId}`;
-      const backup = await run.step(steps.stageRelease, async () => {
+    async function stageRelease() {
+      return run.step(steps.stageRelease, async () => {
         const kept = await binary.backUp(node, `${node.binary}.pre-${swapId}`);
         await host.install(node, release.staged, stagedPath, release.sha256);
         // The validator still runs with its key here; nothing else may (the step after the stop checks again).
@@ -127,6 +129,14 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
           throw unsafe(`${hostName(node)} no longer holds the validator key ${validatorKey} for ${accountId}`);
         return kept;
       });
+    }
+
+    /**
+     * One host-side step stops the validator, swaps the data folder and the binary, and starts it. Its undo
+     * (also run when it fails half-way) stops the validator, restores the old data folder and binary and
+     * starts it again.
+     */
+    async function swapInOneStep(backup: BinaryBackup) {
       const undoSwap = async () => {
         await host.stop(node);
         await ensureStopped(run, node, 'its old data folder and binary cannot go back while it runs');

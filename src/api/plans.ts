@@ -84,6 +84,11 @@ export const plans = {
       installSyncRelease: { id: 'install-sync-release', title: 'Install the new release for the sync node' },
       startSyncNode: { id: 'start-sync-node', title: 'Start the sync node', undo: 'Stop the sync node' },
       waitSyncNodeSynced: { id: 'wait-sync-node-synced', title: 'Wait until the sync node is synced' },
+      stageRelease: {
+        id: 'stage-release',
+        title: "Back up the validator's binary and stage the new release beside it",
+        since: ONE_STEP_RESTART_PATCH,
+      },
       stopSyncNode: {
         id: 'stop-sync-node',
         title: 'Stop the sync node',
@@ -92,11 +97,6 @@ export const plans = {
           why: 'from here the validator node stops (it misses blocks until it runs again) and takes the synced data folder',
           alsoAccepts: ['swap-data-folder'],
         },
-      },
-      stageRelease: {
-        id: 'stage-release',
-        title: "Back up the validator's binary and stage the new release beside it",
-        since: ONE_STEP_RESTART_PATCH,
       },
       swapAndRestart: {
         id: 'swap-and-restart',
