@@ -11,7 +11,9 @@ import { layers } from './tools/eslint-layers.js';
 const sandboxSafeModules = [
   'workflows/',
   'src/api/',
-  ...['primitives', 'host', 'signers', 'identities', 'ss58', 'ssh-host-key'].map((m) => `src/config/${m}.ts`),
+  ...['primitives', 'host', 'signers', 'identities', 'ss58', 'ssh-host-key', 'notifications'].map(
+    (m) => `src/config/${m}.ts`,
+  ),
 ];
 const sandboxSafePackages = [
   '@temporalio/workflow',

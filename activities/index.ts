@@ -9,6 +9,7 @@ import type { SubstrateSignerResolver } from '../src/secrets/substrate-signer.js
 import { createHostActivities } from './host/index.js';
 import { createInventoryActivities, withinInventory } from './inventory/index.js';
 import { createNearActivities } from './near/index.js';
+import { createNotifyActivities } from './notify/index.js';
 import { createPolkadotActivities } from './polkadot/index.js';
 import { createPreflightActivities } from './preflight/index.js';
 
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNearActivities(checked),
     ...createPolkadotActivities(checked),
     ...createPreflightActivities(checked),
+    ...createNotifyActivities(deps),
   };
 }
 
@@ -49,6 +51,7 @@ type NearActivitySet = ReturnType<typeof createNearActivities>;
 type PolkadotActivitySet = ReturnType<typeof createPolkadotActivities>;
 type PreflightActivitySet = ReturnType<typeof createPreflightActivities>;
 type InventoryActivitySet = ReturnType<typeof createInventoryActivities>;
+type NotifyActivitySet = ReturnType<typeof createNotifyActivities>;
 export type _ActivityNamesAreUnique = [
   NoneShared<
     Shared<InventoryActivitySet, HostActivitySet & NearActivitySet & PolkadotActivitySet & PreflightActivitySet>
@@ -57,4 +60,10 @@ export type _ActivityNamesAreUnique = [
   NoneShared<Shared<HostActivitySet, PolkadotActivitySet>>,
   NoneShared<Shared<NearActivitySet, PolkadotActivitySet>>,
   NoneShared<Shared<PreflightActivitySet, HostActivitySet & NearActivitySet & PolkadotActivitySet>>,
+  NoneShared<
+    Shared<
+      NotifyActivitySet,
+      InventoryActivitySet & HostActivitySet & NearActivitySet & PolkadotActivitySet & PreflightActivitySet
+    >
+  >,
 ];

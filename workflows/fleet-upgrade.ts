@@ -72,6 +72,8 @@ import { readOptions } from './common/activity-options.js';
 import { ABORTED_ERROR_TYPE } from './common/gates.js';
 import { parseWorkflowInput } from './common/input.js';
 import { describe } from './common/upgrade-run.js';
+import { Notifier } from './common/notify.js';
+import type { NotificationKind } from '../src/api/notifications.js';
 
 export const FLEET_ABORTED_ERROR_TYPE = 'FleetAborted';
 /** Events the status keeps (the history keeps them all). */
@@ -179,6 +181,17 @@ async function resolve(input: ParsedFleetInput): Promise<FleetCarried> {
   };
 }
 
+/** The webhook event each fleet event is sent as. */
+const NOTIFIED_AS: Record<FleetEventKind, NotificationKind> = {
+  'gate-waiting': 'awaiting-approval',
+  'wave-done': 'wave-done',
+  halted: 'halted',
+  'member-failed': 'failed',
+  completed: 'completed',
+  aborted: 'aborted',
+  'deadline-at-risk': 'deadline-at-risk',
+};
+
 class Fleet {
   private changed = false;
   private state: FleetState = 'running';
@@ -188,6 +201,8 @@ class Fleet {
   /** Members this run started and holds a handle of; the reports they sent before they closed. */
   private readonly held = new Set<string>();
   private readonly reports = new Map<string, MemberReport>();
+  /** The operators' webhooks (the members leave their own events to the fleet). */
+  private readonly notifier = new Notifier(true);
 
   constructor(
     private readonly input: ParsedFleetInput,
@@ -274,6 +289,7 @@ class Fleet {
     if (this.s.abortRequested) {
       await this.abortAll();
       this.finish('aborted');
+      await this.notifier.settled();
       const { by, reason } = this.s.abortRequested;
       throw ApplicationFailure.nonRetryable(
         `fleet ${this.input.name} aborted${by ? ` by ${by}` : ''}: ${reason}`,
@@ -282,6 +298,7 @@ class Fleet {
     }
     const result = this.finish('completed');
     await condition(allHandlersFinished);
+    await this.notifier.settled();
     return result;
   }
 
@@ -505,6 +522,7 @@ class Fleet {
 
   private async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
+    await this.notifier.settled();
     // A member that reported and has not closed yet is in its last task: count it now, the next run will
     // not hear its close.
     for (const report of this.reports.values()) {
@@ -517,13 +535,18 @@ class Fleet {
 
   /**
    * The one place where something an operator wants to hear about happens: waiting at a gate, a wave done, a
-   * halt, a member failed, completion, abort, a deadline at risk. Today it is recorded (status, log, history);
-   * a notifier activity hooks in here.
+   * halt, a member failed, completion, abort, a deadline at risk. Recorded (status, log, history) and sent to
+   * the operators' webhooks, without waiting for them.
    */
   private fleetEvent(kind: FleetEventKind, text: string, row?: Row): void {
     const event: FleetEvent = { kind, at: now(), text, wave: this.s.wave + 1, ...(row ? { validator: row.id } : {}) };
     this.s.events = [...this.s.events, event].slice(-EVENTS_KEPT);
     log.info(`fleet event: ${text}`, { kind, fleet: this.input.name });
+    this.notifier.send(NOTIFIED_AS[kind], {
+      validators: row ? [row.id] : [],
+      strategy: 'fleetUpgrade',
+      message: `fleet ${this.input.name}: ${text}`,
+    });
     this.publish();
   }
 

@@ -5,9 +5,9 @@
  *
  *   1. check the node signs for the account; read the database version against the new release
  *   2. back up the binary the node runs now
- *   3. [approval] stop the node (verified by observation)
- *   4. install the new release (checksum verified)
- *   5. start the node on the new release
+ *   3. stage the new release beside the binary (checksum verified), while the node still signs
+ *   4. [approval] one host-side step: stop the node (verified by observation), rename the staged release
+ *      over its binary, start it (runs before ONE_STEP_RESTART_PATCH took this as three steps)
  *   6. if the database needs a migration: follow it until it is done. Interrupting a migration corrupts the
  *      database, so this wait has no deadline that stops anything: past its limit it only says so.
  *   7. wait until the node is synced, then until it produces again
@@ -19,7 +19,18 @@
 import type { NearStopAndRestartInput } from '../src/api/near-inputs.js';
 import type { DatabaseCheck } from '../src/api/contracts/near.js';
 import { WAIT_TIMEOUT_ERROR_TYPE, waitForChain } from './common/chain-wait.js';
-import { binary, ensureStopped, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
+import {
+  binary,
+  ensureStopped,
+  hostName,
+  host,
+  near,
+  nearWaits,
+  restartOnRelease,
+  unsafe,
+  upgradeTag,
+  type BinaryBackup,
+} from './common/near.js';
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { usesSignerEvidence } from './common/signer-evidence.js';
 import { observeCounters } from './common/chain-counters.js';
@@ -70,6 +81,70 @@ export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInpu
 
     const backup = await run.step(steps.backUpBinary, () => binary.backUp(node, `${node.binary}.pre-${tag}`));
 
+    if (run.takes(steps.restartOnRelease)) await restartInOneStep(backup, validatorKey, database);
+    else await restartStepByStep(backup, validatorKey, database);
+
+    if (database.migrationNeeded) {
+      await run.step(steps.waitMigration, () => followMigration(timeouts.migration));
+    } else {
+      run.skip(steps.waitMigration, 'the database needs no migration');
+    }
+
+    await run.step(steps.waitSynced, () =>
+      nearWaits.synced(run, 'synced', node, networkRpcUrl, { timeoutMs: timeouts.sync }),
+    );
+    await run.step(steps.waitSigning, () =>
+      nearWaits.signing(run, 'signing', node, networkRpcUrl, accountId, 'head', { timeoutMs: timeouts.signing }),
+    );
+
+    return { validatorKey, database, oldBinaryBackup: backup.path, migrated: database.migrationNeeded };
+  });
+
+  /**
+   * The release is staged beside the binary (checksum verified) while the node still signs; one host-side
+   * step then stops the node, renames the release over its binary and starts it. When that fails the node
+   * goes back to the old binary, running; undoing it later does the same unless the new release has begun
+   * a migration: then the node is left for an operator, as the step-by-step runs did.
+   */
+  async function restartInOneStep(backup: BinaryBackup, validatorKey: string, database: DatabaseCheck) {
+    const { accountId } = input.validator;
+    const stagedPath = `${node.binary}.new-${tag}`;
+    await run.step(steps.stageRelease, () => host.install(node, release.staged, stagedPath, release.sha256));
+    const backToOldBinary = async () => {
+      await host.stop(node);
+      await binary.restore(node, backup);
+      await ensureStopped(run, node, 'it may only start again when nothing else signs with its key', validatorKey);
+      await host.start(node);
+    };
+    const undoRestart = async () => {
+      if (database.migrationNeeded)
+        throw unsafe(
+          `release ${database.binaryVersion} has started migrating the database; the old binary cannot open it, so the node is left running for an operator`,
+        );
+      await backToOldBinary();
+    };
+    await run.step(
+      steps.restartOnRelease,
+      async () => {
+        try {
+          return await restartOnRelease(
+            node,
+            { path: stagedPath, sha256: release.sha256 },
+            { publicKey: validatorKey },
+          );
+        } catch (err) {
+          // It did not start on the new release (so migrated nothing): back to the old binary, running.
+          await backToOldBinary();
+          throw err;
+        }
+      },
+      { approval: `Stop ${hostName(node)}: ${accountId} misses blocks until it runs again`, undo: undoRestart },
+    );
+  }
+
+  /** The stop, install and start of runs started before ONE_STEP_RESTART_PATCH, replayed as they ran. */
+  async function restartStepByStep(backup: BinaryBackup, validatorKey: string, database: DatabaseCheck) {
+    const { accountId } = input.validator;
     await run.step(
       steps.stopNode,
       async () => {
@@ -111,22 +186,7 @@ export async function nearStopAndRestartUpgrade(rawInput: NearStopAndRestartInpu
         },
       },
     );
-
-    if (database.migrationNeeded) {
-      await run.step(steps.waitMigration, () => followMigration(timeouts.migration));
-    } else {
-      run.skip(steps.waitMigration, 'the database needs no migration');
-    }
-
-    await run.step(steps.waitSynced, () =>
-      nearWaits.synced(run, 'synced', node, networkRpcUrl, { timeoutMs: timeouts.sync }),
-    );
-    await run.step(steps.waitSigning, () =>
-      nearWaits.signing(run, 'signing', node, networkRpcUrl, accountId, 'head', { timeoutMs: timeouts.signing }),
-    );
-
-    return { validatorKey, database, oldBinaryBackup: backup.path, migrated: database.migrationNeeded };
-  });
+  }
 
   /**
    * The migration is done when the node's RPC answers (neard opens its RPC after the database). While it

@@ -7,18 +7,31 @@
  *   2. install the new release for the sync node (checksum verified)
  *   3. start the sync node
  *   4. wait until it is synced
- *   5. [approval] stop the sync node
- *   6. stop the validator node (verified by observation)
- *   7. swap the synced data folder into the validator's home (atomic renames; the old folder is kept)
- *   8. back up the validator's binary and install the new release in its place
- *   9. start the validator node on the new release
- *  10. wait until it is synced, then until it produces again
+ *   5. back up the validator's binary, stage the new release beside it; check its key and that no other
+ *      node signs with it (all while the validator still signs)
+ *   6. [approval] stop the sync node
+ *   7. one host-side step: stop the validator node (observed), swap the synced data folder into its home
+ *      (atomic renames; the old folder is kept), rename the staged release over its binary, start it
+ *   8. wait until it is synced, then until it produces again
  *
- * On failure from step 6 on, compensation stops the validator node, puts the old binary back, restores
- * the old data folder and starts the validator node again on its old binary and data.
+ * On failure of step 7 or later, compensation stops the validator node, restores the old data folder, puts
+ * the old binary back and starts it again on its old binary and data. Runs started before
+ * ONE_STEP_RESTART_PATCH took step 7 as four steps (stop, swap, install, start) and replay so.
  */
 import type { NearSyncAndSwapInput } from '../src/api/near-inputs.js';
-import { binary, ensureStopped, hostName, host, near, nearWaits, unsafe, upgradeTag } from './common/near.js';
+import {
+  binary,
+  ensureNobodySignsWith,
+  ensureStopped,
+  hostName,
+  host,
+  near,
+  nearWaits,
+  restartOnRelease,
+  unsafe,
+  upgradeTag,
+  type BinaryBackup,
+} from './common/near.js';
 import { observeCounters } from './common/chain-counters.js';
 import { beginStrategy, type CarriedState } from './common/upgrade-run.js';
 
@@ -36,6 +49,7 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
   const swapId = upgradeTag(run);
   const dataFolder = `${node.home}/data`;
   const syncedData = `${syncNode.home}/data`;
+  const stagedPath = `${node.binary}.new-${swapId}`;
 
   return run.execute<NearSyncAndSwapResult>(async () => {
     const { validatorKey } = await run.step(steps.checkNodes, async () => {
@@ -68,6 +82,9 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
       nearWaits.synced(run, 'sync-node-synced', syncNode, networkRpcUrl, { timeoutMs: timeouts.sync }),
     );
 
+    // Staged while the sync node still follows the chain: the data it hands over is as fresh as can be.
+    const staged = run.takes(steps.stageRelease) ? await stageRelease() : undefined;
+
     await run.step(
       steps.stopSyncNode,
       async () => {
@@ -79,63 +96,7 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
       },
     );
 
-    await run.step(
-      steps.stopValidator,
-      async () => {
-        await host.stop(node);
-        await ensureStopped(run, node, 'its data folder cannot move while it runs');
-      },
-      {
-        undo: async () => {
-          await ensureStopped(
-            run,
-            syncNode,
-            'the validator node may only start when no other node runs its key',
-            validatorKey,
-          );
-          await host.start(node);
-        },
-      },
-    );
-
-    const swap = await run.step(
-      steps.swapDataFolder,
-      async () => {
-        try {
-          return await host.swapData(node, dataFolder, syncedData, swapId);
-        } catch (err) {
-          // The swap is journaled: put the old folder back before the step's failure is handled.
-          await host.rollbackData(node, dataFolder, syncedData, swapId);
-          throw err;
-        }
-      },
-      {
-        undo: () => host.rollbackData(node, dataFolder, syncedData, swapId).then(() => undefined),
-      },
-    );
-
-    const backup = await run.step(
-      steps.installRelease,
-      async () => {
-        const kept = await binary.backUp(node, `${node.binary}.pre-${swapId}`);
-        await host.install(node, release.staged, node.binary, release.sha256);
-        return kept;
-      },
-      { undo: (kept) => binary.restore(node, kept).then(() => undefined) },
-    );
-
-    await run.step(
-      steps.startValidator,
-      async () => {
-        await ensureStopped(run, syncNode, `${hostName(node)} may only start when no other node runs`, validatorKey);
-        const key = await near.readValidatorKey(node);
-        if (key?.publicKey !== validatorKey || key.accountId !== accountId)
-          throw unsafe(`${hostName(node)} no longer holds the validator key ${validatorKey} for ${accountId}`);
-        return host.start(node);
-      },
-      { undo: () => host.stop(node).then(() => undefined) },
-    );
-
+    const { backup, swap } = staged ? await swapInOneStep(staged) : await swapStepByStep();
     await run.step(steps.waitValidatorSynced, () =>
       nearWaits.synced(run, 'validator-synced', node, networkRpcUrl, { timeoutMs: timeouts.resync }),
     );
@@ -146,5 +107,129 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
     );
 
     return { validatorKey, swapId, oldBinaryBackup: backup.path, oldDataBackup: swap.paths.backup };
+
+    /**
+     * Everything that takes time happens while the validator still signs: its binary is backed up, the new
+     * release staged beside it (checksum verified), its key and the sync node's checked.
+     */
+    async function stageRelease() {
+      return run.step(steps.stageRelease, async () => {
+        const kept = await binary.backUp(node, `${node.binary}.pre-${swapId}`);
+        await host.install(node, release.staged, stagedPath, release.sha256);
+        // The validator still runs with its key here; nothing else may (the step after the stop checks again).
+        await ensureNobodySignsWith(
+          run,
+          [syncNode],
+          validatorKey,
+          `${hostName(node)} may only start when no other node runs`,
+          [node],
+        );
+        const key = await near.readValidatorKey(node);
+        if (key?.publicKey !== validatorKey || key.accountId !== accountId)
+          throw unsafe(`${hostName(node)} no longer holds the validator key ${validatorKey} for ${accountId}`);
+        return kept;
+      });
+    }
+
+    /**
+     * One host-side step stops the validator, swaps the data folder and the binary, and starts it. Its undo
+     * (also run when it fails half-way) stops the validator, restores the old data folder and binary and
+     * starts it again.
+     */
+    async function swapInOneStep(backup: BinaryBackup) {
+      const undoSwap = async () => {
+        await host.stop(node);
+        await ensureStopped(run, node, 'its old data folder and binary cannot go back while it runs');
+        await host.rollbackData(node, dataFolder, syncedData, swapId);
+        await binary.restore(node, backup);
+        await startAgainAlone();
+      };
+      const swapped = await run.step(
+        steps.swapAndRestart,
+        async () => {
+          try {
+            return await restartOnRelease(
+              node,
+              { path: stagedPath, sha256: release.sha256 },
+              {
+                dataSwap: { target: dataFolder, staging: syncedData, swapId },
+                mustBeStopped: [syncNode],
+                publicKey: validatorKey,
+              },
+            );
+          } catch (err) {
+            // Half-way is no state to leave a validator in: back to its old data and binary, running.
+            await undoSwap();
+            throw err;
+          }
+        },
+        { undo: undoSwap },
+      );
+      return { backup, swap: swapped.swap! };
+    }
+
+    /** Starts the validator node again (compensation) once the sync node is seen not running its key. */
+    async function startAgainAlone() {
+      await ensureStopped(
+        run,
+        syncNode,
+        'the validator node may only start when no other node runs its key',
+        validatorKey,
+      );
+      await host.start(node);
+    }
+
+    /** The step-by-step stop, swap, install and start of runs started before ONE_STEP_RESTART_PATCH. */
+    async function swapStepByStep() {
+      await run.step(
+        steps.stopValidator,
+        async () => {
+          await host.stop(node);
+          await ensureStopped(run, node, 'its data folder cannot move while it runs');
+        },
+        {
+          undo: startAgainAlone,
+        },
+      );
+
+      const swap = await run.step(
+        steps.swapDataFolder,
+        async () => {
+          try {
+            return await host.swapData(node, dataFolder, syncedData, swapId);
+          } catch (err) {
+            // The swap is journaled: put the old folder back before the step's failure is handled.
+            await host.rollbackData(node, dataFolder, syncedData, swapId);
+            throw err;
+          }
+        },
+        {
+          undo: () => host.rollbackData(node, dataFolder, syncedData, swapId).then(() => undefined),
+        },
+      );
+
+      const backup = await run.step(
+        steps.installRelease,
+        async () => {
+          const kept = await binary.backUp(node, `${node.binary}.pre-${swapId}`);
+          await host.install(node, release.staged, node.binary, release.sha256);
+          return kept;
+        },
+        { undo: (kept) => binary.restore(node, kept).then(() => undefined) },
+      );
+
+      await run.step(
+        steps.startValidator,
+        async () => {
+          await ensureStopped(run, syncNode, `${hostName(node)} may only start when no other node runs`, validatorKey);
+          const key = await near.readValidatorKey(node);
+          if (key?.publicKey !== validatorKey || key.accountId !== accountId)
+            throw unsafe(`${hostName(node)} no longer holds the validator key ${validatorKey} for ${accountId}`);
+          return host.start(node);
+        },
+        { undo: () => host.stop(node).then(() => undefined) },
+      );
+      return { backup, swap };
+    }
   });
 }

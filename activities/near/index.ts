@@ -15,6 +15,8 @@ import { HostError } from '../../src/ssh/errors.js';
 import { judgeDatabase } from '../../src/near/database-check.js';
 import { nodeStatus as readNodeStatus, requireChain } from '../../src/near/node-status.js';
 import { observeNearSigner } from '../../src/near/signer-evidence.js';
+import { judgeSigner } from '../../src/api/signer-evidence.js';
+import { restartOnRelease } from '../../src/ssh/restart-on-release.js';
 import { producedSince } from '../../src/near/production.js';
 import { nearValidatorCounters } from '../../src/near/validator-counters.js';
 import { messageOf, reading, sharedNearRpc } from '../../src/near/rpc.js';
@@ -242,6 +244,41 @@ export function createNearActivities(deps: NearActivityDeps) {
       return reportingNearErrors(async () =>
         readValidatorKeyOnHost(await connect(node.host), node.home, { signal: cancellationSignal() }),
       );
+    },
+
+    restartOnRelease: async ({ node, staged, dataSwap, mustBeStopped, publicKey }) => {
+      return reportingNearErrors(async () => {
+        const connection = await connect(node.host);
+        const name = `${node.service} on ${node.host.id}`;
+        // The service manager's "inactive" is not enough to move a data folder under: the host's records
+        // must show no process running with the home (one look: the stop command has returned by then).
+        const afterStop = async () => {
+          const seen = await observeNearSigner(
+            { connection, home: node.home, rpcUrl: node.rpcUrl, name },
+            { publicKey, looks: 1, signal: cancellationSignal() },
+          );
+          const { verdict, because } = judgeSigner(seen, 'stopped');
+          if (verdict === 'unsafe') throw new NearError('PrimaryStillRunning', `${because}; it must not start twice`);
+          if (verdict === 'unknown')
+            throw new NearError('SignerStateUnknown', `cannot tell whether it stopped: ${because}`);
+        };
+        return withHeartbeats(
+          interval,
+          () => ({ service: node.service }),
+          async () =>
+            restartOnRelease(
+              connection,
+              node.host.serviceManager,
+              {
+                service: node.service,
+                binary: { staged: staged.path, destination: node.binary!, sha256: staged.sha256 },
+                ...(dataSwap ? { dataSwap } : {}),
+                mustBeStopped,
+              },
+              { signal: cancellationSignal(), afterStop },
+            ),
+        );
+      });
     },
 
     observeSigner: async ({ node, publicKey, knownHolderHomes }) => {

@@ -372,6 +372,21 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
       if (n.active) n.loadedKey = undefined;
       return { withdrawnFiles, reloaded: n.active };
     },
+    restartOnRelease: async ({ node, staged: release, dataSwap, mustBeStopped = [] }) => {
+      const h = node.host;
+      const { wasActive } = await hostActivities.stopService({ host: h, service: node.service });
+      const swap = dataSwap ? await hostActivities.swapDataFolder({ host: h, ...dataSwap }) : undefined;
+      const staged = fs.get(at(h.id, release.path));
+      if (staged !== undefined) {
+        fs.set(at(h.id, node.binary!), staged);
+        fs.delete(at(h.id, release.path));
+      }
+      for (const other of mustBeStopped)
+        if (byService(h.id, other).active)
+          throw ApplicationFailure.nonRetryable(`${other} runs on ${h.id}`, 'OtherNodeRunning');
+      await hostActivities.startService({ host: h, service: node.service });
+      return { wasActive, ...(swap ? { swap } : {}), downMs: 0 };
+    },
     reloadValidatorKey: async ({ node }) => {
       const n = byService(node.host.id, node.service);
       if (n.active) n.loadedKey = readKey(n)?.publicKey;

@@ -21,7 +21,17 @@ export interface PlanStep {
   readonly onlyWith?: 'releaseB' | 'release' | 'handBack';
   /** When a run marks the step skipped instead of running it (it stays in the plan). */
   readonly skippedWhen?: string;
+  /** Only runs started from this workflow patch on take the step (it replaced older ones). */
+  readonly since?: string;
+  /** Only runs started before this workflow patch took the step; recorded histories replay it. */
+  readonly until?: string;
 }
+
+/**
+ * Sync-and-swap and stop-and-restart stop the validator for one host-side step (stop, swap, start) with
+ * everything staged before the stop, instead of one activity after another while it does not sign.
+ */
+export const ONE_STEP_RESTART_PATCH = 'one-step-restart';
 
 /** The form the status query and the CLI show a step in. */
 export interface PlannedStep {
@@ -74,6 +84,11 @@ export const plans = {
       installSyncRelease: { id: 'install-sync-release', title: 'Install the new release for the sync node' },
       startSyncNode: { id: 'start-sync-node', title: 'Start the sync node', undo: 'Stop the sync node' },
       waitSyncNodeSynced: { id: 'wait-sync-node-synced', title: 'Wait until the sync node is synced' },
+      stageRelease: {
+        id: 'stage-release',
+        title: "Back up the validator's binary and stage the new release beside it",
+        since: ONE_STEP_RESTART_PATCH,
+      },
       stopSyncNode: {
         id: 'stop-sync-node',
         title: 'Stop the sync node',
@@ -83,25 +98,36 @@ export const plans = {
           alsoAccepts: ['swap-data-folder'],
         },
       },
+      swapAndRestart: {
+        id: 'swap-and-restart',
+        title:
+          'Stop the validator node, swap in the synced data folder and the new binary, start it (one host-side step)',
+        undo: 'Stop the validator node, restore its old data folder and binary, start it again',
+        since: ONE_STEP_RESTART_PATCH,
+      },
       stopValidator: {
         id: 'stop-validator',
         title: 'Stop the validator node',
         undo: 'Start the validator node again on its old binary and data',
+        until: ONE_STEP_RESTART_PATCH,
       },
       swapDataFolder: {
         id: 'swap-data-folder',
         title: "Swap the synced data folder into the validator's home",
         undo: 'Restore the old data folder',
+        until: ONE_STEP_RESTART_PATCH,
       },
       installRelease: {
         id: 'install-release',
         title: 'Install the new release for the validator node',
         undo: 'Put the old binary back',
+        until: ONE_STEP_RESTART_PATCH,
       },
       startValidator: {
         id: 'start-validator',
         title: 'Start the validator node on the new release',
         undo: 'Stop the validator node',
+        until: ONE_STEP_RESTART_PATCH,
       },
       waitValidatorSynced: { id: 'wait-validator-synced', title: 'Wait until the validator node is synced' },
       waitValidatorSigning: { id: 'wait-validator-signing', title: 'Wait until the validator node produces again' },
@@ -115,17 +141,36 @@ export const plans = {
     steps: {
       checkNode: { id: 'check-node', title: 'Check the node and its database against the new release' },
       backUpBinary: { id: 'back-up-binary', title: 'Back up the binary the node runs now' },
+      stageRelease: {
+        id: 'stage-release',
+        title: 'Stage the new release beside the binary (checksum verified)',
+        since: ONE_STEP_RESTART_PATCH,
+      },
+      restartOnRelease: {
+        id: 'restart-on-release',
+        title: 'Stop the node, put the new release in place, start it (one host-side step)',
+        gate: { why: 'the account misses blocks from the stop until the node signs again', alsoAccepts: ['stop-node'] },
+        undo: 'Stop the node, put the old binary back and start it again (not once a migration started)',
+        since: ONE_STEP_RESTART_PATCH,
+      },
       stopNode: {
         id: 'stop-node',
         title: 'Stop the node',
         gate: { why: 'the account misses blocks from the stop until the node signs again' },
         undo: 'Start the node again',
+        until: ONE_STEP_RESTART_PATCH,
       },
-      installRelease: { id: 'install-release', title: 'Install the new release', undo: 'Put the old binary back' },
+      installRelease: {
+        id: 'install-release',
+        title: 'Install the new release',
+        undo: 'Put the old binary back',
+        until: ONE_STEP_RESTART_PATCH,
+      },
       startNode: {
         id: 'start-node',
         title: 'Start the node on the new release',
         undo: 'Stop the node before the old binary goes back',
+        until: ONE_STEP_RESTART_PATCH,
       },
       waitMigration: {
         id: 'wait-migration',
@@ -220,10 +265,25 @@ export const plans = {
 /** The steps of one strategy's plan, each a typed reference the workflow code names. */
 export type StepOf<N extends StrategyName> = (typeof plans)[N]['steps'][keyof (typeof plans)[N]['steps']] & PlanStep;
 
-/** A plan's steps in order. */
-export function stepsOf(strategy: StrategyName): PlanStep[] {
+/** Whether a run takes a workflow patch's steps; by default a run started now, which takes every patch. */
+export type PatchTaken = (patchId: string) => boolean;
+
+/** A plan's steps in order, as a run that takes the patches `taken` says runs them. */
+export function stepsOf(strategy: StrategyName, taken: PatchTaken = () => true): PlanStep[] {
   const steps: StrategyPlan['steps'] = plans[strategy].steps;
-  return Object.values(steps);
+  return Object.values(steps).filter((s) => (!s.since || taken(s.since)) && (!s.until || !taken(s.until)));
+}
+
+/** The workflow patches that change a strategy's plan. */
+export function planPatches(strategy: StrategyName): string[] {
+  const steps: StrategyPlan['steps'] = plans[strategy].steps;
+  return [...new Set(Object.values(steps).flatMap((s) => [s.since, s.until].filter((p) => p !== undefined)))];
+}
+
+/** The steps of a plan that runs before `patchId` took (and newer runs do not). */
+export function retiredSteps(strategy: StrategyName, patchId: string): PlanStep[] {
+  const steps: StrategyPlan['steps'] = plans[strategy].steps;
+  return Object.values(steps).filter((s) => s.until === patchId);
 }
 
 /** The fields of an input that decide which steps a run takes. */
@@ -234,11 +294,11 @@ export interface PlanInput {
 }
 
 /** The steps a run of `strategy` with this (valid) input takes, as its `status` query lists them at the start. */
-export function plannedSteps(strategy: string, input: PlanInput): PlannedStep[] {
+export function plannedSteps(strategy: string, input: PlanInput, taken?: PatchTaken): PlannedStep[] {
   if (!Object.hasOwn(plans, strategy)) throw new Error(`unknown strategy "${strategy}"`);
   // The Polkadot swap's default (handBack: true) applies when the input leaves it out.
   const has = { releaseB: !!input.releaseB, release: !!input.release, handBack: input.handBack ?? true };
-  return stepsOf(strategy as StrategyName)
+  return stepsOf(strategy as StrategyName, taken)
     .filter((step) => !step.onlyWith || has[step.onlyWith])
     .map(({ id, title }) => ({ id, title }));
 }

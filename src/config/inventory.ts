@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { nearAccountId, nearNetwork, polkadotNetwork, setKeysChain, ss58Address } from './chains.js';
 import { hostSchema } from './host.js';
+import { notificationsSchema } from './notifications.js';
 import { checkInventoryReferences } from './inventory-references.js';
 import { signerSchema } from './signers.js';
 import { absolutePath, httpRpcUrl, identifier, rpcUrl, serviceName } from './primitives.js';
@@ -167,6 +168,7 @@ export const inventorySchema = z
       .array(signerSchema)
       .default([])
       .describe('Where the worker finds signing keys at run time: references only, never the secret itself.'),
+    notifications: notificationsSchema.optional(),
   })
   // `when`: run the reference checks even when some fields are invalid, so every problem is reported at once.
   .superRefine(

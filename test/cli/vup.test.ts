@@ -297,7 +297,7 @@ describe('start, status, approve, abort, list and history', () => {
     expect(cliErrors(started)).toEqual([]);
     expect(started.code).toBe(0);
     abortedRunId = /^started \S+ \(run (\S+)\)$/m.exec(started.stdout)![1]!;
-    await statusWhen('the stop-node gate', (s) => s.pendingApproval?.gate === 'stop-node');
+    await statusWhen('the restart-on-release gate', (s) => s.pendingApproval?.gate === 'restart-on-release');
 
     const aborted = await vup(['abort', WORKFLOW_ID, '--by', 'bob', '--reason', 'wrong window']);
     expect(cliErrors(aborted)).toEqual([]);
@@ -323,20 +323,22 @@ describe('start, status, approve, abort, list and history', () => {
     expect(match?.[1]).toBe(WORKFLOW_ID);
     approvedRunId = match![2]!;
 
-    await statusWhen('the stop-node gate', (s) => s.pendingApproval?.gate === 'stop-node');
+    await statusWhen('the restart-on-release gate', (s) => s.pendingApproval?.gate === 'restart-on-release');
     const status = await vup(['status', WORKFLOW_ID]);
     expect(status.code).toBe(0);
     const lines = status.stdout.split('\n');
     expect(lines[0]).toBe(`${WORKFLOW_ID}  (nearStopAndRestartUpgrade)`);
-    expect(lines[1]).toMatch(/^state: awaiting approval, 2 of 8 steps done, started \d\d:\d\d:\d\d UTC/);
+    expect(lines[1]).toMatch(/^state: awaiting approval, 3 of 7 steps done, started \d\d:\d\d:\d\d UTC/);
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
           /^✓ {2}1\. Check the node and its database against the new release +done +\d\d:\d\d:\d\d \d+s$/,
         ),
-        expect.stringMatching(/^· {2}3\. Stop the node +pending$/),
-        expect.stringMatching(/^approval needed at gate "stop-node": /),
-        `  vup approve ${WORKFLOW_ID} --gate stop-node`,
+        expect.stringMatching(
+          /^· {2}4\. Stop the node, put the new release in place, start it \(one host-side step\) +pending$/,
+        ),
+        expect.stringMatching(/^approval needed at gate "restart-on-release": /),
+        `  vup approve ${WORKFLOW_ID} --gate restart-on-release`,
       ]),
     );
 
@@ -354,14 +356,14 @@ describe('start, status, approve, abort, list and history', () => {
     const approved = await vup(['approve', WORKFLOW_ID, '--by', 'alice', '--note', 'window open']);
     expect(cliErrors(approved)).toEqual([]);
     expect(approved.code).toBe(0);
-    expect(approved.stdout).toMatch(/^approved gate "stop-node" of \S+ at \S+\n$/);
+    expect(approved.stdout).toMatch(/^approved gate "restart-on-release" of \S+ at \S+\n$/);
 
     const watched = await vup(['status', WORKFLOW_ID, '--watch', '--interval', '1']);
     expect(cliErrors(watched)).toEqual([]);
     expect(watched.code).toBe(0);
     const frames = watched.stdout.split(`${WORKFLOW_ID}  (nearStopAndRestartUpgrade)\n`).filter(Boolean);
     expect(frames.length).toBeGreaterThan(1);
-    expect(frames.at(-1)).toMatch(/^state: completed, 8 of 8 steps done/);
+    expect(frames.at(-1)).toMatch(/^state: completed, 7 of 7 steps done/);
   }, 400_000);
 
   it('lists both runs by validator, and not under another validator', async () => {

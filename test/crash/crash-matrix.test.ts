@@ -162,7 +162,7 @@ describe('crash matrix: the worker SIGKILLed after each acting step and each und
     expect(new Set(allKillPoints.map((k) => k.strategy))).toEqual(new Set(nearStrategies));
     const names = allKillPoints.map((k) => `${k.strategy}/${statusId(k)}`);
     expect(names).toContain('nearZeroDowntimeUpgrade/stake-new-key');
-    expect(names).toContain('nearSyncAndSwapUpgrade/undo-swap-data-folder');
+    expect(names).toContain('nearSyncAndSwapUpgrade/undo-swap-and-restart');
   });
 
   it.each(chosenKillPoints().map((k) => [`${k.strategy} / ${statusId(k)}`, k] as const))(

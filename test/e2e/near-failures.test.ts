@@ -220,12 +220,10 @@ describe('NEAR failures end to end, with real worker processes', () => {
     expect(cause.message).toMatch(/Operation not permitted|Permission denied/);
     // Refused once, not retried while the validator is down: the rollback follows at once.
     const history = (await handle.fetchHistory()).events ?? [];
-    expect(startedAttempts(history, 'swapDataFolder')).toEqual([1]);
+    expect(startedAttempts(history, 'restartOnRelease')).toEqual([1]);
     expect(stepStates(status)).toMatchObject({
-      'swap-data-folder': 'failed',
-      'undo-stop-validator': 'compensated',
+      'swap-and-restart': 'failed',
       'undo-start-sync-node': 'compensated',
-      'install-release': 'pending',
     });
 
     // The old folder is back in its place, every file as it was; no backup copy is left beside it, and the
@@ -248,7 +246,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     expect(after.blocksSignedByKey[validatorKey]).toBeGreaterThan(failedAt.blocksSignedByKey[validatorKey] ?? 0);
     expect(Object.keys(after.blocksSignedByKey)).toEqual([validatorKey]);
     expect(after.doubleSignHeights).toEqual([]);
-    const stop = status.steps.find((s) => s.id === 'stop-validator')!;
+    const stop = status.steps.find((s) => s.id === 'swap-and-restart')!;
     console.log(
       `swap refused: ${after.missedBlocks - before.missedBlocks} missed blocks while the validator was down ` +
         `(stopped at ${stop.startedAt}, failure handled by ${status.updatedAt}), ${after.doubleSignHeights.length} double signs`,

@@ -193,13 +193,13 @@ describe('a 36 s RPC outage inside a wait', () => {
       const { said, window, final, after } = await runThroughOutage(
         'nearSyncAndSwapUpgrade',
         { node: 'val-a', syncNode: 'sync' },
-        (s) => s.steps.some((step) => step.id === 'start-validator' && step.state !== 'pending'),
+        (s) => s.steps.some((step) => step.id === 'swap-and-restart' && step.state !== 'pending'),
       );
       expect(window.refused).toBeGreaterThan(0);
       expect(said.length).toBeGreaterThan(0);
       expect(final.state).toBe('completed');
       expect(stepStates(final)).toMatchObject({
-        'swap-data-folder': 'done',
+        'swap-and-restart': 'done',
         'wait-validator-synced': 'done',
         'wait-validator-signing': 'done',
       });
@@ -242,7 +242,11 @@ describe('an RPC answering for another chain', () => {
       expect(cause?.message).toMatch(/^step 1 "Check the node[^"]*" failed: WrongChain: the network RPC /);
       expect(String(cause?.message)).toContain('answers for chain "testnet", not "localnet"');
       expect(final.state).toBe('failed');
-      expect(stepStates(final)).toEqual({ ...stepStates(final), 'check-node': 'failed', 'stop-node': 'pending' });
+      expect(stepStates(final)).toEqual({
+        ...stepStates(final),
+        'check-node': 'failed',
+        'restart-on-release': 'pending',
+      });
       expect(final.steps.filter((s) => s.state === 'done')).toEqual([]);
       expect(details).toContain('answers for chain "testnet"');
       expect(stage).toBe('failed');

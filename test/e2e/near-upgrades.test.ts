@@ -207,7 +207,7 @@ describe('NEAR upgrades end to end', () => {
     const { bed: b, input } = await scenario('nearSyncAndSwapUpgrade');
     const { figures, status } = await runStrategy(b, 'nearSyncAndSwapUpgrade', input);
     expect(figures.doubleSigns).toBe(0);
-    const bound = downtimeBound(b, status, 'stop-validator', 'wait-validator-signing');
+    const bound = downtimeBound(b, status, 'swap-and-restart', 'wait-validator-signing');
     expect(figures.missedBlocks).toBeLessThanOrEqual(bound);
     // One producer per height: a missed height is a missed block and its chunk.
     expect(figures.missedChunks).toBe(figures.missedBlocks);
@@ -227,7 +227,7 @@ describe('NEAR upgrades end to end', () => {
     const marker = JSON.parse(readFileSync(`${b.nodes['val-a']!.home}/data/DB_MARKER.json`, 'utf8')) as object;
     expect(marker).toMatchObject({ db_version: 44, state: 'ok' });
     expect(figures.doubleSigns).toBe(0);
-    expect(figures.missedBlocks).toBeLessThanOrEqual(downtimeBound(b, status, 'stop-node', 'wait-signing'));
+    expect(figures.missedBlocks).toBeLessThanOrEqual(downtimeBound(b, status, 'restart-on-release', 'wait-signing'));
     expect(figures.missedChunks).toBe(figures.missedBlocks);
     expect(figures.kickouts).toEqual([]);
     expect(b.isRunning('val-a')).toBe(true);

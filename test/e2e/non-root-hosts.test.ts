@@ -152,7 +152,7 @@ describe('hosts whose SSH user is not root', () => {
     expect(marker).toMatchObject({ db_version: 44, state: 'ok' });
     expect(after.doubleSignHeights).toEqual([]);
     const missedBlocks = after.missedBlocks - before.missedBlocks;
-    expect(missedBlocks).toBeLessThanOrEqual(downtimeBound(b, status, 'stop-node', 'wait-signing'));
+    expect(missedBlocks).toBeLessThanOrEqual(downtimeBound(b, status, 'restart-on-release', 'wait-signing'));
     expect(after.missedChunks - before.missedChunks).toBe(missedBlocks);
     expect(b.isRunning('val-a')).toBe(true);
 

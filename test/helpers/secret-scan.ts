@@ -16,10 +16,14 @@ import { mnemonicValidate } from '@polkadot/util-crypto';
 
 export const SCAN_DIR_VAR = 'VUP_SECRET_SCAN_DIR';
 
+/** test/workflows/notify.test.ts: the bearer token of a webhook, which the worker reads from its environment. */
+export const WEBHOOK_TEST_TOKEN = 'whk-7f3c9a1e5b2d4086-not-in-history';
+
 /** Secrets written literally in the fixtures (signer tests, keystores); runtime-made ones match the patterns. */
 export const FIXTURE_SECRETS: readonly string[] = [
   // test/unit/polkadot/substrate-signer.test.ts: the keystore's password.
   'correct horse battery staple',
+  WEBHOOK_TEST_TOKEN,
 ];
 
 export interface SecretHit {

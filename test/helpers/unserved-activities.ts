@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { createInventoryActivities } from '../../activities/inventory/index.js';
+import { createNotifyActivities } from '../../activities/notify/index.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
 import type { Inventory } from '../../src/config/inventory.js';
 import { statusQuery } from '../../src/api/messages.js';
@@ -38,6 +39,8 @@ export async function startWorkflowsOnlyWorker(
       ? {
           activities: {
             ...createInventoryActivities({ inventory: staticInventory(inventory) }),
+            // No webhooks: a run that fails at its nodes is told to nobody, at once.
+            ...createNotifyActivities({}),
             default: () => Context.current().cancelled,
           },
           shutdownGraceTime: '1s',

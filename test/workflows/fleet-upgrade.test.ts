@@ -16,6 +16,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createNotifyActivities } from '../../activities/notify/index.js';
 import { createInventoryActivities } from '../../activities/inventory/index.js';
 import {
   fleetApproveUpdate,
@@ -77,6 +78,8 @@ async function fleetWorker(inventory: Inventory, plan: (accountId: string) => Pa
     workflowBundle: bundle,
     activities: {
       ...createInventoryActivities({ inventory: staticInventory(inventory) }),
+      // No webhooks in the inventory: the fleet's events reach the real activity, which has nothing to send.
+      ...createNotifyActivities({ inventory: staticInventory(inventory) }),
       epochInfo: () => Promise.resolve({ epochLength: 100, observedBlockTimeMs: 1000 }),
       memberWork: ({ validator, after }: { validator: string; after?: boolean }): Promise<MemberPlan> => {
         const p = { holdMs: 300, ...plan(validator), ...plans.get(validator) };

@@ -20,6 +20,7 @@ export const nonRetryableErrorTypes = [
   'UnsafeSwapState',
   'RemoteFileMissing',
   'NotInInventory',
+  'OtherNodeRunning',
 ] satisfies (HostFailureType | InventoryFailureType | typeof UNSAFE_ERROR_TYPE)[];
 
 /**

@@ -34,6 +34,8 @@ export class Gates {
   private readonly approved: Set<string>;
   pause?: UpgradeStatus['pause'];
   abortRequested?: UpgradeStatus['abortRequested'];
+  /** Called when a gate starts holding the run for a person (the run tells the webhooks). */
+  onAwaitingApproval?: (gate: string, description: string) => void;
 
   constructor(
     private readonly manualApproval: boolean,
@@ -117,6 +119,7 @@ export class Gates {
     this.pendingAlsoAccepts = alsoAccepts;
     this.onChange();
     this.metrics?.gateWaitStarted(gate);
+    this.onAwaitingApproval?.(gate, description);
     const since = Date.now();
     await condition(() => approved() || !!this.abortRequested);
     this.pendingApproval = undefined;

@@ -120,6 +120,30 @@ function folderSwap(activity: typeof swaps.swapDataFolder, says: (target: string
     summarized(activity, `${says(target, staging)} on ${node.host.id}`)({ host: node.host, target, staging, swapId });
 }
 
+/**
+ * Stop, (swap the data folder,) put the staged release in place and start: one activity on one connection,
+ * with the retries of a data swap (journaled, idempotent).
+ */
+export const restartOnRelease = (
+  node: NearNodeRef,
+  staged: { path: string; sha256: string },
+  opts: {
+    dataSwap?: { target: string; staging: string; swapId: string };
+    mustBeStopped?: NearNodeRef[];
+    publicKey?: string;
+  } = {},
+) =>
+  summarized(
+    swaps.restartOnRelease,
+    `stop ${hostName(node)}, ${opts.dataSwap ? `swap ${opts.dataSwap.staging} into ${opts.dataSwap.target}, ` : ''}put ${staged.path} in place, start it`,
+  )({
+    node,
+    staged,
+    ...(opts.dataSwap ? { dataSwap: opts.dataSwap } : {}),
+    mustBeStopped: (opts.mustBeStopped ?? []).map((n) => n.service),
+    ...(opts.publicKey ? { publicKey: opts.publicKey } : {}),
+  });
+
 export const host = {
   start: (node: NearNodeRef) =>
     summarized(changes.startService, `start ${hostName(node)}`)({ host: node.host, service: node.service }),

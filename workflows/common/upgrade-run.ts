@@ -38,7 +38,15 @@ import { errorText } from '../../src/api/error-text.js';
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { memberDoneSignal, type MemberReport } from '../../src/api/fleet.js';
-import { plannedSteps, plans, type PlanStep, type PlannedStep, type StepOf } from '../../src/api/plans.js';
+import {
+  planPatches,
+  plannedSteps,
+  plans,
+  retiredSteps,
+  type PlanStep,
+  type PlannedStep,
+  type StepOf,
+} from '../../src/api/plans.js';
 import { strategies, type ParsedStrategyTargets, type StrategyName } from '../../src/api/strategies.js';
 import {
   AWAITING_APPROVAL_STAGE,
@@ -48,7 +56,9 @@ import {
   UpgradeValidator,
 } from '../../src/api/search-attributes.js';
 import type { StepStatus, UpgradeStatus } from '../../src/api/status.js';
+import type { NotificationKind } from '../../src/api/notifications.js';
 import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
+import { Notifier } from './notify.js';
 import { observedStatus } from './chain-counters.js';
 import { parseWorkflowInput } from './input.js';
 import { resolvedTargets } from './targets.js';
@@ -72,6 +82,8 @@ export interface UpgradeSpec {
   identity: ValidatorIdentity;
   plan: PlannedStep[];
   manualApproval?: boolean;
+  /** Whether the run tells the worker's webhooks about its gates, failure and completion (workflows/common/notify.ts). */
+  notify?: boolean;
 }
 
 export interface StepOptions<T> {
@@ -97,6 +109,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
   readonly steps: StepBook;
   readonly gates: Gates;
   readonly metrics: UpgradeMetrics;
+  readonly notifier: Notifier;
   private readonly undos: Undo[] = [];
   private readonly carried: CarriedState;
   /** Chain looks made in this run (see chain-wait.ts); a fresh run after continue-as-new starts at 0. */
@@ -110,6 +123,8 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
     carried?: CarriedState,
   ) {
     this.metrics = new UpgradeMetrics(spec.strategy, spec.identity);
+    // A fleet's member leaves its events to the fleet, which tells them once per wave, halt or failure.
+    this.notifier = new Notifier((spec.notify ?? false) && !workflowInfo().parent);
     if (!carried) this.metrics.upgradeStarted();
     this.carried = carried ?? {
       startedAt: new Date().toISOString(),
@@ -125,6 +140,12 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       if (this.gates.pendingApproval) this.steps.setStage(AWAITING_APPROVAL_STAGE);
       this.steps.publish();
     });
+    this.gates.onAwaitingApproval = (gate, description) =>
+      this.notify(
+        'awaiting-approval',
+        `awaiting approval of ${gate}: ${description}`,
+        spec.plan.find((p) => p.id === gate)?.title,
+      );
     this.steps.extraDetails = () => this.gateLines();
   }
 
@@ -136,8 +157,10 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       this.steps.setStage('completed');
       this.steps.publish();
       this.metrics.upgradeEnded('completed', this.carried.startedAt);
+      this.notify('completed', 'the upgrade completed');
       await this.reportToFleet('completed');
       await condition(allHandlersFinished);
+      await this.notifier.settled();
       return result;
     } catch (err) {
       if (err instanceof ContinueAsNew) throw err;
@@ -152,8 +175,10 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       this.steps.setStage(this.steps.state);
       this.steps.publish();
       this.metrics.upgradeEnded(outcome, this.carried.startedAt, errorType(err));
+      this.notify(outcome, `${failedAt ? `${failedAt} failed: ` : ''}${describe(err)}`, current?.title);
       const failure = aborted ? err : forOperators(err, failedAt);
       await this.reportToFleet(outcome, describe(failure));
+      await this.notifier.settled();
       throw failure;
     }
   }
@@ -210,6 +235,11 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
     return result;
   }
 
+  /** Whether this run's plan has the step (plans change with workflow patches; see `plannedSteps`). */
+  takes(step: Step): boolean {
+    return this.spec.plan.some((p) => p.id === step.id);
+  }
+
   /** Marks a planned step that this run does not need (e.g. no release to install), with the reason. */
   skip(step: Step, reason: string): void {
     this.steps.mark(step.id, this.titleOf(step), 'skipped', reason);
@@ -251,6 +281,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
   /** Continues as new with the same input and everything this run knows. Never returns. */
   async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
+    await this.notifier.settled();
     const state: CarriedState = {
       ...this.carried,
       continuedAsNew: this.carried.continuedAsNew + 1,
@@ -280,6 +311,16 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       pause: this.gates.pause,
       abortRequested: this.gates.abortRequested,
     };
+  }
+
+  /** Tells the worker's webhooks (if any) about this run; never waits and never fails the run. */
+  notify(kind: NotificationKind, message: string, step?: string): void {
+    this.notifier.send(kind, {
+      validators: [this.spec.identity.validator],
+      strategy: this.spec.strategy,
+      step,
+      message,
+    });
   }
 
   private registerUndo<T>(step: Step, result: T, opts: StepOptions<T>): void {
@@ -395,11 +436,40 @@ function beginFrame(
     );
   // The table pairs each schema with functions of its own output; TypeScript cannot follow the pairing.
   const identity = (spec.identity as (i: unknown) => ValidatorIdentity)(input);
-  return beginUpgrade(
-    { strategy, identity, plan: plannedSteps(strategy, input), manualApproval: input.manualApproval },
+  const taken = planPatchesTaken(strategy, carried);
+  const run = beginUpgrade(
+    {
+      strategy,
+      identity,
+      plan: plannedSteps(strategy, input, (id) => taken[id] ?? true),
+      manualApproval: input.manualApproval,
+      notify: true,
+    },
     rawInput,
     carried,
   );
+  for (const [id, isTaken] of Object.entries(taken)) run.remember(`patch:${id}`, () => isTaken);
+  return run;
+}
+
+/**
+ * Which of the patches that change the strategy's plan this upgrade takes, decided once and kept across
+ * continue-as-new: a run recorded before a patch replays without it; a run that continued as new into a
+ * newer worker keeps the old steps if it had begun them.
+ */
+function planPatchesTaken(strategy: StrategyName, carried?: CarriedState): Record<string, boolean> {
+  const taken: Record<string, boolean> = {};
+  for (const id of planPatches(strategy)) {
+    const known = carried?.remembered[`patch:${id}`];
+    if (typeof known === 'boolean') {
+      taken[id] = known;
+      continue;
+    }
+    const retired = new Set(retiredSteps(strategy, id).map((s) => s.id));
+    const begunRetired = carried?.steps.some((s) => retired.has(s.id) && s.state !== 'pending') ?? false;
+    taken[id] = patched(id) && !begunRetired;
+  }
+  return taken;
 }
 
 /** The failure's type for the failed-upgrades metric: an ApplicationFailure's type, else the error's name. */

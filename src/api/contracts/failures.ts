@@ -61,6 +61,8 @@ export const hostFailures = {
   ServiceStillActive: 'retryable',
   ServiceStateUnknown: 'retryable',
   NotInInventory: 'final',
+  /** A node that must not run while another starts (a sync node beside its validator) is running. */
+  OtherNodeRunning: 'final',
 } as const satisfies Record<string, Retry>;
 export type HostFailureType = keyof typeof hostFailures;
 

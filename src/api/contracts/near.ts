@@ -8,12 +8,13 @@
 import { z } from 'zod';
 import { hostSchema } from '../../config/host.js';
 import { nearAccountId, nearNetwork } from '../../config/identities.js';
-import { absolutePath, httpRpcUrl, serviceName } from '../../config/primitives.js';
+import { absolutePath, httpRpcUrl, identifier, serviceName, sha256Hex } from '../../config/primitives.js';
 import { signerSchema } from '../../config/signers.js';
 import { SYNCED_LAG_BLOCKS, type ChainObservation } from '../chain-observation.js';
 import type { SignerObservation } from '../signer-evidence.js';
 import type { ValidatorCounters } from '../validator-counters.js';
 import { activity } from './activity.js';
+import type { SwapOutcome } from './host.js';
 
 const publicKey = z.string().regex(/^ed25519:[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'must be an ed25519 public key');
 
@@ -107,6 +108,26 @@ export const observeSignerInput = z.strictObject({
   publicKey: publicKey.optional(),
   knownHolderHomes: z.array(absolutePath).optional(),
 });
+export const restartOnReleaseInput = z.strictObject({
+  node: nearNodeRefSchema,
+  /** The new release, staged (checksum verified) beside the node's binary: renamed into its place. */
+  staged: z.strictObject({ path: absolutePath, sha256: sha256Hex }),
+  /** A data-folder swap made while the node is stopped (sync-and-swap), journaled as `swapDataFolder`'s. */
+  dataSwap: z.strictObject({ target: absolutePath, staging: absolutePath, swapId: identifier }).optional(),
+  /** Services on the host that must be inactive when the node starts: never two nodes with one key. */
+  mustBeStopped: z.array(serviceName).default([]),
+  /** The validator key: after the stop, no other process on the host may run with a home holding it. */
+  publicKey: publicKey.optional(),
+});
+
+export interface RestartOnReleaseResult {
+  /** Whether the service was running when the step began (false on a retry after the stop). */
+  wasActive: boolean;
+  swap?: SwapOutcome;
+  /** How long the node was down in this attempt: from the stop's confirmation to the start's. */
+  downMs: number;
+}
+
 export const withdrawValidatorKeyInput = z.strictObject({ node: nearNodeRefSchema, tag: keyFileTag });
 
 /** A node's own view (RPC `status`): version, sync state, head and the validator key it signs with. */
@@ -216,6 +237,13 @@ export const nearContracts = {
    * times across a short window. The workflow judges it (src/api/signer-evidence.ts): silence is no evidence.
    */
   observeSigner: activity(observeSignerInput).returns<SignerObservation>(),
+
+  /**
+   * Stop the node (observed inactive, and by its host's records no process runs with its home), swap its
+   * data folder when asked, rename the staged release over its binary, start it: one activity on one
+   * connection, so the node is down for the host's commands only. Every part is idempotent.
+   */
+  restartOnRelease: activity(restartOnReleaseInput).returns<RestartOnReleaseResult>(),
 
   /** Stakes with the new key: pool owner `update_staking_key`, or a direct Stake action. Idempotent. */
   stakeWithKey: activity(stakeWithKeyInput).returns<StakeWithKeyResult>(),

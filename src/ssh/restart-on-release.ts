@@ -1,0 +1,88 @@
+/**
+ * The stop-to-start of a stopping strategy in one host-side step: stop the service (observed inactive), swap
+ * the data folder when asked (data-swap.ts: journaled renames, the old folder kept), rename the staged
+ * release over the binary, check that no other node that must stay stopped runs, start the service
+ * (observed active). Everything that takes time (the binary's transfer and checksum, key and chain checks)
+ * was done before the stop, so the node is down for these few commands only. Each part is idempotent, so a
+ * retry after a lost connection finishes the step; its undo is the workflow's (stop, roll back, restore).
+ */
+import type { ServiceManagerSpec } from '../config/host.js';
+import type { SwapOutcome } from '../api/contracts/host.js';
+import { describeHost, type SshConnection } from './connection.js';
+import { swapDataFolder, type DataSwapInput } from './data-swap.js';
+import { HostError } from './errors.js';
+import { runScript } from './files.js';
+import { isServiceActive, startService, stopService } from './service-control.js';
+
+export interface RestartOnRelease {
+  service: string;
+  binary: { staged: string; destination: string; sha256: string };
+  dataSwap?: DataSwapInput;
+  mustBeStopped: string[];
+}
+
+export interface RestartOptions {
+  signal?: AbortSignal;
+  /** Evidence that the stopped node really stopped (its host's records), before its data folder moves. */
+  afterStop?: () => Promise<void>;
+}
+
+/** Renames the staged release over the binary; on a re-run (nothing staged) the binary must be the release. */
+const PUT_IN_PLACE_SCRIPT = `set -eu
+if [ -e "$1" ]; then
+  mv -fT -- "$1" "$2"
+  sync -- "$(dirname -- "$2")" 2>/dev/null || sync
+  echo renamed
+else
+  [ -e "$2" ] || { echo "neither $1 nor $2 exists" >&2; exit 66; }
+  echo "sha256 $(sha256sum -- "$2" | cut -d' ' -f1)"
+fi`;
+
+export async function restartOnRelease(
+  connection: SshConnection,
+  manager: ServiceManagerSpec,
+  input: RestartOnRelease,
+  options: RestartOptions = {},
+): Promise<{ wasActive: boolean; swap?: SwapOutcome; downMs: number }> {
+  const { signal } = options;
+  const stopped = await stopService(connection, manager, input.service, { signal, pollMs: 200 });
+  const downSince = Date.now();
+  await options.afterStop?.();
+  const swap = input.dataSwap ? await swapDataFolder(connection, input.dataSwap, { signal }) : undefined;
+  await putInPlace(connection, input.binary, signal);
+  for (const other of input.mustBeStopped) {
+    if (await isServiceActive(connection, manager, other, { signal }))
+      throw new HostError(
+        'OtherNodeRunning',
+        `${other} runs on ${describeHost(connection.host)}; ${input.service} may only start when it is stopped`,
+      );
+  }
+  await startService(connection, manager, input.service, { signal });
+  return { wasActive: stopped.wasActive, ...(swap ? { swap } : {}), downMs: Date.now() - downSince };
+}
+
+async function putInPlace(connection: SshConnection, binary: RestartOnRelease['binary'], signal?: AbortSignal) {
+  const result = await runScript(
+    connection,
+    'vup-put-in-place',
+    PUT_IN_PLACE_SCRIPT,
+    [binary.staged, binary.destination],
+    {
+      signal,
+    },
+  );
+  const out = result.stdout.toString('utf8').trim();
+  if (result.exitCode === 66)
+    throw new HostError('RemoteFileMissing', `putting ${binary.staged} in place: ${result.stderr.trim()}`);
+  if (result.exitCode !== 0)
+    throw new HostError(
+      'RemoteCommandFailed',
+      `renaming ${binary.staged} over ${binary.destination} on ${describeHost(connection.host)} failed: ${result.stderr.trim()}`,
+    );
+  const sha = /^sha256 ([0-9a-f]{64})$/.exec(out)?.[1];
+  if (out !== 'renamed' && sha !== binary.sha256.toLowerCase())
+    throw new HostError(
+      'ChecksumMismatch',
+      `${binary.destination} on ${describeHost(connection.host)} is not the release (sha256 ${sha ?? out}) and nothing is staged`,
+    );
+}
