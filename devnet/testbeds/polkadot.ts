@@ -316,6 +316,8 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
             stash: encodeAddress(stash.publicKey, ss58PrefixOfNetwork.local),
           },
           relayRpcUrl: devnet.relayUrl,
+          // The local chain's own: the inventory names it, as an operator's does for a chain of their own.
+          genesisHash: devnet.relay.genesisHash,
           nodeA: a.ref,
           nodeB: b.ref,
           release: {

@@ -7,7 +7,9 @@ import type { EventRecord } from '@polkadot/types/interfaces';
 import type { ISubmittableResult } from '@polkadot/types/types';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
 import { mnemonicGenerate } from '@polkadot/util-crypto';
+import { decodeExtrinsic } from '../../devnet/polkadot/extrinsics.js';
 import type { Runtime } from '../../devnet/polkadot/metadata.js';
+import type { PolkadotTestbed } from '../../devnet/testbeds/polkadot.js';
 import { createOwnershipProof, keyPair, sessionKeyLayout } from '../../devnet/polkadot/session-keys.js';
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
@@ -83,4 +85,18 @@ export function proxyResult(api: ApiPromise, events: EventRecord[]): string | un
   if (!executed || !api.events.proxy.ProxyExecuted.is(executed.event)) return undefined;
   const result = executed.event.data.result;
   return result.isOk ? 'Ok' : errorName(api, result.asErr);
+}
+
+/** Every proxy.proxy / session.setKeys extrinsic in the relay's blocks so far (set-keys transactions). */
+export function setKeysTransactions(b: PolkadotTestbed): string[] {
+  const found: string[] = [];
+  const chain = b.devnet.relay;
+  for (let n = 0; n <= chain.best.number; n++) {
+    for (const hex of chain.blockAt(n)?.extrinsics ?? []) {
+      const xt = decodeExtrinsic(chain.runtime, hex);
+      const call = `${xt.method.section}.${xt.method.method}`;
+      if (call === 'session.setKeys' || call === 'proxy.proxy') found.push(`${call} in block ${n}`);
+    }
+  }
+  return found;
 }
