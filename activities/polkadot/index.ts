@@ -5,7 +5,8 @@
  */
 import { cancellationSignal } from '@temporalio/activity';
 import { z } from 'zod';
-import { polkadotContracts, type KeysStage } from '../../src/api/contracts/polkadot.js';
+import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { polkadotContracts, type KeysStage, type SessionInfo } from '../../src/api/contracts/polkadot.js';
 import { withApi } from '../../src/polkadot/connection.js';
 import { PolkadotError, messageOf } from '../../src/polkadot/errors.js';
 import { requireGenesis } from '../../src/polkadot/genesis.js';
@@ -65,6 +66,11 @@ cat -- "$1"`;
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
+/** The relay's finalized head as a look read it, for the wait to see a halted chain (no blocks, no finality) by. */
+function headOf(session: SessionInfo): Pick<ChainObservation, 'head'> {
+  return session.finalizedTime ? { head: { height: session.finalizedBlock, time: session.finalizedTime } } : {};
+}
+
 export function createPolkadotActivities(deps: PolkadotActivityDeps) {
   const resolveSigner = deps.resolveSubstrateSigner ?? resolveSubstrateSigner;
 
@@ -118,7 +124,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
         requireGenesis(network.genesisHash, req.genesisHash, req.networkRpcUrl, 'the relay RPC');
         const relook = Math.min(session.nextSessionEtaMs || Infinity, SYNC_RELOOK_SLOTS * session.slotDurationMs);
         if (typeof node === 'string') {
-          return { reached: false, detail: `the node does not answer (${node})`, etaMs: relook };
+          return { reached: false, detail: `the node does not answer (${node})`, etaMs: relook, ...headOf(session) };
         }
         // A node of another chain is never "synced", whatever its height.
         requireGenesis(node.genesisHash, network.genesisHash, req.nodeRpcUrl, "the node's RPC");
@@ -130,7 +136,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
         const detail =
           `node ${node.version} at #${node.bestBlock}${node.isSyncing ? ' (syncing)' : ''} with ${node.peers} peer(s), ` +
           `network at #${networkBest}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag} and not syncing`}`;
-        return { reached, detail, value: health, etaMs: relook };
+        return { reached, detail, value: health, etaMs: relook, ...headOf(session) };
       });
     },
 
@@ -300,7 +306,14 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
           `keys of ${req.stash} are ${STAGE_WORDS[standing.stage]}` +
           (standing.activeSince === undefined ? '' : ` (finalized in session ${standing.activeSince})`) +
           `; ${nodeWords}; session ${session.currentIndex}, next in ~${seconds(session.nextSessionEtaMs)}`;
-        return { reached, detail, value: standing, etaMs: session.nextSessionEtaMs, ...(counters ? { counters } : {}) };
+        return {
+          reached,
+          detail,
+          value: standing,
+          etaMs: session.nextSessionEtaMs,
+          ...(counters ? { counters } : {}),
+          ...headOf(session),
+        };
       });
     },
   });

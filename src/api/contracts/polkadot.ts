@@ -116,6 +116,11 @@ export interface SessionInfo {
   /** Estimated ms until the next session: slots left × slot duration. */
   nextSessionEtaMs: number;
   finalizedBlock: number;
+  /**
+   * When the finalized head was made (its Timestamp.Now, ISO 8601): a head that stays old is a halted chain, no
+   * new blocks or no finality. Absent in results recorded before it was read.
+   */
+  finalizedTime?: string;
   bestBlock: number;
 }
 
