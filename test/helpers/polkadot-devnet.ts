@@ -87,15 +87,25 @@ export function proxyResult(api: ApiPromise, events: EventRecord[]): string | un
   return result.isOk ? 'Ok' : errorName(api, result.asErr);
 }
 
+/** A set-keys transaction in the relay's blocks: the call, the keys it set, its block. */
+export interface SetKeysTransaction {
+  call: 'session.setKeys' | 'proxy.proxy';
+  keys: string;
+  block: number;
+}
+
 /** Every proxy.proxy / session.setKeys extrinsic in the relay's blocks so far (set-keys transactions). */
-export function setKeysTransactions(b: PolkadotTestbed): string[] {
-  const found: string[] = [];
+export function setKeysTransactions(b: PolkadotTestbed): SetKeysTransaction[] {
+  const found: SetKeysTransaction[] = [];
   const chain = b.devnet.relay;
   for (let n = 0; n <= chain.best.number; n++) {
     for (const hex of chain.blockAt(n)?.extrinsics ?? []) {
-      const xt = decodeExtrinsic(chain.runtime, hex);
-      const call = `${xt.method.section}.${xt.method.method}`;
-      if (call === 'session.setKeys' || call === 'proxy.proxy') found.push(`${call} in block ${n}`);
+      const { method } = decodeExtrinsic(chain.runtime, hex);
+      const call = `${method.section}.${method.method}`;
+      // proxy.proxy(real, forceProxyType, call): the keys are the wrapped session.setKeys' first argument.
+      const setKeys = call === 'proxy.proxy' ? (method.args[2] as unknown as typeof method) : method;
+      if (call === 'session.setKeys' || call === 'proxy.proxy')
+        found.push({ call, keys: setKeys.args[0]!.toHex(), block: n });
     }
   }
   return found;
