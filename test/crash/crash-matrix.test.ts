@@ -471,6 +471,7 @@ describe('crash matrix: the Polkadot swap', () => {
         if (!killedAt) await new Promise((r) => setTimeout(r, 50));
       }
 
+      relay.disarm();
       const name = `${strategy}/${target}`;
       if (notPlanned) {
         await hold.disarm();

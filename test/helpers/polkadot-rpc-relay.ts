@@ -29,6 +29,8 @@ export interface PolkadotRpcRelay {
   readonly submitted: string[];
   /** Holds the next submission's answer and all after it on its connection; resolves once the chain answered it. */
   holdNextSubmission(): Promise<HeldSubmission>;
+  /** Holds no further submission (one armed and not yet sent is let through). */
+  disarm(): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startPolkadotRpcRelay(
     url: `ws://127.0.0.1:${address.port}`,
     submitted,
     holdNextSubmission: () => new Promise<HeldSubmission>((resolve) => (armed = resolve)),
+    disarm: () => (armed = undefined),
     close: async () => {
       for (const client of server.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
