@@ -70,7 +70,7 @@ export async function polkadotValidatorSwapUpgrade(rawInput: PolkadotValidatorSw
 
   return run.execute<PolkadotValidatorSwapResult>(async () => {
     const { keysA } = await run.step(steps.checkA, async () => {
-      const onChain = await dot.stashKeys(relay, stash);
+      const onChain = await dot.stashKeys(relay, stash, input.genesisHash);
       const keys = onChain.nextKeys;
       if (!keys) throw unsafe(`${stash} has no session keys on chain; it is not a validator to swap`);
       if (onChain.queuedKeys !== undefined && onChain.queuedKeys !== keys)
@@ -81,7 +81,7 @@ export async function polkadotValidatorSwapUpgrade(rawInput: PolkadotValidatorSw
       observeCounters(run, standing.counters);
       if (standing.stage !== 'active')
         throw unsafe(`the keys ${shortKeys(keys)} of ${stash} are ${standing.stage}, not active; nothing to take over`);
-      const health = await dot.health(nodeA);
+      const health = await dot.health(nodeA, input.genesisHash);
       if (health.isSyncing) throw unsafe(`${nodeName(nodeA)} is syncing; it cannot be the validator now`);
       if (!(await dot.hasKeys(nodeA, keys)))
         throw unsafe(`${nodeName(nodeA)} does not hold the active keys ${shortKeys(keys)}; it is not the validator`);
@@ -217,7 +217,7 @@ async function handOver(
   undos: HandOverUndos = {},
 ): Promise<{ keys: string; setKeys?: SetKeysResult }> {
   const { stash } = input.validator;
-  const { relayRpcUrl: relay, timeouts } = input;
+  const { relayRpcUrl: relay, timeouts, genesisHash } = input;
   const { from, to, fromKeys } = h;
   const step = <T>(id: keyof NonNullable<HandOver['steps']>, fn: () => Promise<T>, undo?: HandOverUndos['start']) =>
     h.steps ? run.step(h.steps[id], fn, undo ? { undo } : {}) : fn();
@@ -238,7 +238,7 @@ async function handOver(
   );
 
   await step('waitSynced', () =>
-    dotWaits.synced(run, `${h.name}-synced`, to.node, relay, { timeoutMs: timeouts.sync }),
+    dotWaits.synced(run, `${h.name}-synced`, to.node, relay, { timeoutMs: timeouts.sync, genesisHash }),
   );
 
   // Compensation starts from a state it must read: the chain's next keys may be ones `to` already holds.
@@ -284,6 +284,7 @@ async function handOver(
   await step('waitKeysActive', () =>
     dotWaits.keysActive(run, `keys-${h.name}-active`, to.node, relay, stash, toKeys, {
       timeoutMs: timeouts.keysActive,
+      genesisHash,
     }),
   );
 
@@ -323,14 +324,14 @@ async function keysToKeep(
   node: PolkadotNodeRef,
   fromKeys: string,
 ): Promise<string | undefined> {
-  const next = (await dot.stashKeys(input.relayRpcUrl, input.validator.stash)).nextKeys;
+  const next = (await dot.stashKeys(input.relayRpcUrl, input.validator.stash, input.genesisHash)).nextKeys;
   return next && next !== fromKeys && (await dot.hasKeys(node, next)) ? next : undefined;
 }
 
 /** Sets keys through the input's route; NextKeys is read on the relay (Asset Hub has no Session pallet). */
 function submitKeys(input: PolkadotValidatorSwapParsed, keys: string, rotated: RotatedKeys): Promise<SetKeysResult> {
   const route = { ...input.setKeys, relayRpcUrl: input.relayRpcUrl };
-  return dot.setKeys(route, input.validator.stash, keys, rotated.proof);
+  return dot.setKeys(route, input.validator.stash, keys, rotated.proof, input.genesisHash);
 }
 
 /**

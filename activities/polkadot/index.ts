@@ -5,9 +5,11 @@
  */
 import { cancellationSignal } from '@temporalio/activity';
 import { z } from 'zod';
-import { polkadotContracts, type KeysStage } from '../../src/api/contracts/polkadot.js';
+import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { polkadotContracts, type KeysStage, type SessionInfo } from '../../src/api/contracts/polkadot.js';
 import { withApi } from '../../src/polkadot/connection.js';
 import { PolkadotError, messageOf } from '../../src/polkadot/errors.js';
+import { requireGenesis } from '../../src/polkadot/genesis.js';
 import { hasSessionKeys, nodeHealth as readNodeHealth, rotateKeys as generateKeys } from '../../src/polkadot/node.js';
 import {
   keysStanding as readKeysStanding,
@@ -64,6 +66,11 @@ cat -- "$1"`;
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
+/** The relay's finalized head as a look read it, for the wait to see a halted chain (no blocks, no finality) by. */
+function headOf(session: SessionInfo): Pick<ChainObservation, 'head'> {
+  return session.finalizedTime ? { head: { height: session.finalizedBlock, time: session.finalizedTime } } : {};
+}
+
 export function createPolkadotActivities(deps: PolkadotActivityDeps) {
   const resolveSigner = deps.resolveSubstrateSigner ?? resolveSubstrateSigner;
 
@@ -98,9 +105,10 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
   const sessionInfo = async (url: string) => withApi(url, readSessionInfo);
 
   return implement(polkadotContracts, {
-    nodeHealth: async ({ rpcUrl }) => {
+    nodeHealth: async ({ rpcUrl, genesisHash }) => {
       return reportingPolkadotErrors(async () => {
         const { shouldHavePeers: _, ...health } = await readNodeHealth(rpcUrl);
+        requireGenesis(health.genesisHash, genesisHash, rpcUrl, "the node's RPC");
         return health;
       });
     },
@@ -113,10 +121,13 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
           readNodeHealth(req.networkRpcUrl),
           sessionInfo(req.networkRpcUrl),
         ]);
+        requireGenesis(network.genesisHash, req.genesisHash, req.networkRpcUrl, 'the relay RPC');
         const relook = Math.min(session.nextSessionEtaMs || Infinity, SYNC_RELOOK_SLOTS * session.slotDurationMs);
         if (typeof node === 'string') {
-          return { reached: false, detail: `the node does not answer (${node})`, etaMs: relook };
+          return { reached: false, detail: `the node does not answer (${node})`, etaMs: relook, ...headOf(session) };
         }
+        // A node of another chain is never "synced", whatever its height.
+        requireGenesis(node.genesisHash, network.genesisHash, req.nodeRpcUrl, "the node's RPC");
         const { shouldHavePeers, ...health } = node;
         const networkBest = Math.max(network.bestBlock, node.highestBlock ?? 0);
         const lag = Math.max(0, networkBest - node.bestBlock);
@@ -125,7 +136,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
         const detail =
           `node ${node.version} at #${node.bestBlock}${node.isSyncing ? ' (syncing)' : ''} with ${node.peers} peer(s), ` +
           `network at #${networkBest}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag} and not syncing`}`;
-        return { reached, detail, value: health, etaMs: relook };
+        return { reached, detail, value: health, etaMs: relook, ...headOf(session) };
       });
     },
 
@@ -188,7 +199,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       );
     },
 
-    setKeys: async ({ route, stash, keys, proof }) => {
+    setKeys: async ({ route, stash, keys, proof, genesisHash }) => {
       const wanted = keys.toLowerCase();
       /** The heartbeat details: a retry reads the hash of the transaction the previous attempt sent. */
       const sent: { txHash?: string; status?: string } = {};
@@ -204,7 +215,11 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
                 'an asset-hub route needs relayRpcUrl (NextKeys is read on the relay)',
               );
             }
-            if ((await withApi(relayUrl, (api) => nextKeysOf(api, stash))) === wanted) return { alreadySet: true };
+            const onRelay = await withApi(relayUrl, async (api) => {
+              requireGenesis(api.genesisHash.toHex(), genesisHash, relayUrl, 'the relay RPC');
+              return nextKeysOf(api, stash);
+            });
+            if (onRelay === wanted) return { alreadySet: true };
             // An attempt lost with its worker may have sent the transaction, still on its way to a block: wait for
             // it rather than send a second one (which would land too, and pay twice).
             const earlier = (previousAttemptProgress() as { txHash?: string } | undefined)?.txHash;
@@ -223,6 +238,8 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
                     role: `${signedBy.proxyType} proxy`,
                   });
             const result = await withApi(route.rpcUrl, async (api) => {
+              if (route.submitTo === 'relay')
+                requireGenesis(api.genesisHash.toHex(), genesisHash, route.rpcUrl, 'the set-keys RPC');
               const tx = buildSetKeysCall(api, {
                 submitTo: route.submitTo,
                 stash,
@@ -258,17 +275,22 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       });
     },
 
-    stashKeys: async ({ rpcUrl, stash }) => {
-      return reportingPolkadotErrors(() => withApi(rpcUrl, (api) => readStashKeys(api, stash)));
+    stashKeys: async ({ rpcUrl, stash, genesisHash }) => {
+      return reportingPolkadotErrors(() =>
+        withApi(rpcUrl, (api) => {
+          requireGenesis(api.genesisHash.toHex(), genesisHash, rpcUrl, 'the relay RPC');
+          return readStashKeys(api, stash);
+        }),
+      );
     },
 
     lookKeysActive: async (req) => {
       return reportingPolkadotErrors(async () => {
         const [{ standing, session }, nodeHolds, counters] = await Promise.all([
-          withApi(req.rpcUrl, async (api) => ({
-            standing: await readKeysStanding(api, req.stash, req.keys),
-            session: await readSessionInfo(api),
-          })),
+          withApi(req.rpcUrl, async (api) => {
+            requireGenesis(api.genesisHash.toHex(), req.genesisHash, req.rpcUrl, 'the relay RPC');
+            return { standing: await readKeysStanding(api, req.stash, req.keys), session: await readSessionInfo(api) };
+          }),
           hasSessionKeys(req.nodeRpcUrl, req.keys).catch((err: unknown) => messageOf(err)),
           polkadotValidatorCounters(req.rpcUrl, req.stash),
         ]);
@@ -284,7 +306,14 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
           `keys of ${req.stash} are ${STAGE_WORDS[standing.stage]}` +
           (standing.activeSince === undefined ? '' : ` (finalized in session ${standing.activeSince})`) +
           `; ${nodeWords}; session ${session.currentIndex}, next in ~${seconds(session.nextSessionEtaMs)}`;
-        return { reached, detail, value: standing, etaMs: session.nextSessionEtaMs, ...(counters ? { counters } : {}) };
+        return {
+          reached,
+          detail,
+          value: standing,
+          etaMs: session.nextSessionEtaMs,
+          ...(counters ? { counters } : {}),
+          ...headOf(session),
+        };
       });
     },
   });

@@ -99,6 +99,8 @@ export class Chain extends EventEmitter<ChainEvents> {
   private finalizedNumber = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly genesisSlot: number;
+  private readonly now: () => number;
+  private lastTimestampMs: number;
 
   constructor(
     readonly logic: RuntimeLogic,
@@ -106,9 +108,10 @@ export class Chain extends EventEmitter<ChainEvents> {
   ) {
     super();
     this.runtime = logic.runtime;
-    const now = (opts.now ?? Date.now)();
-    this.genesisSlot = Math.floor(now / opts.blockTimeMs);
+    this.now = opts.now ?? Date.now;
+    this.genesisSlot = Math.floor(this.now() / opts.blockTimeMs);
     const info: BlockInfo = { number: 0, slot: this.genesisSlot, timestampMs: this.genesisSlot * opts.blockTimeMs };
+    this.lastTimestampMs = info.timestampMs;
     const storage = new StorageOverlay(this.runtime, new Map());
     storage.set('system', 'number', [], 0);
     logic.genesis(storage, info);
@@ -206,7 +209,11 @@ export class Chain extends EventEmitter<ChainEvents> {
     const parent = this.best;
     const number = parent.number + 1;
     const slot = this.genesisSlot + number;
-    const info: BlockInfo = { number, slot, timestampMs: slot * this.opts.blockTimeMs };
+    // The timestamp inherent carries the producer's clock, as an author's does: after a halt (stop, start) the
+    // next block is of now, not of the slot after the last (slots here follow block numbers and skip none).
+    const timestampMs = Math.max(this.lastTimestampMs + 1, this.now());
+    this.lastTimestampMs = timestampMs;
+    const info: BlockInfo = { number, slot, timestampMs };
     const storage = new StorageOverlay(this.runtime, parent.storage);
     const records: EventRecord[] = [];
     let phase: Phase = 'initialization';

@@ -21,6 +21,8 @@ export interface PolkadotScenarioOptions {
   blockTimeMs?: number;
   /** Hold for an `approve` update before each irreversible step. */
   manualApproval?: boolean;
+  /** The hosts hold commands' answers when a crash test asks (devnet/hosts/sshd.ts `holdAnswers`). */
+  holdAnswers?: boolean;
 }
 
 export interface PolkadotScenario {
@@ -61,6 +63,7 @@ export async function startPolkadotScenario(
     mode: layout.mode,
     sessionLength: options.sessionLength ?? 12,
     blockTimeMs,
+    ...(options.holdAnswers ? { holdAnswers: true } : {}),
   });
   const { input, inventory } = bed.swapUpgrade({
     timeouts: waits,

@@ -71,6 +71,8 @@ export interface PolkadotTestbedOptions {
   binaries?: { old?: string; new?: string };
   /** The machines' SSH user when the tests run as root (default: the test process's own user); see the header. */
   sshUser?: string;
+  /** The hosts hold commands' answers when a crash test asks (devnet/hosts/sshd.ts `holdAnswers`). */
+  holdAnswers?: boolean;
 }
 
 export interface TestbedBinary extends StagedBinary {
@@ -152,6 +154,7 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
     hosts: hostNames,
     sshUser: options.sshUser,
     stopGraceMs: options.stopGraceMs,
+    holdAnswers: options.holdAnswers,
   });
   const { hosts, workDir, connections, cleanups } = machines;
 
@@ -316,6 +319,8 @@ export async function startPolkadotTestbed(options: PolkadotTestbedOptions = {})
             stash: encodeAddress(stash.publicKey, ss58PrefixOfNetwork.local),
           },
           relayRpcUrl: devnet.relayUrl,
+          // The local chain's own: the inventory names it, as an operator's does for a chain of their own.
+          genesisHash: devnet.relay.genesisHash,
           nodeA: a.ref,
           nodeB: b.ref,
           release: {

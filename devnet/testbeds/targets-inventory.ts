@@ -40,7 +40,7 @@ export function inventoryForTargets<N extends StrategyName>(
   const nodes: Entry[] = [];
   const validatorNodes: Record<string, string> = {};
   const input: Entry = { ...all };
-  for (const field of ['networkRpcUrl', 'relayRpcUrl', 'staking', 'setKeys']) delete input[field];
+  for (const field of ['networkRpcUrl', 'relayRpcUrl', 'genesisHash', 'staking', 'setKeys']) delete input[field];
 
   for (const [field, role] of Object.entries(roles)) {
     const ref = all[field] as NodeRefLike;
@@ -95,6 +95,7 @@ export function inventoryForTargets<N extends StrategyName>(
       },
       nodes: validatorNodes,
       networkRpc: all.relayRpcUrl,
+      ...(all.genesisHash ? { genesisHash: all.genesisHash } : {}),
     };
     for (const field of ['release', 'releaseB']) {
       const release = input[field] as { installTo?: string } | undefined;

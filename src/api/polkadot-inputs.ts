@@ -6,7 +6,7 @@
  * this module imports only zod and the zod-only parts of src/config. Neither holds a secret.
  */
 import { z } from 'zod';
-import { polkadotNetwork, type PolkadotNetwork } from '../config/identities.js';
+import { genesisHash, polkadotNetwork, type PolkadotNetwork } from '../config/identities.js';
 import { absolutePath, rpcUrl, sha256Hex, waitLimit, waitLimits } from '../config/primitives.js';
 import { differentNodes, strategyNodes } from './near-inputs.js';
 import { ss58Address, stashPrefixIssue } from '../config/ss58.js';
@@ -104,6 +104,11 @@ export const polkadotValidatorSwapTargets = z
     relayRpcUrl: rpcUrl.describe(
       'An RPC of the relay chain (a synced node or an endpoint you trust) for sessions, keys and finality.',
     ),
+    genesisHash: genesisHash
+      .optional()
+      .describe(
+        "The relay chain's genesis hash: the check before acting, the waits and the set-keys refuse an RPC of another chain (WrongChain).",
+      ),
     ...validatorSwapNodes.targets,
     release: polkadotReleaseSchema
       .optional()

@@ -13,6 +13,7 @@
 import { strategies, type NodeRole, type StrategyName } from './strategies.js';
 import type { Inventory, NearNodeSpec, NodeSpec, PolkadotNodeSpec, ValidatorSpec } from '../config/inventory.js';
 import { decodeSs58 } from '../config/ss58.js';
+import { KNOWN_GENESIS_HASHES } from '../config/identities.js';
 
 export interface UpgradeRequest {
   /** The id of an entry of the inventory's "validators". */
@@ -194,9 +195,11 @@ function polkadotTargets(
       : { type: 'stash', signer };
   const release = input.release as object | undefined;
   const releaseB = input.releaseB as object | undefined;
+  const genesis = validator.genesisHash ?? KNOWN_GENESIS_HASHES[validator.network];
   return {
     ...input,
     relayRpcUrl: validator.networkRpc,
+    ...(genesis ? { genesisHash: genesis } : {}),
     nodeA: ref(a),
     nodeB: ref(b),
     // The release is installed where each node's service runs its binary.

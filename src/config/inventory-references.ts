@@ -11,7 +11,9 @@ import { u8aToHex } from '@polkadot/util';
 import { decodeAddress } from '@polkadot/util-crypto';
 import {
   GENERIC_SS58_PREFIX,
+  KNOWN_GENESIS_HASHES,
   chainName,
+  genesisHash,
   isNearAccountId,
   nearNetwork,
   polkadotNetwork,
@@ -263,8 +265,25 @@ function checkValidators(
       }
     }
 
-    if (chain === 'polkadot') checkSs58Prefixes(entry, at, problems);
+    if (chain === 'polkadot') {
+      checkSs58Prefixes(entry, at, problems);
+      checkGenesisHash(entry, at, problems);
+    }
   }
+}
+
+/** A public network's genesis hash is known: another one in its entry names another chain. */
+function checkGenesisHash(
+  entry: Entry,
+  at: (...path: (string | number)[]) => (string | number)[],
+  problems: ReferenceProblem[],
+): void {
+  const network = polkadotNetwork.safeParse(entry.network);
+  const given = genesisHash.safeParse(entry.genesisHash);
+  const known = network.success ? KNOWN_GENESIS_HASHES[network.data] : undefined;
+  // A malformed hash is its own schema's to report.
+  if (known === undefined || !given.success || given.data === known) return;
+  problems.push({ path: at('genesisHash'), message: `is not ${network.data}'s genesis hash (${known})` });
 }
 
 /** The on-chain identity a validator entry stands for, when its fields are valid enough to tell. */

@@ -3,7 +3,7 @@
  * Workflow inputs are resolved from it. It names secrets by reference only, never by value.
  */
 import { z } from 'zod';
-import { nearAccountId, nearNetwork, polkadotNetwork, setKeysChain, ss58Address } from './chains.js';
+import { genesisHash, nearAccountId, nearNetwork, polkadotNetwork, setKeysChain, ss58Address } from './chains.js';
 import { hostSchema } from './host.js';
 import { notificationsSchema } from './notifications.js';
 import { checkInventoryReferences } from './inventory-references.js';
@@ -145,6 +145,11 @@ export const polkadotValidatorSchema = z
     id: identifier,
     chain: z.literal('polkadot'),
     network: polkadotNetwork,
+    genesisHash: genesisHash
+      .optional()
+      .describe(
+        "The relay chain's genesis hash: every RPC the worker reads or submits to must answer for it. Known for polkadot, kusama, westend and paseo (leave it out, or give that one); give it for a local chain.",
+      ),
     stash: ss58Address.describe('The stash account (SS58): the session keys and their ownership proof are for it.'),
     setKeys: setKeysSchema,
     nodes: validatorNodesSchema,

@@ -10,7 +10,7 @@ import { withProvider, type ConnectionOptions } from './connection.js';
 import { PolkadotError, isMethodNotFound, messageOf } from './errors.js';
 
 /** The node's health as its RPC reports it, and whether it expects peers (a lone dev node does not). */
-export type NodeHealthSeen = NodeHealth & { shouldHavePeers: boolean };
+export type NodeHealthSeen = NodeHealth & { shouldHavePeers: boolean; genesisHash: string };
 
 interface HealthJson {
   peers: number;
@@ -26,16 +26,18 @@ export async function nodeHealth(url: string, options?: ConnectionOptions): Prom
   return withProvider(
     url,
     async (provider) => {
-      const [health, sync, chain, version, header] = await Promise.all([
+      const [health, sync, chain, version, header, genesisHash] = await Promise.all([
         provider.send<HealthJson>('system_health', []),
         provider.send<SyncStateJson>('system_syncState', []),
         provider.send<string>('system_chain', []),
         provider.send<string>('system_version', []),
         provider.send<{ number: string }>('chain_getHeader', []),
+        provider.send<string>('chain_getBlockHash', [0]),
       ]);
       const best = Math.max(Number(header.number), Number(sync.currentBlock));
       return {
         chain,
+        genesisHash,
         version,
         peers: Number(health.peers),
         isSyncing: health.isSyncing,

@@ -26,7 +26,10 @@ export async function sessionInfo(api: ApiPromise): Promise<SessionInfo> {
     api.rpc.chain.getHeader(),
     api.rpc.chain.getFinalizedHead(),
   ]);
-  const finalized = await api.rpc.chain.getHeader(finalizedHash);
+  const [finalized, finalizedAt] = await Promise.all([
+    api.rpc.chain.getHeader(finalizedHash),
+    api.query.timestamp.now.at(finalizedHash),
+  ]);
   const epochStartSlot = epochIndex.toNumber() * sessionLengthSlots + genesisSlot.toNumber();
   const slotInSession = Math.max(0, currentSlot.toNumber() - epochStartSlot);
   const slotsLeft = Math.max(0, epochStartSlot + sessionLengthSlots - currentSlot.toNumber());
@@ -38,6 +41,7 @@ export async function sessionInfo(api: ApiPromise): Promise<SessionInfo> {
     slotDurationMs,
     nextSessionEtaMs: slotsLeft * slotDurationMs,
     finalizedBlock: finalized.number.toNumber(),
+    finalizedTime: new Date(finalizedAt.toNumber()).toISOString(),
     bestBlock: best.number.toNumber(),
   };
 }

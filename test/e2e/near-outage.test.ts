@@ -22,7 +22,6 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
-import { UpgradeStage } from '../../src/api/search-attributes.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import {
   nearBaseline,
@@ -40,6 +39,7 @@ import { stepStates } from '../helpers/near-e2e.js';
 import { startTxHoldProxy, type TxHoldOptions, type TxHoldProxy } from '../helpers/near-tx-hold-proxy.js';
 import { bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 import { CHAIN_HALT_AFTER_MS } from '../../workflows/common/chain-wait.js';
+import { watchRun, type WhileRunning } from '../helpers/watched-run.js';
 
 /** What an operator saw today: 36 s of 503 from the RPC. */
 const OUTAGE_MS = 36_000;
@@ -212,24 +212,10 @@ describe('a 36 s RPC outage inside a wait', () => {
 });
 
 /** Runs nearStopAndRestartUpgrade with the network RPC behind a relay; `during` acts while it runs. */
-async function runBehindRelay<S>(
-  relay: TxHoldOptions,
-  during: (status: () => Promise<UpgradeStatus>, details: () => Promise<string>) => Promise<S>,
-) {
+async function runBehindRelay<S>(relay: TxHoldOptions, during: WhileRunning<S>) {
   const { worker, start } = await testbedBehindRelay('nearStopAndRestartUpgrade', { node: 'val-a' }, relay);
-  const { handle, status } = await start();
-  const details = async () =>
-    (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails;
-  return worker.runUntil(async () => {
-    const seen = await during(status, details);
-    const error = await handle.result().then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    const final = await status();
-    const stage = (await handle.describe()).typedSearchAttributes.get(UpgradeStage);
-    return { seen, error, final, details: await details(), stage };
-  });
+  const { handle } = await start();
+  return watchRun(worker, handle, during);
 }
 
 describe('an RPC answering for another chain', () => {

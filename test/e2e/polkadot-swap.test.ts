@@ -15,7 +15,6 @@ import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { abortSignal, statusQuery } from '../../src/api/messages.js';
 import { polkadotIdentity, type PolkadotValidatorSwapInput } from '../../src/api/polkadot-inputs.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
-import { decodeExtrinsic } from '../../devnet/polkadot/extrinsics.js';
 import type { PolkadotValidatorSwapResult } from '../../workflows/polkadot-validator-swap.js';
 import {
   startPolkadotTestbed,
@@ -30,6 +29,7 @@ import {
 } from '../../devnet/scenarios/polkadot.js';
 import { createDevServerEnv, bundleUpgradeWorkflows } from '../helpers/temporal.js';
 import { recordHistory } from '../helpers/histories.js';
+import { setKeysTransactions } from '../helpers/polkadot-devnet.js';
 import { InventoryBook } from '../../devnet/testbeds/targets-inventory.js';
 import { createUpgradeWorker } from '../../worker/create-worker.js';
 
@@ -118,20 +118,6 @@ async function runSwap(
 
 const settledCounters = (b: PolkadotTestbed, fromSlot: number) => settledPolkadotCounters(b, fromSlot, BLOCK_TIME_MS);
 const steadySlot = (b: PolkadotTestbed) => polkadotSteadySlot(b);
-
-/** Every proxy.proxy / session.setKeys extrinsic in the relay's blocks so far (set-keys transactions). */
-function setKeysTransactions(b: PolkadotTestbed): string[] {
-  const found: string[] = [];
-  const chain = b.devnet.relay;
-  for (let n = 0; n <= chain.best.number; n++) {
-    for (const hex of chain.blockAt(n)?.extrinsics ?? []) {
-      const xt = decodeExtrinsic(chain.runtime, hex);
-      const call = `${xt.method.section}.${xt.method.method}`;
-      if (call === 'session.setKeys' || call === 'proxy.proxy') found.push(`${call} in block ${n}`);
-    }
-  }
-  return found;
-}
 
 function failureOf(error: unknown): ApplicationFailure {
   if (!(error instanceof WorkflowFailedError)) throw new Error(`expected the workflow to fail, got ${String(error)}`);

@@ -7,7 +7,9 @@ import type { EventRecord } from '@polkadot/types/interfaces';
 import type { ISubmittableResult } from '@polkadot/types/types';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
 import { mnemonicGenerate } from '@polkadot/util-crypto';
+import { decodeExtrinsic } from '../../devnet/polkadot/extrinsics.js';
 import type { Runtime } from '../../devnet/polkadot/metadata.js';
+import type { PolkadotTestbed } from '../../devnet/testbeds/polkadot.js';
 import { createOwnershipProof, keyPair, sessionKeyLayout } from '../../devnet/polkadot/session-keys.js';
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
@@ -83,4 +85,28 @@ export function proxyResult(api: ApiPromise, events: EventRecord[]): string | un
   if (!executed || !api.events.proxy.ProxyExecuted.is(executed.event)) return undefined;
   const result = executed.event.data.result;
   return result.isOk ? 'Ok' : errorName(api, result.asErr);
+}
+
+/** A set-keys transaction in the relay's blocks: the call, the keys it set, its block. */
+export interface SetKeysTransaction {
+  call: 'session.setKeys' | 'proxy.proxy';
+  keys: string;
+  block: number;
+}
+
+/** Every proxy.proxy / session.setKeys extrinsic in the relay's blocks so far (set-keys transactions). */
+export function setKeysTransactions(b: PolkadotTestbed): SetKeysTransaction[] {
+  const found: SetKeysTransaction[] = [];
+  const chain = b.devnet.relay;
+  for (let n = 0; n <= chain.best.number; n++) {
+    for (const hex of chain.blockAt(n)?.extrinsics ?? []) {
+      const { method } = decodeExtrinsic(chain.runtime, hex);
+      const call = `${method.section}.${method.method}`;
+      // proxy.proxy(real, forceProxyType, call): the keys are the wrapped session.setKeys' first argument.
+      const setKeys = call === 'proxy.proxy' ? (method.args[2] as unknown as typeof method) : method;
+      if (call === 'session.setKeys' || call === 'proxy.proxy')
+        found.push({ call, keys: setKeys.args[0]!.toHex(), block: n });
+    }
+  }
+  return found;
 }

@@ -32,6 +32,7 @@ export const FAULT_TESTS = [
   'chain-halt',
   'node-crash-not-restarted',
   'node-crash-restarted',
+  'polkadot-chain-halt',
 ] as const;
 
 const chosenFaults: ReadonlySet<string> =

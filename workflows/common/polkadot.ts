@@ -34,15 +34,19 @@ const keyTx = proxyActivities<Activities>(transactionOptions('10 minutes'));
 
 export const nodeName = (node: PolkadotNodeRef) => `${node.service} on ${node.host.id}`;
 export const shortKeys = (keys: string) => `${keys.slice(0, 18)}…`;
+/** The chain the RPCs must answer for, when the inventory names it (else nothing: inputs as recorded before). */
+const onChain = (genesisHash: string | undefined) => (genesisHash ? { genesisHash } : {});
 
 export const dot = {
-  health: (node: PolkadotNodeRef) =>
-    summarized(reads.nodeHealth, `health of ${nodeName(node)}`)({ rpcUrl: node.rpcUrl }),
+  /** With `genesisHash`: refused (WrongChain) when the node answers for another chain. */
+  health: (node: PolkadotNodeRef, genesisHash?: string) =>
+    summarized(reads.nodeHealth, `health of ${nodeName(node)}`)({ rpcUrl: node.rpcUrl, ...onChain(genesisHash) }),
   probeHealth: (node: PolkadotNodeRef) =>
     summarized(probes.nodeHealth, `is ${nodeName(node)} answering?`)({ rpcUrl: node.rpcUrl }),
   sessionInfo: (rpcUrl: string) => summarized(reads.sessionInfo, 'session and next boundary')({ rpcUrl }),
-  stashKeys: (rpcUrl: string, stash: string) =>
-    summarized(reads.stashKeys, `session keys of ${stash} on chain`)({ rpcUrl, stash }),
+  /** With `genesisHash`: refused (WrongChain) when the relay RPC answers for another chain. */
+  stashKeys: (rpcUrl: string, stash: string, genesisHash?: string) =>
+    summarized(reads.stashKeys, `session keys of ${stash} on chain`)({ rpcUrl, stash, ...onChain(genesisHash) }),
   keysStanding: (rpcUrl: string, stash: string, keys: string) =>
     summarized(reads.keysStanding, `where ${shortKeys(keys)} stands for ${stash}`)({ rpcUrl, stash, keys }),
   observeSigner: (node: PolkadotNodeRef, keys?: string, knownHolders: PolkadotNodeRef[] = []) =>
@@ -66,11 +70,11 @@ export const dot = {
       changes.rotateKeys,
       `generate session keys on ${nodeName(node)} (owner ${stash})`,
     )({ node, stash, upgradeId }),
-  setKeys: (route: SetKeysRoute, stash: string, keys: string, proof: string | undefined) =>
+  setKeys: (route: SetKeysRoute, stash: string, keys: string, proof: string | undefined, genesisHash?: string) =>
     summarized(
       keyTx.setKeys,
       `set ${shortKeys(keys)} for ${stash} via ${route.submitTo}${route.signedBy.type === 'proxy' ? ` (${route.signedBy.proxyType} proxy)` : ''}`,
-    )({ route, stash, keys, proof }),
+    )({ route, stash, keys, proof, ...onChain(genesisHash) }),
   lookPolkadotNodeSynced: looks.lookPolkadotNodeSynced,
   lookKeysActive: looks.lookKeysActive,
 };
@@ -154,6 +158,8 @@ export async function ensureNodeLacks(
 
 export interface WaitLimits {
   timeoutMs: number;
+  /** The relay chain's genesis hash: a look at an RPC of another chain is refused (WrongChain). */
+  genesisHash?: string;
 }
 
 /** Durable waits of the swap: look, sleep until the chain's own estimate (a session boundary), look again. */
@@ -173,7 +179,7 @@ export const dotWaits = {
           summarized(
             dot.lookPolkadotNodeSynced,
             `is ${nodeName(node)} synced?`,
-          )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl }),
+          )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl, ...onChain(limits.genesisHash) }),
         () => host.isActive(node),
       ),
       { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 30 * 60_000 },
@@ -197,7 +203,7 @@ export const dotWaits = {
         summarized(
           dot.lookKeysActive,
           `are ${shortKeys(keys)} active on ${nodeName(node)}?`,
-        )({ rpcUrl: relayRpcUrl, nodeRpcUrl: node.rpcUrl, stash, keys }),
+        )({ rpcUrl: relayRpcUrl, nodeRpcUrl: node.rpcUrl, stash, keys, ...onChain(limits.genesisHash) }),
       { timeoutMs: limits.timeoutMs, minRecheckMs: 1_000, maxSleepMs: 4 * 3_600_000 },
     ),
 };

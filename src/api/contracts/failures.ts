@@ -106,6 +106,8 @@ export const polkadotFailures = {
   TransactionInvalid: 'final',
   /** The transaction left the pool without being finalized (dropped, usurped, finality timeout). */
   TransactionLost: 'retryable',
+  /** A node or relay RPC answers for another chain than the inventory's (its genesis hash differs). */
+  WrongChain: 'final',
 } as const satisfies Record<string, Retry>;
 export type PolkadotFailureType = keyof typeof polkadotFailures;
 

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { hostSchema } from '../../config/host.js';
 import { absolutePath, rpcUrl, serviceName } from '../../config/primitives.js';
 import { signerSchema } from '../../config/signers.js';
-import { setKeysChain } from '../../config/identities.js';
+import { genesisHash, setKeysChain } from '../../config/identities.js';
 import { ss58Address } from '../../config/ss58.js';
 import { SYNCED_LAG_BLOCKS, type ChainObservation } from '../chain-observation.js';
 import type { SignerObservation } from '../signer-evidence.js';
@@ -66,10 +66,14 @@ export const setKeysRouteSchema = z
 export type SetKeysRoute = z.infer<typeof setKeysRouteSchema>;
 
 export const rpcInput = z.strictObject({ rpcUrl });
+/** The chain every RPC of a read must answer for: the inventory's relay chain (its genesis hash). */
+const expectedGenesis = { genesisHash: genesisHash.optional() };
+export const nodeHealthInput = rpcInput.extend(expectedGenesis);
 export const lookNodeSyncedInput = z.strictObject({
   nodeRpcUrl: rpcUrl,
   networkRpcUrl: rpcUrl,
   maxLagBlocks: z.number().int().nonnegative().default(SYNCED_LAG_BLOCKS),
+  ...expectedGenesis,
 });
 export const rotateKeysInput = z.strictObject({ node: polkadotNodeRefSchema, stash: ss58Address, upgradeId });
 export const nodeHasKeysInput = z.strictObject({ nodeRpcUrl: rpcUrl, keys: hexBytes });
@@ -83,13 +87,16 @@ export const setKeysInput = z.strictObject({
   stash: ss58Address,
   keys: hexBytes,
   proof: hexBytes.optional(),
+  ...expectedGenesis,
 });
 export const keysStandingInput = z.strictObject({ rpcUrl, stash: ss58Address, keys: hexBytes });
-export const lookKeysActiveInput = keysStandingInput.extend({ nodeRpcUrl: rpcUrl });
-export const stashKeysInput = z.strictObject({ rpcUrl, stash: ss58Address });
+export const lookKeysActiveInput = keysStandingInput.extend({ nodeRpcUrl: rpcUrl, ...expectedGenesis });
+export const stashKeysInput = z.strictObject({ rpcUrl, stash: ss58Address, ...expectedGenesis });
 
 export interface NodeHealth {
   chain: string;
+  /** chain_getBlockHash(0) (absent in results recorded before it was read). */
+  genesisHash?: string;
   version: string;
   peers: number;
   isSyncing: boolean;
@@ -109,6 +116,11 @@ export interface SessionInfo {
   /** Estimated ms until the next session: slots left × slot duration. */
   nextSessionEtaMs: number;
   finalizedBlock: number;
+  /**
+   * When the finalized head was made (its Timestamp.Now, ISO 8601): a head that stays old is a halted chain, no
+   * new blocks or no finality. Absent in results recorded before it was read.
+   */
+  finalizedTime?: string;
   bestBlock: number;
 }
 
@@ -152,9 +164,16 @@ export interface StashKeys {
   queuedKeys?: string;
 }
 
+/*
+ * `genesisHash`, where an input takes it: the RPCs read (or submitted to) must answer for that chain, else the
+ * activity fails with WrongChain (final) before anything read from them is used.
+ */
 export const polkadotContracts = {
-  nodeHealth: activity(rpcInput).returns<NodeHealth>(),
-  /** Reached when the node is not syncing, has peers (where it should), and is within `maxLagBlocks` of the network. */
+  nodeHealth: activity(nodeHealthInput).returns<NodeHealth>(),
+  /**
+   * Reached when the node is not syncing, has peers (where it should), and is within `maxLagBlocks` of the
+   * network. Refused (WrongChain) when the node and the network RPC answer for different chains.
+   */
   lookPolkadotNodeSynced: activity(lookNodeSyncedInput).returns<ChainObservation<NodeHealth>>(),
   sessionInfo: activity(rpcInput).returns<SessionInfo>(),
 

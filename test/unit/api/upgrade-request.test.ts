@@ -125,6 +125,8 @@ describe('resolveUpgradeTargets (on the worker)', () => {
     expect(targets('polkadotValidatorSwapUpgrade', input)).toMatchObject({
       nodeA: { host: { id: 'dot-a' }, basePath: '/var/lib/polkadot', rpcUrl: 'ws://dot-a.example.net:9944' },
       relayRpcUrl: 'wss://rpc.polkadot.example.net',
+      // Polkadot's own, known without the inventory naming it: every RPC read must answer for it.
+      genesisHash: '0x91b171bb158e2d3848fa23a9f1c25182fb8e20313b2c1eb49219da7a70ce90c3',
       nodeB: { host: { id: 'dot-b' }, rpcUrl: 'ws://dot-b.example.net:9944' },
       release: { ...release, installTo: dotA.binary },
       setKeys: {

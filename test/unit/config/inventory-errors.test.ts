@@ -238,6 +238,20 @@ describe('inventory problems', () => {
     ]);
   });
 
+  it("refuses a genesis hash that is not the network's known one, naming it", () => {
+    expect(
+      problemsAfter((inv) => Object.assign(polkadotValidator(inv), { genesisHash: '0x' + 'ab'.repeat(32) })),
+    ).toEqual([
+      {
+        path: 'validators[1].genesisHash',
+        message: "is not polkadot's genesis hash (0x91b171bb158e2d3848fa23a9f1c25182fb8e20313b2c1eb49219da7a70ce90c3)",
+      },
+    ]);
+    expect(problemsAfter((inv) => Object.assign(polkadotValidator(inv), { genesisHash: '0x12' }))).toEqual([
+      { path: 'validators[1].genesisHash', message: 'must be a block hash: "0x" and 64 lowercase hex characters' },
+    ]);
+  });
+
   it('refuses a path that traverses with "..", with one message', () => {
     expect(problemsAfter((inv) => (polkadotNode(inv).basePath = '/srv/../etc'))).toEqual([
       { path: 'nodes[2].basePath', message: 'must not contain "." or ".." segments' },
