@@ -3,7 +3,7 @@
  * server, with a real worker running the real activities over SSH on the NEAR testbed (sshd hosts, simulated
  * neard, local NEAR network). plan's preflight checks run for real on the worker; start, status, approve,
  * abort, list and history act on real runs of nearStopAndRestartUpgrade, which with manualApproval holds at
- * its stop-node gate.
+ * its restart-on-release gate.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -392,9 +392,11 @@ describe('start, status, approve, abort, list and history', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^\d\d:\d\d:\d\d {2}● started nearStopAndRestartUpgrade on task queue /),
-        expect.stringMatching(/^\d\d:\d\d:\d\d {2}→ stage stop-node$/),
-        expect.stringMatching(/^\d\d:\d\d:\d\d {2}✉ update approve accepted gate "stop-node" by alice: window open$/),
-        expect.stringMatching(/^\d\d:\d\d:\d\d {2}✓ stop neard on val-a \(\d+s\)$/),
+        expect.stringMatching(/^\d\d:\d\d:\d\d {2}→ stage restart-on-release$/),
+        expect.stringMatching(
+          /^\d\d:\d\d:\d\d {2}✉ update approve accepted gate "restart-on-release" by alice: window open$/,
+        ),
+        expect.stringMatching(/^\d\d:\d\d:\d\d {2}✓ stop neard on val-a, put \S+ in place, start it \(\d+s\)$/),
         expect.stringMatching(/^\d\d:\d\d:\d\d {2}● completed$/),
       ]),
     );
