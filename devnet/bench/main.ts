@@ -6,11 +6,13 @@
  *   schedule-to-start p50/p99, a status round, the epoch-boundary round;
  * - the RPC calls of an epoch boundary for N validators of one network, shared reads against each look
  *   reading on its own (rpc-round.ts);
- * - history events per run of each strategy, from the recorded histories (test/histories).
+ * - history events per run of each strategy, from the recorded histories (test/histories);
+ * - a fleet of BENCH_FLEET_N validators (default 500) through fleetUpgrade (fleet-round.ts).
  *
  *   npm run bench                                  # N = 100, 500, 1000, 5000 (the full list: about an hour)
  *   BENCH_N=100,500 npm run bench                  # a quick one
  *   BENCH_PARTS=rpc,histories BENCH_OUT=/tmp/b.md npm run bench
+ *   BENCH_PARTS=fleet BENCH_FLEET_N=100 BENCH_OUT=/tmp/f.md npm run bench
  *   BENCH_N=1000 BENCH_PARTS=cache BENCH_CACHE_ROWS=1000:300 npm run bench   # 1000 runs, 300 of them cached
  *
  * BENCH_EPOCH_S sets the shared chain's epoch (default: long enough for N runs to start and be measured
@@ -24,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_MAX_CACHED_RUNS } from '../../worker/create-worker.js';
+import { measureFleet, type FleetFigures } from './fleet-round.js';
 import { measureRpcRound, type RpcRoundFigures } from './rpc-round.js';
 import { measureWaitingUpgrades, type WaitingFigures } from './waiting-upgrades.js';
 
@@ -34,7 +37,10 @@ const cacheRows = (process.env.BENCH_CACHE_ROWS ?? '1000:300')
   .split(',')
   .filter(Boolean)
   .map((row) => row.split(':').map(Number) as [number, number]);
-const parts = new Set((process.env.BENCH_PARTS ?? 'waiting,cache,rpc,histories').split(','));
+const parts = new Set((process.env.BENCH_PARTS ?? 'waiting,cache,rpc,fleet,histories').split(','));
+const fleetN = Number(process.env.BENCH_FLEET_N ?? 500);
+/** Low enough that a fleet of 500 continues as new a few times, to show its history stays bounded. */
+const FLEET_HISTORY_LIMIT = 2000;
 const out = process.env.BENCH_OUT ?? path.join(root, 'BENCHMARKS.md');
 const log = (line: string) => console.log(line);
 /** Starting runs took about 0.25 s each on 2 loaded cores; the epoch leaves room for that and the measurements. */
@@ -133,6 +139,31 @@ function rpcSection(rows: RpcRoundFigures[]): string[] {
   ];
 }
 
+function fleetSection(f: FleetFigures): string[] {
+  return [
+    '## A fleet through fleetUpgrade',
+    '',
+    `${f.n} NEAR validators, ${f.n / 10} hosts of ten (a service each), upgraded by one fleetUpgrade with`,
+    'nearStopAndRestartUpgrade members (a release without a migration), their machines and chain in memory at the',
+    'activity boundary (devnet/bench/fleet-members.ts), the inventory and notifier activities real; the fleet and',
+    `its members on one worker in its own process. historyLimit ${f.historyLimit}: the fleet continues as new when its`,
+    'history reaches it. Upgraded and double signs are counted on the machines, not taken from the fleet.',
+    '',
+    '| validators | waves | max at once | wall s | completed / failed | halts | upgraded on the machines | double signs | fleet runs | events: longest run / all runs | worker RSS MiB peak (idle) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${f.n} | ${f.waves.join(', ')} | ${f.maxConcurrent} | ${f0(f.wallSeconds)} | ${f.completed} / ${f.failed} | ${f.halts} | ` +
+      `${f.upgradedOnMachines} | ${f.doubleSigns} | ${f.fleetRuns} | ${f.maxEventsPerRun} / ${f.totalEvents} | ` +
+      `${f0(f.peakRssMiB)} (${f0(f.idleRssMiB)}) |`,
+    '',
+    `Every member upgraded with no double sign: ${
+      f.upgradedOnMachines === f.n && f.doubleSigns === 0 ? 'yes' : 'NO'
+    }. The fleet's history stays bounded (no run above ${f.historyLimit} events plus one wave step): ${
+      f.maxEventsPerRun <= f.historyLimit + 200 ? 'yes' : 'NO'
+    }.`,
+    '',
+  ];
+}
+
 interface HistoryEvent {
   eventType?: string;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
@@ -215,6 +246,11 @@ async function main(): Promise<void> {
       rows.push(await measureRpcRound(n));
     }
     lines.push(...rpcSection(rows));
+    writeFileSync(out, lines.join('\n'));
+  }
+  if (parts.has('fleet')) {
+    log(`a fleet of ${fleetN}`);
+    lines.push(...fleetSection(await measureFleet(fleetN, { historyLimit: FLEET_HISTORY_LIMIT, log })));
     writeFileSync(out, lines.join('\n'));
   }
   if (parts.has('histories')) lines.push(...historiesSection());

@@ -151,17 +151,19 @@ export async function measureWaitingUpgrades(
   }
 }
 
-interface BenchWorker {
+export interface BenchWorker {
   figures: () => Promise<WorkerFigures>;
   ask: (req: WorkerRequest) => Promise<void>;
   stop: () => Promise<void>;
 }
 
-async function startWorker(
+/** The bench's worker in its own process (waiting-worker.ts); `env` adds to its environment. */
+export async function startWorker(
   address: string,
   taskQueue: string,
   chain: SharedChain,
   workerOptions: Record<string, unknown>,
+  env: Record<string, string> = {},
 ): Promise<BenchWorker> {
   const tsx = createRequire(import.meta.url).resolve('tsx');
   const child: ChildProcess = fork(path.join(here, 'waiting-worker.ts'), [], {
@@ -172,6 +174,7 @@ async function startWorker(
       BENCH_TASK_QUEUE: taskQueue,
       BENCH_CHAIN: JSON.stringify(chain),
       BENCH_WORKER_OPTIONS: JSON.stringify(workerOptions),
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -209,7 +212,7 @@ async function startWorker(
   };
 }
 
-async function inBatches<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<void> {
+export async function inBatches<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, n) }, async () => {

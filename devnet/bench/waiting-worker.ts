@@ -4,12 +4,14 @@
  * RPC. Its own process, so its RSS and CPU are the worker's alone. The bench asks over IPC for its figures.
  *
  * Env: TEMPORAL_ADDRESS, BENCH_TASK_QUEUE, BENCH_CHAIN (JSON SharedChain), BENCH_WORKER_OPTIONS (JSON, optional
- * overrides of the factory's workflow settings, to compare them).
+ * overrides of the factory's workflow settings, to compare them), BENCH_FLEET_N (the machines of a fleet of that
+ * many members, fleet-members.ts, instead of the waiting upgrades').
  */
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { bundleUpgradeWorkflows, workflowWorkerSettings } from '../../worker/create-worker.js';
+import { benchFleetActivities } from './fleet-members.js';
 import { waitingFleetActivities, type SharedChain } from './waiting-fleet.js';
 
 export interface WorkerFigures {
@@ -27,6 +29,8 @@ export interface WorkerFigures {
   runsWokenTwice: number;
   looks: number;
   cachedWorkflows: number;
+  /** With BENCH_FLEET_N: what the members' machines say. */
+  fleet?: { upgraded: number; doubleSigns: number };
 }
 
 export type WorkerRequest =
@@ -42,12 +46,14 @@ async function main(): Promise<void> {
   const chain = JSON.parse(process.env.BENCH_CHAIN!) as SharedChain;
   const overrides = JSON.parse(process.env.BENCH_WORKER_OPTIONS ?? '{}') as Record<string, unknown>;
   const fleet = waitingFleetActivities(chain);
+  const fleetN = Number(process.env.BENCH_FLEET_N ?? 0);
+  const members = fleetN > 0 ? benchFleetActivities(fleetN, chain) : undefined;
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const worker = await Worker.create({
     connection,
     taskQueue: process.env.BENCH_TASK_QUEUE!,
     workflowBundle: await bundleUpgradeWorkflows(new DefaultLogger('WARN')),
-    activities: fleet.activities,
+    activities: members?.activities ?? fleet.activities,
     ...workflowWorkerSettings(),
     ...overrides,
   });
@@ -70,6 +76,7 @@ async function main(): Promise<void> {
         runsWokenTwice: fleet.runsWithLooks(2),
         looks: fleet.looks(),
         cachedWorkflows: worker.getStatus().numCachedWorkflows,
+        ...(members ? { fleet: members.figures() } : {}),
       };
       process.send!({ type: 'figures', figures });
     } else if (req.type === 'gc') {

@@ -68,7 +68,7 @@ export interface NearScenario<N extends NearStrategy> {
   description: string;
 }
 
-const nodeInput = (node: TestbedNode) => ({ ...node.ref, binary: node.binary });
+export const nodeInput = (node: TestbedNode) => ({ ...node.ref, binary: node.binary });
 const nodeOf = (bed: NearTestbed, id: string) => {
   const node = bed.nodes[id];
   if (!node) throw new Error(`the testbed has no node ${id}`);
