@@ -30,6 +30,9 @@ export interface FleetFigures {
   fleetRuns: number;
   maxEventsPerRun: number;
   totalEvents: number;
+  /** The fleet's longest workflow task (started to completed, from its histories), and the event it began at. */
+  longestTaskMs: number;
+  longestTaskAt: string;
   historyLimit: number;
   idleRssMiB: number;
   peakRssMiB: number;
@@ -73,8 +76,21 @@ export async function measureFleet(
     const wallSeconds = (Date.now() - t0) / 1000;
     const machines = (await worker.figures()).fleet ?? { upgraded: NaN, doubleSigns: NaN };
     const runs: number[] = [];
-    for await (const run of env.client.workflow.list({ query: `WorkflowId = "${fleetWorkflowId(input.name)}"` }))
+    let longest = { ms: 0, at: '' };
+    for await (const run of env.client.workflow.list({ query: `WorkflowId = "${fleetWorkflowId(input.name)}"` })) {
       runs.push(run.historyLength);
+      const history = await env.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+        Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+      const started = new Map<string, number>();
+      for (const e of history.events ?? []) {
+        if (e.workflowTaskStartedEventAttributes) started.set(String(e.eventId), ms(e.eventTime));
+        const done = e.workflowTaskCompletedEventAttributes;
+        const begun = done ? started.get(String(done.startedEventId)) : undefined;
+        if (done && begun !== undefined && ms(e.eventTime) - begun > longest.ms)
+          longest = { ms: ms(e.eventTime) - begun, at: `run ${runs.length}, event ${String(done.startedEventId)}` };
+      }
+    }
     const final = await handle.query(fleetStatusQuery);
     opts.log(
       `  ${n} members in ${wallSeconds.toFixed(0)} s: ${JSON.stringify(outcome.totals)}; ${runs.length} fleet runs`,
@@ -92,6 +108,8 @@ export async function measureFleet(
       fleetRuns: runs.length,
       maxEventsPerRun: Math.max(...runs),
       totalEvents: runs.reduce((a, b) => a + b, 0),
+      longestTaskMs: longest.ms,
+      longestTaskAt: longest.at,
       historyLimit: opts.historyLimit,
       idleRssMiB: idle.rssBytes / MiB,
       peakRssMiB: peak / MiB,

@@ -149,10 +149,11 @@ function fleetSection(f: FleetFigures): string[] {
     `its members on one worker in its own process. historyLimit ${f.historyLimit}: the fleet continues as new when its`,
     'history reaches it. Upgraded and double signs are counted on the machines, not taken from the fleet.',
     '',
-    '| validators | waves | max at once | wall s | completed / failed | halts | upgraded on the machines | double signs | fleet runs | events: longest run / all runs | worker RSS MiB peak (idle) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| validators | waves | max at once | wall s | completed / failed | halts | upgraded on the machines | double signs | fleet runs | events: longest run / all runs | longest fleet task ms | worker RSS MiB peak (idle) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     `| ${f.n} | ${f.waves.join(', ')} | ${f.maxConcurrent} | ${f0(f.wallSeconds)} | ${f.completed} / ${f.failed} | ${f.halts} | ` +
       `${f.upgradedOnMachines} | ${f.doubleSigns} | ${f.fleetRuns} | ${f.maxEventsPerRun} / ${f.totalEvents} | ` +
+      `${f0(f.longestTaskMs)} (${f.longestTaskAt}) | ` +
       `${f0(f.peakRssMiB)} (${f0(f.idleRssMiB)}) |`,
     '',
     `Every member upgraded with no double sign: ${
