@@ -7,7 +7,8 @@
  * - the RPC calls of an epoch boundary for N validators of one network, shared reads against each look
  *   reading on its own (rpc-round.ts);
  * - history events per run of each strategy, from the recorded histories (test/histories);
- * - a fleet of BENCH_FLEET_N validators (default 500) through fleetUpgrade (fleet-round.ts).
+ * - a fleet of BENCH_FLEET_N validators (default 500) through fleetUpgrade (fleet-round.ts);
+ * - the downtime of the stopping strategies against a bare restart (downtime.ts, BENCH_DOWNTIME_RUNS each).
  *
  *   npm run bench                                  # N = 100, 500, 1000, 5000 (the full list: about an hour)
  *   BENCH_N=100,500 npm run bench                  # a quick one
@@ -26,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_MAX_CACHED_RUNS } from '../../worker/create-worker.js';
+import { measureDowntime, type DowntimeReport } from './downtime.js';
 import { measureFleet, type FleetFigures } from './fleet-round.js';
 import { measureRpcRound, type RpcRoundFigures } from './rpc-round.js';
 import { measureWaitingUpgrades, type WaitingFigures } from './waiting-upgrades.js';
@@ -37,7 +39,8 @@ const cacheRows = (process.env.BENCH_CACHE_ROWS ?? '1000:300')
   .split(',')
   .filter(Boolean)
   .map((row) => row.split(':').map(Number) as [number, number]);
-const parts = new Set((process.env.BENCH_PARTS ?? 'waiting,cache,rpc,fleet,histories').split(','));
+const parts = new Set((process.env.BENCH_PARTS ?? 'waiting,cache,rpc,fleet,downtime,histories').split(','));
+const downtimeRuns = Number(process.env.BENCH_DOWNTIME_RUNS ?? 3);
 const fleetN = Number(process.env.BENCH_FLEET_N ?? 500);
 /** Low enough that a fleet of 500 continues as new a few times, to show its history stays bounded. */
 const FLEET_HISTORY_LIMIT = 2000;
@@ -49,18 +52,22 @@ const epochSecondsFor = (n: number) => Number(process.env.BENCH_EPOCH_S ?? Math.
 const f0 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(0));
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
 
+const commit = () => {
+  const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' });
+  return `${head}${dirty.trim() ? ' (with uncommitted changes)' : ''}`;
+};
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+
 function machine(): string[] {
   const cpus = os.cpus();
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' });
   return [
-    `- date: ${new Date().toISOString()}`,
     `- machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`,
-    `- load average at start: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(', ')}`,
-    `- Node ${process.version}; commit ${commit}${dirty.trim() ? ' (with uncommitted changes)' : ''}`,
+    `- Node ${process.version}`,
   ];
 }
 
@@ -165,6 +172,29 @@ function fleetSection(f: FleetFigures): string[] {
   ];
 }
 
+function downtimeSection(r: DowntimeReport): string[] {
+  const ratio = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
+  return [
+    '## Downtime of the stopping strategies',
+    '',
+    `On the local NEAR network (${r.blockTimeMs} ms blocks), each subject ${r.runs} times, interleaved, a fresh testbed per`,
+    'run (devnet/bench/downtime.ts): the longest gap between the pool’s signatures the network received while the run',
+    'ran (its signing ledger), against a bare stop and start of the same node. Stop-and-restart’s release needs no',
+    'database migration. Target: each strategy ≤ 1.2 × the bare restart.',
+    '',
+    '| subject | not signing s (each run) | median s | ratio to the bare restart | target |',
+    '| --- | --- | --- | --- | --- |',
+    ...r.figures.map((f) => {
+      const x = r.ratios[f.subject];
+      const verdict = f.subject === 'bare-restart' ? '' : x === undefined ? '–' : x <= 1.2 ? 'met' : 'missed';
+      return `| ${f.subject} | ${f.notSigningSeconds.map((v) => v.toFixed(2)).join(', ')} | ${f.median.toFixed(2)} | ${
+        f.subject === 'bare-restart' ? '1' : ratio(x)
+      } | ${verdict} |`;
+    }),
+    '',
+  ];
+}
+
 interface HistoryEvent {
   eventType?: string;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
@@ -207,16 +237,45 @@ function historiesSection(): string[] {
   ];
 }
 
-async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const lines = [
+/** The file's sections by heading, in order, and what comes before the first. */
+function sectionsOf(text: string): { head: string; sections: Map<string, string> } {
+  const [head = '', ...rest] = text.split(/^(?=## )/m);
+  return { head, sections: new Map(rest.map((part) => [part.split('\n', 1)[0]!, part])) };
+}
+
+/**
+ * Writes the sections this run measured into the file, each under its heading with when, where and on which
+ * commit it was measured; sections this run did not measure (BENCH_PARTS) stay as they were, with their own
+ * lines saying when they were measured.
+ */
+function writeSections(measured: string[][]): void {
+  let existing = '';
+  try {
+    existing = readFileSync(out, 'utf8');
+  } catch {
+    // a new file
+  }
+  const { sections } = sectionsOf(existing);
+  for (const section of measured) {
+    const [heading = '', ...body] = section;
+    const stamp = `_Measured ${new Date().toISOString()} on commit ${commit()}, load average ${load()} at the end._`;
+    sections.set(heading, [heading, '', stamp, ...body].join('\n') + '\n');
+  }
+  const head = [
     '# Benchmarks',
     '',
-    'Written by `npm run bench` (devnet/bench/main.ts); do not edit by hand.',
+    'Written by `npm run bench` (devnet/bench/main.ts); do not edit by hand. A run with BENCH_PARTS rewrites only',
+    'the sections it measures; each section says when and on which commit it was measured.',
     '',
     ...machine(),
     '',
-  ];
+  ].join('\n');
+  writeFileSync(out, [head, ...sections.values()].join('\n').replace(/\n{3,}/g, '\n\n'));
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  log(`load average at start: ${load()}`);
   if (parts.has('waiting') || parts.has('cache')) {
     const rows: WaitingFigures[] = [];
     const notes: string[] = [];
@@ -237,8 +296,7 @@ async function main(): Promise<void> {
       if (row) rows.push(row);
       else notes.push(`N = ${n} with ${cache} cached did not finish: see the bench's output.`);
     }
-    lines.push(...waitingSection(rows), ...notes, '');
-    writeFileSync(out, lines.join('\n'));
+    writeSections([[...waitingSection(rows), ...notes]]);
   }
   if (parts.has('rpc')) {
     const rows: RpcRoundFigures[] = [];
@@ -246,23 +304,17 @@ async function main(): Promise<void> {
       log(`epoch boundary RPC calls: N = ${n}`);
       rows.push(await measureRpcRound(n));
     }
-    lines.push(...rpcSection(rows));
-    writeFileSync(out, lines.join('\n'));
+    writeSections([rpcSection(rows)]);
   }
   if (parts.has('fleet')) {
     log(`a fleet of ${fleetN}`);
-    lines.push(...fleetSection(await measureFleet(fleetN, { historyLimit: FLEET_HISTORY_LIMIT, log })));
-    writeFileSync(out, lines.join('\n'));
+    writeSections([fleetSection(await measureFleet(fleetN, { historyLimit: FLEET_HISTORY_LIMIT, log }))]);
   }
-  if (parts.has('histories')) lines.push(...historiesSection());
-  lines.push(
-    `- load average at the end: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(', ')}`,
-    '',
-  );
-  writeFileSync(out, lines.join('\n'));
+  if (parts.has('downtime')) {
+    log(`downtime of the stopping strategies: ${downtimeRuns} runs each`);
+    writeSections([downtimeSection(await measureDowntime({ runs: downtimeRuns }))]);
+  }
+  if (parts.has('histories')) writeSections([historiesSection()]);
   log(`wrote ${out}`);
 }
 
