@@ -1,7 +1,8 @@
 /**
  * Every example input (examples/*.input.json) is valid by its committed JSON Schema and accepted by its
  * workflow on the dev server; a copy missing a required field is refused by the JSON Schema, the client SDK
- * and the workflow alike, each naming that field. The worker serves the production workflows with no
+ * and the workflow alike, each naming that field, the workflow in the same words as the schema outside the sandbox
+ * (the sandbox's schemas are shared by every run, workflows/shared-modules.ts). The worker serves the production workflows with no
  * activities, so an accepted run waits at its first activity (resolving its nodes in the inventory).
  * (test/unit/api/*-inputs.test.ts check the examples against the zod schemas and the schemas' freshness.)
  */
@@ -11,7 +12,9 @@ import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { z } from 'zod';
 import { upgradeIdPolicy } from '../../src/api/identity.js';
+import { strategies } from '../../src/api/strategies.js';
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
 import { InvalidUpgradeInput, checkUpgradeInput, startUpgrade, type StrategyName } from '../../src/client/index.js';
 import { loadInventory } from '../../src/config/load-inventory.js';
@@ -145,6 +148,12 @@ describe.each(examples)('examples/%s', (file, type) => {
       expect(cause).toMatchObject({ type: INVALID_INPUT_ERROR_TYPE, nonRetryable: true });
       const named = [...(cause as ApplicationFailure).message.matchAll(/→ at (\S+)/g)].map((m) => m[1]);
       expect(named).toEqual([field]);
+      // The schemas in the sandbox are the worker's shared ones (workflows/shared-modules.ts), used by every run
+      // before this one: they say exactly what a schema fresh from its module says.
+      const outside = strategies[type].input.safeParse(broken);
+      expect((cause as ApplicationFailure).message).toBe(
+        `invalid input to ${type}:\n${z.prettifyError(outside.error!)}`,
+      );
       expect((await handle.describe()).raw.pendingActivities ?? []).toEqual([]);
     }
   });
