@@ -1,5 +1,6 @@
 /**
- * The stop-to-start of a stopping strategy in one host-side step: stop the service (observed inactive), swap
+ * The stop-to-start of a stopping strategy in one host-side step: stop the service (observed inactive; first
+ * the sync node whose data folder the swap takes, when asked, so that folder is only a moment old), swap
  * the data folder when asked (data-swap.ts: journaled renames, the old folder kept), rename the staged
  * release over the binary, check that no other node that must stay stopped runs, start the service
  * (observed active). Everything that takes time (the binary's transfer and checksum, key and chain checks)
@@ -19,11 +20,13 @@ export interface RestartOnRelease {
   binary: { staged: string; destination: string; sha256: string };
   dataSwap?: DataSwapInput;
   mustBeStopped: string[];
+  /** A service stopped (observed inactive) just before this one: the sync node whose data folder is swapped in. */
+  stopFirst?: string;
 }
 
 export interface RestartOptions {
   signal?: AbortSignal;
-  /** Evidence that the stopped node really stopped (its host's records), before its data folder moves. */
+  /** Evidence that the stopped nodes really stopped (their host's records), before a data folder moves. */
   afterStop?: () => Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export async function restartOnRelease(
   options: RestartOptions = {},
 ): Promise<{ wasActive: boolean; swap?: SwapOutcome; downMs: number }> {
   const { signal } = options;
+  if (input.stopFirst) await stopService(connection, manager, input.stopFirst, { signal, pollMs: 200 });
   const stopped = await stopService(connection, manager, input.service, { signal, pollMs: 200 });
   const downSince = Date.now();
   await options.afterStop?.();
