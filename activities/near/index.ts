@@ -273,7 +273,11 @@ export function createNearActivities(deps: NearActivityDeps) {
             throw new NearError('SignerStateUnknown', `cannot tell whether it stopped: ${because}`);
         };
         const afterStop = async () => {
-          await Promise.all([seenStopped(node, publicKey), stopFirst && seenStopped(stopFirst, undefined)]);
+          const seen = await Promise.allSettled([
+            seenStopped(node, publicKey),
+            stopFirst && seenStopped(stopFirst, undefined),
+          ]);
+          for (const look of seen) if (look.status === 'rejected') throw look.reason;
         };
         return withHeartbeats(
           interval,
