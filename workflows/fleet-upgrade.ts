@@ -104,6 +104,8 @@ export interface FleetCarried {
   events: FleetEvent[];
   paces: ChainPace[];
   behind: boolean;
+  /** The events the worker's webhooks take, as it said with the members (absent: fleets from before it said). */
+  webhookEvents?: NotificationKind[];
   startedAt: string;
   continuedAsNew: number;
 }
@@ -176,6 +178,7 @@ async function resolve(input: ParsedFleetInput): Promise<FleetCarried> {
     events: [],
     paces,
     behind: false,
+    ...(resolved.webhookEvents ? { webhookEvents: resolved.webhookEvents } : {}),
     startedAt,
     continuedAsNew: 0,
   };
@@ -210,6 +213,7 @@ class Fleet {
     private readonly s: FleetCarried,
   ) {
     this.soakMs = input.soak;
+    this.notifier.webhooksTake(s.webhookEvents);
   }
 
   install(): void {

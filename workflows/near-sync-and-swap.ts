@@ -9,14 +9,15 @@
  *   4. wait until it is synced
  *   5. back up the validator's binary, stage the new release beside it; check its key and that no other
  *      node signs with it (all while the validator still signs)
- *   6. [approval] stop the sync node
- *   7. one host-side step: stop the validator node (observed), swap the synced data folder into its home
- *      (atomic renames; the old folder is kept), rename the staged release over its binary, start it
- *   8. wait until it is synced, then until it produces again
+ *   6. [approval] one host-side step: stop the sync node, then the validator node (each observed), swap the
+ *      synced data folder into the validator's home (atomic renames; the old folder is kept), rename the
+ *      staged release over its binary, start it; the data it starts on is only a moment old
+ *   7. wait until it is synced, then until it produces again
  *
- * On failure of step 7 or later, compensation stops the validator node, restores the old data folder, puts
+ * On failure of step 6 or later, compensation stops the validator node, restores the old data folder, puts
  * the old binary back and starts it again on its old binary and data. Runs started before
- * ONE_STEP_RESTART_PATCH took step 7 as four steps (stop, swap, install, start) and replay so.
+ * SYNC_STOP_IN_SWAP_PATCH stopped the sync node in a step before (the gate's); runs started before
+ * ONE_STEP_RESTART_PATCH also took the host step as four steps (stop, swap, install, start). Both replay so.
  */
 import type { NearSyncAndSwapInput } from '../src/api/near-inputs.js';
 import {
@@ -84,19 +85,24 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
 
     // Staged while the sync node still follows the chain: the data it hands over is as fresh as can be.
     const staged = run.takes(steps.stageRelease) ? await stageRelease() : undefined;
+    const approval = `Stop the sync node, then ${hostName(node)} (it misses blocks until it runs again), and swap in the synced data`;
 
-    await run.step(
-      steps.stopSyncNode,
-      async () => {
-        await host.stop(syncNode);
-        await ensureStopped(run, syncNode, 'its data folder cannot move while it runs');
-      },
-      {
-        approval: `Stop the sync node, then ${hostName(node)} (it misses blocks until it runs again), and swap in the synced data`,
-      },
-    );
+    // Runs before SYNC_STOP_IN_SWAP_PATCH stopped the sync node in a step of its own, its data aging meanwhile.
+    if (run.takes(steps.stopSyncNode))
+      await run.step(
+        steps.stopSyncNode,
+        async () => {
+          await host.stop(syncNode);
+          await ensureStopped(run, syncNode, 'its data folder cannot move while it runs');
+        },
+        { approval },
+      );
 
-    const { backup, swap } = staged ? await swapInOneStep(staged) : await swapStepByStep();
+    const { backup, swap } = !staged
+      ? await swapStepByStep()
+      : run.takes(steps.stopSwapAndRestart)
+        ? await swapInOneStep(staged, steps.stopSwapAndRestart)
+        : await swapInOneStep(staged, steps.swapAndRestart);
     await run.step(steps.waitValidatorSynced, () =>
       nearWaits.synced(run, 'validator-synced', node, networkRpcUrl, { timeoutMs: timeouts.resync }),
     );
@@ -132,11 +138,14 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
     }
 
     /**
-     * One host-side step stops the validator, swaps the data folder and the binary, and starts it. Its undo
-     * (also run when it fails half-way) stops the validator, restores the old data folder and binary and
-     * starts it again.
+     * One host-side step stops the sync node (unless an earlier step did) and the validator, swaps the data
+     * folder and the binary, and starts the validator. Its undo (also run when it fails half-way) stops the
+     * validator, restores the old data folder and binary and starts it again.
      */
-    async function swapInOneStep(backup: BinaryBackup) {
+    async function swapInOneStep(
+      backup: BinaryBackup,
+      step: typeof steps.stopSwapAndRestart | typeof steps.swapAndRestart,
+    ) {
       const undoSwap = async () => {
         await host.stop(node);
         await ensureStopped(run, node, 'its old data folder and binary cannot go back while it runs');
@@ -145,7 +154,7 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
         await startAgainAlone();
       };
       const swapped = await run.step(
-        steps.swapAndRestart,
+        step,
         async () => {
           try {
             return await restartOnRelease(
@@ -155,6 +164,7 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
                 dataSwap: { target: dataFolder, staging: syncedData, swapId },
                 mustBeStopped: [syncNode],
                 publicKey: validatorKey,
+                ...(step === steps.stopSwapAndRestart ? { stopFirst: syncNode } : {}),
               },
             );
           } catch (err) {
@@ -163,7 +173,7 @@ export async function nearSyncAndSwapUpgrade(rawInput: NearSyncAndSwapInput, car
             throw err;
           }
         },
-        { undo: undoSwap },
+        { undo: undoSwap, approval },
       );
       return { backup, swap: swapped.swap! };
     }

@@ -12,6 +12,7 @@ import { strategies } from '../../src/api/strategies.js';
 import { resolveUpgradeTargets, UpgradeRequestError } from '../../src/api/upgrade-request.js';
 import { fleetMembers, fleetNetworks } from '../../src/api/fleet-members.js';
 import { hostNotInInventory, signerNotInInventory, type InventorySource } from '../../src/config/inventory-source.js';
+import { eventsTaken } from '../../src/config/notifications.js';
 import { resolveNearSigner, type NearSignerResolver } from '../../src/secrets/near-signer.js';
 import { resolveSubstrateSigner, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { SignerError } from '../../src/secrets/errors.js';
@@ -32,25 +33,20 @@ export function createInventoryActivities(deps: InventoryActivityDeps) {
     // Async as every activity is (the worker awaits it); the resolution itself reads memory only.
     // eslint-disable-next-line @typescript-eslint/require-await
     resolveUpgradeTargets: async ({ strategy, input }) => {
+      // Said on a refusal too: the refused run's failure goes to the webhooks only if one takes it.
+      const webhookEvents = eventsTaken(deps.inventory?.current().notifications?.webhooks ?? []);
+      const refuse = (message: string, type: InventoryFailureType) =>
+        ApplicationFailure.create({ message, type, nonRetryable: true, details: [{ webhookEvents }] });
       const parsed = strategies[strategy].input.safeParse(input);
-      if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(
-          `invalid input to ${strategy}:\n${z.prettifyError(parsed.error)}`,
-          INVALID_INPUT,
-        );
-      }
-      if (!deps.inventory) {
-        throw ApplicationFailure.nonRetryable(
-          'this worker has no inventory (VUP_INVENTORY): it cannot resolve any validator',
-          NOT_IN_INVENTORY,
-        );
-      }
+      if (!parsed.success)
+        throw refuse(`invalid input to ${strategy}:\n${z.prettifyError(parsed.error)}`, INVALID_INPUT);
+      if (!deps.inventory)
+        throw refuse('this worker has no inventory (VUP_INVENTORY): it cannot resolve any validator', NOT_IN_INVENTORY);
       try {
-        return resolveUpgradeTargets(deps.inventory.current(), strategy, input as Record<string, unknown>);
+        const targets = resolveUpgradeTargets(deps.inventory.current(), strategy, input as Record<string, unknown>);
+        return { ...targets, webhookEvents };
       } catch (err) {
-        if (err instanceof UpgradeRequestError) {
-          throw ApplicationFailure.nonRetryable(err.message, NOT_IN_INVENTORY);
-        }
+        if (err instanceof UpgradeRequestError) throw refuse(err.message, NOT_IN_INVENTORY);
         throw err;
       }
     },
@@ -65,7 +61,8 @@ export function createInventoryActivities(deps: InventoryActivityDeps) {
       const inventory = deps.inventory.current();
       try {
         const members = fleetMembers(inventory, selection);
-        return { members, networks: fleetNetworks(inventory, members) };
+        const webhookEvents = eventsTaken(inventory.notifications?.webhooks ?? []);
+        return { members, networks: fleetNetworks(inventory, members), webhookEvents };
       } catch (err) {
         if (err instanceof UpgradeRequestError) throw ApplicationFailure.nonRetryable(err.message, NOT_IN_INVENTORY);
         if (err instanceof z.ZodError)

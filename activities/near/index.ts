@@ -5,7 +5,13 @@
  */
 import { cancellationSignal, log } from '@temporalio/activity';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
-import { nearContracts, type EpochInfo, type KeyStage, type NodeStatus } from '../../src/api/contracts/near.js';
+import {
+  nearContracts,
+  type EpochInfo,
+  type KeyStage,
+  type NearNodeRef,
+  type NodeStatus,
+} from '../../src/api/contracts/near.js';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
 import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
@@ -246,21 +252,32 @@ export function createNearActivities(deps: NearActivityDeps) {
       );
     },
 
-    restartOnRelease: async ({ node, staged, dataSwap, mustBeStopped, publicKey }) => {
+    restartOnRelease: async ({ node, staged, dataSwap, mustBeStopped, publicKey, stopFirst }) => {
       return reportingNearErrors(async () => {
+        if (stopFirst && stopFirst.host.id !== node.host.id)
+          throw new NearError(
+            'BadInput',
+            `stopFirst: ${stopFirst.service} is on ${stopFirst.host.id}, not on ${node.host.id} with ${node.service}`,
+          );
         const connection = await connect(node.host);
-        const name = `${node.service} on ${node.host.id}`;
         // The service manager's "inactive" is not enough to move a data folder under: the host's records
         // must show no process running with the home (one look: the stop command has returned by then).
-        const afterStop = async () => {
-          const seen = await observeNearSigner(
-            { connection, home: node.home, rpcUrl: node.rpcUrl, name },
-            { publicKey, looks: 1, signal: cancellationSignal() },
+        const seenStopped = async (seen: NearNodeRef, key: string | undefined) => {
+          const observation = await observeNearSigner(
+            { connection, home: seen.home, rpcUrl: seen.rpcUrl, name: `${seen.service} on ${seen.host.id}` },
+            { publicKey: key, looks: 1, signal: cancellationSignal() },
           );
-          const { verdict, because } = judgeSigner(seen, 'stopped');
+          const { verdict, because } = judgeSigner(observation, 'stopped');
           if (verdict === 'unsafe') throw new NearError('PrimaryStillRunning', `${because}; it must not start twice`);
           if (verdict === 'unknown')
             throw new NearError('SignerStateUnknown', `cannot tell whether it stopped: ${because}`);
+        };
+        const afterStop = async () => {
+          const seen = await Promise.allSettled([
+            seenStopped(node, publicKey),
+            stopFirst && seenStopped(stopFirst, undefined),
+          ]);
+          for (const look of seen) if (look.status === 'rejected') throw look.reason;
         };
         return withHeartbeats(
           interval,
@@ -274,6 +291,7 @@ export function createNearActivities(deps: NearActivityDeps) {
                 binary: { staged: staged.path, destination: node.binary!, sha256: staged.sha256 },
                 ...(dataSwap ? { dataSwap } : {}),
                 mustBeStopped,
+                ...(stopFirst ? { stopFirst: stopFirst.service } : {}),
               },
               { signal: cancellationSignal(), afterStop },
             ),

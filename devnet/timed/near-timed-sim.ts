@@ -372,8 +372,9 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
       if (n.active) n.loadedKey = undefined;
       return { withdrawnFiles, reloaded: n.active };
     },
-    restartOnRelease: async ({ node, staged: release, dataSwap, mustBeStopped = [] }) => {
+    restartOnRelease: async ({ node, staged: release, dataSwap, mustBeStopped = [], stopFirst }) => {
       const h = node.host;
+      if (stopFirst) await hostActivities.stopService({ host: stopFirst.host, service: stopFirst.service });
       const { wasActive } = await hostActivities.stopService({ host: h, service: node.service });
       const swap = dataSwap ? await hostActivities.swapDataFolder({ host: h, ...dataSwap }) : undefined;
       const staged = fs.get(at(h.id, release.path));

@@ -1,7 +1,7 @@
 /**
  * The messages every upgrade workflow handles. Shared by workflows, the client SDK and the CLI; with the
  * Temporal CLI they are, for example:
- *   temporal workflow update execute -w <id> --name approve --input '{"gate":"stop-sync-node","by":"alice"}'
+ *   temporal workflow update execute -w <id> --name approve --input '{"gate":"stake-new-key","by":"alice"}'
  *   temporal workflow signal -w <id> --name pause --input '{"reason":"incident","by":"bob"}'
  *   temporal workflow query -w <id> --type status
  */

@@ -21,10 +21,10 @@ export interface PlanStep {
   readonly onlyWith?: 'releaseB' | 'release' | 'handBack';
   /** When a run marks the step skipped instead of running it (it stays in the plan). */
   readonly skippedWhen?: string;
-  /** Only runs started from this workflow patch on take the step (it replaced older ones). */
-  readonly since?: string;
-  /** Only runs started before this workflow patch took the step; recorded histories replay it. */
-  readonly until?: string;
+  /** Only runs that take this workflow patch (every one listed) take the step (it replaced older ones). */
+  readonly since?: string | readonly string[];
+  /** Runs that take this workflow patch (every one listed) no longer take the step; recorded histories replay it. */
+  readonly until?: string | readonly string[];
 }
 
 /**
@@ -32,6 +32,12 @@ export interface PlanStep {
  * everything staged before the stop, instead of one activity after another while it does not sign.
  */
 export const ONE_STEP_RESTART_PATCH = 'one-step-restart';
+
+/**
+ * Sync-and-swap stops its sync node inside that host-side step, just before the validator: the data folder
+ * the validator takes is a moment old instead of as old as the gate and the steps between (it catches up less).
+ */
+export const SYNC_STOP_IN_SWAP_PATCH = 'sync-stop-in-swap';
 
 /** The form the status query and the CLI show a step in. */
 export interface PlannedStep {
@@ -97,6 +103,7 @@ export const plans = {
           why: 'from here the validator node stops (it misses blocks until it runs again) and takes the synced data folder',
           alsoAccepts: ['swap-data-folder'],
         },
+        until: [ONE_STEP_RESTART_PATCH, SYNC_STOP_IN_SWAP_PATCH],
       },
       swapAndRestart: {
         id: 'swap-and-restart',
@@ -104,6 +111,18 @@ export const plans = {
           'Stop the validator node, swap in the synced data folder and the new binary, start it (one host-side step)',
         undo: 'Stop the validator node, restore its old data folder and binary, start it again',
         since: ONE_STEP_RESTART_PATCH,
+        until: SYNC_STOP_IN_SWAP_PATCH,
+      },
+      stopSwapAndRestart: {
+        id: 'stop-swap-and-restart',
+        title:
+          'Stop the sync node, then the validator node; swap in the synced data folder and the new binary; start the validator (one host-side step)',
+        gate: {
+          why: 'from here the sync node and the validator node stop (the validator misses blocks until it runs again), and the validator takes the synced data folder',
+          alsoAccepts: ['stop-sync-node', 'swap-data-folder'],
+        },
+        undo: 'Stop the validator node, restore its old data folder and binary, start it again',
+        since: [ONE_STEP_RESTART_PATCH, SYNC_STOP_IN_SWAP_PATCH],
       },
       stopValidator: {
         id: 'stop-validator',
@@ -271,19 +290,26 @@ export type PatchTaken = (patchId: string) => boolean;
 /** A plan's steps in order, as a run that takes the patches `taken` says runs them. */
 export function stepsOf(strategy: StrategyName, taken: PatchTaken = () => true): PlanStep[] {
   const steps: StrategyPlan['steps'] = plans[strategy].steps;
-  return Object.values(steps).filter((s) => (!s.since || taken(s.since)) && (!s.until || !taken(s.until)));
+  const all = (patches: readonly string[]) => patches.length > 0 && patches.every(taken);
+  return Object.values(steps).filter(
+    (s) => (!s.since || all(patchList(s.since))) && (!s.until || !all(patchList(s.until))),
+  );
 }
 
 /** The workflow patches that change a strategy's plan. */
 export function planPatches(strategy: StrategyName): string[] {
   const steps: StrategyPlan['steps'] = plans[strategy].steps;
-  return [...new Set(Object.values(steps).flatMap((s) => [s.since, s.until].filter((p) => p !== undefined)))];
+  return [...new Set(Object.values(steps).flatMap((s) => [...patchList(s.since), ...patchList(s.until)]))];
 }
 
 /** The steps of a plan that runs before `patchId` took (and newer runs do not). */
 export function retiredSteps(strategy: StrategyName, patchId: string): PlanStep[] {
   const steps: StrategyPlan['steps'] = plans[strategy].steps;
-  return Object.values(steps).filter((s) => s.until === patchId);
+  return Object.values(steps).filter((s) => patchList(s.until).includes(patchId));
+}
+
+function patchList(patches: string | readonly string[] | undefined): readonly string[] {
+  return patches === undefined ? [] : typeof patches === 'string' ? [patches] : patches;
 }
 
 /** The fields of an input that decide which steps a run takes. */

@@ -51,3 +51,11 @@ export const notificationsSchema = z
 export type SecretReference = z.infer<typeof secretReferenceSchema>;
 export type WebhookSpec = z.infer<typeof webhookSchema>;
 export type NotificationsConfig = z.infer<typeof notificationsSchema>;
+
+/**
+ * The kinds of event at least one of the webhooks takes, in NOTIFICATION_KINDS order: a run schedules the
+ * notify activity for these only (none configured: it schedules none).
+ */
+export function eventsTaken(webhooks: readonly WebhookSpec[]): NotificationKind[] {
+  return NOTIFICATION_KINDS.filter((kind) => webhooks.some((w) => !w.events || w.events.includes(kind)));
+}

@@ -10,6 +10,7 @@
  *   rollback:  journal "rolling-back"; target -> aside (when the swap completed); backup -> target;
  *              journal "rolled-back"
  */
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { z } from 'zod';
 import type { dataSwapInput, DataSwapPaths, SwapJournalState, SwapOutcome, SwapStep } from '../api/contracts/host.js';
@@ -24,6 +25,12 @@ export interface SwapRunOptions {
   signal?: AbortSignal;
   /** Called after each completed step (for heartbeats and tests). */
   onStep?: (step: SwapStep) => void;
+  /**
+   * A swap that starts fresh runs its four steps in one remote script (one round trip while a node is down
+   * instead of one per step and per look); a script cut short leaves one of the states the step-by-step run
+   * observes and completes, which it then does.
+   */
+  inOneCommand?: boolean;
 }
 
 const swapIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -239,6 +246,61 @@ if [ -e "$2" ] || [ -L "$2" ]; then echo "$2 already exists" >&2; exit 67; fi
 mv -T -- "$1" "$2" || exit 65
 sync -- "$(dirname -- "$2")" "$(dirname -- "$1")" 2>/dev/null || sync`;
 
+/**
+ * The four swap steps as `perform` does them, in one script: each journal written beside the target and
+ * renamed over the journal (atomic), each rename refused when its source is gone or its destination exists.
+ * Exit 65: the host refused a rename itself; any other failure is left to the step-by-step run.
+ */
+const SWAP_IN_ONE_SCRIPT = `set -eu
+target=$1; staging=$2; backup=$3; journal=$4
+dir=$(dirname -- "$journal"); tmp="$dir/.vup-write.$7"
+trap 'rm -f -- "$tmp"' EXIT
+trap 'exit 143' HUP INT TERM PIPE
+write_journal() {
+  umask 022; (set -C; : > "$tmp"); printf '%s\\n' "$1" > "$tmp"; chmod 644 "$tmp"; sync -- "$tmp"
+  mv -fT -- "$tmp" "$journal"; sync -- "$dir" 2>/dev/null || sync
+}
+move() {
+  { [ -e "$1" ] || [ -L "$1" ]; } || { echo "$1 does not exist" >&2; exit 66; }
+  if [ -e "$2" ] || [ -L "$2" ]; then echo "$2 already exists" >&2; exit 67; fi
+  mv -T -- "$1" "$2" || exit 65
+  sync -- "$(dirname -- "$2")" "$(dirname -- "$1")" 2>/dev/null || sync
+}
+write_journal "$5"
+move "$target" "$backup"
+move "$staging" "$target"
+write_journal "$6"`;
+
+const FRESH_SWAP_STEPS: SwapStep[] = [
+  { kind: 'journal', state: 'swapping' },
+  { kind: 'rename', from: 'target', to: 'backup' },
+  { kind: 'rename', from: 'staging', to: 'target' },
+  { kind: 'journal', state: 'swapped' },
+];
+
+/** Runs a fresh swap's steps in one script; false when it stopped short (the step-by-step run goes on). */
+async function swapInOneScript(
+  connection: SshConnection,
+  paths: DataSwapPaths,
+  swapId: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const journal = (state: SwapJournalState) =>
+    JSON.stringify({ swapId, state, ...paths, updatedAt: new Date().toISOString() });
+  const result = await runScript(
+    connection,
+    'vup-swap-in-one',
+    SWAP_IN_ONE_SCRIPT,
+    [paths.target, paths.staging, paths.backup, paths.journal, journal('swapping'), journal('swapped'), tempName()],
+    { signal },
+  );
+  return result.exitCode === 0;
+}
+
+function tempName(): string {
+  return randomBytes(12).toString('hex');
+}
+
 async function perform(
   connection: SshConnection,
   paths: DataSwapPaths,
@@ -281,6 +343,14 @@ async function drive(
     const observed = await observe(connection, paths, options.signal);
     const step = next(paths, observed, input.swapId);
     if (!step) return { paths, steps, observed };
+    const fresh = round === 0 && next === nextSwapStep && step.kind === 'journal' && step.state === 'swapping';
+    if (options.inOneCommand && fresh) {
+      if (await swapInOneScript(connection, paths, input.swapId, options.signal)) {
+        for (const done of FRESH_SWAP_STEPS) options.onStep?.(done);
+        return { paths, steps: FRESH_SWAP_STEPS, observed };
+      }
+      continue; // stopped short: look again, and go on step by step from there
+    }
     options.signal?.throwIfAborted();
     await perform(connection, paths, input.swapId, step, options.signal);
     steps.push(step);

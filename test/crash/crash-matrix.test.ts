@@ -234,7 +234,7 @@ describe('crash matrix: the worker SIGKILLed after each acting step and each und
     expect(new Set(allKillPoints.map((k) => k.strategy))).toEqual(new Set([...nearStrategies, POLKADOT]));
     const names = allKillPoints.map((k) => `${k.strategy}/${statusId(k)}`);
     expect(names).toContain('nearZeroDowntimeUpgrade/stake-new-key');
-    expect(names).toContain('nearSyncAndSwapUpgrade/undo-swap-and-restart');
+    expect(names).toContain('nearSyncAndSwapUpgrade/undo-stop-swap-and-restart');
     expect(names).toContain('polkadotValidatorSwapUpgrade/set-keys-b');
     expect(names).toContain('polkadotValidatorSwapUpgrade/undo-stop-a');
   });

@@ -193,7 +193,8 @@ describe('NEAR failures end to end, with real worker processes', () => {
     });
     await eventually(
       'the run to wait for approval to stop the sync node and swap',
-      async () => ((await handle.query(statusQuery)).pendingApproval?.gate === 'stop-sync-node' ? true : undefined),
+      async () =>
+        (await handle.query(statusQuery)).pendingApproval?.gate === 'stop-swap-and-restart' ? true : undefined,
       300_000,
     );
     expect(existsSync(syncedData)).toBe(true);
@@ -202,7 +203,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     // The synced folder cannot leave the sync node's home: the swap moves the old folder aside, and then
     // the host refuses to move the new one in.
     lock = await lockFolder(sync.home);
-    await approve(processes.env.client, workflowId, 'stop-sync-node', { by: 'e2e' });
+    await approve(processes.env.client, workflowId, 'stop-swap-and-restart', { by: 'e2e' });
 
     const error = await handle.result().then(
       () => undefined,
@@ -222,7 +223,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     const history = (await handle.fetchHistory()).events ?? [];
     expect(startedAttempts(history, 'restartOnRelease')).toEqual([1]);
     expect(stepStates(status)).toMatchObject({
-      'swap-and-restart': 'failed',
+      'stop-swap-and-restart': 'failed',
       'undo-start-sync-node': 'compensated',
     });
 
@@ -246,7 +247,7 @@ describe('NEAR failures end to end, with real worker processes', () => {
     expect(after.blocksSignedByKey[validatorKey]).toBeGreaterThan(failedAt.blocksSignedByKey[validatorKey] ?? 0);
     expect(Object.keys(after.blocksSignedByKey)).toEqual([validatorKey]);
     expect(after.doubleSignHeights).toEqual([]);
-    const stop = status.steps.find((s) => s.id === 'swap-and-restart')!;
+    const stop = status.steps.find((s) => s.id === 'stop-swap-and-restart')!;
     console.log(
       `swap refused: ${after.missedBlocks - before.missedBlocks} missed blocks while the validator was down ` +
         `(stopped at ${stop.startedAt}, failure handled by ${status.updatedAt}), ${after.doubleSignHeights.length} double signs`,

@@ -127,7 +127,7 @@ describe('a node crashing while it syncs', () => {
       expect(seen.stage).toBe(WAIT);
       expect(rootCause(error)).toMatchObject({ type: 'NodeStoppedWhileSyncing' });
       expect(final.state).toBe('failed');
-      expect(stepStates(final)).toMatchObject({ [WAIT]: 'failed', 'stop-sync-node': 'pending' });
+      expect(stepStates(final)).toMatchObject({ [WAIT]: 'failed', 'stop-swap-and-restart': 'pending' });
       expect(final.steps.find((s) => s.id === WAIT)?.detail).toContain('stopped while syncing');
       expect(finalDetails).toMatch(/Failed at step \d+ "[^"]+": .*stopped while syncing/);
       expect(finalStage).toBe('failed');
@@ -137,7 +137,7 @@ describe('a node crashing while it syncs', () => {
       // The safe state: the sync node down, the validator on its own data, running and signing, nothing swapped.
       expect(suite.bed!.isRunning('sync')).toBe(false);
       expect(suite.bed!.isRunning('val-a')).toBe(true);
-      expect(stepStates(final)['swap-and-restart']).toBe('pending');
+      expect(stepStates(final)['stop-swap-and-restart']).toBe('pending');
       expect(after.doubleSignHeights).toEqual([]);
       expect(after.missedBlocks - before.missedBlocks).toBe(0);
     },
@@ -153,7 +153,7 @@ describe('a node crashing while it syncs', () => {
       });
       expect(error).toBeUndefined();
       expect(final.state).toBe('completed');
-      expect(stepStates(final)).toMatchObject({ [WAIT]: 'done', 'swap-and-restart': 'done' });
+      expect(stepStates(final)).toMatchObject({ [WAIT]: 'done', 'stop-swap-and-restart': 'done' });
       expect(final.steps.filter((s) => s.id.startsWith('undo-'))).toEqual([]);
       expect(after.doubleSignHeights).toEqual([]);
       expect(suite.bed!.isRunning('val-a')).toBe(true);

@@ -193,13 +193,13 @@ describe('a 36 s RPC outage inside a wait', () => {
       const { said, window, final, after } = await runThroughOutage(
         'nearSyncAndSwapUpgrade',
         { node: 'val-a', syncNode: 'sync' },
-        (s) => s.steps.some((step) => step.id === 'swap-and-restart' && step.state !== 'pending'),
+        (s) => s.steps.some((step) => step.id === 'stop-swap-and-restart' && step.state !== 'pending'),
       );
       expect(window.refused).toBeGreaterThan(0);
       expect(said.length).toBeGreaterThan(0);
       expect(final.state).toBe('completed');
       expect(stepStates(final)).toMatchObject({
-        'swap-and-restart': 'done',
+        'stop-swap-and-restart': 'done',
         'wait-validator-synced': 'done',
         'wait-validator-signing': 'done',
       });

@@ -207,7 +207,7 @@ describe('NEAR upgrades end to end', () => {
     const { bed: b, input } = await scenario('nearSyncAndSwapUpgrade');
     const { figures, status } = await runStrategy(b, 'nearSyncAndSwapUpgrade', input);
     expect(figures.doubleSigns).toBe(0);
-    const bound = downtimeBound(b, status, 'swap-and-restart', 'wait-validator-signing');
+    const bound = downtimeBound(b, status, 'stop-swap-and-restart', 'wait-validator-signing');
     expect(figures.missedBlocks).toBeLessThanOrEqual(bound);
     // One producer per height: a missed height is a missed block and its chunk.
     expect(figures.missedChunks).toBe(figures.missedBlocks);

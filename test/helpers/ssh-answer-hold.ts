@@ -67,6 +67,7 @@ const WRITING_SCRIPTS = new Set([
   'vup-mkdir',
   'vup-park',
   'vup-reload-key',
+  'vup-swap-in-one',
   'vup-swap-rename',
   'vup-withdraw',
   'vup-write-file',

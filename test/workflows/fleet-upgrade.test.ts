@@ -78,7 +78,7 @@ async function fleetWorker(inventory: Inventory, plan: (accountId: string) => Pa
     workflowBundle: bundle,
     activities: {
       ...createInventoryActivities({ inventory: staticInventory(inventory) }),
-      // No webhooks in the inventory: the fleet's events reach the real activity, which has nothing to send.
+      // No webhooks in the inventory: the fleet is told so with its members and schedules no notify activity.
       ...createNotifyActivities({ inventory: staticInventory(inventory) }),
       epochInfo: () => Promise.resolve({ epochLength: 100, observedBlockTimeMs: 1000 }),
       memberWork: ({ validator, after }: { validator: string; after?: boolean }): Promise<MemberPlan> => {

@@ -410,19 +410,21 @@ describe('nearSyncAndSwapUpgrade at mainnet timing', () => {
     console.log(`sync-and-swap: ${status.continuedAsNew} continue-as-new, ${events} events in the last run`);
   });
 
-  it('holds at the gate of the step that stops the sync node, and takes an approval under its old name', async () => {
+  it('holds at the gate of the step that stops the sync node, and takes an approval under its old names', async () => {
     const accountId = 'swap-gate.poolv1.near';
     const sim = simulate(accountId, 1100);
     const upgrade = { ...input(sim, accountId), manualApproval: true };
     const { error, status } = await runToEnd(sim, 'nearSyncAndSwapUpgrade', upgrade, async (handle) => {
       let pending: UpgradeStatus['pendingApproval'];
       while (!(pending = (await handle.query(statusQuery)).pendingApproval)) await env!.sleep(60_000);
-      expect(pending.gate).toBe('stop-sync-node');
+      expect(pending.gate).toBe('stop-swap-and-restart');
       expect(stepStates(await handle.query(statusQuery))).toMatchObject({
         'wait-sync-node-synced': 'done',
-        'stop-sync-node': 'pending',
+        'stage-release': 'done',
+        'stop-swap-and-restart': 'pending',
       });
-      // Operators and scripts that learned the gate as swap-data-folder are still heard.
+      expect(sim.inspect('sync').active).toBe(true); // it follows the chain until the approved step stops it
+      // Operators and scripts that learned the gate as swap-data-folder (or stop-sync-node) are still heard.
       await handle.executeUpdate(approveUpdate, { args: [{ gate: 'swap-data-folder', by: 'alice' }] });
     });
     expect(error).toBeUndefined();
@@ -441,7 +443,10 @@ describe('nearSyncAndSwapUpgrade at mainnet timing', () => {
       dataDbVersion: OLD.dbVersion,
     });
     expect(sim.inspect('sync').active).toBe(false);
-    expect(stepStates(status)).toMatchObject({ 'swap-and-restart': 'failed', 'undo-start-sync-node': 'compensated' });
+    expect(stepStates(status)).toMatchObject({
+      'stop-swap-and-restart': 'failed',
+      'undo-start-sync-node': 'compensated',
+    });
     expect(sim.doubleSigners).toEqual([]);
   });
 });

@@ -3,7 +3,9 @@
  * HTTP receiver: the rehearsal runbook tells a generic JSON webhook (with a bearer token) and a Slack one
  * that it waits at its gate and that it completed; a receiver that answers 500 twice gets the failure on the
  * third try; a receiver that is down neither fails nor holds up the upgrade's steps. The token is sent as a
- * header and appears nowhere in the run's history.
+ * header and appears nowhere in the run's history. A run schedules the notify activity only for the events
+ * the worker's webhooks take (the worker says which with the run's targets, or with its refusal of them):
+ * with none configured, none at all.
  */
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,8 +16,11 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createInventoryActivities } from '../../activities/inventory/index.js';
 import { createNotifyActivities } from '../../activities/notify/index.js';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
+import { nearIdentity } from '../../src/api/near-inputs.js';
+import type { StrategyInput } from '../../src/api/strategies.js';
 import { approveUpdate, statusQuery } from '../../src/api/messages.js';
 import type { NotificationEvent } from '../../src/api/notifications.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
@@ -23,7 +28,7 @@ import type { Inventory } from '../../src/config/inventory.js';
 import type { WebhookSpec } from '../../src/config/notifications.js';
 import { eventually } from '../helpers/eventually.js';
 import { WEBHOOK_TEST_TOKEN } from '../helpers/secret-scan.js';
-import { bundleFixtures, createDevServerEnv } from '../helpers/temporal.js';
+import { bundleFixtures, bundleUpgradeWorkflows, createDevServerEnv } from '../helpers/temporal.js';
 import { rehearsalActivities } from '../helpers/rehearsal-chain.js';
 import type { RehearsalInput, rehearsalUpgrade } from './fixtures/index.js';
 
@@ -222,3 +227,98 @@ it('a receiver that is down neither fails the upgrade nor holds up its steps', a
   );
   expect(failedNotices.length).toBeGreaterThanOrEqual(1);
 }, 90_000);
+
+/** The activities a run scheduled, in order. */
+async function scheduled(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }): Promise<string[]> {
+  const events = ((await handle.fetchHistory()).events ?? []) as {
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  }[];
+  return events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+}
+
+it('schedules notify only for the events a webhook takes: none when no webhook is configured', async () => {
+  const hook = await receiver();
+  const w = await worker(
+    'notify-taken',
+    [{ id: 'ends', url: { env: 'HOOK' }, format: 'json', events: ['completed'] }],
+    {
+      HOOK: hook.url,
+    },
+  );
+  const run = (validator: string, webhookEvents: RehearsalInput['webhookEvents']) =>
+    start('notify-taken', {
+      identity: identity(validator),
+      waitEpochs: 0,
+      manualApproval: true,
+      notify: true,
+      ...(webhookEvents ? { webhookEvents } : {}),
+    });
+  const approveAndFinish = async (handle: Awaited<ReturnType<typeof run>>) => {
+    await eventually('the gate', async () =>
+      (await handle.query(statusQuery)).state === 'awaiting-approval' ? true : undefined,
+    );
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'switch', by: 'alice' }] });
+    return handle.result();
+  };
+  const [none, someTaken, unknown] = await w.runUntil(async () => {
+    const none = await run('notify-none.near', []);
+    await approveAndFinish(none);
+    const someTaken = await run('notify-some.near', ['completed']);
+    await approveAndFinish(someTaken);
+    // A run whose worker said nothing (its lookup recorded before it did) sends every event, as before.
+    const unknown = await run('notify-unknown.near', undefined);
+    await approveAndFinish(unknown);
+    return [none, someTaken, unknown];
+  });
+  expect(await scheduled(none)).not.toContain('notify');
+  expect((await scheduled(someTaken)).filter((a) => a === 'notify')).toHaveLength(1);
+  expect((await scheduled(unknown)).filter((a) => a === 'notify')).toHaveLength(2);
+  // The webhook took the two completions; the gate notice of the unknown run reached no webhook that takes it.
+  expect(hook.requests.map((r) => (r.body as unknown as NotificationEvent).kind)).toEqual(['completed', 'completed']);
+  await hook.close();
+});
+
+it('a strategy refused at its lookup tells the webhooks it failed, and with no webhook configured schedules nothing more', async () => {
+  const hook = await receiver();
+  const upgrades = await bundleUpgradeWorkflows();
+  const input: StrategyInput<'nearStopAndRestartUpgrade'> = {
+    validator: { network: 'mainnet', accountId: 'not-here.poolv1.near' },
+    release: { staged: '/var/tmp/neard', sha256: 'ab'.repeat(32) },
+  };
+  const refusedRun = async (taskQueue: string, webhooks: WebhookSpec[]) => {
+    // The inventory holds no validator: the lookup refuses the run before anything is touched.
+    const inventory = staticInventory(inventoryWith(webhooks));
+    const w = await Worker.create({
+      connection: env!.nativeConnection,
+      taskQueue,
+      workflowBundle: upgrades,
+      activities: {
+        ...createInventoryActivities({ inventory }),
+        ...createNotifyActivities({ inventory, env: { HOOK: hook.url } }),
+      },
+    });
+    const handle = await env!.client.workflow.start('nearStopAndRestartUpgrade', {
+      args: [input],
+      taskQueue,
+      workflowId: upgradeWorkflowId(nearIdentity(input.validator)),
+      ...upgradeIdPolicy(),
+    });
+    const error = await w.runUntil(
+      handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    return scheduled(handle);
+  };
+  expect(await refusedRun('notify-refused-none', [])).toEqual(['resolveUpgradeTargets']);
+  expect(await refusedRun('notify-refused-hook', [{ id: 'ops', url: { env: 'HOOK' }, format: 'json' }])).toEqual([
+    'resolveUpgradeTargets',
+    'notify',
+  ]);
+  expect(hook.requests.map((r) => r.body)).toEqual([
+    expect.objectContaining({ kind: 'failed', validators: ['not-here.poolv1.near'] }),
+  ]);
+  await hook.close();
+}, 120_000);

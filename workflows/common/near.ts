@@ -121,8 +121,8 @@ function folderSwap(activity: typeof swaps.swapDataFolder, says: (target: string
 }
 
 /**
- * Stop, (swap the data folder,) put the staged release in place and start: one activity on one connection,
- * with the retries of a data swap (journaled, idempotent).
+ * Stop (after `stopFirst`, when given), (swap the data folder,) put the staged release in place and start:
+ * one activity on one connection, with the retries of a data swap (journaled, idempotent).
  */
 export const restartOnRelease = (
   node: NearNodeRef,
@@ -131,17 +131,19 @@ export const restartOnRelease = (
     dataSwap?: { target: string; staging: string; swapId: string };
     mustBeStopped?: NearNodeRef[];
     publicKey?: string;
+    stopFirst?: NearNodeRef;
   } = {},
 ) =>
   summarized(
     swaps.restartOnRelease,
-    `stop ${hostName(node)}, ${opts.dataSwap ? `swap ${opts.dataSwap.staging} into ${opts.dataSwap.target}, ` : ''}put ${staged.path} in place, start it`,
+    `${opts.stopFirst ? `stop ${hostName(opts.stopFirst)}, ` : ''}stop ${hostName(node)}, ${opts.dataSwap ? `swap ${opts.dataSwap.staging} into ${opts.dataSwap.target}, ` : ''}put ${staged.path} in place, start it`,
   )({
     node,
     staged,
     ...(opts.dataSwap ? { dataSwap: opts.dataSwap } : {}),
     mustBeStopped: (opts.mustBeStopped ?? []).map((n) => n.service),
     ...(opts.publicKey ? { publicKey: opts.publicKey } : {}),
+    ...(opts.stopFirst ? { stopFirst: opts.stopFirst } : {}),
   });
 
 export const host = {

@@ -4,6 +4,8 @@
  * failure. Before the run closes (completes, fails, continues as new) it waits for the deliveries still in
  * flight: the server drops the pending activities of a closed run, so a "completed" event sent just before
  * the end would otherwise be lost with its retries. The wait is bounded by the activity's schedule-to-close.
+ * Once the worker has said which events its webhooks take (with the run's targets, or a fleet's members), an
+ * event no webhook takes schedules nothing: with no webhooks configured, a run has no notify activity at all.
  */
 import { log, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { ActivityFunctions } from '../../src/api/contracts/activity.js';
@@ -35,12 +37,19 @@ export interface NotifyDetails {
 
 export class Notifier {
   private readonly inFlight = new Set<Promise<void>>();
+  /** The events the worker's webhooks take; unknown (every event is sent) until the worker says. */
+  private taken?: readonly NotificationKind[];
 
   constructor(private readonly enabled: boolean) {}
 
+  /** What the worker said its webhooks take (`undefined`: a result recorded before it said, so all). */
+  webhooksTake(kinds: readonly NotificationKind[] | undefined): void {
+    this.taken = kinds;
+  }
+
   /** Starts the delivery of an event and returns at once. */
   send(kind: NotificationKind, details: NotifyDetails): void {
-    if (!this.enabled || !patched(NOTIFY_PATCH)) return;
+    if (!this.enabled || (this.taken && !this.taken.includes(kind)) || !patched(NOTIFY_PATCH)) return;
     const event: NotificationEvent = {
       kind,
       workflowId: workflowInfo().workflowId,

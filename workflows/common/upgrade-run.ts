@@ -61,7 +61,7 @@ import { ABORTED_ERROR_TYPE, Gates, type GateState } from './gates.js';
 import { Notifier } from './notify.js';
 import { observedStatus } from './chain-counters.js';
 import { parseWorkflowInput } from './input.js';
-import { resolvedTargets } from './targets.js';
+import { resolvedTargets, webhookEventsOfRefusal } from './targets.js';
 import { UpgradeMetrics } from './metrics.js';
 import { StepBook } from './steps.js';
 
@@ -405,16 +405,20 @@ export async function beginStrategy<N extends StrategyName>(
     const input = parseWorkflowInput(spec.targets, targets, strategy) as ParsedStrategyTargets<N>;
     const run = beginFrame(strategy, input, rawInput, carried);
     run.remember('targets', () => targets);
+    run.notifier.webhooksTake(run.recalled<NotificationKind[]>('webhookEvents'));
     return { run, input, steps };
   }
   const request = parseWorkflowInput(spec.input, rawInput, strategy);
   const run = beginFrame(strategy, request, rawInput, carried);
   try {
-    const { targets, parsed } = await resolvedTargets(strategy, rawInput);
+    const { targets, parsed, webhookEvents } = await resolvedTargets(strategy, rawInput);
     run.remember('targets', () => targets);
+    if (webhookEvents) run.remember('webhookEvents', () => webhookEvents);
+    run.notifier.webhooksTake(webhookEvents);
     return { run, input: parsed, steps };
   } catch (err) {
     // Nothing was touched: the run ends failed, with the reason in its status and metrics.
+    run.notifier.webhooksTake(webhookEventsOfRefusal(err));
     return run.execute(() => Promise.reject(err as Error));
   }
 }

@@ -118,6 +118,11 @@ export const restartOnReleaseInput = z.strictObject({
   mustBeStopped: z.array(serviceName).default([]),
   /** The validator key: after the stop, no other process on the host may run with a home holding it. */
   publicKey: publicKey.optional(),
+  /**
+   * A node on the same host stopped just before `node` (sync-and-swap's sync node, whose data folder the swap
+   * takes), and seen stopped by the host's records like `node` before any folder moves.
+   */
+  stopFirst: nearNodeRefSchema.optional(),
 });
 
 export interface RestartOnReleaseResult {
@@ -239,7 +244,8 @@ export const nearContracts = {
   observeSigner: activity(observeSignerInput).returns<SignerObservation>(),
 
   /**
-   * Stop the node (observed inactive, and by its host's records no process runs with its home), swap its
+   * Stop the node (after `stopFirst`, when given; each observed inactive, and by its host's records no process
+   * runs with its home), swap its
    * data folder when asked, rename the staged release over its binary, start it: one activity on one
    * connection, so the node is down for the host's commands only. Every part is idempotent.
    */

@@ -44,6 +44,28 @@ describe('resolveUpgradeTargets', () => {
     const { resolveUpgradeTargets } = createActivities({ connections, inventory: staticInventory(inventory) });
     const targets = await run(resolveUpgradeTargets, { strategy: 'nearStopAndRestartUpgrade', input: stopAndRestart });
     expect(targets).toMatchObject({ node: { host: { id: 'near-a' } }, networkRpcUrl: 'https://rpc.mainnet.near.org' });
+    // No webhook in the example inventory: the run is told its events go nowhere (it schedules no notify).
+    expect(targets.webhookEvents).toEqual([]);
+  });
+
+  it('says which events the webhooks take, with the targets and with a refusal', async () => {
+    const withHooks = staticInventory({
+      ...inventory,
+      notifications: {
+        webhooks: [
+          { id: 'ends', url: { env: 'A' }, format: 'json', events: ['completed', 'failed'] },
+          { id: 'gates', url: { env: 'B' }, format: 'slack', events: ['awaiting-approval', 'failed'] },
+        ],
+      },
+    });
+    const { resolveUpgradeTargets } = createActivities({ connections, inventory: withHooks });
+    const targets = await run(resolveUpgradeTargets, { strategy: 'nearStopAndRestartUpgrade', input: stopAndRestart });
+    expect(targets.webhookEvents).toEqual(['awaiting-approval', 'failed', 'completed']);
+    const other = { ...stopAndRestart, validator: { network: 'mainnet', accountId: 'other.poolv1.near' } };
+    const refused = await failureOf(
+      run(resolveUpgradeTargets, { strategy: 'nearStopAndRestartUpgrade', input: other }),
+    );
+    expect(refused).toMatchObject({ type: 'NotInInventory', details: [{ webhookEvents: targets.webhookEvents }] });
   });
 
   it('refuses an input that brings its own host and command template, naming the field', async () => {

@@ -3,7 +3,15 @@
  * what `npm run docs` renders from them now, and the plans themselves hold together.
  */
 import { readFile } from 'node:fs/promises';
-import { plannedSteps, plans, stepsOf } from '../../../src/api/plans.js';
+import {
+  ONE_STEP_RESTART_PATCH,
+  SYNC_STOP_IN_SWAP_PATCH,
+  plannedSteps,
+  planPatches,
+  plans,
+  retiredSteps,
+  stepsOf,
+} from '../../../src/api/plans.js';
 import { strategies, type StrategyName } from '../../../src/api/strategies.js';
 import { strategyDiagram } from '../../../src/api/strategy-docs.js';
 import { renderedStrategyDocs } from '../../../src/write-strategy-docs.js';
@@ -52,6 +60,26 @@ describe('the plans', () => {
 
   it('name the sync-and-swap gate for the step it guards, still accepting its old name', () => {
     const gated = stepsOf('nearSyncAndSwapUpgrade').filter((s) => s.gate);
-    expect(gated.map((s) => [s.id, s.gate?.alsoAccepts])).toEqual([['stop-sync-node', ['swap-data-folder']]]);
+    expect(gated.map((s) => [s.id, s.gate?.alsoAccepts])).toEqual([
+      ['stop-swap-and-restart', ['stop-sync-node', 'swap-data-folder']],
+    ]);
+  });
+
+  it('give sync-and-swap runs the steps of the patches they took, a newer patch only on top of the older', () => {
+    const ids = (...taken: string[]) =>
+      stepsOf('nearSyncAndSwapUpgrade', (p) => taken.includes(p))
+        .map((s) => s.id)
+        .filter((id) => !/^(check|install-sync|start-sync|wait)-/.test(id));
+    expect(planPatches('nearSyncAndSwapUpgrade').sort()).toEqual([ONE_STEP_RESTART_PATCH, SYNC_STOP_IN_SWAP_PATCH]);
+    const stepByStep = ['stop-sync-node', 'stop-validator', 'swap-data-folder', 'install-release', 'start-validator'];
+    expect(ids()).toEqual(stepByStep);
+    // A run that began before both and continued as new on a newer worker keeps the steps it was planned with.
+    expect(ids(SYNC_STOP_IN_SWAP_PATCH)).toEqual(stepByStep);
+    expect(ids(ONE_STEP_RESTART_PATCH)).toEqual(['stage-release', 'stop-sync-node', 'swap-and-restart']);
+    expect(ids(ONE_STEP_RESTART_PATCH, SYNC_STOP_IN_SWAP_PATCH)).toEqual(['stage-release', 'stop-swap-and-restart']);
+    expect(retiredSteps('nearSyncAndSwapUpgrade', SYNC_STOP_IN_SWAP_PATCH).map((s) => s.id)).toEqual([
+      'stop-sync-node',
+      'swap-and-restart',
+    ]);
   });
 });

@@ -3,7 +3,7 @@
  * the next run (or undone by a rollback) and every file of both folders survives, compared by content.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { SshConnectionPool } from '../../../src/ssh/connection.js';
 import {
@@ -100,6 +100,38 @@ describe('swapDataFolder', () => {
     await expectSwapped(c);
   });
 
+  it('swaps a fresh swap in one remote command, as step by step, and does nothing on a second run', async () => {
+    const c = await freshCase();
+    const connection = await pool.get(host.spec);
+    const seen: SwapStep[] = [];
+    const first = await swapDataFolder(connection, c.input, { inOneCommand: true, onStep: (s) => seen.push(s) });
+    expect(first.steps).toEqual([
+      { kind: 'journal', state: 'swapping' },
+      { kind: 'rename', from: 'target', to: 'backup' },
+      { kind: 'rename', from: 'staging', to: 'target' },
+      { kind: 'journal', state: 'swapped' },
+    ]);
+    expect(seen).toEqual(first.steps);
+    await expectSwapped(c);
+    expect((await swapDataFolder(connection, c.input, { inOneCommand: true })).steps).toEqual([]);
+    // No temporary journal is left beside the target.
+    const left = await readdir(path.dirname(c.input.target));
+    expect(left.filter((name) => name.startsWith('.vup-write'))).toEqual([]);
+    await rollbackDataFolder(connection, c.input);
+    await expectRolledBack(c);
+  });
+
+  it('completes a swap in one command that an earlier run left half-way, step by step', async () => {
+    const c = await freshCase();
+    await swapDataFolder(await pool.get(host.spec), c.input, crashAfter(2)).catch(() => undefined);
+    const retry = await swapDataFolder(await pool.get(host.spec), c.input, { inOneCommand: true });
+    expect(retry.steps).toEqual([
+      { kind: 'rename', from: 'staging', to: 'target' },
+      { kind: 'journal', state: 'swapped' },
+    ]);
+    await expectSwapped(c);
+  });
+
   it.each(Array.from({ length: SWAP_STEPS - 1 }, (_, i) => i + 1))(
     'completes on retry after a crash after step %i, losing no file',
     async (k) => {
@@ -178,7 +210,8 @@ describe('swapDataFolder', () => {
     const connection = await pool.get(host.spec);
     const lock = await lockFolder(syncHome);
     try {
-      await expect(swapDataFolder(connection, refused.input)).rejects.toMatchObject({
+      // In one command too: the host's refusal stops it short, and the step-by-step run reports it.
+      await expect(swapDataFolder(connection, refused.input, { inOneCommand: true })).rejects.toMatchObject({
         type: 'RemoteCommandFailed',
         nonRetryable: true,
         message: expect.stringMatching(/Operation not permitted|Permission denied/) as unknown,
