@@ -133,7 +133,11 @@ export async function fleetUpgrade(rawInput: unknown, carried?: FleetCarried): P
 
 /** The members from the worker's inventory, in waves, and each network's pace (for projections). */
 async function resolve(input: ParsedFleetInput): Promise<FleetCarried> {
-  const resolved: ResolvedFleet = await inventory.resolveFleetMembers({ select: input.select, targets: input.targets });
+  const resolved: ResolvedFleet = await inventory.resolveFleetMembers({
+    select: input.select,
+    targets: input.targets,
+    ...(input.deadline ? { deadline: input.deadline } : {}),
+  });
   const waves = waveSizes(resolved.members.length, input.canary, input.waveSize);
   let index = 0;
   const rows: Row[] = waves.flatMap((size, w) =>

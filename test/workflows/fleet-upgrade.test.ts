@@ -332,6 +332,25 @@ it('four eyes: an approval gate between waves needs two distinct approvers, not 
   expect(accepted).toHaveLength(2);
 });
 
+it('four eyes: forbidStarter without a known starter (a start from the Temporal CLI or UI) is refused before anything runs', async () => {
+  const fixture = await fleetWorker(inventoryOf('ns', 2));
+  const h = await startFleet(fixture, {
+    name: 'no-starter',
+    approvalBetweenWaves: true,
+    approvals: { required: 1, forbidStarter: true },
+  });
+  const failure = await fixture.worker.runUntil(failureOf(h.result()));
+  expect(failure.type).toBe('InvalidInput');
+  expect(failure.message).toMatch(
+    /approvals\.forbidStarter needs to know who started the fleet: give startedBy.*\n\s*→ at startedBy/,
+  );
+  const events = (await h.fetchHistory()).events ?? [];
+  expect(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toEqual([]);
+  expect(events.filter((e) => e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)).toEqual(
+    [],
+  );
+});
+
 it('halts on a member the chain saw double sign', async () => {
   const fixture = await fleetWorker(inventoryOf('ds', 3), (v) =>
     v.startsWith('ds-v1.') ? { counters: { missed: { blocks: 2 }, doubleSigns: 1, source: 'test' } } : {},
