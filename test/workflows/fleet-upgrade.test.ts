@@ -506,6 +506,19 @@ describe('deadlines', () => {
     await fixture.worker.runUntil(async () => {
       const behind = await until(h, 'behind', (s) => s.deadline?.behind === true);
       expect(behind.events.map((e) => e.kind)).toContain('deadline-at-risk');
+      // Each member is held to the fleet's deadline: about 15 minutes for a stop and restart is past it.
+      const running = behind.members.find((m) => m.state === 'running')!;
+      const member = await env!.client.workflow.getHandle(running.workflowId).query(statusQuery);
+      expect(member.deadline).toMatchObject({ at: behind.deadline!.at, behind: true });
+      // Runs behind their deadline are listed without a query to each: the fleet and its running member.
+      const listed = new Set<string>();
+      const query = `UpgradeDeadline="behind" AND ExecutionStatus="Running"`;
+      const end = Date.now() + 15_000;
+      while (!(listed.has(h.workflowId) && listed.has(running.workflowId)) && Date.now() < end) {
+        for await (const run of env!.client.workflow.list({ query })) listed.add(run.workflowId);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect([...listed]).toEqual(expect.arrayContaining([h.workflowId, running.workflowId]));
       await h.result();
     });
   });
