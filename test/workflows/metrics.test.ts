@@ -73,6 +73,8 @@ async function withWorker<T>(taskQueue: string, fn: (chain: Chain) => Promise<T>
     workflowBundle: bundle,
     activities: {
       ...chain.activities,
+      // The pace a deadline's projection reads.
+      epochInfo: () => Promise.resolve({ epochLength: 30, observedBlockTimeMs: 50 }),
       // The undo of "prepare" fails for good, for the activity metric's error type.
       record: (what: string) =>
         what === 'undo-prepare'
@@ -204,7 +206,14 @@ it('counts an upgrade from start to end: gate, steps, chain wait, activities; a 
 
 it('counts a failed upgrade with its error type, the failed step and its undo, and the failed activity', async () => {
   const queue = `metrics-fail-${randomUUID()}`;
-  const handle = await start(queue, { identity: identity('broken.near'), waitEpochs: 1, failAfter: 'switch' });
+  // Started already past its deadline: behind from its first look.
+  const deadline = new Date(Date.now() - 60_000).toISOString();
+  const handle = await start(queue, {
+    identity: identity('broken.near'),
+    waitEpochs: 1,
+    failAfter: 'switch',
+    deadline,
+  });
   await withWorker(queue, async () => {
     await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
     const status = await handle.query(statusQuery);
@@ -218,6 +227,7 @@ it('counts a failed upgrade with its error type, the failed step and its undo, a
   expect(valueOf(s, `${METRIC.stepDuration}_count`, { ...tags, step: 'switch', outcome: 'failed' })).toBe(1);
   expect(valueOf(s, `${METRIC.stepDuration}_count`, { ...tags, step: 'undo-prepare', outcome: 'failed' })).toBe(1);
   expect(valueOf(s, `${METRIC.upgradeDuration}_count`, { ...tags, outcome: 'failed' })).toBe(1);
+  expect(valueOf(s, METRIC.deadlineAtRisk, tags)).toBe(1);
   expect(
     samplesOf(s, WORKER_METRIC.activityAttempts, {
       activityType: 'record',
