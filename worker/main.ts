@@ -20,7 +20,7 @@ import { SshConnectionPool } from '../src/ssh/connection.js';
 import { checkCluster } from './cluster-check.js';
 import { bundleUpgradeWorkflows, createUpgradeWorker } from './create-worker.js';
 import { InventoryFile, describe } from './inventory-file.js';
-import { installRuntime, metricsAddressFromEnv, startAwaitingApprovalGauge } from './metrics.js';
+import { installRuntime, metricsAddressFromEnv, startVisibilityGauges } from './metrics.js';
 import { becomeCurrentInBackground, routingNote } from './versioning.js';
 
 const { values: args } = parseArgs({
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     });
     const routing = deployment && (await routingNote(connection, namespace, deployment));
     if (routing) console.warn(`worker: ${routing}`);
-    const stopGauge = metricsAddress ? startAwaitingApprovalGauge(connection, namespace) : undefined;
+    const stopGauge = metricsAddress ? startVisibilityGauges(connection, namespace) : undefined;
     const version = deployment ? ` as ${deployment.version.deploymentName}.${deployment.version.buildId}` : '';
     const metrics = metricsAddress ? `; metrics on http://${metricsAddress}/metrics` : '';
     console.log(`worker polling task queue "${args['task-queue']}" in namespace "${namespace}"${version}${metrics}`);

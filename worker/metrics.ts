@@ -5,7 +5,8 @@
  * - the product's, from the workflows (workflows/common/metrics.ts: upgrades started/completed/failed, step
  *   durations, gate waits, chain-wait looks and lateness);
  * - from the activities, through one interceptor (every attempt with its outcome and error type);
- * - from the worker itself: runs holding at an approval gate, counted in the namespace's visibility store.
+ * - from the worker itself: runs holding at an approval gate and runs behind their deadline, counted in the
+ *   namespace's visibility store.
  *
  * Names and labels: docs/metrics.md.
  */
@@ -18,13 +19,33 @@ import {
   type LogLevel,
   type NativeConnection,
 } from '@temporalio/worker';
-import { AWAITING_APPROVAL_STAGE, UpgradeStage } from '../src/api/search-attributes.js';
+import {
+  AWAITING_APPROVAL_STAGE,
+  DEADLINE_BEHIND,
+  UpgradeDeadline,
+  UpgradeStage,
+} from '../src/api/search-attributes.js';
 
 export const WORKER_METRIC = {
   activityAttempts: 'vup_activity_attempts',
   activityAttemptDuration: 'vup_activity_attempt_seconds',
   awaitingApproval: 'vup_upgrades_awaiting_approval',
+  behindDeadline: 'vup_upgrades_behind_deadline',
 } as const;
+
+/** The worker's gauges: each a count of the namespace's running workflows that match a visibility query. */
+const VISIBILITY_GAUGES = [
+  {
+    name: WORKER_METRIC.awaitingApproval,
+    description: 'Running upgrades holding at an approval gate (from visibility)',
+    query: `${UpgradeStage.name}="${AWAITING_APPROVAL_STAGE}" AND ExecutionStatus="Running"`,
+  },
+  {
+    name: WORKER_METRIC.behindDeadline,
+    description: 'Running upgrades and fleets past or projected past their deadline (from visibility)',
+    query: `${UpgradeDeadline.name}="${DEADLINE_BEHIND}" AND ExecutionStatus="Running"`,
+  },
+];
 
 /** Seconds: a step or a wait lasts from a second to days. */
 const SECONDS_BUCKETS = [0.1, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 345_600];
@@ -104,33 +125,33 @@ export const activityMetricsInterceptor: ActivityInterceptorsFactory = (ctx) => 
 });
 
 /**
- * Every `intervalMs`, counts the namespace's running upgrades that hold at an approval gate (the
- * UpgradeStage search attribute) and sets the gauge. Counted from visibility, not from the workflows: a
- * gauge set by each run would go stale when a run moves to another worker. Every worker reports the same
- * number; take max() over them. Returns a function that stops it.
+ * Every `intervalMs`, counts the namespace's running upgrades that hold at an approval gate (the UpgradeStage
+ * search attribute) and those behind their deadline (UpgradeDeadline), and sets the gauges. Counted from
+ * visibility, not from the workflows: a gauge set by each run would go stale when a run moves to another
+ * worker. Every worker reports the same numbers; take max() over them. Returns a function that stops it.
  */
-export function startAwaitingApprovalGauge(
+export function startVisibilityGauges(
   connection: NativeConnection,
   namespace: string,
   intervalMs = 15_000,
   meter: MetricMeter = Runtime.instance().metricMeter,
 ): () => void {
-  const gauge = meter.createGauge(
-    WORKER_METRIC.awaitingApproval,
-    'int',
-    undefined,
-    'Running upgrades holding at an approval gate (from visibility)',
-  );
-  const query = `${UpgradeStage.name}="${AWAITING_APPROVAL_STAGE}" AND ExecutionStatus="Running"`;
+  const gauges = VISIBILITY_GAUGES.map((g) => ({
+    ...g,
+    gauge: meter.createGauge(g.name, 'int', undefined, g.description),
+  }));
   let stopped = false;
-  const tick = async () => {
-    try {
-      const { count } = await connection.workflowService.countWorkflowExecutions({ namespace, query });
-      if (!stopped) gauge.set(Number(count ?? 0), { namespace });
-    } catch {
-      // A visibility hiccup: keep the last value; the next tick tries again.
-    }
-  };
+  const tick = () =>
+    Promise.all(
+      gauges.map(async ({ gauge, query }) => {
+        try {
+          const { count } = await connection.workflowService.countWorkflowExecutions({ namespace, query });
+          if (!stopped) gauge.set(Number(count ?? 0), { namespace });
+        } catch {
+          // A visibility hiccup: keep the last value; the next tick tries again.
+        }
+      }),
+    );
   void tick();
   const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();

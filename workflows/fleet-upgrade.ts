@@ -23,6 +23,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -31,8 +32,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { inventoryContracts, ResolvedFleet } from '../src/api/contracts/inventory.js';
-import type { nearContracts } from '../src/api/contracts/near.js';
-import type { polkadotContracts } from '../src/api/contracts/polkadot.js';
 import type { ActivityFunctions } from '../src/api/contracts/activity.js';
 import {
   FLEET_WORKFLOW_TYPE,
@@ -62,7 +61,10 @@ import {
 } from '../src/api/fleet.js';
 import { abortSignal, pauseSignal, resumeSignal, type AbortRequest, type PauseRequest } from '../src/api/messages.js';
 import {
+  DEADLINE_BEHIND,
+  DEADLINE_ON_TIME,
   UpgradeChain,
+  UpgradeDeadline,
   UpgradeNetwork,
   UpgradeStage,
   UpgradeStrategy,
@@ -73,6 +75,7 @@ import { ABORTED_ERROR_TYPE } from './common/gates.js';
 import { parseWorkflowInput } from './common/input.js';
 import { describe } from './common/upgrade-run.js';
 import { Notifier } from './common/notify.js';
+import { DEADLINE_PATCH, readPace } from './common/deadline.js';
 import type { NotificationKind } from '../src/api/notifications.js';
 
 export const FLEET_ABORTED_ERROR_TYPE = 'FleetAborted';
@@ -80,10 +83,6 @@ export const FLEET_ABORTED_ERROR_TYPE = 'FleetAborted';
 const EVENTS_KEPT = 50;
 
 const inventory = proxyActivities<ActivityFunctions<typeof inventoryContracts>>(readOptions);
-// A pace that cannot be read leaves the projection unknown; it does not stop the fleet.
-const paceReads = proxyActivities<
-  ActivityFunctions<typeof nearContracts> & ActivityFunctions<typeof polkadotContracts>
->({ ...readOptions, retry: { ...readOptions.retry, maximumAttempts: 2 } });
 
 type Row = FleetMember & Omit<FleetMemberRow, keyof FleetMember> & { abortSent?: boolean; reported?: boolean };
 
@@ -135,7 +134,11 @@ export async function fleetUpgrade(rawInput: unknown, carried?: FleetCarried): P
 
 /** The members from the worker's inventory, in waves, and each network's pace (for projections). */
 async function resolve(input: ParsedFleetInput): Promise<FleetCarried> {
-  const resolved: ResolvedFleet = await inventory.resolveFleetMembers({ select: input.select, targets: input.targets });
+  const resolved: ResolvedFleet = await inventory.resolveFleetMembers({
+    select: input.select,
+    targets: input.targets,
+    ...(input.deadline ? { deadline: input.deadline } : {}),
+  });
   const waves = waveSizes(resolved.members.length, input.canary, input.waveSize);
   let index = 0;
   const rows: Row[] = waves.flatMap((size, w) =>
@@ -143,28 +146,8 @@ async function resolve(input: ParsedFleetInput): Promise<FleetCarried> {
   );
   const paces: ChainPace[] = [];
   for (const net of resolved.networks) {
-    try {
-      if (net.chain === 'near') {
-        const info = await paceReads.epochInfo({ rpcUrl: net.rpcUrl });
-        paces.push({
-          ...net,
-          periodMs: Math.round(info.epochLength * info.observedBlockTimeMs),
-          source: `epoch of ${info.epochLength} blocks at ${info.observedBlockTimeMs.toFixed(0)} ms observed`,
-        });
-      } else {
-        const info = await paceReads.sessionInfo({ rpcUrl: net.rpcUrl });
-        paces.push({
-          ...net,
-          periodMs: info.sessionLengthSlots * info.slotDurationMs,
-          source: `session of ${info.sessionLengthSlots} slots of ${info.slotDurationMs} ms`,
-        });
-      }
-    } catch (err) {
-      log.warn('could not read the pace of a network; its projection stays unknown', {
-        network: net.network,
-        error: describe(err),
-      });
-    }
+    const pace = await readPace(net);
+    if (pace) paces.push(pace);
   }
   const startedAt = new Date().toISOString();
   return {
@@ -201,6 +184,7 @@ class Fleet {
   private pendingApproval?: { gate: string; description: string };
   private readonly soakMs: number;
   private stage?: string;
+  private deadlineStage?: string;
   /** Members this run started and holds a handle of; the reports they sent before they closed. */
   private readonly held = new Set<string>();
   private readonly reports = new Map<string, MemberReport>();
@@ -676,6 +660,12 @@ class Fleet {
     if (stage !== this.stage) {
       this.stage = stage;
       upsertSearchAttributes([{ key: UpgradeStage, value: stage }]);
+    }
+    // Fleets behind their deadline are listed as the upgrades are (UpgradeDeadline=behind); from the patch on.
+    const deadlineStage = this.s.behind ? DEADLINE_BEHIND : DEADLINE_ON_TIME;
+    if (this.input.deadline && deadlineStage !== this.deadlineStage && patched(DEADLINE_PATCH)) {
+      this.deadlineStage = deadlineStage;
+      upsertSearchAttributes([{ key: UpgradeDeadline, value: deadlineStage }]);
     }
   }
 }

@@ -21,6 +21,10 @@ import type { SignerSpec } from '../src/config/signers.js';
 import type { HostSpec } from '../src/config/host.js';
 import { nonRetryableErrorTypes, probeOptions } from './common/activity-options.js';
 import { targetsOf } from './common/targets.js';
+import { readPace } from './common/deadline.js';
+import { projectUpgrade } from '../src/api/deadline.js';
+import type { Chain } from '../src/api/identity.js';
+import type { StrategyName } from '../src/api/strategies.js';
 
 type Activities = HostActivities &
   Required<NearActivities> &
@@ -66,6 +70,27 @@ function binaryCheck(label: string, host: HostSpec, release: { staged: string; s
     if (actual.toLowerCase() === release.sha256.toLowerCase()) return { outcome: 'pass', detail: 'sha256 matches' };
     return { outcome: 'fail', detail: `sha256 is ${actual}, the input says ${release.sha256}` };
   });
+}
+
+/**
+ * With a deadline: the finish projected now, from the network's pace (as the run will project it), must be
+ * before it. Past it fails the plan; a pace that cannot be read is a note (the run says so as it goes).
+ */
+async function deadlineCheck(
+  strategy: StrategyName,
+  net: { chain: Chain; network: string; rpcUrl: string },
+  deadline: string | undefined,
+): Promise<PreflightCheck[]> {
+  if (!deadline) return [];
+  const now = Date.now();
+  const p = projectUpgrade(strategy, await readPace(net), deadline, now, now);
+  return [
+    {
+      name: `finish before the deadline ${deadline}`,
+      outcome: p.projectedFinish === undefined ? 'note' : p.behind ? 'fail' : 'pass',
+      detail: `projected finish ${p.projectedFinish ?? 'unknown'}, ${p.basis}${p.behind ? ': past the deadline' : ''}`,
+    },
+  ];
 }
 
 // --- NEAR ---
@@ -128,10 +153,11 @@ async function nearPreflight(
   let signer: { spec: SignerSpec; accountId: string } | undefined;
   let validator: { network: string; accountId: string };
   let networkRpcUrl: string;
+  let deadline: string | undefined;
   switch (strategy) {
     case 'nearZeroDowntimeUpgrade': {
       const i = await targetsOf(strategy, raw);
-      ({ validator, networkRpcUrl, release } = i);
+      ({ validator, networkRpcUrl, release, deadline } = i);
       roles.push({ label: `old node ${i.oldNode.host.id}`, node: i.oldNode, validating: true, keyless: false });
       roles.push({ label: `new node ${i.newNode.host.id}`, node: i.newNode, validating: false, keyless: false });
       releaseHost = i.newNode;
@@ -141,7 +167,7 @@ async function nearPreflight(
     }
     case 'nearSyncAndSwapUpgrade': {
       const i = await targetsOf(strategy, raw);
-      ({ validator, networkRpcUrl, release } = i);
+      ({ validator, networkRpcUrl, release, deadline } = i);
       roles.push({ label: `validator node ${i.node.host.id}`, node: i.node, validating: true, keyless: false });
       roles.push({ label: `sync node ${i.syncNode.service}`, node: i.syncNode, validating: false, keyless: true });
       releaseHost = i.node;
@@ -149,14 +175,14 @@ async function nearPreflight(
     }
     case 'nearStopAndRestartUpgrade': {
       const i = await targetsOf(strategy, raw);
-      ({ validator, networkRpcUrl, release } = i);
+      ({ validator, networkRpcUrl, release, deadline } = i);
       roles.push({ label: `node ${i.node.host.id}`, node: i.node, validating: true, keyless: false });
       releaseHost = i.node;
       break;
     }
     case 'nearValidatorKeyHotSwap': {
       const i = await targetsOf(strategy, raw);
-      ({ validator, networkRpcUrl, release } = i);
+      ({ validator, networkRpcUrl, release, deadline } = i);
       roles.push({ label: `primary ${i.primary.host.id}`, node: i.primary, validating: true, keyless: false });
       roles.push({ label: `standby ${i.standby.host.id}`, node: i.standby, validating: false, keyless: true });
       releaseHost = i.standby;
@@ -191,7 +217,12 @@ async function nearPreflight(
         ]
       : []),
   ]);
-  return [network, ...perNode.flat(), ...others];
+  const onTime = await deadlineCheck(
+    strategy,
+    { chain: 'near', network: validator.network, rpcUrl: networkRpcUrl },
+    deadline,
+  );
+  return [network, ...perNode.flat(), ...others, ...onTime];
 }
 
 // --- Polkadot ---
@@ -233,7 +264,12 @@ async function polkadotPreflight(raw: unknown, minFree: number): Promise<Preflig
       return { outcome: 'pass', detail: 'resolves on the worker to that account' };
     }),
   ]);
-  return [network, ...perNode.flat(), ...others];
+  const onTime = await deadlineCheck(
+    'polkadotValidatorSwapUpgrade',
+    { chain: 'polkadot', network: i.validator.network, rpcUrl: i.relayRpcUrl },
+    i.deadline,
+  );
+  return [network, ...perNode.flat(), ...others, ...onTime];
 }
 
 export async function preflightUpgrade(request: PreflightRequest): Promise<PreflightReport> {

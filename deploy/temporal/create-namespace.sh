@@ -12,7 +12,7 @@ set -eu
 temporal=${TEMPORAL_CLI:-temporal}
 namespace=${TEMPORAL_NAMESPACE:?set TEMPORAL_NAMESPACE to the namespace the workers poll}
 retention=${VUP_NAMESPACE_RETENTION:-30d}
-search_attributes="UpgradeChain UpgradeNetwork UpgradeValidator UpgradeStrategy UpgradeStage"
+search_attributes="UpgradeChain UpgradeNetwork UpgradeValidator UpgradeStrategy UpgradeStage UpgradeDeadline"
 
 tries=0
 until "$temporal" operator cluster health >/dev/null 2>&1; do

@@ -25,7 +25,10 @@ export function selectValidators(inventory: Inventory, select: Selection): Valid
   );
 }
 
-export function fleetMembers(inventory: Inventory, input: Pick<ParsedFleetInput, 'select' | 'targets'>): FleetMember[] {
+export function fleetMembers(
+  inventory: Inventory,
+  input: Pick<ParsedFleetInput, 'select' | 'targets' | 'deadline'>,
+): FleetMember[] {
   const selected = selectValidators(inventory, input.select);
   if (selected.length === 0) throw new UpgradeRequestError("select: no validator of the worker's inventory matches");
   return selected.map((v) => {
@@ -37,6 +40,8 @@ export function fleetMembers(inventory: Inventory, input: Pick<ParsedFleetInput,
       strategy: target.strategy,
       ...(target.release ? { release: target.release } : {}),
       ...(target.manualApproval === undefined ? {} : { manualApproval: target.manualApproval }),
+      // Each member is held to the fleet's deadline: its own status, search attribute and notification say when it is late.
+      ...(input.deadline ? { deadline: input.deadline } : {}),
     });
     const spec = strategies[target.strategy];
     const parsed = spec.input.parse(childInput);

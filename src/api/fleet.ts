@@ -15,6 +15,9 @@ import { duration, identifier, sha256Hex } from '../config/primitives.js';
 import type { Chain } from './identity.js';
 import type { ObservedStatus } from './status.js';
 import { strategies, type StrategyName } from './strategies.js';
+import { deadlineField, type ChainPace } from './deadline.js';
+
+export { assumedUpgradeLength, upgradeLengthMs, type ChainPace } from './deadline.js';
 
 export const FLEET_WORKFLOW_TYPE = 'fleetUpgrade';
 
@@ -46,7 +49,8 @@ const waveSize = z.union([
   z.string().regex(/^(100|\d{1,2}(\.\d+)?)%$/, 'must be a number of validators or a percentage such as "25%"'),
 ]);
 
-export const fleetInputSchema = z
+/** The fleet's fields, without the rules across them (what a contract picks fields from). */
+export const fleetInputFields = z
   .strictObject({
     name: identifier.describe('The fleet run; its workflow id is fleet-<name>.'),
     select: z
@@ -88,10 +92,9 @@ export const fleetInputSchema = z
       })
       .prefault({})
       .describe('Observations that halt the fleet.'),
-    deadline: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .describe('When every member must be done (e.g. the end of NEAR protocol voting).'),
+    deadline: deadlineField.describe(
+      'When every member must be done (e.g. the end of NEAR protocol voting); each member gets it as its own.',
+    ),
     perUpgrade: z
       .partialRecord(strategyName, duration)
       .optional()
@@ -102,6 +105,15 @@ export const fleetInputSchema = z
       .min(200)
       .default(8_000)
       .describe('History events of one run before it continues as new (the server also suggests it).'),
+  })
+  .describe('Upgrade many validators of the inventory as one plan.');
+
+export const fleetInputSchema = fleetInputFields
+  // Four eyes rest on knowing the starter: a fleet started from the Temporal CLI or UI must say who it is.
+  .refine((i) => !i.approvals.forbidStarter || i.startedBy !== undefined || i.planOnly === true, {
+    message:
+      'approvals.forbidStarter needs to know who started the fleet: give startedBy (vup and the SDK fill it in from --by / by)',
+    path: ['startedBy'],
   })
   .describe('Upgrade many validators of the inventory as one plan.');
 
@@ -123,15 +135,6 @@ export interface FleetMember {
   summary: string;
 }
 
-/** How long a chain's periods are now, as read from its RPC. */
-export interface ChainPace {
-  chain: Chain;
-  network: string;
-  /** One NEAR epoch or one Polkadot session, ms (observed block time × length). */
-  periodMs: number;
-  source: string;
-}
-
 // --- waves and projections: pure, shared by the workflow, `vup fleet plan` and the SDK ---
 
 /** Wave sizes: the canary first (if any), then waves of `waveSize` until every member has one. */
@@ -148,32 +151,6 @@ export function waveSizes(members: number, canary: number, size: number | string
     left -= waves.at(-1)!;
   }
   return waves;
-}
-
-/**
- * Chain periods one upgrade of each strategy waits, by its runbook, plus the minutes of its host work. These
- * are assumptions (a sync's length depends on the node), said as such by `vup fleet plan`; `perUpgrade` in
- * the input replaces them.
- */
-export const assumedUpgradeLength: Record<StrategyName, { periods: number; extraMs: number; why: string }> = {
-  nearZeroDowntimeUpgrade: { periods: 3, extraMs: 0, why: 'stake in epoch T, key current from T+2, a partial epoch' },
-  nearSyncAndSwapUpgrade: { periods: 1, extraMs: 20 * 60_000, why: 'a sync of about an epoch, then the swap' },
-  nearStopAndRestartUpgrade: { periods: 0, extraMs: 15 * 60_000, why: 'a restart and catching up, no migration' },
-  nearValidatorKeyHotSwap: { periods: 0, extraMs: 10 * 60_000, why: 'a hand-over on synced nodes' },
-  polkadotValidatorSwapUpgrade: { periods: 4, extraMs: 0, why: 'keys active after two sessions, there and back' },
-};
-
-/** One upgrade's expected length: the input's figure, else the strategy's periods at the chain's pace. */
-export function upgradeLengthMs(
-  strategy: StrategyName,
-  pace: ChainPace | undefined,
-  perUpgrade: Partial<Record<StrategyName, number>> | undefined,
-): number | undefined {
-  const given = perUpgrade?.[strategy];
-  if (given !== undefined) return given;
-  const assumed = assumedUpgradeLength[strategy];
-  if (assumed.periods === 0) return assumed.extraMs;
-  return pace ? assumed.periods * pace.periodMs + assumed.extraMs : undefined;
 }
 
 /**

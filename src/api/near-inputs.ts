@@ -19,6 +19,7 @@ import { absolutePath, httpRpcUrl, identifier, sha256Hex, waitLimit, waitLimits 
 import { signerSchema } from '../config/signers.js';
 import { nearNodeRefSchema } from './contracts/near.js';
 import type { ValidatorIdentity } from './identity.js';
+import { deadlineField } from './deadline.js';
 
 // --- the NEAR parts every workflow shares ---
 
@@ -58,6 +59,7 @@ export const nearStakingInput = z
 const requestCommon = {
   validator: nearValidatorRef,
   manualApproval: z.boolean().default(false).describe('Hold for an `approve` update before each irreversible step.'),
+  deadline: deadlineField,
 };
 
 const common = {

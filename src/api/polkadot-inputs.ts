@@ -12,6 +12,7 @@ import { differentNodes, strategyNodes } from './near-inputs.js';
 import { ss58Address, stashPrefixIssue } from '../config/ss58.js';
 import { polkadotNodeRefSchema, setKeysRouteSchema } from './contracts/polkadot.js';
 import type { IdentityIssue, ValidatorIdentity } from './identity.js';
+import { deadlineField } from './deadline.js';
 
 export { ss58Address };
 
@@ -92,6 +93,7 @@ export const polkadotValidatorSwapInput = z
       .describe('A release to install on B before it starts (staged on B’s host), if B is not on it already.'),
     handBack,
     manualApproval,
+    deadline: deadlineField,
     timeouts: swapTimeouts,
   })
   .refine((i) => !i.handBack || i.release !== undefined, needsReleaseToHandBack)
@@ -119,6 +121,7 @@ export const polkadotValidatorSwapTargets = z
     setKeys: targetsSetKeysRoute,
     handBack,
     manualApproval,
+    deadline: deadlineField,
     timeouts: swapTimeouts,
   })
   .refine((i) => !i.handBack || i.release !== undefined, needsReleaseToHandBack)

@@ -16,8 +16,23 @@ export const UpgradeStage = defineSearchAttributeKey('UpgradeStage', SearchAttri
 
 /** UpgradeStage while a run holds at an approval gate: what operators list to find runs waiting for them. */
 export const AWAITING_APPROVAL_STAGE = 'awaiting-approval';
+/**
+ * A run with a deadline (an upgrade or a fleet): `on-time`, or `behind` once it is past its deadline or
+ * projected past it (it stays so). Runs without a deadline do not carry it.
+ *   temporal workflow list --query 'UpgradeDeadline="behind" AND ExecutionStatus="Running"'
+ */
+export const UpgradeDeadline = defineSearchAttributeKey('UpgradeDeadline', SearchAttributeType.KEYWORD);
+export const DEADLINE_ON_TIME = 'on-time';
+export const DEADLINE_BEHIND = 'behind';
 
-export const upgradeSearchAttributes = [UpgradeChain, UpgradeNetwork, UpgradeValidator, UpgradeStrategy, UpgradeStage];
+export const upgradeSearchAttributes = [
+  UpgradeChain,
+  UpgradeNetwork,
+  UpgradeValidator,
+  UpgradeStrategy,
+  UpgradeStage,
+  UpgradeDeadline,
+];
 
 /** `--search-attribute Name=Keyword` flags for `temporal server start-dev` / `operator search-attribute create`. */
 export function searchAttributeFlags(): string[] {

@@ -1,4 +1,5 @@
 import type { Kickout, MissedCounts } from './validator-counters.js';
+import type { DeadlineStatus } from './deadline.js';
 
 /** What the `status` query returns: the runbook's steps with their states and timestamps. */
 
@@ -36,6 +37,8 @@ export interface UpgradeStatus {
   abortRequested?: { by?: string; reason: string; at: string };
   /** What the chain counted for the validator while the run looked (from its first reading of the counters). */
   observed?: ObservedStatus;
+  /** The input's deadline: the projected finish and whether the run is behind it (past or projected past). */
+  deadline?: DeadlineStatus;
   /** How many times this upgrade continued as new (its history is split over that many runs). */
   continuedAsNew: number;
   startedAt: string;

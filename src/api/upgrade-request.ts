@@ -25,6 +25,8 @@ export interface UpgradeRequest {
   manualApproval?: boolean;
   /** Polkadot: false to end once B validates (default: hand back to A). */
   handBack?: boolean;
+  /** When the upgrade must be done (ISO time); a fleet gives its members its own. */
+  deadline?: string;
 }
 
 /** The request or input names something the inventory does not hold, or a role the strategy needs is missing. */
@@ -43,6 +45,7 @@ export function upgradeInputFor(inventory: Inventory, request: UpgradeRequest): 
   const options = {
     ...(request.manualApproval === undefined ? {} : { manualApproval: request.manualApproval }),
     ...(request.release ? { release: request.release } : {}),
+    ...(request.deadline ? { deadline: request.deadline } : {}),
   };
   return validator.chain === 'near'
     ? { validator: { network: validator.network, accountId: validator.accountId }, ...options }

@@ -61,6 +61,10 @@ export function renderStatus(status: UpgradeStatus, now = Date.now(), retrying: 
     lines.push(
       `observed on chain since ${clock(status.observed.since)} UTC (last read ${clock(status.observed.lastAt)}): ${describeObserved(status.observed)}`,
     );
+  if (status.deadline) {
+    const { at, behind, projectedFinish } = status.deadline;
+    lines.push(`deadline ${at}: projected finish ${projectedFinish ?? 'unknown'}${behind ? ' — BEHIND' : ''}`);
+  }
   if (status.waiting) {
     const until = status.waiting.until ? Date.parse(status.waiting.until) : undefined;
     const eta =

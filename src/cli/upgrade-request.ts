@@ -24,6 +24,7 @@ export interface UpgradeRequestOptions {
   releaseVersion?: string;
   manualApproval?: boolean;
   handBack?: boolean;
+  deadline?: string;
 }
 
 export interface ResolvedUpgrade {
@@ -49,7 +50,11 @@ export function upgradeRequestOptions(command: Command): Command {
     .option('--release-sha256 <hex>', 'its sha256')
     .option('--release-version <version>', 'its version, for the operator')
     .option('--manual-approval', 'hold for `vup approve` before each irreversible step (also over an input file)')
-    .option('--no-hand-back', 'Polkadot: end once B validates instead of handing back to A');
+    .option('--no-hand-back', 'Polkadot: end once B validates instead of handing back to A')
+    .option(
+      '--deadline <time>',
+      'ISO time the upgrade must be done by (e.g. the end of NEAR protocol voting; also over an input file)',
+    );
 }
 
 async function readInputFile(file: string): Promise<unknown> {
@@ -74,8 +79,12 @@ export async function resolveUpgradeRequest(options: UpgradeRequestOptions): Pro
       throw new CliError('give either --input-file or --inventory, not both', EXIT.usage);
     }
     input = await readInputFile(options.inputFile);
-    if (options.manualApproval && typeof input === 'object' && input !== null) {
-      input = { ...input, manualApproval: true };
+    if (typeof input === 'object' && input !== null) {
+      input = {
+        ...input,
+        ...(options.manualApproval ? { manualApproval: true } : {}),
+        ...(options.deadline ? { deadline: options.deadline } : {}),
+      };
     }
   } else if (options.inventory !== undefined) {
     if (options.validator === undefined) throw new CliError('--inventory needs --validator <id>', EXIT.usage);
@@ -97,6 +106,7 @@ export async function resolveUpgradeRequest(options: UpgradeRequestOptions): Pro
         : {}),
       ...(options.manualApproval ? { manualApproval: true } : {}),
       ...(options.handBack === false ? { handBack: false } : {}),
+      ...(options.deadline ? { deadline: options.deadline } : {}),
     });
   } else {
     throw new CliError('say what to upgrade: --input-file <file>, or --inventory <file> --validator <id>', EXIT.usage);

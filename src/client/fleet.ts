@@ -13,6 +13,7 @@ import { z } from 'zod';
 import {
   FLEET_WORKFLOW_TYPE,
   fleetApproveUpdate,
+  fleetInputFields,
   fleetInputSchema,
   fleetSkipUpdate,
   fleetStatusQuery,
@@ -30,8 +31,9 @@ interface FleetOutcome {
   plan?: FleetStatus;
 }
 
-export function checkFleetInput(input: FleetInput) {
-  const parsed = fleetInputSchema.safeParse(input);
+export function checkFleetInput(input: FleetInput, options: { fieldsOnly?: boolean } = {}) {
+  // fieldsOnly: each field alone, for an input read before the starter (--by) is filled in.
+  const parsed = (options.fieldsOnly ? fleetInputFields : fleetInputSchema).safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${z.core.toDotPath(i.path) || '(input)'}: ${i.message}`);
     throw new InvalidUpgradeInput(FLEET_WORKFLOW_TYPE, problems);
@@ -53,9 +55,10 @@ export async function planFleet(
   input: FleetInput,
   options: { taskQueue?: string } = {},
 ): Promise<FleetStatus> {
-  const checked = checkFleetInput(input);
+  const planned = { ...input, planOnly: true };
+  const checked = checkFleetInput(planned);
   const outcome = (await client.workflow.execute(FLEET_WORKFLOW_TYPE, {
-    args: [{ ...input, planOnly: true }],
+    args: [planned],
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: `fleet-plan-${checked.name}-${randomUUID().slice(0, 8)}`,
     staticSummary: `plan of fleet ${checked.name}`,
@@ -79,10 +82,6 @@ export async function startFleet(
 ): Promise<{ workflowId: string; runId: string }> {
   const withStarter = { ...input, ...(options.by && !input.startedBy ? { startedBy: options.by } : {}) };
   const checked = checkFleetInput(withStarter);
-  if (checked.approvals.forbidStarter && !checked.startedBy)
-    throw new InvalidUpgradeInput(FLEET_WORKFLOW_TYPE, [
-      'startedBy: approvals.forbidStarter needs to know who started the fleet (give `by`)',
-    ]);
   const workflowId = fleetWorkflowId(checked.name);
   try {
     const handle = await client.workflow.start(FLEET_WORKFLOW_TYPE, {

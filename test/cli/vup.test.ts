@@ -247,6 +247,31 @@ describe('plan', () => {
     expect(run.stdout).toContain('1 of 6 checks failed: fix it before `vup start`');
   });
 
+  it('with --deadline: refuses a plan projected to finish past it, passes one that meets it', async () => {
+    const plan = (deadline: string) =>
+      vup([
+        'plan',
+        ...stopAndRestart(['--release-sha256', bed!.binaries.new.sha256, '--min-free-disk', '0.01']),
+        '--deadline',
+        deadline,
+      ]);
+    // A stop and restart is assumed to take about 15 minutes (no migration).
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const late = await plan(soon);
+    expect(late.code).toBe(1);
+    expect(late.stdout).toMatch(
+      new RegExp(
+        `\\n {2}✗ finish before the deadline ${soon.replace(/\./g, '\\.')}: projected finish \\S+, about 15 min for nearStopAndRestartUpgrade \\(epoch of \\d+ blocks at \\d+ ms observed\\): past the deadline\\n`,
+      ),
+    );
+    expect(late.stdout).toContain('1 of 7 checks failed: fix it before `vup start`');
+    const inTime = await plan(new Date(Date.now() + 2 * 3600_000).toISOString());
+    expect(cliErrors(inTime)).toEqual([]);
+    expect(inTime.code).toBe(0);
+    expect(inTime.stdout).toMatch(/\n {2}✓ finish before the deadline \S+: projected finish /);
+    expect(inTime.stdout).toContain('all 7 checks passed');
+  });
+
   it('zero-downtime: resolves the staking signer on the worker (public key only) and notes the new node is not running', async () => {
     const owner = bed!.validators[POOL]!;
     const run = await vup([

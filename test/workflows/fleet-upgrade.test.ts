@@ -332,6 +332,25 @@ it('four eyes: an approval gate between waves needs two distinct approvers, not 
   expect(accepted).toHaveLength(2);
 });
 
+it('four eyes: forbidStarter without a known starter (a start from the Temporal CLI or UI) is refused before anything runs', async () => {
+  const fixture = await fleetWorker(inventoryOf('ns', 2));
+  const h = await startFleet(fixture, {
+    name: 'no-starter',
+    approvalBetweenWaves: true,
+    approvals: { required: 1, forbidStarter: true },
+  });
+  const failure = await fixture.worker.runUntil(failureOf(h.result()));
+  expect(failure.type).toBe('InvalidInput');
+  expect(failure.message).toMatch(
+    /approvals\.forbidStarter needs to know who started the fleet: give startedBy.*\n\s*→ at startedBy/,
+  );
+  const events = (await h.fetchHistory()).events ?? [];
+  expect(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toEqual([]);
+  expect(events.filter((e) => e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED)).toEqual(
+    [],
+  );
+});
+
 it('halts on a member the chain saw double sign', async () => {
   const fixture = await fleetWorker(inventoryOf('ds', 3), (v) =>
     v.startsWith('ds-v1.') ? { counters: { missed: { blocks: 2 }, doubleSigns: 1, source: 'test' } } : {},
@@ -487,6 +506,19 @@ describe('deadlines', () => {
     await fixture.worker.runUntil(async () => {
       const behind = await until(h, 'behind', (s) => s.deadline?.behind === true);
       expect(behind.events.map((e) => e.kind)).toContain('deadline-at-risk');
+      // Each member is held to the fleet's deadline: about 15 minutes for a stop and restart is past it.
+      const running = behind.members.find((m) => m.state === 'running')!;
+      const member = await env!.client.workflow.getHandle(running.workflowId).query(statusQuery);
+      expect(member.deadline).toMatchObject({ at: behind.deadline!.at, behind: true });
+      // Runs behind their deadline are listed without a query to each: the fleet and its running member.
+      const listed = new Set<string>();
+      const query = `UpgradeDeadline="behind" AND ExecutionStatus="Running"`;
+      const end = Date.now() + 15_000;
+      while (!(listed.has(h.workflowId) && listed.has(running.workflowId)) && Date.now() < end) {
+        for await (const run of env!.client.workflow.list({ query })) listed.add(run.workflowId);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect([...listed]).toEqual(expect.arrayContaining([h.workflowId, running.workflowId]));
       await h.result();
     });
   });

@@ -21,7 +21,7 @@ import {
   activityMetricsInterceptor,
   installRuntime,
   metricsAddressFromEnv,
-  startAwaitingApprovalGauge,
+  startVisibilityGauges,
 } from '../../worker/metrics.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePort, scrape, valueOf, samplesOf, type Sample } from '../helpers/prometheus.js';
@@ -46,7 +46,7 @@ beforeAll(async () => {
   installRuntime({ logLevel: 'WARN', metricsAddress: address });
   env = await createDevServerEnv();
   bundle = await bundleFixtures();
-  stopGauge = startAwaitingApprovalGauge(env.nativeConnection, 'default', 200);
+  stopGauge = startVisibilityGauges(env.nativeConnection, 'default', 200);
 }, 300_000);
 afterAll(async () => {
   stopGauge?.();
@@ -73,6 +73,8 @@ async function withWorker<T>(taskQueue: string, fn: (chain: Chain) => Promise<T>
     workflowBundle: bundle,
     activities: {
       ...chain.activities,
+      // The pace a deadline's projection reads.
+      epochInfo: () => Promise.resolve({ epochLength: 30, observedBlockTimeMs: 50 }),
       // The undo of "prepare" fails for good, for the activity metric's error type.
       record: (what: string) =>
         what === 'undo-prepare'
@@ -192,19 +194,26 @@ it('counts an upgrade from start to end: gate, steps, chain wait, activities; a 
   // Replaying the whole history (as a restarted worker does) emits nothing: the SDK drops workflow metrics
   // while replaying.
   const before = (await scrape(address)).filter(
-    (x) => x.name.startsWith('vup_') && x.name !== WORKER_METRIC.awaitingApproval,
+    (x) => x.name.startsWith('vup_') && !Object.values(WORKER_METRIC).includes(x.name as never),
   );
   await Worker.runReplayHistory({ workflowBundle: bundle }, await handle.fetchHistory(), handle.workflowId);
   await new Promise((r) => setTimeout(r, 1500));
   const after = (await scrape(address)).filter(
-    (x) => x.name.startsWith('vup_') && x.name !== WORKER_METRIC.awaitingApproval,
+    (x) => x.name.startsWith('vup_') && !Object.values(WORKER_METRIC).includes(x.name as never),
   );
   expect(after).toEqual(before);
 });
 
 it('counts a failed upgrade with its error type, the failed step and its undo, and the failed activity', async () => {
   const queue = `metrics-fail-${randomUUID()}`;
-  const handle = await start(queue, { identity: identity('broken.near'), waitEpochs: 1, failAfter: 'switch' });
+  // Started already past its deadline: behind from its first look.
+  const deadline = new Date(Date.now() - 60_000).toISOString();
+  const handle = await start(queue, {
+    identity: identity('broken.near'),
+    waitEpochs: 1,
+    failAfter: 'switch',
+    deadline,
+  });
   await withWorker(queue, async () => {
     await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
     const status = await handle.query(statusQuery);
@@ -218,6 +227,7 @@ it('counts a failed upgrade with its error type, the failed step and its undo, a
   expect(valueOf(s, `${METRIC.stepDuration}_count`, { ...tags, step: 'switch', outcome: 'failed' })).toBe(1);
   expect(valueOf(s, `${METRIC.stepDuration}_count`, { ...tags, step: 'undo-prepare', outcome: 'failed' })).toBe(1);
   expect(valueOf(s, `${METRIC.upgradeDuration}_count`, { ...tags, outcome: 'failed' })).toBe(1);
+  expect(valueOf(s, METRIC.deadlineAtRisk, tags)).toBe(1);
   expect(
     samplesOf(s, WORKER_METRIC.activityAttempts, {
       activityType: 'record',

@@ -22,6 +22,7 @@ import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
 import type { StrategyInput } from '../../src/api/strategies.js';
 import { approveUpdate, statusQuery } from '../../src/api/messages.js';
+import { UpgradeDeadline } from '../../src/api/search-attributes.js';
 import type { NotificationEvent } from '../../src/api/notifications.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
 import type { Inventory } from '../../src/config/inventory.js';
@@ -99,6 +100,8 @@ async function worker(taskQueue: string, webhooks: WebhookSpec[], vars: NodeJS.P
     workflowBundle: bundle,
     activities: {
       ...rehearsal.activities,
+      // The pace a deadline's projection reads: epochs of 1 s (a zero-downtime upgrade: about 3 s).
+      epochInfo: () => Promise.resolve({ epochLength: 10, observedBlockTimeMs: 100 }),
       ...createNotifyActivities({ inventory: staticInventory(inventoryWith(webhooks)), env: vars }),
     },
   });
@@ -322,3 +325,60 @@ it('a strategy refused at its lookup tells the webhooks it failed, and with no w
   ]);
   await hook.close();
 }, 120_000);
+
+it('a run that falls behind its deadline says so once: status, details, UpgradeDeadline=behind, one deadline-at-risk event', async () => {
+  const hook = await receiver();
+  const w = await worker('notify-deadline', [{ id: 'ops', url: { env: 'HOOK' }, format: 'json' }], { HOOK: hook.url });
+  // Projected on time at the start (about 3 s of a 6 s allowance); it then holds at its gate past the deadline.
+  const deadline = new Date(Date.now() + 6_000).toISOString();
+  const handle = await start('notify-deadline', {
+    identity: identity('notify-deadline.near'),
+    waitEpochs: 0,
+    manualApproval: true,
+    notify: true,
+    deadline,
+  });
+  const attribute = async () => (await handle.describe()).typedSearchAttributes.get(UpgradeDeadline);
+  await w.runUntil(async () => {
+    const onTime = await eventually('the gate', async () => {
+      const s = await handle.query(statusQuery);
+      return s.state === 'awaiting-approval' ? s : undefined;
+    });
+    expect(onTime.deadline).toMatchObject({ at: deadline, behind: false });
+    expect(Date.parse(onTime.deadline!.projectedFinish!)).toBeLessThan(Date.parse(deadline));
+    expect(await attribute()).toBe('on-time');
+    const behind = await eventually(
+      'behind',
+      async () => {
+        const s = await handle.query(statusQuery);
+        return s.deadline?.behind ? s : undefined;
+      },
+      20_000,
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(deadline));
+    expect(behind.state).toBe('awaiting-approval');
+    await eventually('UpgradeDeadline=behind', async () => ((await attribute()) === 'behind' ? true : undefined));
+    const listed = [];
+    for await (const run of env!.client.workflow.list({
+      query: `UpgradeDeadline="behind" AND ExecutionStatus="Running" AND WorkflowId="${handle.workflowId}"`,
+    }))
+      listed.push(run.workflowId);
+    expect(listed).toEqual([handle.workflowId]);
+    await eventually('the deadline notice', () =>
+      hook.requests.some((r) => r.body.kind === 'deadline-at-risk') ? true : undefined,
+    );
+    await handle.executeUpdate(approveUpdate, { args: [{ gate: 'switch', by: 'alice' }] });
+    await handle.result();
+    // Done: no longer behind, though the attribute keeps that it was.
+    const final = await handle.query(statusQuery);
+    expect(final.deadline).toMatchObject({ at: deadline, behind: false });
+  });
+  const kinds = hook.requests.map((r) => (r.body as unknown as NotificationEvent).kind);
+  expect(kinds).toEqual(['awaiting-approval', 'deadline-at-risk', 'completed']);
+  const notice = hook.requests[1]!.body as unknown as NotificationEvent;
+  expect(notice.message).toMatch(
+    new RegExp(`^behind the deadline ${deadline.replace(/[.]/g, '\\.')}: projected finish `),
+  );
+  expect(await attribute()).toBe('behind');
+  await hook.close();
+}, 60_000);

@@ -23,6 +23,7 @@ export const METRIC = {
   chainWaitLateness: 'vup_chain_wait_lateness_seconds',
   missedObserved: 'vup_missed_blocks_observed',
   doubleSignsObserved: 'vup_double_signs_observed',
+  deadlineAtRisk: 'vup_deadline_at_risk',
 } as const;
 
 type Tags = Record<string, string>;
@@ -95,6 +96,11 @@ export class UpgradeMetrics {
         {},
         delta.doubleSigns,
       );
+  }
+
+  /** The run fell behind its deadline (past it, or projected past it): once per upgrade. */
+  fellBehindDeadline(): void {
+    this.count(METRIC.deadlineAtRisk, 'Upgrades that fell behind their deadline (past it or projected past it)');
   }
 
   /** The wait was reached this long after the chain's first estimate of when it would be (0 if sooner). */

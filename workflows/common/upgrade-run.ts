@@ -64,6 +64,8 @@ import { parseWorkflowInput } from './input.js';
 import { resolvedTargets, webhookEventsOfRefusal } from './targets.js';
 import { UpgradeMetrics } from './metrics.js';
 import { StepBook } from './steps.js';
+import { DeadlineWatch, deadlineWatched, readPace } from './deadline.js';
+import type { ChainPace } from '../../src/api/deadline.js';
 
 /** State carried from one run of an upgrade to the next across continue-as-new. Plain JSON. */
 export interface CarriedState {
@@ -111,6 +113,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
   readonly metrics: UpgradeMetrics;
   readonly notifier: Notifier;
   private readonly undos: Undo[] = [];
+  private deadline?: DeadlineWatch;
   private readonly carried: CarriedState;
   /** Chain looks made in this run (see chain-wait.ts); a fresh run after continue-as-new starts at 0. */
   looksThisRun = 0;
@@ -146,7 +149,7 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
         `awaiting approval of ${gate}: ${description}`,
         spec.plan.find((p) => p.id === gate)?.title,
       );
-    this.steps.extraDetails = () => this.gateLines();
+    this.steps.extraDetails = () => [...this.gateLines(), ...this.deadlineLines()];
   }
 
   /** Runs the strategy body; on failure or abort compensates, records the outcome, and rethrows. */
@@ -304,13 +307,50 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
       else if (this.steps.waiting) status.state = 'waiting';
     }
     const observed = observedStatus(this);
+    const deadline = this.deadline?.status(this.steps.state === 'running');
     return {
       ...status,
       ...(observed ? { observed } : {}),
+      ...(deadline ? { deadline } : {}),
       pendingApproval: this.gates.pendingApproval,
       pause: this.gates.pause,
       abortRequested: this.gates.abortRequested,
     };
+  }
+
+  /**
+   * Holds the run to the input's deadline (workflows/common/deadline.ts): reads the network's pace once (kept
+   * across continue-as-new), then every publish of the run's details projects its finish again, and a timer
+   * looks once more when the deadline passes.
+   */
+  async watchDeadline(
+    strategy: StrategyName,
+    targets: { deadline?: string; networkRpcUrl?: string; relayRpcUrl?: string },
+  ): Promise<void> {
+    const rpcUrl = targets.networkRpcUrl ?? targets.relayRpcUrl;
+    if (!targets.deadline || !rpcUrl || !deadlineWatched(this.carried.remembered)) return;
+    let pace = this.recalled<ChainPace | null>('deadline-pace');
+    if (pace === undefined) {
+      const { chain, network } = this.spec.identity;
+      pace = (await readPace({ chain, network, rpcUrl })) ?? null;
+      this.remember('deadline-pace', () => pace);
+    }
+    this.deadline = new DeadlineWatch(
+      targets.deadline,
+      strategy,
+      pace ?? undefined,
+      this.carried.startedAt,
+      this.carried.remembered,
+      (s) => {
+        this.metrics.fellBehindDeadline();
+        this.notify(
+          'deadline-at-risk',
+          `behind the deadline ${s.at}: projected finish ${s.projectedFinish ?? 'unknown'}`,
+        );
+      },
+    );
+    this.deadline.lookAtDeadline(() => this.steps.publish());
+    this.steps.publish();
   }
 
   /** Tells the worker's webhooks (if any) about this run; never waits and never fails the run. */
@@ -344,6 +384,10 @@ export class UpgradeRun<Step extends PlanStep = PlanStep> {
         return;
       }
     }
+  }
+
+  private deadlineLines(): string[] {
+    return this.deadline ? [DeadlineWatch.line(this.deadline.check(this.steps.state === 'running'))] : [];
   }
 
   private gateLines(): string[] {
@@ -406,6 +450,7 @@ export async function beginStrategy<N extends StrategyName>(
     const run = beginFrame(strategy, input, rawInput, carried);
     run.remember('targets', () => targets);
     run.notifier.webhooksTake(run.recalled<NotificationKind[]>('webhookEvents'));
+    await run.watchDeadline(strategy, input);
     return { run, input, steps };
   }
   const request = parseWorkflowInput(spec.input, rawInput, strategy);
@@ -415,6 +460,7 @@ export async function beginStrategy<N extends StrategyName>(
     run.remember('targets', () => targets);
     if (webhookEvents) run.remember('webhookEvents', () => webhookEvents);
     run.notifier.webhooksTake(webhookEvents);
+    await run.watchDeadline(strategy, parsed);
     return { run, input: parsed, steps };
   } catch (err) {
     // Nothing was touched: the run ends failed, with the reason in its status and metrics.

@@ -3,7 +3,7 @@
  * in, the targets the workflow runs on out, resolved against the worker's inventory.
  */
 import { z } from 'zod';
-import { fleetInputSchema, type FleetMember } from '../fleet.js';
+import { fleetInputFields, type FleetMember } from '../fleet.js';
 import type { NotificationKind } from '../notifications.js';
 import { strategies, type StrategyName } from '../strategies.js';
 import { activity } from './activity.js';
@@ -14,7 +14,7 @@ export const resolveUpgradeTargetsInput = z.strictObject({
   input: z.unknown(),
 });
 
-export const resolveFleetMembersInput = fleetInputSchema.pick({ select: true, targets: true });
+export const resolveFleetMembersInput = fleetInputFields.pick({ select: true, targets: true, deadline: true });
 
 export interface ResolvedFleet {
   members: FleetMember[];

@@ -29,7 +29,7 @@ export async function readFleetInput(file: string): Promise<FleetInput> {
   } catch (err) {
     throw new CliError(`${file}: cannot read a JSON fleet input (${(err as Error).message})`, EXIT.usage);
   }
-  checkFleetInput(input);
+  checkFleetInput(input, { fieldsOnly: true });
   return input;
 }
 
