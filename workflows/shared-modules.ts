@@ -21,6 +21,7 @@ import * as chainObservation from '../src/api/chain-observation.js';
 import * as activityContracts from '../src/api/contracts/activity.js';
 import * as nearContracts from '../src/api/contracts/near.js';
 import * as polkadotContracts from '../src/api/contracts/polkadot.js';
+import * as deadline from '../src/api/deadline.js';
 import * as errorText from '../src/api/error-text.js';
 import * as identity from '../src/api/identity.js';
 import * as nearInputs from '../src/api/near-inputs.js';
@@ -46,6 +47,7 @@ const ourModules = [
   activityContracts,
   nearContracts,
   polkadotContracts,
+  deadline,
   errorText,
   identity,
   nearInputs,
