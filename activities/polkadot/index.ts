@@ -7,10 +7,15 @@ import { cancellationSignal } from '@temporalio/activity';
 import { z } from 'zod';
 import type { ChainObservation } from '../../src/api/chain-observation.js';
 import { polkadotContracts, type KeysStage, type SessionInfo } from '../../src/api/contracts/polkadot.js';
-import { withApi } from '../../src/polkadot/connection.js';
+import { withApi, withSharedApi } from '../../src/polkadot/connection.js';
 import { PolkadotError, messageOf } from '../../src/polkadot/errors.js';
 import { requireGenesis } from '../../src/polkadot/genesis.js';
-import { hasSessionKeys, nodeHealth as readNodeHealth, rotateKeys as generateKeys } from '../../src/polkadot/node.js';
+import {
+  hasSessionKeys,
+  networkHealth,
+  nodeHealth as readNodeHealth,
+  rotateKeys as generateKeys,
+} from '../../src/polkadot/node.js';
 import {
   keysStanding as readKeysStanding,
   nextKeysOf,
@@ -102,7 +107,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     return keys.data;
   };
 
-  const sessionInfo = async (url: string) => withApi(url, readSessionInfo);
+  const sessionInfo = async (url: string) => withSharedApi(url, readSessionInfo);
 
   return implement(polkadotContracts, {
     nodeHealth: async ({ rpcUrl, genesisHash }) => {
@@ -118,7 +123,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       return reportingPolkadotErrors(async () => {
         const [node, network, session] = await Promise.all([
           readNodeHealth(req.nodeRpcUrl).catch((err: unknown) => messageOf(err)),
-          readNodeHealth(req.networkRpcUrl),
+          networkHealth(req.networkRpcUrl),
           sessionInfo(req.networkRpcUrl),
         ]);
         requireGenesis(network.genesisHash, req.genesisHash, req.networkRpcUrl, 'the relay RPC');
@@ -215,7 +220,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
                 'an asset-hub route needs relayRpcUrl (NextKeys is read on the relay)',
               );
             }
-            const onRelay = await withApi(relayUrl, async (api) => {
+            const onRelay = await withSharedApi(relayUrl, async (api) => {
               requireGenesis(api.genesisHash.toHex(), genesisHash, relayUrl, 'the relay RPC');
               return nextKeysOf(api, stash);
             });
@@ -268,7 +273,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     keysStanding: async ({ rpcUrl, stash, keys }) => {
       return reportingPolkadotErrors(async () => {
         const [standing, counters] = await Promise.all([
-          withApi(rpcUrl, (api) => readKeysStanding(api, stash, keys)),
+          withSharedApi(rpcUrl, (api) => readKeysStanding(api, stash, keys)),
           polkadotValidatorCounters(rpcUrl, stash),
         ]);
         return counters ? { ...standing, counters } : standing;
@@ -277,7 +282,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
 
     stashKeys: async ({ rpcUrl, stash, genesisHash }) => {
       return reportingPolkadotErrors(() =>
-        withApi(rpcUrl, (api) => {
+        withSharedApi(rpcUrl, (api) => {
           requireGenesis(api.genesisHash.toHex(), genesisHash, rpcUrl, 'the relay RPC');
           return readStashKeys(api, stash);
         }),
@@ -287,7 +292,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     lookKeysActive: async (req) => {
       return reportingPolkadotErrors(async () => {
         const [{ standing, session }, nodeHolds, counters] = await Promise.all([
-          withApi(req.rpcUrl, async (api) => {
+          withSharedApi(req.rpcUrl, async (api) => {
             requireGenesis(api.genesisHash.toHex(), req.genesisHash, req.rpcUrl, 'the relay RPC');
             return { standing: await readKeysStanding(api, req.stash, req.keys), session: await readSessionInfo(api) };
           }),
@@ -323,7 +328,7 @@ export type PolkadotActivities = ReturnType<typeof createPolkadotActivities>;
 
 /** Waits (bounded) until the relay's NextKeys for `stash` are `keys`; false if they are not by then. */
 async function keysOnRelay(relayUrl: string, stash: string, keys: string, timeoutMs: number): Promise<boolean> {
-  return withApi(relayUrl, async (api) => {
+  return withSharedApi(relayUrl, async (api) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if ((await nextKeysOf(api, stash)) === keys) return true;
