@@ -25,6 +25,7 @@ import {
 import { buildSetKeysCall, submitAndFinalize } from '../../src/polkadot/set-keys.js';
 import { observePolkadotSigner } from '../../src/polkadot/signer-evidence.js';
 import { polkadotValidatorCounters } from '../../src/polkadot/validator-counters.js';
+import { keysActiveEtaMs, projectedSyncMs } from '../../src/polkadot/projections.js';
 import { resolveSubstrateSigner, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { describeHost, type SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';
@@ -44,7 +45,7 @@ export interface PolkadotActivityDeps {
  * blocks, so a transaction that was in the pool lands first; one that was dropped is then sent again.
  */
 const EARLIER_TRANSACTION_GRACE_MS = 60_000;
-/** A look at sync comes back after at most this many slots (sync does not wait for a session boundary). */
+/** A look at sync comes back after at most this many slots while no rate is seen (not importing yet). */
 const SYNC_RELOOK_SLOTS = 10;
 
 const STAGE_WORDS: Record<KeysStage, string> = {
@@ -138,10 +139,12 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
         const lag = Math.max(0, networkBest - node.bestBlock);
         const peersOk = node.peers > 0 || !shouldHavePeers;
         const reached = !node.isSyncing && peersOk && lag <= maxLag;
+        const etaMs = reached ? relook : await projectedSync(req.nodeRpcUrl, node, networkBest, session.slotDurationMs);
         const detail =
           `node ${node.version} at #${node.bestBlock}${node.isSyncing ? ' (syncing)' : ''} with ${node.peers} peer(s), ` +
-          `network at #${networkBest}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag} and not syncing`}`;
-        return { reached, detail, value: health, etaMs: relook, ...headOf(session) };
+          `network at #${networkBest}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag} and not syncing`}` +
+          (etaMs === undefined ? '' : `, there in ~${seconds(etaMs)} at its rate`);
+        return { reached, detail, value: health, etaMs: etaMs ?? relook, ...headOf(session) };
       });
     },
 
@@ -315,7 +318,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
           reached,
           detail,
           value: standing,
-          etaMs: session.nextSessionEtaMs,
+          etaMs: keysActiveEtaMs(standing.stage, session),
           ...(counters ? { counters } : {}),
           ...headOf(session),
         };
@@ -325,6 +328,28 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
 }
 
 export type PolkadotActivities = ReturnType<typeof createPolkadotActivities>;
+
+/**
+ * When a syncing node reaches the network's head at the rate it imports: its best block read again a slot
+ * after the look's first reading. Undefined when it does not answer or is not closing the gap.
+ */
+async function projectedSync(
+  nodeRpcUrl: string,
+  first: { bestBlock: number },
+  networkBest: number,
+  slotMs: number,
+): Promise<number | undefined> {
+  const firstAt = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, slotMs));
+  const second = await readNodeHealth(nodeRpcUrl).catch(() => undefined);
+  if (!second) return undefined;
+  return projectedSyncMs(
+    { bestBlock: first.bestBlock, atMs: firstAt },
+    { bestBlock: second.bestBlock, atMs: Date.now() },
+    networkBest + Math.round((Date.now() - firstAt) / slotMs),
+    slotMs,
+  );
+}
 
 /** Waits (bounded) until the relay's NextKeys for `stash` are `keys`; false if they are not by then. */
 async function keysOnRelay(relayUrl: string, stash: string, keys: string, timeoutMs: number): Promise<boolean> {
