@@ -193,6 +193,12 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       return reportingPolkadotErrors(() => hasSessionKeys(nodeRpcUrl, keys));
     },
 
+    nodesHoldKeys: async ({ checks }) => {
+      return reportingPolkadotErrors(() =>
+        Promise.all(checks.map(({ nodeRpcUrl, keys }) => hasSessionKeys(nodeRpcUrl, keys))),
+      );
+    },
+
     observePolkadotSigner: async ({ node, keys, knownHolderHomes }) => {
       return reportingPolkadotErrors(async () =>
         observePolkadotSigner(

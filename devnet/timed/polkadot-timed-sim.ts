@@ -231,6 +231,14 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
       if (!n.running) throw refused();
       return n.keystore.has(keys);
     },
+    nodesHoldKeys: async ({ checks }) => {
+      await account();
+      return checks.map(({ nodeRpcUrl, keys }) => {
+        const n = byRpc(nodeRpcUrl);
+        if (!n.running) throw refused();
+        return n.keystore.has(keys);
+      });
+    },
     observePolkadotSigner: async ({ node, keys }) => {
       await account();
       const n = byHost(node.host.id);

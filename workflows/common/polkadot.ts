@@ -65,6 +65,12 @@ export const dot = {
     }),
   hasKeys: (node: PolkadotNodeRef, keys: string) =>
     summarized(reads.nodeHasKeys, `does ${nodeName(node)} hold ${shortKeys(keys)}?`)({ nodeRpcUrl: node.rpcUrl, keys }),
+  /** Which of these nodes hold which keys, in one activity. */
+  holdKeys: (checks: { node: PolkadotNodeRef; keys: string }[]) =>
+    summarized(
+      reads.nodesHoldKeys,
+      `which of ${checks.map((c) => `${nodeName(c.node)} holds ${shortKeys(c.keys)}`).join(', ')}?`,
+    )({ checks: checks.map(({ node, keys }) => ({ nodeRpcUrl: node.rpcUrl, keys })) }),
   rotateKeys: (node: PolkadotNodeRef, stash: string, upgradeId: string) =>
     summarized(
       changes.rotateKeys,
