@@ -11,6 +11,7 @@ import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
 import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
 import { generateValidatorKeyOnHost, readDatabaseVersions, readValidatorKeyOnHost } from '../../src/near/node-files.js';
 import { sha256OfFile } from '../../src/ssh/files.js';
+import { isServiceActive } from '../../src/ssh/service-control.js';
 import { HostError } from '../../src/ssh/errors.js';
 import { judgeDatabase } from '../../src/near/database-check.js';
 import { nodeStatus as readNodeStatus, requireChain } from '../../src/near/node-status.js';
@@ -93,6 +94,21 @@ export function createNearActivities(deps: NearActivityDeps) {
       return typeof status === 'string'
         ? { answering: false as const, reason: status }
         : { answering: true as const, status };
+    },
+
+    migrationState: async ({ node }) => {
+      return reportingNearErrors(async () => {
+        const connection = await deps.connections.get(node.host);
+        const [serviceActive, status] = await Promise.all([
+          isServiceActive(connection, node.host.serviceManager, node.service, { signal: cancellationSignal() }),
+          tryNodeStatus(node.rpcUrl),
+        ]);
+        const probe =
+          typeof status === 'string'
+            ? { answering: false as const, reason: status }
+            : { answering: true as const, status };
+        return { serviceActive, probe };
+      });
     },
 
     epochInfo: async ({ rpcUrl }) => {

@@ -195,6 +195,13 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
         (s) => ({ answering: true as const, status: s }),
         (err: unknown) => ({ answering: false as const, reason: err instanceof Error ? err.message : String(err) }),
       ),
+    migrationState: async ({ node }) => ({
+      serviceActive: byService(node.host.id, node.service).active,
+      probe: await status(byRpc(node.rpcUrl)).then(
+        (s) => ({ answering: true as const, status: s }),
+        (err: unknown) => ({ answering: false as const, reason: err instanceof Error ? err.message : String(err) }),
+      ),
+    }),
     epochInfo: async () => {
       const { height, epoch } = await clock();
       return {

@@ -49,6 +49,8 @@ export const near = {
   /** A node that does not answer is an answer here, so a wait for it to come up shows no failed activity. */
   answering: (node: NearNodeRef) =>
     summarized(reads.probeNodeStatus, `is ${hostName(node)} answering?`)({ rpcUrl: node.rpcUrl }),
+  migrationState: (node: NearNodeRef) =>
+    summarized(reads.migrationState, `is ${hostName(node)} still migrating?`)({ node }),
   epochInfo: (rpcUrl: string) => summarized(reads.epochInfo, 'epoch and next boundary')({ rpcUrl }),
   keyStanding: (rpcUrl: string, accountId: string, publicKey: string) =>
     summarized(
