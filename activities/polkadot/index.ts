@@ -5,7 +5,7 @@
  */
 import { cancellationSignal } from '@temporalio/activity';
 import { z } from 'zod';
-import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { projectedSyncMs, type ChainObservation } from '../../src/api/chain-observation.js';
 import { polkadotContracts, type KeysStage, type SessionInfo } from '../../src/api/contracts/polkadot.js';
 import { withApi, withSharedApi } from '../../src/polkadot/connection.js';
 import { PolkadotError, messageOf } from '../../src/polkadot/errors.js';
@@ -25,7 +25,7 @@ import {
 import { buildSetKeysCall, submitAndFinalize } from '../../src/polkadot/set-keys.js';
 import { observePolkadotSigner } from '../../src/polkadot/signer-evidence.js';
 import { polkadotValidatorCounters } from '../../src/polkadot/validator-counters.js';
-import { keysActiveEtaMs, projectedSyncMs } from '../../src/polkadot/projections.js';
+import { keysActiveEtaMs } from '../../src/polkadot/projections.js';
 import { resolveSubstrateSigner, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { describeHost, type SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';

@@ -17,7 +17,8 @@ import { InventoryBook, inventoryForTargets } from '../testbeds/targets-inventor
 import type { PolkadotActivities } from '../../activities/polkadot/index.js';
 import type { KeysStanding, NodeHealth, PolkadotNodeRef, SessionInfo } from '../../src/api/contracts/polkadot.js';
 import type { HostSpecInput } from '../../src/config/host.js';
-import { keysActiveEtaMs, projectedSyncMs } from '../../src/polkadot/projections.js';
+import { keysActiveEtaMs } from '../../src/polkadot/projections.js';
+import { projectedSyncMs } from '../../src/api/chain-observation.js';
 
 export interface SimDotNode {
   id: 'a' | 'b';

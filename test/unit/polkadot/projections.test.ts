@@ -2,7 +2,8 @@
  * When a Polkadot look's answer can next change: a syncing node's end from its import rate (the network moving
  * on meanwhile), and keys' activation at the boundary after next, just past it.
  */
-import { BOUNDARY_SETTLE_SLOTS, keysActiveEtaMs, projectedSyncMs } from '../../../src/polkadot/projections.js';
+import { projectedSyncMs } from '../../../src/api/chain-observation.js';
+import { BOUNDARY_SETTLE_SLOTS, keysActiveEtaMs } from '../../../src/polkadot/projections.js';
 
 const SLOT = 6_000;
 const session = { sessionLengthSlots: 2400, slotDurationMs: SLOT, slotInSession: 1200, nextSessionEtaMs: 1200 * SLOT };
