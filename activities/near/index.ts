@@ -4,7 +4,7 @@
  * reached what the workflow waits for, in words, and when the answer can next change.
  */
 import { cancellationSignal, log } from '@temporalio/activity';
-import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { projectedSyncMs, type ChainObservation } from '../../src/api/chain-observation.js';
 import { nearContracts, type EpochInfo, type KeyStage, type NodeStatus } from '../../src/api/contracts/near.js';
 import type { SshConnectionProvider } from '../../src/ssh/connection.js';
 import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
@@ -50,6 +50,8 @@ function headOf(epoch: EpochInfo): Pick<ChainObservation, 'head'> {
 const DEFAULT_SLOT_WAIT_MS = 10 * 60_000;
 /** When a look finds nothing that waits for a boundary, look again after this many blocks. */
 const RELOOK_BLOCKS = 10;
+/** A sync look reads the node again this many blocks later, for its import rate. */
+const SYNC_SAMPLE_BLOCKS = 5;
 
 const STAGE_WORDS: Record<KeyStage, string> = {
   absent: 'not staked',
@@ -70,6 +72,26 @@ export function createNearActivities(deps: NearActivityDeps) {
     } catch (err) {
       return `the node's RPC ${url} does not answer (${messageOf(err)})`;
     }
+  };
+
+  /** When a syncing node reaches the network's head at the rate it imports, from a reading SYNC_SAMPLE_BLOCKS later. */
+  const projectedNearSync = async (
+    nodeRpcUrl: string,
+    first: NodeStatus,
+    networkHeight: number,
+    blockTimeMs: number,
+  ): Promise<number | undefined> => {
+    const firstAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, SYNC_SAMPLE_BLOCKS * blockTimeMs));
+    const second = await tryNodeStatus(nodeRpcUrl);
+    if (typeof second === 'string') return undefined;
+    const at = Date.now();
+    return projectedSyncMs(
+      { bestBlock: first.latestBlockHeight, atMs: firstAt },
+      { bestBlock: second.latestBlockHeight, atMs: at },
+      networkHeight + Math.round((at - firstAt) / blockTimeMs),
+      blockTimeMs,
+    );
   };
 
   return implement(nearContracts, {
@@ -144,11 +166,16 @@ export function createNearActivities(deps: NearActivityDeps) {
         const detail =
           `node at #${node.latestBlockHeight}${node.syncing ? ' (syncing)' : ''}, network at ` +
           `#${network.latestBlockHeight}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag}`}`;
+        // Not synced: sleep to the end projected from the node's import rate (read again a few blocks later).
+        const projected = reached
+          ? undefined
+          : await projectedNearSync(req.nodeRpcUrl, node, network.latestBlockHeight, epoch.observedBlockTimeMs);
         return {
           reached,
-          detail,
+          detail:
+            projected === undefined ? detail : `${detail}, there in ~${Math.round(projected / 1000)} s at its rate`,
           value: node,
-          ...(reached ? {} : { etaMs: Math.max(relook, Math.round(lag * epoch.observedBlockTimeMs)) }),
+          ...(reached ? {} : { etaMs: Math.max(relook, projected ?? Math.round(lag * epoch.observedBlockTimeMs)) }),
           ...headOf(epoch),
         };
       });
