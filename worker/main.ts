@@ -16,6 +16,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../src/api/identity.js';
 import { codecDataConverter, payloadCodecFromEnv } from '../src/codec/index.js';
+import { closeSharedConnections } from '../src/polkadot/connection.js';
 import { SshConnectionPool } from '../src/ssh/connection.js';
 import { checkCluster } from './cluster-check.js';
 import { bundleUpgradeWorkflows, createUpgradeWorker } from './create-worker.js';
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   } finally {
     stopReloading();
     await ssh.closeAll();
+    await closeSharedConnections();
     await connection.close();
   }
 }

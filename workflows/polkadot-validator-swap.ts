@@ -60,6 +60,8 @@ export interface PolkadotValidatorSwapResult {
  * before stopping A (now: A's keys unset, as the hand-back reads B's), and the give-back had its own sequence.
  */
 export const ONE_HAND_OVER_PATCH = 'polkadot-one-hand-over';
+/** A hand-over's three signer checks in one activity (fewer events). Runs recorded before made three. */
+export const SIGNER_CHECKS_AT_ONCE_PATCH = 'polkadot-signer-checks-at-once';
 
 export async function polkadotValidatorSwapUpgrade(rawInput: PolkadotValidatorSwapInput, carried?: CarriedState) {
   const { run, input, steps } = await beginStrategy('polkadotValidatorSwapUpgrade', rawInput, carried);
@@ -257,12 +259,21 @@ async function handOver(
     h.keysGenerated = newKeys;
 
     await step('checkSigners', async () => {
-      if (!(await dot.hasKeys(to.node, newKeys))) throw unsafe(`${nodeName(to.node)} does not hold its new keys`);
-      if (await dot.hasKeys(from.node, newKeys))
+      const checks = [
+        { node: to.node, keys: newKeys },
+        { node: from.node, keys: newKeys },
+        { node: to.node, keys: fromKeys },
+      ];
+      // Runs recorded before SIGNER_CHECKS_AT_ONCE_PATCH asked one at a time, stopping at the first refusal.
+      const atOnce = patched(SIGNER_CHECKS_AT_ONCE_PATCH) ? await dot.holdKeys(checks) : undefined;
+      const holds = (i: number) =>
+        atOnce ? Promise.resolve(atOnce[i]) : dot.hasKeys(checks[i]!.node, checks[i]!.keys);
+      if (!(await holds(0))) throw unsafe(`${nodeName(to.node)} does not hold its new keys`);
+      if (await holds(1))
         throw unsafe(
           `${nodeName(from.node)} holds ${to.label}'s new keys ${shortKeys(newKeys)}; two nodes would sign with them`,
         );
-      if (await dot.hasKeys(to.node, fromKeys))
+      if (await holds(2))
         throw unsafe(
           `${nodeName(to.node)} holds ${from.label}'s active keys ${shortKeys(fromKeys)}; two nodes would sign with them`,
         );

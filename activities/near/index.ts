@@ -4,7 +4,7 @@
  * reached what the workflow waits for, in words, and when the answer can next change.
  */
 import { cancellationSignal, log } from '@temporalio/activity';
-import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { projectedSyncMs, type ChainObservation } from '../../src/api/chain-observation.js';
 import {
   nearContracts,
   type EpochInfo,
@@ -17,6 +17,7 @@ import { epochInfo as readEpochInfo } from '../../src/near/epoch.js';
 import { KEY_STAGE_RANK, keyStanding as readKeyStanding, standingIn } from '../../src/near/key-standing.js';
 import { generateValidatorKeyOnHost, readDatabaseVersions, readValidatorKeyOnHost } from '../../src/near/node-files.js';
 import { sha256OfFile } from '../../src/ssh/files.js';
+import { isServiceActive } from '../../src/ssh/service-control.js';
 import { HostError } from '../../src/ssh/errors.js';
 import { judgeDatabase } from '../../src/near/database-check.js';
 import { nodeStatus as readNodeStatus, requireChain } from '../../src/near/node-status.js';
@@ -55,6 +56,8 @@ function headOf(epoch: EpochInfo): Pick<ChainObservation, 'head'> {
 const DEFAULT_SLOT_WAIT_MS = 10 * 60_000;
 /** When a look finds nothing that waits for a boundary, look again after this many blocks. */
 const RELOOK_BLOCKS = 10;
+/** A sync look reads the node again this many blocks later, for its import rate. */
+const SYNC_SAMPLE_BLOCKS = 5;
 
 const STAGE_WORDS: Record<KeyStage, string> = {
   absent: 'not staked',
@@ -75,6 +78,26 @@ export function createNearActivities(deps: NearActivityDeps) {
     } catch (err) {
       return `the node's RPC ${url} does not answer (${messageOf(err)})`;
     }
+  };
+
+  /** When a syncing node reaches the network's head at the rate it imports, from a reading SYNC_SAMPLE_BLOCKS later. */
+  const projectedNearSync = async (
+    nodeRpcUrl: string,
+    first: NodeStatus,
+    networkHeight: number,
+    blockTimeMs: number,
+  ): Promise<number | undefined> => {
+    const firstAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, SYNC_SAMPLE_BLOCKS * blockTimeMs));
+    const second = await tryNodeStatus(nodeRpcUrl);
+    if (typeof second === 'string') return undefined;
+    const at = Date.now();
+    return projectedSyncMs(
+      { bestBlock: first.latestBlockHeight, atMs: firstAt },
+      { bestBlock: second.latestBlockHeight, atMs: at },
+      networkHeight + Math.round((at - firstAt) / blockTimeMs),
+      blockTimeMs,
+    );
   };
 
   return implement(nearContracts, {
@@ -99,6 +122,21 @@ export function createNearActivities(deps: NearActivityDeps) {
       return typeof status === 'string'
         ? { answering: false as const, reason: status }
         : { answering: true as const, status };
+    },
+
+    migrationState: async ({ node }) => {
+      return reportingNearErrors(async () => {
+        const connection = await deps.connections.get(node.host);
+        const [serviceActive, status] = await Promise.all([
+          isServiceActive(connection, node.host.serviceManager, node.service, { signal: cancellationSignal() }),
+          tryNodeStatus(node.rpcUrl),
+        ]);
+        const probe =
+          typeof status === 'string'
+            ? { answering: false as const, reason: status }
+            : { answering: true as const, status };
+        return { serviceActive, probe };
+      });
     },
 
     epochInfo: async ({ rpcUrl }) => {
@@ -134,11 +172,16 @@ export function createNearActivities(deps: NearActivityDeps) {
         const detail =
           `node at #${node.latestBlockHeight}${node.syncing ? ' (syncing)' : ''}, network at ` +
           `#${network.latestBlockHeight}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag}`}`;
+        // Not synced: sleep to the end projected from the node's import rate (read again a few blocks later).
+        const projected = reached
+          ? undefined
+          : await projectedNearSync(req.nodeRpcUrl, node, network.latestBlockHeight, epoch.observedBlockTimeMs);
         return {
           reached,
-          detail,
+          detail:
+            projected === undefined ? detail : `${detail}, there in ~${Math.round(projected / 1000)} s at its rate`,
           value: node,
-          ...(reached ? {} : { etaMs: Math.max(relook, Math.round(lag * epoch.observedBlockTimeMs)) }),
+          ...(reached ? {} : { etaMs: Math.max(relook, projected ?? Math.round(lag * epoch.observedBlockTimeMs)) }),
           ...headOf(epoch),
         };
       });

@@ -5,12 +5,17 @@
  */
 import { cancellationSignal } from '@temporalio/activity';
 import { z } from 'zod';
-import type { ChainObservation } from '../../src/api/chain-observation.js';
+import { projectedSyncMs, type ChainObservation } from '../../src/api/chain-observation.js';
 import { polkadotContracts, type KeysStage, type SessionInfo } from '../../src/api/contracts/polkadot.js';
-import { withApi } from '../../src/polkadot/connection.js';
+import { withApi, withSharedApi } from '../../src/polkadot/connection.js';
 import { PolkadotError, messageOf } from '../../src/polkadot/errors.js';
 import { requireGenesis } from '../../src/polkadot/genesis.js';
-import { hasSessionKeys, nodeHealth as readNodeHealth, rotateKeys as generateKeys } from '../../src/polkadot/node.js';
+import {
+  hasSessionKeys,
+  networkHealth,
+  nodeHealth as readNodeHealth,
+  rotateKeys as generateKeys,
+} from '../../src/polkadot/node.js';
 import {
   keysStanding as readKeysStanding,
   nextKeysOf,
@@ -20,6 +25,7 @@ import {
 import { buildSetKeysCall, submitAndFinalize } from '../../src/polkadot/set-keys.js';
 import { observePolkadotSigner } from '../../src/polkadot/signer-evidence.js';
 import { polkadotValidatorCounters } from '../../src/polkadot/validator-counters.js';
+import { keysActiveEtaMs } from '../../src/polkadot/projections.js';
 import { resolveSubstrateSigner, type SubstrateSignerResolver } from '../../src/secrets/substrate-signer.js';
 import { describeHost, type SshConnectionProvider } from '../../src/ssh/connection.js';
 import { HostError } from '../../src/ssh/errors.js';
@@ -39,7 +45,7 @@ export interface PolkadotActivityDeps {
  * blocks, so a transaction that was in the pool lands first; one that was dropped is then sent again.
  */
 const EARLIER_TRANSACTION_GRACE_MS = 60_000;
-/** A look at sync comes back after at most this many slots (sync does not wait for a session boundary). */
+/** A look at sync comes back after at most this many slots while no rate is seen (not importing yet). */
 const SYNC_RELOOK_SLOTS = 10;
 
 const STAGE_WORDS: Record<KeysStage, string> = {
@@ -102,7 +108,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     return keys.data;
   };
 
-  const sessionInfo = async (url: string) => withApi(url, readSessionInfo);
+  const sessionInfo = async (url: string) => withSharedApi(url, readSessionInfo);
 
   return implement(polkadotContracts, {
     nodeHealth: async ({ rpcUrl, genesisHash }) => {
@@ -118,7 +124,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       return reportingPolkadotErrors(async () => {
         const [node, network, session] = await Promise.all([
           readNodeHealth(req.nodeRpcUrl).catch((err: unknown) => messageOf(err)),
-          readNodeHealth(req.networkRpcUrl),
+          networkHealth(req.networkRpcUrl),
           sessionInfo(req.networkRpcUrl),
         ]);
         requireGenesis(network.genesisHash, req.genesisHash, req.networkRpcUrl, 'the relay RPC');
@@ -133,10 +139,12 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
         const lag = Math.max(0, networkBest - node.bestBlock);
         const peersOk = node.peers > 0 || !shouldHavePeers;
         const reached = !node.isSyncing && peersOk && lag <= maxLag;
+        const etaMs = reached ? relook : await projectedSync(req.nodeRpcUrl, node, networkBest, session.slotDurationMs);
         const detail =
           `node ${node.version} at #${node.bestBlock}${node.isSyncing ? ' (syncing)' : ''} with ${node.peers} peer(s), ` +
-          `network at #${networkBest}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag} and not syncing`}`;
-        return { reached, detail, value: health, etaMs: relook, ...headOf(session) };
+          `network at #${networkBest}: ${lag} block(s) behind, ${reached ? 'synced' : `waiting for ≤ ${maxLag} and not syncing`}` +
+          (etaMs === undefined ? '' : `, there in ~${seconds(etaMs)} at its rate`);
+        return { reached, detail, value: health, etaMs: etaMs ?? relook, ...headOf(session) };
       });
     },
 
@@ -185,6 +193,12 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
       return reportingPolkadotErrors(() => hasSessionKeys(nodeRpcUrl, keys));
     },
 
+    nodesHoldKeys: async ({ checks }) => {
+      return reportingPolkadotErrors(() =>
+        Promise.all(checks.map(({ nodeRpcUrl, keys }) => hasSessionKeys(nodeRpcUrl, keys))),
+      );
+    },
+
     observePolkadotSigner: async ({ node, keys, knownHolderHomes }) => {
       return reportingPolkadotErrors(async () =>
         observePolkadotSigner(
@@ -215,7 +229,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
                 'an asset-hub route needs relayRpcUrl (NextKeys is read on the relay)',
               );
             }
-            const onRelay = await withApi(relayUrl, async (api) => {
+            const onRelay = await withSharedApi(relayUrl, async (api) => {
               requireGenesis(api.genesisHash.toHex(), genesisHash, relayUrl, 'the relay RPC');
               return nextKeysOf(api, stash);
             });
@@ -268,7 +282,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     keysStanding: async ({ rpcUrl, stash, keys }) => {
       return reportingPolkadotErrors(async () => {
         const [standing, counters] = await Promise.all([
-          withApi(rpcUrl, (api) => readKeysStanding(api, stash, keys)),
+          withSharedApi(rpcUrl, (api) => readKeysStanding(api, stash, keys)),
           polkadotValidatorCounters(rpcUrl, stash),
         ]);
         return counters ? { ...standing, counters } : standing;
@@ -277,7 +291,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
 
     stashKeys: async ({ rpcUrl, stash, genesisHash }) => {
       return reportingPolkadotErrors(() =>
-        withApi(rpcUrl, (api) => {
+        withSharedApi(rpcUrl, (api) => {
           requireGenesis(api.genesisHash.toHex(), genesisHash, rpcUrl, 'the relay RPC');
           return readStashKeys(api, stash);
         }),
@@ -287,7 +301,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
     lookKeysActive: async (req) => {
       return reportingPolkadotErrors(async () => {
         const [{ standing, session }, nodeHolds, counters] = await Promise.all([
-          withApi(req.rpcUrl, async (api) => {
+          withSharedApi(req.rpcUrl, async (api) => {
             requireGenesis(api.genesisHash.toHex(), req.genesisHash, req.rpcUrl, 'the relay RPC');
             return { standing: await readKeysStanding(api, req.stash, req.keys), session: await readSessionInfo(api) };
           }),
@@ -310,7 +324,7 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
           reached,
           detail,
           value: standing,
-          etaMs: session.nextSessionEtaMs,
+          etaMs: keysActiveEtaMs(standing.stage, session),
           ...(counters ? { counters } : {}),
           ...headOf(session),
         };
@@ -321,9 +335,31 @@ export function createPolkadotActivities(deps: PolkadotActivityDeps) {
 
 export type PolkadotActivities = ReturnType<typeof createPolkadotActivities>;
 
+/**
+ * When a syncing node reaches the network's head at the rate it imports: its best block read again a slot
+ * after the look's first reading. Undefined when it does not answer or is not closing the gap.
+ */
+async function projectedSync(
+  nodeRpcUrl: string,
+  first: { bestBlock: number },
+  networkBest: number,
+  slotMs: number,
+): Promise<number | undefined> {
+  const firstAt = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, slotMs));
+  const second = await readNodeHealth(nodeRpcUrl).catch(() => undefined);
+  if (!second) return undefined;
+  return projectedSyncMs(
+    { bestBlock: first.bestBlock, atMs: firstAt },
+    { bestBlock: second.bestBlock, atMs: Date.now() },
+    networkBest + Math.round((Date.now() - firstAt) / slotMs),
+    slotMs,
+  );
+}
+
 /** Waits (bounded) until the relay's NextKeys for `stash` are `keys`; false if they are not by then. */
 async function keysOnRelay(relayUrl: string, stash: string, keys: string, timeoutMs: number): Promise<boolean> {
-  return withApi(relayUrl, async (api) => {
+  return withSharedApi(relayUrl, async (api) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if ((await nextKeysOf(api, stash)) === keys) return true;

@@ -11,6 +11,7 @@
 /* eslint-disable @typescript-eslint/require-await */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { projectedSyncMs } from '../../src/api/chain-observation.js';
 import type { HostActivities } from '../../activities/host/index.js';
 import { createInventoryActivities } from '../../activities/inventory/index.js';
 import type { StrategyInput, StrategyName, StrategyTargets } from '../../src/api/strategies.js';
@@ -195,6 +196,13 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
         (s) => ({ answering: true as const, status: s }),
         (err: unknown) => ({ answering: false as const, reason: err instanceof Error ? err.message : String(err) }),
       ),
+    migrationState: async ({ node }) => ({
+      serviceActive: byService(node.host.id, node.service).active,
+      probe: await status(byRpc(node.rpcUrl)).then(
+        (s) => ({ answering: true as const, status: s }),
+        (err: unknown) => ({ answering: false as const, reason: err instanceof Error ? err.message : String(err) }),
+      ),
+    }),
     epochInfo: async () => {
       const { height, epoch } = await clock();
       return {
@@ -217,12 +225,30 @@ export function nearTimedSim(opts: NearTimedSimOptions) {
       };
     },
     lookNodeSynced: async ({ nodeRpcUrl }) => {
-      const s = await status(byRpc(nodeRpcUrl));
+      const n = byRpc(nodeRpcUrl);
+      const s = await status(n);
+      // As the real look: the node read again a few blocks later gives its rate. The model: a syncing node
+      // starts as many blocks behind as its sync time lasts, and closes the gap steadily.
+      const { now } = await clock();
+      const from = Math.max(n.startedAtMs, n.migrateUntilMs);
+      const end = from + n.opts.syncMs;
+      const headAt = (t: number) => (t - (genesisMs ?? 0)) / opts.blockTimeMs;
+      const nodeAt = (t: number) => headAt(t) - Math.max(0, end - t) / opts.blockTimeMs;
+      const later = now + 5 * opts.blockTimeMs;
+      const projected =
+        s.syncing && Number.isFinite(n.opts.syncMs)
+          ? projectedSyncMs(
+              { bestBlock: nodeAt(now), atMs: now },
+              { bestBlock: nodeAt(later), atMs: later },
+              headAt(later),
+              opts.blockTimeMs,
+            )
+          : undefined;
       return {
         reached: !s.syncing,
         detail: s.syncing ? `syncing at ${s.latestBlockHeight}` : 'synced',
         value: s,
-        etaMs: 600_000,
+        etaMs: projected === undefined ? 600_000 : projected - (later - now),
       };
     },
     lookKeyStage: async ({ accountId, publicKey, want }) => {

@@ -17,6 +17,8 @@ import { InventoryBook, inventoryForTargets } from '../testbeds/targets-inventor
 import type { PolkadotActivities } from '../../activities/polkadot/index.js';
 import type { KeysStanding, NodeHealth, PolkadotNodeRef, SessionInfo } from '../../src/api/contracts/polkadot.js';
 import type { HostSpecInput } from '../../src/config/host.js';
+import { keysActiveEtaMs } from '../../src/polkadot/projections.js';
+import { projectedSyncMs } from '../../src/api/chain-observation.js';
 
 export interface SimDotNode {
   id: 'a' | 'b';
@@ -119,6 +121,13 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
   const queuedIn = (s: number) => nextKeysAfter(s - 1);
   const activeIn = (s: number) => nextKeysAfter(s - 2);
   const synced = (n: Node, now: number) => n.running && now >= n.startedAtMs + n.opts.syncMs;
+  /** A syncing node imports at a steady rate that reaches the network's head when its sync time is up. */
+  const bestBlockAt = (n: Node, at: number) => {
+    if (synced(n, at)) return Math.floor((at - (genesisMs ?? 0)) / opts.slotMs);
+    if (!Number.isFinite(n.opts.syncMs) || at <= n.startedAtMs) return 0;
+    const headAtEnd = Math.floor((n.startedAtMs + n.opts.syncMs - (genesisMs ?? 0)) / opts.slotMs);
+    return Math.floor((headAtEnd * (at - n.startedAtMs)) / n.opts.syncMs);
+  };
 
   /** Counts, slot by slot up to now, who signed with the active keys (the state is fixed between calls). */
   async function account(byActivity = true) {
@@ -163,7 +172,7 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
       version: n.running ? (files.get(at(n.opts.host, n.opts.binary)) ?? '?') : '?',
       peers: 8,
       isSyncing: !synced(n, now),
-      bestBlock: synced(n, now) ? slot : 0,
+      bestBlock: synced(n, now) ? slot : bestBlockAt(n, now),
       highestBlock: slot,
     };
   }
@@ -171,8 +180,24 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
   const polkadot: Required<PolkadotActivities> = {
     nodeHealth: async ({ rpcUrl }) => health(byRpc(rpcUrl)),
     lookPolkadotNodeSynced: async ({ nodeRpcUrl }) => {
-      const h = await health(byRpc(nodeRpcUrl));
-      return { reached: !h.isSyncing, detail: h.isSyncing ? 'syncing' : 'synced', etaMs: 10 * 60_000, value: h };
+      const n = byRpc(nodeRpcUrl);
+      const h = await health(n);
+      // As the real look: the node's best block read again a slot later gives its rate.
+      const { now, slot } = await slotNow();
+      const projected = h.isSyncing
+        ? projectedSyncMs(
+            { bestBlock: h.bestBlock, atMs: now },
+            { bestBlock: bestBlockAt(n, now + opts.slotMs), atMs: now + opts.slotMs },
+            slot + 1,
+            opts.slotMs,
+          )
+        : undefined;
+      return {
+        reached: !h.isSyncing,
+        detail: h.isSyncing ? 'syncing' : 'synced',
+        etaMs: projected ?? 10 * 60_000,
+        value: h,
+      };
     },
     sessionInfo: async (): Promise<SessionInfo> => {
       const { slot, session } = await account();
@@ -206,6 +231,14 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
       const n = byRpc(nodeRpcUrl);
       if (!n.running) throw refused();
       return n.keystore.has(keys);
+    },
+    nodesHoldKeys: async ({ checks }) => {
+      await account();
+      return checks.map(({ nodeRpcUrl, keys }) => {
+        const n = byRpc(nodeRpcUrl);
+        if (!n.running) throw refused();
+        return n.keystore.has(keys);
+      });
     },
     observePolkadotSigner: async ({ node, keys }) => {
       await account();
@@ -255,7 +288,15 @@ export function polkadotTimedSim(opts: PolkadotTimedSimOptions) {
       return {
         reached,
         detail: `keys ${seen.stage} in session ${session}${held ? '' : ', not held by the node'}`,
-        etaMs: seen.stage === 'active' && !finalized ? opts.finalityLag * opts.slotMs : etaToBoundary(slot),
+        etaMs:
+          seen.stage === 'active' && !finalized
+            ? opts.finalityLag * opts.slotMs
+            : keysActiveEtaMs(seen.stage, {
+                nextSessionEtaMs: etaToBoundary(slot),
+                sessionLengthSlots: opts.sessionLengthSlots,
+                slotDurationMs: opts.slotMs,
+                slotInSession: slot % opts.sessionLengthSlots,
+              }),
         value: seen,
       };
     },

@@ -5,8 +5,9 @@
  */
 import { isHex, u8aToHex } from '@polkadot/util';
 import { decodeAddress } from '@polkadot/util-crypto';
+import type { WsProvider } from '@polkadot/api';
 import type { NodeHealth, RotatedKeys } from '../api/contracts/polkadot.js';
-import { withProvider, type ConnectionOptions } from './connection.js';
+import { withProvider, withSharedProvider, type ConnectionOptions } from './connection.js';
 import { PolkadotError, isMethodNotFound, messageOf } from './errors.js';
 
 /** The node's health as its RPC reports it, and whether it expects peers (a lone dev node does not). */
@@ -22,34 +23,38 @@ interface SyncStateJson {
   highestBlock?: number | null;
 }
 
+/** One node's health, over its own socket: a node restarted since the last look is seen as it is now. */
 export async function nodeHealth(url: string, options?: ConnectionOptions): Promise<NodeHealthSeen> {
-  return withProvider(
-    url,
-    async (provider) => {
-      const [health, sync, chain, version, header, genesisHash] = await Promise.all([
-        provider.send<HealthJson>('system_health', []),
-        provider.send<SyncStateJson>('system_syncState', []),
-        provider.send<string>('system_chain', []),
-        provider.send<string>('system_version', []),
-        provider.send<{ number: string }>('chain_getHeader', []),
-        provider.send<string>('chain_getBlockHash', [0]),
-      ]);
-      const best = Math.max(Number(header.number), Number(sync.currentBlock));
-      return {
-        chain,
-        genesisHash,
-        version,
-        peers: Number(health.peers),
-        isSyncing: health.isSyncing,
-        shouldHavePeers: health.shouldHavePeers,
-        bestBlock: best,
-        ...(sync.highestBlock === undefined || sync.highestBlock === null
-          ? {}
-          : { highestBlock: Number(sync.highestBlock) }),
-      };
-    },
-    options,
-  ).catch(rpcFailure(url));
+  return withProvider(url, readHealth, options).catch(rpcFailure(url));
+}
+
+/** The health of a network's RPC (its best block, its chain), over the endpoint's shared connection. */
+export async function networkHealth(url: string, options?: ConnectionOptions): Promise<NodeHealthSeen> {
+  return withSharedProvider(url, readHealth, options).catch(rpcFailure(url));
+}
+
+async function readHealth(provider: WsProvider): Promise<NodeHealthSeen> {
+  const [health, sync, chain, version, header, genesisHash] = await Promise.all([
+    provider.send<HealthJson>('system_health', []),
+    provider.send<SyncStateJson>('system_syncState', []),
+    provider.send<string>('system_chain', []),
+    provider.send<string>('system_version', []),
+    provider.send<{ number: string }>('chain_getHeader', []),
+    provider.send<string>('chain_getBlockHash', [0]),
+  ]);
+  const best = Math.max(Number(header.number), Number(sync.currentBlock));
+  return {
+    chain,
+    genesisHash,
+    version,
+    peers: Number(health.peers),
+    isSyncing: health.isSyncing,
+    shouldHavePeers: health.shouldHavePeers,
+    bestBlock: best,
+    ...(sync.highestBlock === undefined || sync.highestBlock === null
+      ? {}
+      : { highestBlock: Number(sync.highestBlock) }),
+  };
 }
 
 /** Keys the node has just generated (not reused: that is the activity's to tell). */

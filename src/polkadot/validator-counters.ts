@@ -10,14 +10,14 @@
  *   local devnet counts them and serves `devnet_counters(stash)`; the reading asks for it only when the RPC
  *   lists the method (`rpc_methods`), so a real node never sees a request it cannot answer.
  *
- * Raw storage reads over one WebSocket, no metadata download: a look that reads counters stays cheap.
+ * Raw storage reads over the endpoint's shared WebSocket: a look that reads counters stays cheap.
  * Best effort: a reading that fails returns undefined, never fails the activity that asked for it.
  */
 import type { WsProvider } from '@polkadot/api';
 import { hexToU8a, u8aEq } from '@polkadot/util';
 import { decodeAddress, xxhashAsHex } from '@polkadot/util-crypto';
 import type { ValidatorCounters } from '../api/validator-counters.js';
-import { withProvider } from './connection.js';
+import { withSharedProvider } from './connection.js';
 
 /** twox128("Offences") ++ twox128("Reports"): the prefix of every report's key. */
 const OFFENCE_REPORTS = xxhashAsHex('Offences', 128) + xxhashAsHex('Reports', 128).slice(2);
@@ -52,7 +52,7 @@ async function devnetMissedSlots(provider: WsProvider, stash: string): Promise<n
 
 export async function polkadotValidatorCounters(url: string, stash: string): Promise<ValidatorCounters | undefined> {
   try {
-    const [doubleSigns, missedSlots] = await withProvider(
+    const [doubleSigns, missedSlots] = await withSharedProvider(
       url,
       (provider) =>
         Promise.all([offenceReportsAgainst(provider, decodeAddress(stash)), devnetMissedSlots(provider, stash)]),

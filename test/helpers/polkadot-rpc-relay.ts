@@ -27,6 +27,10 @@ export interface PolkadotRpcRelay {
   url: string;
   /** Every transaction submitted through the relay (its method), held or not. */
   readonly submitted: string[];
+  /** How many connections clients have opened so far. */
+  readonly connections: number;
+  /** Drops every connection and refuses new ones for `downMs`, then serves again on the same port. */
+  restart(downMs: number): Promise<void>;
   /** Holds the next submission's answer and all after it on its connection; resolves once the chain answered it. */
   holdNextSubmission(): Promise<HeldSubmission>;
   /** Holds no further submission (one armed and not yet sent is let through). */
@@ -44,12 +48,22 @@ export async function startPolkadotRpcRelay(
   upstreamUrl: string,
   options: PolkadotRpcRelayOptions = {},
 ): Promise<PolkadotRpcRelay> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const submitted: string[] = [];
   let armed: ((held: HeldSubmission) => void) | undefined;
+  let connections = 0;
+  const listen = async (port: number) => {
+    const listening = new WebSocketServer({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => listening.once('listening', () => resolve()));
+    listening.on('connection', serve);
+    return listening;
+  };
+  const stop = async (server: WebSocketServer) => {
+    for (const client of server.clients) client.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
 
-  server.on('connection', (client) => {
+  function serve(client: WebSocket) {
+    connections++;
     const upstream = new WebSocket(upstreamUrl);
     const pending: string[] = [];
     /** Request ids whose answers are rewritten (genesis) or awaited (the held submission), by id. */
@@ -91,17 +105,23 @@ export async function startPolkadotRpcRelay(
       if (upstream.readyState === WebSocket.OPEN) upstream.send(text);
       else pending.push(text);
     });
-  });
+  }
+  let server = await listen(0);
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('unexpected server address');
   return {
     url: `ws://127.0.0.1:${address.port}`,
     submitted,
+    get connections() {
+      return connections;
+    },
+    restart: async (downMs) => {
+      await stop(server);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      server = await listen(address.port);
+    },
     holdNextSubmission: () => new Promise<HeldSubmission>((resolve) => (armed = resolve)),
     disarm: () => (armed = undefined),
-    close: async () => {
-      for (const client of server.clients) client.terminate();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => stop(server),
   };
 }

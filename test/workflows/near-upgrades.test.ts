@@ -480,7 +480,7 @@ describe('nearStopAndRestartUpgrade at mainnet timing', () => {
       ],
     });
     const upgrade = input(sim, accountId, '6 hours');
-    const { value, error, status, events } = await runToEnd<{ migrated: boolean }>(
+    const { value, error, status, events, handle } = await runToEnd<{ migrated: boolean }>(
       sim,
       'nearStopAndRestartUpgrade',
       upgrade,
@@ -498,10 +498,20 @@ describe('nearStopAndRestartUpgrade at mainnet timing', () => {
     expect(sim.doubleSigners).toEqual([]);
     expect(stepStates(status)['wait-migration']).toBe('done');
     // A migrating node's RPC is silent by design: each look says so in its answer, none is a failed activity.
-    expect(sim.calls.filter((c) => c === 'probeNodeStatus').length).toBeGreaterThan(1);
+    expect(sim.calls.filter((c) => c === 'migrationState').length).toBeGreaterThan(1);
     expect(sim.calls.filter((c) => c === 'nodeStatus')).toHaveLength(1); // the status read before the stop
     expect(events).toBeLessThan(HISTORY_BOUND);
-    console.log(`stop-and-restart with a 30 h migration: ${status.continuedAsNew} continue-as-new, ${events} events`);
+    // What one look of the wait costs in the last run's history: from one look's activity to the next's.
+    const history = (await handle.fetchHistory()).events ?? [];
+    const looksAt = history.flatMap((e, i) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name === 'migrationState' ? [i] : [],
+    );
+    const perLook = (looksAt.at(-1)! - looksAt[0]!) / (looksAt.length - 1);
+    expect(perLook).toBeLessThan(17);
+    console.log(
+      `stop-and-restart with a 30 h migration: ${status.continuedAsNew} continue-as-new, ${events} events, ` +
+        `${looksAt.length} looks in the last run at ${perLook.toFixed(1)} events a look`,
+    );
   });
 
   it('puts the old binary back and restarts it when the new one does not start', async () => {

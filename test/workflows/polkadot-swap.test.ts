@@ -171,7 +171,8 @@ describe('polkadotValidatorSwapUpgrade at real session lengths', () => {
     expect(sim.missedSlots).toEqual([]);
     expect(sim.equivocations).toEqual([]);
     expect(status.state).toBe('completed');
-    expect(events).toBeLessThan(600);
+    // Issue 13's target for a run at mainnet timing without a migration.
+    expect(events).toBeLessThanOrEqual(250);
     console.log(
       `Polkadot round trip: ${sim.sessionsSpanned()} sessions of 4 h, ${sim.setKeysTxs.length} set-keys, ` +
         `${sim.missedSlots.length} missed slots, ${sim.equivocations.length} equivocations, ` +

@@ -49,6 +49,8 @@ export const near = {
   /** A node that does not answer is an answer here, so a wait for it to come up shows no failed activity. */
   answering: (node: NearNodeRef) =>
     summarized(reads.probeNodeStatus, `is ${hostName(node)} answering?`)({ rpcUrl: node.rpcUrl }),
+  migrationState: (node: NearNodeRef) =>
+    summarized(reads.migrationState, `is ${hostName(node)} still migrating?`)({ node }),
   epochInfo: (rpcUrl: string) => summarized(reads.epochInfo, 'epoch and next boundary')({ rpcUrl }),
   keyStanding: (rpcUrl: string, accountId: string, publicKey: string) =>
     summarized(
@@ -242,7 +244,10 @@ export interface WaitLimits {
 
 /** Durable waits of the NEAR runbooks: look, sleep until the chain's own estimate, look again. */
 export const nearWaits = {
-  /** Sync takes hours on mainnet: look every few minutes at most, every half hour at least; a crash is seen. */
+  /**
+   * Sync takes hours on mainnet: look again when the look projects it done at the node's import rate, every
+   * few seconds at the soonest, every 4 hours at the latest; a crash is seen then.
+   */
   synced: (run: UpgradeRun, waitId: string, node: NearNodeRef, networkRpcUrl: string, limits: WaitLimits) =>
     waitForChain(
       run,
@@ -254,7 +259,7 @@ export const nearWaits = {
           summarized(near.lookNodeSynced, `is ${hostName(node)} synced?`)({ nodeRpcUrl: node.rpcUrl, networkRpcUrl }),
         () => host.isActive(node),
       ),
-      { timeoutMs: limits.timeoutMs, minRecheckMs: 5_000, maxSleepMs: 30 * 60_000 },
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 5_000, maxSleepMs: 4 * 3_600_000 },
     ),
 
   /** Key stages change only at epoch boundaries: sleep until the estimated boundary, capped at 6 hours. */

@@ -65,6 +65,12 @@ export const dot = {
     }),
   hasKeys: (node: PolkadotNodeRef, keys: string) =>
     summarized(reads.nodeHasKeys, `does ${nodeName(node)} hold ${shortKeys(keys)}?`)({ nodeRpcUrl: node.rpcUrl, keys }),
+  /** Which of these nodes hold which keys, in one activity. */
+  holdKeys: (checks: { node: PolkadotNodeRef; keys: string }[]) =>
+    summarized(
+      reads.nodesHoldKeys,
+      `which of ${checks.map((c) => `${nodeName(c.node)} holds ${shortKeys(c.keys)}`).join(', ')}?`,
+    )({ checks: checks.map(({ node, keys }) => ({ nodeRpcUrl: node.rpcUrl, keys })) }),
   rotateKeys: (node: PolkadotNodeRef, stash: string, upgradeId: string) =>
     summarized(
       changes.rotateKeys,
@@ -162,11 +168,16 @@ export interface WaitLimits {
   genesisHash?: string;
 }
 
+/** One Polkadot session: the longest a sync wait sleeps without looking. */
+const SYNC_MAX_SLEEP_MS = 4 * 3_600_000;
+/** Two Polkadot sessions and a few minutes: keys just set become active at the boundary after next. */
+const KEYS_MAX_SLEEP_MS = 2 * 4 * 3_600_000 + 5 * 60_000;
+
 /** Durable waits of the swap: look, sleep until the chain's own estimate (a session boundary), look again. */
 export const dotWaits = {
   /**
-   * Sync takes hours on a fresh node: look every few seconds at the soonest, every half hour at the latest; a
-   * crash is seen.
+   * Sync takes hours on a fresh node: look again when the look projects it done at the node's import rate, every
+   * few seconds at the soonest, once a Polkadot session (4 h) at the latest; a crash is seen then.
    */
   synced: (run: UpgradeRun, waitId: string, node: PolkadotNodeRef, relayRpcUrl: string, limits: WaitLimits) =>
     waitForChain(
@@ -182,10 +193,13 @@ export const dotWaits = {
           )({ nodeRpcUrl: node.rpcUrl, networkRpcUrl: relayRpcUrl, ...onChain(limits.genesisHash) }),
         () => host.isActive(node),
       ),
-      { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: 30 * 60_000 },
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 2_000, maxSleepMs: SYNC_MAX_SLEEP_MS },
     ),
 
-  /** Keys change stage only at session boundaries: sleep to the estimated boundary (at most 4 hours). */
+  /**
+   * Keys change stage only at session boundaries: sleep to the boundary at which the look projects them active
+   * (the one after next for keys just set), just past it so its blocks are final.
+   */
   keysActive: (
     run: UpgradeRun,
     waitId: string,
@@ -204,6 +218,6 @@ export const dotWaits = {
           dot.lookKeysActive,
           `are ${shortKeys(keys)} active on ${nodeName(node)}?`,
         )({ rpcUrl: relayRpcUrl, nodeRpcUrl: node.rpcUrl, stash, keys, ...onChain(limits.genesisHash) }),
-      { timeoutMs: limits.timeoutMs, minRecheckMs: 1_000, maxSleepMs: 4 * 3_600_000 },
+      { timeoutMs: limits.timeoutMs, minRecheckMs: 1_000, maxSleepMs: KEYS_MAX_SLEEP_MS },
     ),
 };

@@ -39,6 +39,7 @@ export const nearNodeRefSchema = z
 export type NearNodeRef = z.infer<typeof nearNodeRefSchema>;
 
 export const rpcInput = z.strictObject({ rpcUrl: httpRpcUrl });
+export const migrationStateInput = z.strictObject({ node: nearNodeRefSchema });
 /** The chain every RPC of a check must answer for: the inventory's network (neard's chain_id). */
 const expectedChain = nearNetwork.describe(
   "The inventory's network: the node (and the network RPC, when given) must answer with this chain_id.",
@@ -211,11 +212,19 @@ export interface HandOverValidatorKeyResult {
 /** A look at a node that may not be up yet: its status, or in words why it does not answer. */
 export type NodeProbe = { answering: true; status: NodeStatus } | { answering: false; reason: string };
 
+/** A migrating node as one look sees it: whether its service still runs, and whether its RPC opened. */
+export interface MigrationState {
+  serviceActive: boolean;
+  probe: NodeProbe;
+}
+
 export const nearContracts = {
   /** With `chainId`: refused (WrongChain) when the node, or the network RPC, answers for another chain. */
   nodeStatus: activity(nodeStatusInput).returns<NodeStatus>(),
   /** Like nodeStatus, but a node that does not answer is an answer, not a failure (a wait expects it). */
   probeNodeStatus: activity(rpcInput).returns<NodeProbe>(),
+  /** One look of a migration wait: is the service still active (on its host), does the RPC answer yet. */
+  migrationState: activity(migrationStateInput).returns<MigrationState>(),
   epochInfo: activity(rpcInput).returns<EpochInfo>(),
   keyStanding: activity(keyStandingInput).returns<KeyStanding>(),
 

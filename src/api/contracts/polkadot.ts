@@ -77,6 +77,7 @@ export const lookNodeSyncedInput = z.strictObject({
 });
 export const rotateKeysInput = z.strictObject({ node: polkadotNodeRefSchema, stash: ss58Address, upgradeId });
 export const nodeHasKeysInput = z.strictObject({ nodeRpcUrl: rpcUrl, keys: hexBytes });
+export const nodesHoldKeysInput = z.strictObject({ checks: z.array(nodeHasKeysInput).min(1).max(8) });
 export const observePolkadotSignerInput = z.strictObject({
   node: polkadotNodeRefSchema,
   keys: hexBytes.optional(),
@@ -186,6 +187,8 @@ export const polkadotContracts = {
   rotateKeys: activity(rotateKeysInput).returns<RotatedKeys>(),
   /** author_hasSessionKeys on the node. */
   nodeHasKeys: activity(nodeHasKeysInput).returns<boolean>(),
+  /** author_hasSessionKeys for each check, in order (a hand-over's signer checks in one activity). */
+  nodesHoldKeys: activity(nodesHoldKeysInput).returns<boolean[]>(),
   /**
    * What the node's RPC says about `keys` and what its host shows (processes with its base path, holders of its
    * database lock, other nodes whose keystore holds one of the keys, except `knownHolderHomes`), looked at

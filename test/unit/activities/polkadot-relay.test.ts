@@ -24,6 +24,7 @@ import { simNodeCommand } from '../../../devnet/polkadot/node-process.js';
 import { keyTypeHex, sessionKeyLayout, splitSessionKeys } from '../../../devnet/polkadot/session-keys.js';
 import { connect, waitFor } from '../../helpers/polkadot-devnet.js';
 import { startPolkadotTestbed, type PolkadotTestbed } from '../../../devnet/testbeds/polkadot.js';
+import { BOUNDARY_SETTLE_SLOTS } from '../../../src/polkadot/projections.js';
 import { startRotateKeysWithOwnerRefusingProxy, type RpcFilterProxy } from '../../helpers/rpc-filter-proxy.js';
 import { MockActivityEnvironment, failureOf } from '../../helpers/activity-environment.js';
 
@@ -115,6 +116,12 @@ describe('rotateKeys', () => {
     );
     expect(saved).toEqual({ stash, keys: first.keys, proof: first.proof, method: 'author_rotateKeysWithOwner' });
     expect(await env().execute(activities.nodeHasKeys, { nodeRpcUrl: nodeB.rpcUrl, keys: first.keys })).toBe(true);
+    // The hand-over's signer checks in one activity, answered in order.
+    const checks = [
+      { nodeRpcUrl: nodeB.rpcUrl, keys: first.keys },
+      { nodeRpcUrl: bed.nodes['val-a']!.ref.rpcUrl, keys: first.keys },
+    ];
+    expect(await env().execute(activities.nodesHoldKeys, { checks })).toEqual([true, false]);
   }, 60_000);
 
   it('a retry of the same upgrade returns the same keys and does not rotate again', async () => {
@@ -277,7 +284,9 @@ describe('setKeys', () => {
     if (notYet.value!.stage !== 'active') {
       expect(notYet.reached).toBe(false);
       expect(notYet.etaMs).toBeGreaterThan(0);
-      expect(notYet.etaMs).toBeLessThanOrEqual(10 * 200);
+      // Keys just set are active at the boundary after next; queued ones at the next; each a few slots past it.
+      const sessionsAhead = notYet.value!.stage === 'next' ? 2 : 1;
+      expect(notYet.etaMs).toBeLessThanOrEqual((sessionsAhead * 10 + BOUNDARY_SETTLE_SLOTS) * 200);
     }
     const active = await waitFor(
       'keys active',
