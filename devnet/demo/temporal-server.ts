@@ -3,6 +3,7 @@
  * else the SDK's download) with its web UI on a fixed port and the upgrades' search attributes registered,
  * and the production worker in this process, built by the same factory as worker/main.ts.
  */
+import { IllegalStateError } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE } from '../../src/api/identity.js';
@@ -24,8 +25,13 @@ export async function startDemoTemporal(
   ports: { server: number; ui: number },
   log: (line: string) => void,
 ): Promise<DemoTemporal> {
-  // Quiet the SDK's own logging before any connection: the demo prints its own story.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // Quiet the SDK's own logging before any connection: the demo prints its own story. A caller that installed
+  // the runtime already (npm run bench, measuring downtime after other parts) chose its own logger.
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch (err) {
+    if (!(err instanceof IllegalStateError)) throw err;
+  }
   const cli = await resolveTemporalCli({ log });
   log(`Temporal dev server: ${cli.type === 'existing-path' ? `${cli.path} (${cli.origin})` : cli.origin}`);
   const env = await TestWorkflowEnvironment.createLocal({
