@@ -14,7 +14,7 @@ import { createNotifyActivities } from '../../activities/notify/index.js';
 import type { FleetInput } from '../../src/api/fleet.js';
 import type { Inventory } from '../../src/config/inventory.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
-import { inventoryForTargets, joinInventories } from '../testbeds/targets-inventory.js';
+import { fleetInventory, inventoryForTargets } from '../testbeds/targets-inventory.js';
 import { nearTimedSim, releaseText, sha256, type SimRelease } from '../timed/near-timed-sim.js';
 import type { SharedChain } from './waiting-fleet.js';
 
@@ -55,7 +55,7 @@ function memberSim(i: number, chain: SharedChain) {
 }
 
 /** The inventory of every member (hosts listed once, however many validators share them). */
-function fleetInventory(n: number, chain: SharedChain): Inventory {
+function benchInventory(n: number, chain: SharedChain): Inventory {
   const parts = Array.from({ length: n }, (_, i) => {
     const sim = memberSim(i, chain);
     return inventoryForTargets(
@@ -69,10 +69,7 @@ function fleetInventory(n: number, chain: SharedChain): Inventory {
       { validatorId: `fleet-v${i}`, nodeIds: { node: `fleet-n${i}` } },
     ).inventory;
   });
-  const joined = joinInventories(parts);
-  const hosts = [...new Map(joined.hosts.map((h) => [h.id, h])).values()];
-  const validators = joined.validators.map((v) => ({ ...v, labels: ['bench'] }));
-  return { ...joined, hosts, validators };
+  return fleetInventory(parts, 'bench');
 }
 
 /** The fleet's input: every member, a canary, then waves of a fifth of the fleet. */
@@ -100,7 +97,7 @@ type ActivityFn = (...args: unknown[]) => Promise<unknown>;
  * to the sim of the member whose run made it (by workflow id); the fleet's own pace read goes to the first.
  */
 export function benchFleetActivities(n: number, chain: SharedChain) {
-  const inventory = staticInventory(fleetInventory(n, chain));
+  const inventory = staticInventory(benchInventory(n, chain));
   const sims = new Map<number, ReturnType<typeof memberSim>>();
   const simOf = (workflowId: string) => {
     const m = /^upgrade-near-mainnet-fleet-(\d+)\.poolv1\.near$/.exec(workflowId);

@@ -14,7 +14,7 @@
 import type { Inventory } from '../../src/config/inventory.js';
 import { NO_PERFORMANCE_KICKOUTS } from '../near/index.js';
 import { launchNearTestbed, startNearTestbed, startTestbedService, type NearTestbed } from '../testbeds/near.js';
-import { inventoryForTargets, joinInventories } from '../testbeds/targets-inventory.js';
+import { fleetInventory, inventoryForTargets } from '../testbeds/targets-inventory.js';
 import { NEAR_SCENARIO_OTHER_VALIDATORS, nodeInput } from './near.js';
 
 export const FLEET_LABEL = 'fleet';
@@ -72,13 +72,7 @@ export async function startNearFleetScenario(
           { validatorId: `fleet-${i + 1}`, nodeIds: { node: nodeId(i) } },
         ).inventory,
     );
-    const joined = joinInventories(parts);
-    const inventory: Inventory = {
-      ...joined,
-      hosts: [...new Map(joined.hosts.map((h) => [h.id, h])).values()],
-      validators: joined.validators.map((v) => ({ ...v, labels: [FLEET_LABEL] })),
-    };
-    return { bed, accounts, inventory, release };
+    return { bed, accounts, inventory: fleetInventory(parts, FLEET_LABEL), release };
   } catch (err) {
     await bed.stop();
     throw err;

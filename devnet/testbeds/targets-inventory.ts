@@ -127,6 +127,19 @@ export function joinInventories(inventories: Inventory[]): Inventory {
   };
 }
 
+/**
+ * One fleet's inventory from each validator's: machines several validators share are listed once, and every
+ * validator carries `label` (what a fleet selects by).
+ */
+export function fleetInventory(parts: Inventory[], label: string): Inventory {
+  const joined = joinInventories(parts);
+  return {
+    ...joined,
+    hosts: [...new Map(joined.hosts.map((h) => [h.id, h])).values()],
+    validators: joined.validators.map((v) => ({ ...v, labels: [label] })),
+  };
+}
+
 /** The inventory of a worker serving several testbeds at once: each adds its own and removes it when done. */
 export class InventoryBook implements InventorySource {
   private inventories: Inventory[] = [];
