@@ -108,17 +108,26 @@ describe('the relay chain halting inside a wait', () => {
       bed = await startPolkadotTestbed({ sessionLength: 12, blockTimeMs: 150 });
       const chain = bed.devnet.relay;
       const overrides = { handBack: false, timeouts: { sync: '2 minutes', keysActive: '6 minutes' } };
+      // Halted on the chain's own record, at once: in the tick that finalizes B's set-keys transaction (the step
+      // that sent it is done then), so no session boundary can pass before the wait for B's keys starts. A poll of
+      // the run's status could miss that wait: on this chain it lasts two sessions of 1.8 s.
+      let haltedAt: number | undefined;
+      chain.on('finalized', (block) => {
+        if (haltedAt !== undefined || setKeysTransactions(bed!).every((t) => t.block > block.number)) return;
+        haltedAt = block.number;
+        // After the tick that emitted this, which would otherwise arm the next block again.
+        setImmediate(() => chain.stop());
+      });
       const { seen, error, final } = await runSwap(bed, overrides, async (status, details) => {
         await eventually(
-          'the run to wait for B’s keys',
+          'the run to wait for B’s keys, the chain halted',
           async () =>
+            haltedAt !== undefined &&
             (await status()).steps.some((s) => s.id === 'wait-keys-b-active' && s.state === 'running')
               ? true
               : undefined,
           300_000,
         );
-        chain.stop();
-        const haltedAt = chain.finalized.number;
         const said = await eventually(
           'the status to say the chain halted',
           async () => /chain halted\? no new block since [^\n]*/.exec((await status()).waiting?.reason ?? '')?.[0],
@@ -127,7 +136,7 @@ describe('the relay chain halting inside a wait', () => {
         const during = await status();
         const shown = await details();
         chain.start();
-        return { said, haltedAt, during, details: shown };
+        return { said, haltedAt: haltedAt!, during, details: shown };
       });
       console.log(`relay halted at finalized #${seen.haltedAt}; the status said: ${seen.said}`);
       expect(seen.said).toMatch(new RegExp(`^chain halted\\? no new block since \\S+Z \\(#${seen.haltedAt}\\)`));
