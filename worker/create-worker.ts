@@ -6,6 +6,7 @@
  * too, so they run what production runs.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
   Worker,
@@ -86,6 +87,23 @@ export function workflowWorkerSettings(env: NodeJS.ProcessEnv = process.env): {
   if (!Number.isInteger(maxCachedWorkflows) || maxCachedWorkflows < 0)
     throw new Error(`VUP_MAX_CACHED_RUNS=${raw}: want a whole number of runs (0 or more)`);
   return { maxCachedWorkflows, reuseV8Context: true };
+}
+
+/**
+ * dist/workflow-bundle.js: the workflows bundled by `npm run build` (worker/write-workflow-bundle.ts) from the
+ * dist/ they sit in. Only a worker run from dist/ finds it; one run from source bundles its source.
+ */
+export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+
+/**
+ * The workflows a worker process runs: the bundle `npm run build` wrote, when there is one, else bundled now.
+ * Bundling in the worker costs it webpack's memory for its whole life (about 120 MiB more RSS, measured in
+ * devnet/bench), and seconds at each start.
+ */
+export async function upgradeWorkflowBundle(logger?: Logger): Promise<{ bundle: WorkflowBundle; from: string }> {
+  if (existsSync(PREBUILT_WORKFLOW_BUNDLE))
+    return { bundle: { code: await readFile(PREBUILT_WORKFLOW_BUNDLE, 'utf8') }, from: PREBUILT_WORKFLOW_BUNDLE };
+  return { bundle: await bundleUpgradeWorkflows(logger), from: 'bundled at start from the source' };
 }
 
 /** Bundles workflows/index.ts (from source under tsx and jest) or workflows/index.js (from dist/), the same for shared-modules. */

@@ -19,7 +19,7 @@ import { codecDataConverter, payloadCodecFromEnv } from '../src/codec/index.js';
 import { closeSharedConnections } from '../src/polkadot/connection.js';
 import { SshConnectionPool } from '../src/ssh/connection.js';
 import { checkCluster } from './cluster-check.js';
-import { bundleUpgradeWorkflows, createUpgradeWorker } from './create-worker.js';
+import { createUpgradeWorker, upgradeWorkflowBundle } from './create-worker.js';
 import { InventoryFile, describe } from './inventory-file.js';
 import { installRuntime, metricsAddressFromEnv, startVisibilityGauges } from './metrics.js';
 import { becomeCurrentInBackground, routingNote } from './versioning.js';
@@ -47,12 +47,13 @@ async function main(): Promise<void> {
   const ssh = new SshConnectionPool();
   try {
     for (const note of (await checkCluster(connection, namespace)).notes) console.warn(`worker: ${note}`);
+    const workflows = await upgradeWorkflowBundle(Runtime.instance().logger);
     const { worker, deployment } = await createUpgradeWorker({
       connection,
       namespace,
       taskQueue: args['task-queue'],
       activities: { connections: ssh, inventory },
-      workflowBundle: await bundleUpgradeWorkflows(Runtime.instance().logger),
+      workflowBundle: workflows.bundle,
       versioning: { deploymentName: args['deployment-name'], buildId: args['build-id'] },
       shutdownGraceTime: args['shutdown-grace'],
       dataConverter: codecDataConverter(codec),
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     const version = deployment ? ` as ${deployment.version.deploymentName}.${deployment.version.buildId}` : '';
     const metrics = metricsAddress ? `; metrics on http://${metricsAddress}/metrics` : '';
     console.log(`worker polling task queue "${args['task-queue']}" in namespace "${namespace}"${version}${metrics}`);
+    console.log(`worker: workflows ${workflows.from}`);
     console.log(`worker: inventory ${inventory.path}: ${describe(inventory.current())} (SIGHUP reloads it)`);
     if (codec) console.log(`worker: payloads encrypted (keys from ${process.env.VUP_CODEC_KEYS})`);
     const running = worker.run();

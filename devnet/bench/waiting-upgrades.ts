@@ -6,15 +6,20 @@
  * the same boundary, looks, and sleeps again).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import type { WorkflowClient } from '@temporalio/client';
 import { upgradeIdPolicy } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
+import { bundleUpgradeWorkflows } from '../../worker/create-worker.js';
 import { resolveTemporalCli, toSdkExecutable } from '../servers/temporal-servers.js';
 import { benchInput, benchWorkflowId, type SharedChain } from './waiting-fleet.js';
 import type { WorkerFigures, WorkerRequest } from './waiting-worker.js';
@@ -157,7 +162,26 @@ export interface BenchWorker {
   stop: () => Promise<void>;
 }
 
-/** The bench's worker in its own process (waiting-worker.ts); `env` adds to its environment. */
+/**
+ * The workflow bundle the bench's workers load, bundled once per bench from the source: like a worker from
+ * dist/, which loads what `npm run build` bundled (worker/create-worker.ts, upgradeWorkflowBundle), none runs
+ * webpack itself.
+ */
+let benchBundle: Promise<string> | undefined;
+function workflowBundleFile(): Promise<string> {
+  benchBundle ??= (async () => {
+    const file = path.join(os.tmpdir(), `vup-bench-workflows-${process.pid}.js`);
+    await writeFile(file, (await bundleUpgradeWorkflows(new DefaultLogger('WARN'))).code);
+    process.once('exit', () => rmSync(file, { force: true }));
+    return file;
+  })();
+  return benchBundle;
+}
+
+/**
+ * The bench's worker in its own process (waiting-worker.ts); `env` adds to its environment. BENCH_WORKER_NODE_ARGS
+ * adds node options to it (e.g. `--trace-gc`, to see where its memory goes).
+ */
 export async function startWorker(
   address: string,
   taskQueue: string,
@@ -167,9 +191,15 @@ export async function startWorker(
 ): Promise<BenchWorker> {
   const tsx = createRequire(import.meta.url).resolve('tsx');
   const child: ChildProcess = fork(path.join(here, 'waiting-worker.ts'), [], {
-    execArgv: ['--import', tsx, '--expose-gc'],
+    execArgv: [
+      '--import',
+      tsx,
+      '--expose-gc',
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     env: {
       ...process.env,
+      BENCH_WORKFLOW_BUNDLE: await workflowBundleFile(),
       TEMPORAL_ADDRESS: address,
       BENCH_TASK_QUEUE: taskQueue,
       BENCH_CHAIN: JSON.stringify(chain),

@@ -3,14 +3,14 @@
  * (worker/create-worker.ts), with the activities of the waiting fleet (waiting-fleet.ts) instead of SSH and
  * RPC. Its own process, so its RSS and CPU are the worker's alone. The bench asks over IPC for its figures.
  *
- * Env: TEMPORAL_ADDRESS, BENCH_TASK_QUEUE, BENCH_CHAIN (JSON SharedChain), BENCH_WORKER_OPTIONS (JSON, optional
+ * Env: TEMPORAL_ADDRESS, BENCH_TASK_QUEUE, BENCH_WORKFLOW_BUNDLE (the bundled workflows' file), BENCH_CHAIN (JSON SharedChain), BENCH_WORKER_OPTIONS (JSON, optional
  * overrides of the factory's workflow settings, to compare them), BENCH_FLEET_N (the machines of a fleet of that
  * many members, fleet-members.ts, instead of the waiting upgrades').
  */
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import { bundleUpgradeWorkflows, workflowWorkerSettings } from '../../worker/create-worker.js';
+import { workflowWorkerSettings } from '../../worker/create-worker.js';
 import { benchFleetActivities } from './fleet-members.js';
 import { waitingFleetActivities, type SharedChain } from './waiting-fleet.js';
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     taskQueue: process.env.BENCH_TASK_QUEUE!,
-    workflowBundle: await bundleUpgradeWorkflows(new DefaultLogger('WARN')),
+    workflowBundle: { code: readFileSync(process.env.BENCH_WORKFLOW_BUNDLE!, 'utf8') },
     activities: members?.activities ?? fleet.activities,
     ...workflowWorkerSettings(),
     ...overrides,
