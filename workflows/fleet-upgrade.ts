@@ -35,12 +35,8 @@ import type { inventoryContracts, ResolvedFleet } from '../src/api/contracts/inv
 import type { ActivityFunctions } from '../src/api/contracts/activity.js';
 import {
   FLEET_WORKFLOW_TYPE,
-  fleetApproveUpdate,
   fleetInputSchema,
-  fleetSkipUpdate,
-  fleetStatusQuery,
   fleetWorkflowId,
-  memberDoneSignal,
   projectedLengthMs,
   upgradeLengthMs,
   waveSizes,
@@ -59,7 +55,17 @@ import {
   type ParsedFleetInput,
   type SkipRequest,
 } from '../src/api/fleet.js';
-import { abortSignal, pauseSignal, resumeSignal, type AbortRequest, type PauseRequest } from '../src/api/messages.js';
+import {
+  abortSignal,
+  pauseSignal,
+  resumeSignal,
+  type AbortRequest,
+  type PauseRequest,
+  fleetApproveUpdate,
+  fleetSkipUpdate,
+  fleetStatusQuery,
+  memberDoneSignal,
+} from '../src/api/messages.js';
 import {
   DEADLINE_BEHIND,
   DEADLINE_ON_TIME,

@@ -11,8 +11,8 @@
  * a `.regex()` check resetting its RegExp's lastIndex, which a frozen RegExp refuses). So the export objects
  * of our schema modules are frozen here, one level deep: the SDK's freeze stops at an object already frozen,
  * and the schemas under them stay writable. What parsing writes there is the same for every run (caches of
- * the schema itself), never a run's input or state. src/api/messages.ts and fleet.ts are not here: they
- * import @temporalio/workflow, whose module must stay per run.
+ * the schema itself), never a run's input or state. src/api/messages.ts is not here: it imports
+ * @temporalio/workflow, whose module must stay per run (so it holds the message definitions, and no schema).
  */
 import { blake2b } from '@noble/hashes/blake2b';
 import { base58, base64 } from '@scure/base';
@@ -22,6 +22,7 @@ import * as activityContracts from '../src/api/contracts/activity.js';
 import * as nearContracts from '../src/api/contracts/near.js';
 import * as polkadotContracts from '../src/api/contracts/polkadot.js';
 import * as deadline from '../src/api/deadline.js';
+import * as fleet from '../src/api/fleet.js';
 import * as errorText from '../src/api/error-text.js';
 import * as identity from '../src/api/identity.js';
 import * as nearInputs from '../src/api/near-inputs.js';
@@ -48,6 +49,7 @@ const ourModules = [
   nearContracts,
   polkadotContracts,
   deadline,
+  fleet,
   errorText,
   identity,
   nearInputs,

@@ -7,7 +7,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { fleetStatusQuery, fleetWorkflowId, type FleetStatus } from '../../src/api/fleet.js';
+import { fleetStatusQuery } from '../../src/api/messages.js';
+import { fleetWorkflowId, type FleetStatus } from '../../src/api/fleet.js';
 import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
 import type { fleetUpgrade } from '../../workflows/fleet-upgrade.js';
 import { resolveTemporalCli, toSdkExecutable } from '../servers/temporal-servers.js';

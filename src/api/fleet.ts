@@ -9,7 +9,6 @@
  * come from it), its status, its messages, and the pure arithmetic of waves and projected finish times that
  * the workflow, `vup fleet plan` and the SDK share.
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { duration, identifier, sha256Hex } from '../config/primitives.js';
 import type { Chain } from './identity.js';
@@ -300,9 +299,3 @@ export interface SkipRequest {
   by?: string;
   reason?: string;
 }
-
-export const fleetStatusQuery = defineQuery<FleetStatus>('status');
-export const fleetApproveUpdate = defineUpdate<FleetApproveResult, [FleetApproveRequest]>('approve');
-export const fleetSkipUpdate = defineUpdate<{ skipped: string }, [SkipRequest]>('skip');
-export const memberDoneSignal = defineSignal<[MemberReport]>('fleetMemberDone');
-// pause, resume and abort are the single upgrade's signals (src/api/messages.ts): the same words, the same fields.

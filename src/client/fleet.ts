@@ -12,18 +12,15 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { z } from 'zod';
 import {
   FLEET_WORKFLOW_TYPE,
-  fleetApproveUpdate,
   fleetInputFields,
   fleetInputSchema,
-  fleetSkipUpdate,
-  fleetStatusQuery,
   fleetWorkflowId,
   type FleetApproveResult,
   type FleetInput,
   type FleetStatus,
 } from '../api/fleet.js';
 import { DEFAULT_TASK_QUEUE } from '../api/identity.js';
-import { statusQuery } from '../api/messages.js';
+import { statusQuery, fleetApproveUpdate, fleetSkipUpdate, fleetStatusQuery } from '../api/messages.js';
 import { InvalidUpgradeInput, UpgradeAlreadyRunning } from './upgrades.js';
 
 /** What fleetUpgrade returns (workflows/fleet-upgrade.ts FleetResult), as clients see it. */

@@ -5,7 +5,8 @@
  * one member at a time, a soak between waves. Judged from the network's counters (each pool's missed blocks
  * and double signs) and each node's own RPC (the release it runs), not from the fleet's word.
  */
-import { fleetStatusQuery, fleetWorkflowId, type FleetInput } from '../../src/api/fleet.js';
+import { fleetStatusQuery } from '../../src/api/messages.js';
+import { fleetWorkflowId, type FleetInput } from '../../src/api/fleet.js';
 import { nearBaseline, settledNearCounters } from '../../devnet/scenarios/near.js';
 import { FLEET_LABEL, startNearFleetScenario } from '../../devnet/scenarios/near-fleet.js';
 import type { ValidatorCounters } from '../../devnet/near/index.js';

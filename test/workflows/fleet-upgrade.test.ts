@@ -18,15 +18,15 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createNotifyActivities } from '../../activities/notify/index.js';
 import { createInventoryActivities } from '../../activities/inventory/index.js';
+import { fleetWorkflowId, type FleetInput, type FleetStatus } from '../../src/api/fleet.js';
 import {
+  abortSignal,
+  resumeSignal,
+  statusQuery,
   fleetApproveUpdate,
   fleetSkipUpdate,
   fleetStatusQuery,
-  fleetWorkflowId,
-  type FleetInput,
-  type FleetStatus,
-} from '../../src/api/fleet.js';
-import { abortSignal, resumeSignal, statusQuery } from '../../src/api/messages.js';
+} from '../../src/api/messages.js';
 import type { Inventory } from '../../src/config/inventory.js';
 import { staticInventory } from '../../src/config/inventory-source.js';
 import type { fleetUpgrade } from '../../workflows/fleet-upgrade.js';

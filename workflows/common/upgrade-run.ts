@@ -36,8 +36,8 @@ import {
 } from '../../src/api/identity.js';
 import { errorText } from '../../src/api/error-text.js';
 import { INVALID_INPUT_ERROR_TYPE } from '../../src/api/near-inputs.js';
-import { statusQuery } from '../../src/api/messages.js';
-import { memberDoneSignal, type MemberReport } from '../../src/api/fleet.js';
+import { statusQuery, memberDoneSignal } from '../../src/api/messages.js';
+import { type MemberReport } from '../../src/api/fleet.js';
 import {
   planPatches,
   plannedSteps,
