@@ -18,6 +18,7 @@ import { DEFAULT_TASK_QUEUE } from '../src/api/identity.js';
 import { codecDataConverter, payloadCodecFromEnv } from '../src/codec/index.js';
 import { closeSharedConnections } from '../src/polkadot/connection.js';
 import { SshConnectionPool } from '../src/ssh/connection.js';
+import { allocatorNote } from './allocator.js';
 import { checkCluster } from './cluster-check.js';
 import { createUpgradeWorker, upgradeWorkflowBundle } from './create-worker.js';
 import { InventoryFile, describe } from './inventory-file.js';
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     const version = deployment ? ` as ${deployment.version.deploymentName}.${deployment.version.buildId}` : '';
     const metrics = metricsAddress ? `; metrics on http://${metricsAddress}/metrics` : '';
     console.log(`worker polling task queue "${args['task-queue']}" in namespace "${namespace}"${version}${metrics}`);
-    console.log(`worker: workflows ${workflows.from}`);
+    console.log(`worker: workflows ${workflows.from}; ${allocatorNote()}`);
     console.log(`worker: inventory ${inventory.path}: ${describe(inventory.current())} (SIGHUP reloads it)`);
     if (codec) console.log(`worker: payloads encrypted (keys from ${process.env.VUP_CODEC_KEYS})`);
     const running = worker.run();

@@ -15,6 +15,7 @@
  *   BENCH_PARTS=rpc,histories BENCH_OUT=/tmp/b.md npm run bench
  *   BENCH_PARTS=fleet BENCH_FLEET_N=100 BENCH_OUT=/tmp/f.md npm run bench
  *   BENCH_N=1000 BENCH_PARTS=cache BENCH_CACHE_ROWS=1000:300 npm run bench   # 1000 runs, 300 of them cached
+ *   BENCH_N=1000 BENCH_PARTS=waiting,glibc npm run bench   # 1000 runs on jemalloc (as the image), then on glibc
  *
  * BENCH_EPOCH_S sets the shared chain's epoch (default: long enough for N runs to start and be measured
  * before the boundary wakes them all). Ratios and targets are read from one run; a figure that misses its
@@ -39,7 +40,9 @@ const cacheRows = (process.env.BENCH_CACHE_ROWS ?? '1000:300')
   .split(',')
   .filter(Boolean)
   .map((row) => row.split(':').map(Number) as [number, number]);
-const parts = new Set((process.env.BENCH_PARTS ?? 'waiting,cache,rpc,fleet,downtime,histories').split(','));
+const parts = new Set((process.env.BENCH_PARTS ?? 'waiting,cache,glibc,rpc,fleet,downtime,histories').split(','));
+/** Waiting rows measured again on glibc malloc (the `glibc` part), beside the same N on jemalloc. */
+const glibcRows = (process.env.BENCH_GLIBC_N ?? '1000').split(',').filter(Boolean).map(Number);
 const downtimeRuns = Number(process.env.BENCH_DOWNTIME_RUNS ?? 3);
 const fleetN = Number(process.env.BENCH_FLEET_N ?? 500);
 /** Low enough that a fleet of 500 continues as new a few times, to show its history stays bounded. */
@@ -76,12 +79,20 @@ function waitingSection(rows: WaitingFigures[]): string[] {
     .filter((r) => r.n === 1000)
     .map(
       (r) =>
-        `1,000 waiting upgrades, ${r.maxCached ?? DEFAULT_MAX_CACHED_RUNS} cached: ${f0(r.rssMiB)} MiB RSS; ` +
+        `1,000 waiting upgrades, ${r.maxCached ?? DEFAULT_MAX_CACHED_RUNS} cached, on ${r.allocator}: ${f0(r.rssMiB)} MiB RSS; ` +
         `target under 1,024 MiB: ${r.rssMiB < 1024 ? 'met' : 'missed'}.`,
     );
-  const missed = rows.some((r) => r.n === 1000 && r.rssMiB >= 1024);
+  const missedOnGlibc = rows.some((r) => r.n === 1000 && r.rssMiB >= 1024 && r.allocator !== 'jemalloc');
+  const missed = rows.some((r) => r.n === 1000 && r.rssMiB >= 1024 && r.allocator === 'jemalloc');
   const verdict = [
-    verdicts.length ? verdicts.join(' ') : 'N = 1,000 not run this time (BENCH_N).',
+    verdicts.length ? verdicts.join('\n') : 'N = 1,000 not run this time (BENCH_N).',
+    ...(missedOnGlibc
+      ? [
+          'On glibc malloc the same runs cost more: glibc keeps what the burst of starts freed (the SDK core’s buffers',
+          'in its per-thread arenas; a malloc_trim(0) gave back about 390 MiB of 1,094 when measured). So the worker',
+          'image and the systemd unit preload jemalloc, and the worker says at start which allocator it runs on.',
+        ]
+      : []),
     ...(missed
       ? [
           'Why: the libraries and our own schemas are shared by every run (workflows/shared-modules.ts); what a',
@@ -96,16 +107,18 @@ function waitingSection(rows: WaitingFigures[]): string[] {
     'nearZeroDowntimeUpgrade runs with the real workflow bundle and the worker factory’s settings, their machines',
     'and chain in memory at the activity boundary (devnet/bench/waiting-fleet.ts), each waiting for its key to',
     `become active two epochs after its stake; the worker in its own process, cache size ${DEFAULT_MAX_CACHED_RUNS}`,
-    '(VUP_MAX_CACHED_RUNS) or the one in brackets after N (a row of more runs caches them all). RSS after a',
+    '(VUP_MAX_CACHED_RUNS) or the one in brackets after N (a row of more runs caches them all), on jemalloc as the',
+    'worker image runs it, and a row on glibc malloc beside it; the workflow bundle built beforehand, as',
+    '`npm run build` makes it for the image (none runs webpack in the worker). RSS after a',
     'forced GC; CPU over 10 s while every run waits; schedule-to-start from the histories of up to 200 runs; the',
     'status round queries every run (20 at a time); the epoch round is the time from the boundary until every',
     'run has looked again, all at once.',
     '',
-    '| N (cache) | RSS MiB (idle) | per run KiB | runs cached | CPU waiting | start s (all waiting) | WFT sched→start p50/p99 ms | activity p50/p99 ms | status round s | epoch round s (CPU s) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| N (cache) | allocator | RSS MiB (idle) | per run KiB | runs cached | CPU waiting | start s (all waiting) | WFT sched→start p50/p99 ms | activity p50/p99 ms | status round s | epoch round s (CPU s) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.n}${r.maxCached === undefined ? '' : ` (${r.maxCached})`} | ${f0(r.rssMiB)} (${f0(r.idleRssMiB)}) | ${f0(r.perRunKiB)} | ${r.cachedWorkflows} | ${f1(r.cpuWhileWaitingPercent)} % | ` +
+        `| ${r.n}${r.maxCached === undefined ? '' : ` (${r.maxCached})`} | ${r.allocator} | ${f0(r.rssMiB)} (${f0(r.idleRssMiB)}) | ${f0(r.perRunKiB)} | ${r.cachedWorkflows} | ${f1(r.cpuWhileWaitingPercent)} % | ` +
         `${f1(r.startSeconds)} (${f1(r.allWaitingSeconds)}) | ${f0(r.workflowTaskScheduleToStartMs.p50)} / ${f0(r.workflowTaskScheduleToStartMs.p99)} | ` +
         `${f0(r.activityScheduleToStartMs.p50)} / ${f0(r.activityScheduleToStartMs.p99)} | ${f1(r.statusRoundSeconds)} | ` +
         `${f1(r.epochRoundSeconds)} (${f1(r.epochRoundCpuSeconds)}) |`,
@@ -277,7 +290,7 @@ function writeSections(measured: string[][]): void {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   log(`load average at start: ${load()}`);
-  if (parts.has('waiting') || parts.has('cache')) {
+  if (parts.has('waiting') || parts.has('cache') || parts.has('glibc')) {
     const rows: WaitingFigures[] = [];
     const notes: string[] = [];
     for (const n of parts.has('waiting') ? ns : []) {
@@ -310,6 +323,17 @@ async function main(): Promise<void> {
       );
       if (row) rows.push(row);
       else notes.push(`N = ${n} with ${cache} cached did not finish: see the bench's output.`);
+    }
+    for (const n of parts.has('glibc') ? glibcRows.filter((n) => ns.includes(n)) : []) {
+      log(`waiting upgrades: N = ${n} on glibc malloc (epoch ${epochSecondsFor(n)} s)`);
+      const row = await measureWaitingUpgrades(n, { epochSeconds: epochSecondsFor(n), allocator: 'glibc', log }).catch(
+        (err: unknown) => {
+          log(`  failed: ${String(err)}`);
+          return undefined;
+        },
+      );
+      if (row) rows.push(row);
+      else notes.push(`N = ${n} on glibc malloc did not finish: see the bench's output.`);
     }
     writeSections([[...waitingSection(rows), ...notes]]);
   }

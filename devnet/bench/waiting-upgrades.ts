@@ -19,6 +19,7 @@ import type { WorkflowClient } from '@temporalio/client';
 import { upgradeIdPolicy } from '../../src/api/identity.js';
 import { statusQuery } from '../../src/api/messages.js';
 import { upgradeSearchAttributes } from '../../src/api/search-attributes.js';
+import { findJemalloc } from '../../worker/allocator.js';
 import { bundleUpgradeWorkflows } from '../../worker/create-worker.js';
 import { resolveTemporalCli, toSdkExecutable } from '../servers/temporal-servers.js';
 import { benchInput, benchWorkflowId, type SharedChain } from './waiting-fleet.js';
@@ -26,6 +27,8 @@ import type { WorkerFigures, WorkerRequest } from './waiting-worker.js';
 
 export interface WaitingFigures {
   n: number;
+  /** The worker's memory allocator, as it reported it (worker/allocator.ts). */
+  allocator: string;
   /** The worker's maxCachedWorkflows when the bench set one other than the factory's. */
   maxCached?: number;
   epochSeconds: number;
@@ -53,7 +56,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export async function measureWaitingUpgrades(
   n: number,
-  opts: { epochSeconds: number; workerOptions?: Record<string, unknown>; log: (line: string) => void },
+  opts: {
+    epochSeconds: number;
+    workerOptions?: Record<string, unknown>;
+    /** glibc: the worker on the system's malloc, not the jemalloc the image preloads. */
+    allocator?: 'jemalloc' | 'glibc';
+    log: (line: string) => void;
+  },
 ): Promise<WaitingFigures> {
   const cli = await resolveTemporalCli();
   const env = await TestWorkflowEnvironment.createLocal({
@@ -61,7 +70,7 @@ export async function measureWaitingUpgrades(
   });
   const taskQueue = `bench-${n}`;
   const chain: SharedChain = { genesisMs: Date.now(), epochLength: opts.epochSeconds, blockTimeMs: 1000 };
-  const worker = await startWorker(env.address, taskQueue, chain, opts.workerOptions ?? {});
+  const worker = await startWorker(env.address, taskQueue, chain, opts.workerOptions ?? {}, {}, opts.allocator);
   try {
     await worker.ask({ type: 'gc' });
     const idle = await worker.figures();
@@ -130,6 +139,7 @@ export async function measureWaitingUpgrades(
     const maxCached = opts.workerOptions?.maxCachedWorkflows;
     return {
       n,
+      allocator: waiting.allocator,
       ...(typeof maxCached === 'number' ? { maxCached } : {}),
       epochSeconds: opts.epochSeconds,
       idleRssMiB: idle.rssBytes / MiB,
@@ -179,8 +189,9 @@ function workflowBundleFile(): Promise<string> {
 }
 
 /**
- * The bench's worker in its own process (waiting-worker.ts); `env` adds to its environment. BENCH_WORKER_NODE_ARGS
- * adds node options to it (e.g. `--trace-gc`, to see where its memory goes).
+ * The bench's worker in its own process (waiting-worker.ts); `env` adds to its environment. On jemalloc, as the
+ * worker image runs (deploy/Dockerfile), where this machine has it, unless `allocator` says glibc.
+ * BENCH_WORKER_NODE_ARGS adds node options to it (e.g. `--trace-gc`, to see where its memory goes).
  */
 export async function startWorker(
   address: string,
@@ -188,7 +199,10 @@ export async function startWorker(
   chain: SharedChain,
   workerOptions: Record<string, unknown>,
   env: Record<string, string> = {},
+  allocator: 'jemalloc' | 'glibc' = 'jemalloc',
 ): Promise<BenchWorker> {
+  const jemalloc = allocator === 'jemalloc' ? findJemalloc() : undefined;
+  const { LD_PRELOAD: _, ...inherited } = process.env;
   const tsx = createRequire(import.meta.url).resolve('tsx');
   const child: ChildProcess = fork(path.join(here, 'waiting-worker.ts'), [], {
     execArgv: [
@@ -198,7 +212,8 @@ export async function startWorker(
       ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ],
     env: {
-      ...process.env,
+      ...inherited,
+      ...(jemalloc ? { LD_PRELOAD: jemalloc } : {}),
       BENCH_WORKFLOW_BUNDLE: await workflowBundleFile(),
       TEMPORAL_ADDRESS: address,
       BENCH_TASK_QUEUE: taskQueue,

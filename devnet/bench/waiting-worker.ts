@@ -10,11 +10,14 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { memoryAllocator } from '../../worker/allocator.js';
 import { workflowWorkerSettings } from '../../worker/create-worker.js';
 import { benchFleetActivities } from './fleet-members.js';
 import { waitingFleetActivities, type SharedChain } from './waiting-fleet.js';
 
 export interface WorkerFigures {
+  /** worker/allocator.ts: jemalloc or glibc malloc. */
+  allocator: string;
   rssBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
       const m = process.memoryUsage();
       const cpu = process.cpuUsage();
       const figures: WorkerFigures = {
+        allocator: memoryAllocator(),
         rssBytes: m.rss,
         heapUsedBytes: m.heapUsed,
         heapTotalBytes: m.heapTotal,

@@ -40,6 +40,7 @@ import { repoRoot } from '../../src/repo-root.js';
 import { freePort, portIsFree } from '../ports.js';
 import { teardownStack } from '../teardown.js';
 import { resolveTemporalCli, resolveTemporalServer } from '../servers/temporal-servers.js';
+import { findJemalloc } from '../../worker/allocator.js';
 import { startProcess, type ManagedProcess } from './processes.js';
 
 const run = promisify(execFile);
@@ -57,7 +58,7 @@ export interface ProductionTwinOptions {
   /** Worker processes to start (default 2). */
   workers?: number;
   taskQueue?: string;
-  /** Run `npm run build` first (default: only when dist/worker/main.js is missing). */
+  /** Run `npm run build` first (default: only when dist/worker/main.js or dist/workflow-bundle.js is missing). */
   build?: boolean;
   /** The inventory the workers start on (default EMPTY_INVENTORY). */
   inventory?: Inventory | InventoryInput;
@@ -187,7 +188,8 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
     if (!binaries) throw new Error('no Temporal server: `npm run servers` builds it (needs Go)');
     const cli = await resolveTemporalCli({ log });
     if (cli.type !== 'existing-path') throw new Error('no temporal CLI: `npm run servers` builds it (needs Go)');
-    if (options.build ?? !existsSync(path.join(root, 'dist', 'worker', 'main.js'))) {
+    const built = ['worker/main.js', 'workflow-bundle.js'].every((f) => existsSync(path.join(root, 'dist', f)));
+    if (options.build ?? !built) {
       log('building dist/ (npm run build)');
       await run('npm', ['run', '--silent', 'build'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
     }
@@ -345,6 +347,7 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
 
     // --- the workers: the built worker, connected through the profile ---
     let workerCount = 0;
+    const jemalloc = findJemalloc();
     const startWorker = async (opts: TwinWorkerOptions = {}): Promise<TwinWorker> => {
       workerCount++;
       const metricsAddress = `127.0.0.1:${await freePort()}`;
@@ -366,6 +369,8 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
             VUP_METRICS_ADDRESS: metricsAddress,
             VUP_INVENTORY: inventoryFile,
             VUP_LOG_LEVEL: 'WARN',
+            // As the image runs it (deploy/Dockerfile), where this machine has jemalloc.
+            ...(jemalloc ? { LD_PRELOAD: jemalloc } : {}),
           },
         },
       );
@@ -389,7 +394,7 @@ export async function startProductionTwin(options: ProductionTwinOptions = {}): 
     cleanups.push(async () => {
       for (const w of workers) await w.stop(10_000);
     });
-    // Started one after the other: bundling the workflows takes both cores for a while.
+    // Started one after the other: starting a worker takes both cores for a while.
     for (let i = 0; i < (options.workers ?? 2); i++) {
       const w = await startWorker();
       log(`${w.name} (pid ${w.pid}) polling "${taskQueue}", metrics on ${w.metricsAddress}`);

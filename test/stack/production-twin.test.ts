@@ -22,6 +22,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   WorkflowFailedError,
@@ -34,6 +35,7 @@ import { temporal } from '@temporalio/proto';
 import { upgradeIdPolicy, upgradeWorkflowId } from '../../src/api/identity.js';
 import { approveUpdate, statusQuery } from '../../src/api/messages.js';
 import { nearIdentity } from '../../src/api/near-inputs.js';
+import { repoRoot } from '../../src/repo-root.js';
 import type { UpgradeStatus } from '../../src/api/status.js';
 import {
   NEAR_SCENARIO_POOL as POOL,
@@ -49,6 +51,7 @@ import {
   type TwinWorker,
 } from '../../devnet/stack/production-twin.js';
 import type { NearTestbed } from '../../devnet/testbeds/near.js';
+import { findJemalloc } from '../../worker/allocator.js';
 import { eventually } from '../helpers/eventually.js';
 import { inChainWait, serviceStartRecord, signerNonce, stepStates } from '../helpers/near-e2e.js';
 
@@ -453,6 +456,13 @@ describe('upgrades on the production twin', () => {
     expect(byJob('validator-upgrades-worker').length).toBe(twin!.workers.length);
     const serverMetric = await twin!.queryPrometheus('count({job="temporal", __name__=~"persistence_requests.*"})');
     expect(Number(serverMetric[0]?.value[1] ?? 0)).toBeGreaterThan(0);
+
+    // Each worker ran what the image runs: the bundle `npm run build` wrote, on jemalloc where this machine has it
+    // (.ci/run installs it), and said so at start.
+    const allocator = findJemalloc() ? 'jemalloc' : 'glibc malloc';
+    const bundle = path.join(repoRoot(), 'dist', 'workflow-bundle.js');
+    for (const w of twin!.workers)
+      expect(w.output()).toContain(`worker: workflows ${bundle}; memory allocator: ${allocator}`);
 
     const processes = twin!.processes();
     expect(processes.map((p) => p.name)).toEqual(

@@ -165,6 +165,11 @@ describe('deploy/', () => {
     expect(last).toContain('ENTRYPOINT ["node", "dist/worker/main.js"]');
     expect(last).not.toMatch(/npm (install|ci)(?!.*--omit=dev)/);
     expect(dockerfile).toMatch(/npm install --omit=dev/);
+    // The worker runs on jemalloc (worker/allocator.ts): installed in the stage it runs in, preloaded from where it links it.
+    const preload = /^ENV LD_PRELOAD=(\S+)$/m.exec(last)?.[1];
+    expect(preload).toMatch(/libjemalloc\.so\.2$/);
+    expect(last).toMatch(/apt-get install[^\n]* libjemalloc2/);
+    expect(last).toContain(`ln -s "$(dpkg -L libjemalloc2 | grep '/libjemalloc.so.2$')" ${preload}`);
     const build = JSON.parse(await readFile(path.join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
     expect(build.include).toContain('worker');
   });
