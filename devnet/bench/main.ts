@@ -49,8 +49,11 @@ const fleetN = Number(process.env.BENCH_FLEET_N ?? 500);
 const FLEET_HISTORY_LIMIT = 2000;
 const out = process.env.BENCH_OUT ?? path.join(root, 'BENCHMARKS.md');
 const log = (line: string) => console.log(line);
-/** Runs reached their wait about 0.57 s apart on 2 cores at load 11; the epoch leaves room for that and the measurements. */
-const epochSecondsFor = (n: number) => Number(process.env.BENCH_EPOCH_S ?? Math.ceil(120 + n * 0.6));
+/**
+ * Runs reached their wait 0.08 to 0.16 s apart on a quiet 2-core machine (0.57 s at load 11): the epoch leaves
+ * room for about twice the quiet pace and the measurements. On a busy machine raise BENCH_EPOCH_S.
+ */
+const epochSecondsFor = (n: number) => Number(process.env.BENCH_EPOCH_S ?? Math.ceil(120 + n * 0.3));
 
 const f0 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(0));
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
