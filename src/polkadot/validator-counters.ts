@@ -10,7 +10,10 @@
  *   local devnet counts them and serves `devnet_counters(stash)`; the reading asks for it only when the RPC
  *   lists the method (`rpc_methods`), so a real node never sees a request it cannot answer.
  *
- * Raw storage reads over the endpoint's shared WebSocket: a look that reads counters stays cheap.
+ * Raw storage reads over the endpoint's shared WebSocket: a look that reads counters stays cheap. The reads
+ * that are the same for every stash (the offence reports, the RPC's method list) are joined while in flight, so
+ * a session boundary at which hundreds of validators of one network look at once reads them once, not once a
+ * validator (devnet/bench/polkadot-rpc-round.ts counts it).
  * Best effort: a reading that fails returns undefined, never fails the activity that asked for it.
  */
 import type { WsProvider } from '@polkadot/api';
@@ -27,13 +30,27 @@ interface DevnetCounters {
   missed?: unknown;
 }
 
+/** Requests in flight on a provider, by method and parameters: an identical one joins the request sent. */
+const inFlight = new WeakMap<WsProvider, Map<string, Promise<unknown>>>();
+
+function joined<T>(provider: WsProvider, method: string, params: unknown[]): Promise<T> {
+  let sent = inFlight.get(provider);
+  if (!sent) inFlight.set(provider, (sent = new Map()));
+  const key = JSON.stringify([method, params]);
+  const held = sent.get(key);
+  if (held) return held as Promise<T>;
+  const request = provider.send<T>(method, params).finally(() => sent.delete(key));
+  sent.set(key, request);
+  return request;
+}
+
 /** Offence reports whose offender is `stash` (OffenceDetails: the offender's AccountId32 comes first). */
 async function offenceReportsAgainst(provider: WsProvider, stash: Uint8Array): Promise<number> {
   let count = 0;
   for (let startKey: string | undefined; ;) {
-    const keys = await provider.send<string[]>('state_getKeysPaged', [OFFENCE_REPORTS, KEYS_PER_PAGE, startKey]);
+    const keys = await joined<string[]>(provider, 'state_getKeysPaged', [OFFENCE_REPORTS, KEYS_PER_PAGE, startKey]);
     if (keys.length > 0) {
-      const [result] = await provider.send<{ changes: [string, string | null][] }[]>('state_queryStorageAt', [keys]);
+      const [result] = await joined<{ changes: [string, string | null][] }[]>(provider, 'state_queryStorageAt', [keys]);
       count += (result?.changes ?? []).filter(
         ([, value]) => value && u8aEq(hexToU8a(value).subarray(0, 32), stash),
       ).length;
@@ -44,7 +61,7 @@ async function offenceReportsAgainst(provider: WsProvider, stash: Uint8Array): P
 }
 
 async function devnetMissedSlots(provider: WsProvider, stash: string): Promise<number | undefined> {
-  const { methods } = await provider.send<{ methods: string[] }>('rpc_methods', []);
+  const { methods } = await joined<{ methods: string[] }>(provider, 'rpc_methods', []);
   if (!methods.includes('devnet_counters')) return undefined;
   const counters = await provider.send<DevnetCounters>('devnet_counters', [stash]);
   return typeof counters?.missed === 'number' ? counters.missed : undefined;

@@ -1,8 +1,11 @@
 /**
  * One connection per Polkadot endpoint, counted at the wire (a relay in front of the local network's RPC):
  * many looks at once open one socket; a node restart between looks, or under a read in flight, is survived;
- * an endpoint that refuses is not kept; shutdown closes what is open.
+ * an endpoint that refuses is not kept; shutdown closes what is open; reads the same for every stash are joined.
  */
+import { randomBytes } from 'node:crypto';
+import { encodeAddress } from '@polkadot/util-crypto';
+import { startCountingWsRelay } from '../../../devnet/polkadot/counting-relay.js';
 import { startPolkadotDevnet, type PolkadotDevnet } from '../../../devnet/polkadot/index.js';
 import { closeSharedConnections, sharedConnectionCount, withSharedApi } from '../../../src/polkadot/connection.js';
 import { PolkadotError } from '../../../src/polkadot/errors.js';
@@ -46,6 +49,24 @@ it('50 looks at once at one endpoint open one socket', async () => {
   expect(looks.every((l) => l.counters !== undefined && l.standing.stage === 'active')).toBe(true);
   expect(relay.connections - before).toBe(1);
   expect(sharedConnectionCount()).toBe(1);
+}, 60_000);
+
+it('the counters of 40 stashes read at once read what is the same for every stash once: offence reports, methods', async () => {
+  const counting = await startCountingWsRelay(devnet.relayUrl);
+  try {
+    const stashes = Array.from({ length: 40 }, () => encodeAddress(randomBytes(32), 42));
+    await withSharedApi(counting.url, async () => undefined);
+    counting.calls.length = 0;
+    const counters = await Promise.all(stashes.map((stash) => polkadotValidatorCounters(counting.url, stash)));
+    expect(counters.every((c) => c?.doubleSigns === 0)).toBe(true);
+    const calls = (method: string) => counting.calls.filter((m) => m === method).length;
+    expect(calls('state_getKeysPaged')).toBe(1);
+    expect(calls('rpc_methods')).toBe(1);
+    // Per stash by nature, and the devnet's own method: one each.
+    expect(calls('devnet_counters')).toBe(40);
+  } finally {
+    await counting.close();
+  }
 }, 60_000);
 
 it('survives a node restart between looks: the next look opens one fresh socket', async () => {
