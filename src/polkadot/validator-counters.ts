@@ -35,7 +35,7 @@ const inFlight = new WeakMap<WsProvider, Map<string, Promise<unknown>>>();
 
 function joined<T>(provider: WsProvider, method: string, params: unknown[]): Promise<T> {
   let sent = inFlight.get(provider);
-  if (!sent) inFlight.set(provider, (sent = new Map()));
+  if (!sent) inFlight.set(provider, (sent = new Map<string, Promise<unknown>>()));
   const key = JSON.stringify([method, params]);
   const held = sent.get(key);
   if (held) return held as Promise<T>;

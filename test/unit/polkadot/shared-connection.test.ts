@@ -55,7 +55,7 @@ it('the counters of 40 stashes read at once read what is the same for every stas
   const counting = await startCountingWsRelay(devnet.relayUrl);
   try {
     const stashes = Array.from({ length: 40 }, () => encodeAddress(randomBytes(32), 42));
-    await withSharedApi(counting.url, async () => undefined);
+    await withSharedApi(counting.url, () => Promise.resolve());
     counting.calls.length = 0;
     const counters = await Promise.all(stashes.map((stash) => polkadotValidatorCounters(counting.url, stash)));
     expect(counters.every((c) => c?.doubleSigns === 0)).toBe(true);
