@@ -23,8 +23,8 @@ export interface PolkadotRpcRoundFigures {
   shared: { calls: number; connections: number; seconds: number; failed: number };
   /** Measured up to `looks` looks. */
   unshared: { looks: number; calls: number; connections: number; seconds: number; failed: number };
-  /** The methods of the shared round that were called once per look or more. */
-  perLook: string[];
+  /** The shared round's calls by method, most first. */
+  sharedByMethod: [string, number][];
 }
 
 export async function measurePolkadotRpcRound(n: number, unsharedCap = 100): Promise<PolkadotRpcRoundFigures> {
@@ -72,7 +72,7 @@ export async function measurePolkadotRpcRound(n: number, unsharedCap = 100): Pro
       n,
       shared: { calls: shared.calls, connections: shared.connections, seconds: shared.seconds, failed: shared.failed },
       unshared: { looks, ...unsharedFigures },
-      perLook: [...counts].filter(([, c]) => c >= n).map(([m, c]) => `${m} ×${(c / n).toFixed(0)}`),
+      sharedByMethod: [...counts].sort((a, b) => b[1] - a[1]),
     };
   } finally {
     await closeSharedConnections();
