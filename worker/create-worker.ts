@@ -101,7 +101,8 @@ export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundl
  * devnet/bench), and seconds at each start.
  */
 export async function upgradeWorkflowBundle(logger?: Logger): Promise<{ bundle: WorkflowBundle; from: string }> {
-  if (existsSync(PREBUILT_WORKFLOW_BUNDLE))
+  // From source (tsx, jest) never: a bundle beside the source would be of code older than the source.
+  if (import.meta.url.endsWith('.js') && existsSync(PREBUILT_WORKFLOW_BUNDLE))
     return { bundle: { code: await readFile(PREBUILT_WORKFLOW_BUNDLE, 'utf8') }, from: PREBUILT_WORKFLOW_BUNDLE };
   return { bundle: await bundleUpgradeWorkflows(logger), from: 'bundled at start from the source' };
 }
