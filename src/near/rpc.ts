@@ -7,6 +7,7 @@ import { JsonRpcProvider } from 'near-api-js';
 import { AccountDoesNotExistError, ContractCodeDoesNotExistError } from 'near-api-js/rpc-errors';
 import { NearError } from './errors.js';
 import { errorText } from '../api/error-text.js';
+import { SharedReads } from '../shared-reads.js';
 
 export function nearRpc(url: string): JsonRpcProvider {
   return new JsonRpcProvider({ url }, { retries: 2, wait: 200, backoff: 2 });
@@ -54,27 +55,6 @@ function pinned(params: unknown): boolean {
     !Array.isArray(params) &&
     (('block_id' in params && params.block_id != null) || ('epoch_id' in params && params.epoch_id != null))
   );
-}
-
-/** Answers by key for a while, and one read in flight per key; a failed read is not kept. */
-class SharedReads {
-  private readonly entries = new Map<string, { until: number; answer: Promise<unknown> }>();
-
-  get<T>(key: string, ttlMs: number, read: () => Promise<T>): Promise<T> {
-    const now = Date.now();
-    const held = this.entries.get(key);
-    if (held && held.until > now) return held.answer as Promise<T>;
-    if (this.entries.size >= 1_000) for (const [k, e] of this.entries) if (e.until <= now) this.entries.delete(k);
-    const answer = read();
-    // Kept from now until a block's time after it answers; dropped at once if it fails.
-    const entry = { until: Infinity, answer };
-    this.entries.set(key, entry);
-    answer.then(
-      () => (entry.until = Date.now() + ttlMs),
-      () => this.entries.get(key) === entry && this.entries.delete(key),
-    );
-    return answer;
-  }
 }
 
 /**

@@ -16,10 +16,10 @@
  * validator (devnet/bench/polkadot-rpc-round.ts counts it).
  * Best effort: a reading that fails returns undefined, never fails the activity that asked for it.
  */
-import type { WsProvider } from '@polkadot/api';
 import { hexToU8a, u8aEq } from '@polkadot/util';
 import { decodeAddress, xxhashAsHex } from '@polkadot/util-crypto';
 import type { ValidatorCounters } from '../api/validator-counters.js';
+import { SharedReads } from '../shared-reads.js';
 import { withSharedProvider } from './connection.js';
 
 /** twox128("Offences") ++ twox128("Reports"): the prefix of every report's key. */
@@ -30,27 +30,19 @@ interface DevnetCounters {
   missed?: unknown;
 }
 
-/** Requests in flight on a provider, by method and parameters: an identical one joins the request sent. */
-const inFlight = new WeakMap<WsProvider, Map<string, Promise<unknown>>>();
+/** The counters' requests of every look of this worker: an identical one in flight is joined, not sent again. */
+const reads = new SharedReads();
 
-function joined<T>(provider: WsProvider, method: string, params: unknown[]): Promise<T> {
-  let sent = inFlight.get(provider);
-  if (!sent) inFlight.set(provider, (sent = new Map<string, Promise<unknown>>()));
-  const key = JSON.stringify([method, params]);
-  const held = sent.get(key);
-  if (held) return held as Promise<T>;
-  const request = provider.send<T>(method, params).finally(() => sent.delete(key));
-  sent.set(key, request);
-  return request;
-}
+/** A request on the endpoint's shared provider, joined with an identical one in flight (kept no longer). */
+type JoinedSend = <T>(method: string, params: unknown[]) => Promise<T>;
 
 /** Offence reports whose offender is `stash` (OffenceDetails: the offender's AccountId32 comes first). */
-async function offenceReportsAgainst(provider: WsProvider, stash: Uint8Array): Promise<number> {
+async function offenceReportsAgainst(send: JoinedSend, stash: Uint8Array): Promise<number> {
   let count = 0;
   for (let startKey: string | undefined; ;) {
-    const keys = await joined<string[]>(provider, 'state_getKeysPaged', [OFFENCE_REPORTS, KEYS_PER_PAGE, startKey]);
+    const keys = await send<string[]>('state_getKeysPaged', [OFFENCE_REPORTS, KEYS_PER_PAGE, startKey]);
     if (keys.length > 0) {
-      const [result] = await joined<{ changes: [string, string | null][] }[]>(provider, 'state_queryStorageAt', [keys]);
+      const [result] = await send<{ changes: [string, string | null][] }[]>('state_queryStorageAt', [keys]);
       count += (result?.changes ?? []).filter(
         ([, value]) => value && u8aEq(hexToU8a(value).subarray(0, 32), stash),
       ).length;
@@ -60,10 +52,10 @@ async function offenceReportsAgainst(provider: WsProvider, stash: Uint8Array): P
   }
 }
 
-async function devnetMissedSlots(provider: WsProvider, stash: string): Promise<number | undefined> {
-  const { methods } = await joined<{ methods: string[] }>(provider, 'rpc_methods', []);
+async function devnetMissedSlots(send: JoinedSend, stash: string): Promise<number | undefined> {
+  const { methods } = await send<{ methods: string[] }>('rpc_methods', []);
   if (!methods.includes('devnet_counters')) return undefined;
-  const counters = await provider.send<DevnetCounters>('devnet_counters', [stash]);
+  const counters = await send<DevnetCounters>('devnet_counters', [stash]);
   return typeof counters?.missed === 'number' ? counters.missed : undefined;
 }
 
@@ -71,8 +63,11 @@ export async function polkadotValidatorCounters(url: string, stash: string): Pro
   try {
     const [doubleSigns, missedSlots] = await withSharedProvider(
       url,
-      (provider) =>
-        Promise.all([offenceReportsAgainst(provider, decodeAddress(stash)), devnetMissedSlots(provider, stash)]),
+      (provider) => {
+        const send: JoinedSend = (method, params) =>
+          reads.get(`${url} ${method} ${JSON.stringify(params)}`, 0, () => provider.send(method, params));
+        return Promise.all([offenceReportsAgainst(send, decodeAddress(stash)), devnetMissedSlots(send, stash)]);
+      },
       { connectTimeoutMs: 10_000, requestTimeoutMs: 10_000 },
     );
     return {
